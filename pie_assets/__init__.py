@@ -1,0 +1,1 @@
+"""PIE Lakehouse: CodeNet → Parquet lake + DuckDB catalog, driven by Dagster."""

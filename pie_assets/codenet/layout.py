@@ -1,0 +1,44 @@
+"""Paths of the Project CodeNet layout, and discovery of the problems it holds."""
+
+from __future__ import annotations
+
+import os
+import re
+from dataclasses import dataclass
+
+PROBLEM_ID_RE = re.compile(r"^p\d{5}$")
+
+
+@dataclass(frozen=True)
+class CodeNetLayout:
+    root: str
+
+    @property
+    def problem_list_csv(self) -> str:
+        return os.path.join(self.root, "metadata", "problem_list.csv")
+
+    def metadata_csv(self, problem_id: str) -> str:
+        return os.path.join(self.root, "metadata", f"{problem_id}.csv")
+
+    def data_dir(self, problem_id: str) -> str:
+        return os.path.join(self.root, "data", problem_id)
+
+    def description_html(self, problem_id: str) -> str:
+        return os.path.join(self.root, "problem_descriptions", f"{problem_id}.html")
+
+    def derived_tests_dir(self, problem_id: str) -> str:
+        return os.path.join(self.root, "derived", "input_output", "data", problem_id)
+
+    def relative(self, path: str) -> str:
+        return os.path.relpath(path, self.root)
+
+    def discover_problem_ids(self) -> list[str]:
+        """Every problem with a metadata CSV or a data directory, sorted (partition order)."""
+        found: set[str] = set()
+        metadata_dir = os.path.join(self.root, "metadata")
+        if os.path.isdir(metadata_dir):
+            found.update(name[:-4] for name in os.listdir(metadata_dir) if name.endswith(".csv"))
+        data_dir = os.path.join(self.root, "data")
+        if os.path.isdir(data_dir):
+            found.update(os.listdir(data_dir))
+        return sorted(p for p in found if PROBLEM_ID_RE.match(p))

@@ -1,0 +1,68 @@
+"""`metadata/problem_list.csv` → typed `problems` rows (problem_id, name, dataset, limits)."""
+
+from __future__ import annotations
+
+import functools
+import os
+
+import polars as pl
+
+from pie_assets.codenet.csv_lines import read_lines
+from pie_assets.codenet.rejects import Reject
+from pie_assets.codenet.validate import PROBLEM_ID_PATTERN, non_negative_int
+
+PROBLEM_LIST_HEADER = ("id", "name", "dataset", "time_limit", "memory_limit", "rating", "tags", "complexity")
+
+PROBLEMS_SCHEMA: dict[str, pl.DataType] = {
+    "problem_id": pl.Utf8,
+    "name": pl.Utf8,
+    "dataset": pl.Utf8,
+    "time_limit_ms": pl.Int64,
+    "memory_limit_kb": pl.Int64,
+    "rating": pl.Utf8,
+    "tags": pl.Utf8,
+    "complexity": pl.Utf8,
+}
+
+
+@functools.lru_cache(maxsize=4)
+def _read_cached(path: str, mtime_ns: int, size: int) -> tuple[pl.DataFrame, tuple[Reject, ...]]:
+    with open(path, "rb") as f:
+        frame = read_lines(f.read(), path, PROBLEM_LIST_HEADER)
+    rejects: list[Reject] = []
+    n_fields = frame["fields"].list.len()
+    for row in frame.filter(n_fields != len(PROBLEM_LIST_HEADER)).iter_rows(named=True):
+        rejects.append(Reject(row["fields"][0] or None, "problems", path, row["line"], "row_rejected",
+                              f"expected {len(PROBLEM_LIST_HEADER)} fields, found {len(row['fields'])}", row["raw"]))
+    frame = frame.filter(n_fields == len(PROBLEM_LIST_HEADER))
+    fields = frame.select(
+        "line", "raw",
+        *[pl.col("fields").list.get(i).str.strip_chars().alias(name) for i, name in enumerate(PROBLEM_LIST_HEADER)],
+    )
+    bad_id = ~fields["id"].str.contains(PROBLEM_ID_PATTERN)
+    for row in fields.filter(bad_id).iter_rows(named=True):
+        rejects.append(Reject(None, "problems", path, row["line"], "row_rejected",
+                              f"invalid problem id {row['id']!r}", row["raw"]))
+    fields = fields.filter(~bad_id)
+    dup = fields["id"].is_duplicated() & ~fields["id"].is_first_distinct()
+    for row in fields.filter(dup).iter_rows(named=True):
+        rejects.append(Reject(row["id"], "problems", path, row["line"], "row_rejected",
+                              f"duplicate problem id {row['id']}", row["raw"]))
+    fields = fields.filter(~dup)
+    typed, value_rejects = non_negative_int(fields, {"time_limit": "time_limit_ms", "memory_limit": "memory_limit_kb"},
+                                            table="problems", path=path, id_column="id")
+    rejects.extend(value_rejects)
+    problems = typed.select(
+        pl.col("id").alias("problem_id"),
+        *[pl.col(c).replace("", None).alias(c) for c in ("name", "dataset")],
+        "time_limit_ms", "memory_limit_kb",
+        *[pl.col(c).replace("", None).alias(c) for c in ("rating", "tags", "complexity")],
+    ).cast(PROBLEMS_SCHEMA)
+    return problems, tuple(rejects)
+
+
+def read_problem_list(path: str) -> tuple[pl.DataFrame, list[Reject]]:
+    """All valid rows and the rejects; cached per (path, mtime, size) since every partition asks."""
+    st = os.stat(path)
+    problems, rejects = _read_cached(path, st.st_mtime_ns, st.st_size)
+    return problems, list(rejects)

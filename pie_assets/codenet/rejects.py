@@ -1,0 +1,47 @@
+"""Rejects: every row, file or value that ingestion could not use, with where and why.
+
+`action` says what happened to it: `row_rejected` (the row is not in its table),
+`file_rejected` (a whole file was unusable), `value_nulled` (the row is kept, one field set to
+NULL), `missing` (something expected is absent, e.g. a problem without tests).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import polars as pl
+
+REJECT_SCHEMA: dict[str, pl.DataType] = {
+    "problem_id": pl.Utf8,
+    "table_name": pl.Utf8,
+    "path": pl.Utf8,
+    "line": pl.Int64,
+    "action": pl.Utf8,
+    "reason": pl.Utf8,
+    "raw": pl.Utf8,
+}
+
+
+@dataclass(frozen=True)
+class Reject:
+    problem_id: str | None
+    table_name: str
+    path: str
+    line: int | None
+    action: str
+    reason: str
+    raw: str | None = None
+
+
+def rejects_frame(rejects: list[Reject]) -> pl.DataFrame:
+    return pl.DataFrame([r.__dict__ for r in rejects], schema=REJECT_SCHEMA, orient="row")
+
+
+class MalformedFileError(ValueError):
+    """A whole file is unusable; the message names the file and the line."""
+
+    def __init__(self, path: str, line: int, message: str) -> None:
+        super().__init__(f"{path}:{line}: {message}")
+        self.path = path
+        self.line = line
+        self.message = message

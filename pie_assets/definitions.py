@@ -1,0 +1,25 @@
+"""The Dagster code location: `dagster dev -w workspace.yaml`, `dg dev`, and `pie run` load this."""
+
+from __future__ import annotations
+
+import dagster as dg
+
+from pie_assets.defs.assets.ingest import codenet_problem, problems
+from pie_assets.defs.resources import CodeNetSource, LakeParquetIOManager, LakeResource
+from pie_assets.defs.sensors import codenet_problem_sensor
+from pie_assets.settings import Settings
+
+
+def build_defs(settings: Settings) -> dg.Definitions:
+    return dg.Definitions(
+        assets=[problems, codenet_problem],
+        sensors=[codenet_problem_sensor],
+        resources={
+            "codenet": CodeNetSource(root=settings.codenet_root, extra_tests_dir=settings.extra_tests),
+            "lake": LakeResource(warehouse=settings.warehouse),
+            "lake_io_manager": LakeParquetIOManager(base_dir=settings.warehouse),
+        },
+    )
+
+
+defs = build_defs(Settings.resolve())

@@ -1,0 +1,62 @@
+"""Materialising a batch of problem partitions in one run, each partition on its own.
+
+A ranged run (see `problem_backfill_policy`) hands an asset many partitions. An IO manager can
+only record them all or none, so partitioned assets here write each partition to the lake
+themselves and emit one AssetMaterialization per (table, partition) that succeeded: one bad
+problem fails only itself, the run ends with a Failure that names it, and the others land.
+"""
+
+
+import os
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
+
+import dagster as dg
+import polars as pl
+
+from pie_assets.defs.resources import LakeResource
+
+PartitionWork = Callable[[str], dict[str, pl.DataFrame]]
+ErrorTables = Callable[[str, Exception], dict[str, pl.DataFrame]]
+
+
+def materialize_partitions(
+    context: dg.AssetExecutionContext,
+    lake: LakeResource,
+    work: PartitionWork,
+    on_error: ErrorTables,
+    workers: int | None = None,
+) -> Iterator[dg.AssetMaterialization]:
+    keys: Sequence[str] = context.partition_keys
+    failures: dict[str, Exception] = {}
+    written: set[str] = set()
+
+    def guarded(key: str) -> tuple[dict[str, pl.DataFrame], Exception | None]:
+        try:
+            return work(key), None
+        except Exception as err:  # noqa: BLE001 - isolate the partition, report it below
+            return on_error(key, err), err
+
+    with ThreadPoolExecutor(max_workers=workers or min(8, os.cpu_count() or 1)) as pool:
+        for done, (key, (tables, error)) in enumerate(zip(keys, pool.map(guarded, keys)), start=1):
+            if error is not None:
+                failures[key] = error
+                context.log.error(f"partition {key} failed: {error}")
+            for table, frame in tables.items():
+                path = lake.store.write_partition(table, key, frame)
+                written.add(table)
+                yield dg.AssetMaterialization(
+                    asset_key=table,
+                    partition=key,
+                    metadata={"rows": len(frame), "path": dg.MetadataValue.path(str(path))},
+                )
+            if done % 50 == 0 or done == len(keys):
+                context.log.info(f"{done}/{len(keys)} partitions processed, {len(failures)} failed")
+    for table in sorted(written):
+        lake.catalog.ensure(table)
+    if failures:
+        raise dg.Failure(
+            description=f"{len(failures)} of {len(keys)} partitions failed:\n"
+            + "\n".join(f"{key}: {err}" for key, err in failures.items()),
+            metadata={"failed_partitions": dg.MetadataValue.json(sorted(failures))},
+        )

@@ -1,0 +1,126 @@
+"""The DuckDB catalog: `<warehouse>/pie.duckdb`, one view per table over its Parquet files.
+
+Writers never open the catalog file in place, so a user's duckdb CLI, `pie sql` or a notebook
+can hold it open while runs write: views glob the Parquet files at query time (new partitions
+appear without touching the catalog), and when a new table appears the catalog is rebuilt in a
+temp file and renamed over the old one under a file lock. Parallel partitions therefore never
+contend for DuckDB's single-writer lock.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+import threading
+import uuid
+from contextlib import nullcontext
+
+import duckdb
+from filelock import FileLock
+
+from pie_assets.lake.storage import Warehouse
+
+CATALOG_FILE = "pie.duckdb"
+MANIFEST_FILE = "_catalog.json"
+LOCK_FILE = ".catalog.lock"
+
+
+class WarehouseNotFound(RuntimeError):
+    """Raised when a reader points at a warehouse that has no tables yet."""
+
+
+def view_sql(name: str, location: str) -> str:
+    quoted = location.replace("'", "''")
+    return (
+        f'CREATE OR REPLACE VIEW "{name}" AS '
+        f"SELECT * FROM read_parquet('{quoted}', union_by_name = true)"
+    )
+
+
+def _write_views(db_path: str, tables: dict[str, str]) -> None:
+    con = duckdb.connect(db_path)
+    try:
+        for name, location in tables.items():
+            con.execute(view_sql(name, location))
+    finally:
+        con.close()
+
+
+class Catalog:
+    """Keeps `pie.duckdb` in step with the tables present in a warehouse."""
+
+    def __init__(self, warehouse: Warehouse) -> None:
+        self.warehouse = warehouse
+        self._known: set[str] = set()
+        self._mutex = threading.Lock()
+
+    @property
+    def path(self):
+        return self.warehouse.root / CATALOG_FILE
+
+    def _manifest(self) -> set[str]:
+        path = self.warehouse.root / MANIFEST_FILE
+        try:
+            return set(json.loads(path.read_text())["views"])
+        except (FileNotFoundError, KeyError, ValueError):
+            return set()
+
+    def ensure(self, table: str) -> None:
+        """Make sure `table` has a view; cheap after the first call (a memo, then a JSON read)."""
+        if table in self._known:
+            return
+        with self._mutex:
+            if table not in self._manifest():
+                self.rebuild()
+            self._known.add(table)
+
+    def rebuild(self) -> list[str]:
+        """Write a fresh catalog beside the old one and swap it in atomically."""
+        local = self.warehouse.local
+        lock = FileLock(os.path.join(self.warehouse.root.path, LOCK_FILE)) if local else nullcontext()
+        if local:
+            self.warehouse.root.mkdir(parents=True, exist_ok=True)
+        with lock:
+            tables = self.warehouse.tables()
+            manifest = json.dumps({"views": sorted(tables)}, indent=1)
+            if local:
+                root = self.warehouse.root.path
+                staged = os.path.join(root, f".{CATALOG_FILE}.{uuid.uuid4().hex}.tmp")
+                _write_views(staged, tables)
+                os.replace(staged, self.path.path)
+                staged_manifest = os.path.join(root, f".{MANIFEST_FILE}.{uuid.uuid4().hex}.tmp")
+                with open(staged_manifest, "w") as f:
+                    f.write(manifest)
+                os.replace(staged_manifest, os.path.join(root, MANIFEST_FILE))
+            else:
+                with tempfile.TemporaryDirectory() as tmpdir:
+                    staged = os.path.join(tmpdir, CATALOG_FILE)
+                    _write_views(staged, tables)
+                    self.warehouse.root.fs.put_file(staged, str(self.path))
+                (self.warehouse.root / MANIFEST_FILE).write_text(manifest)
+        self._known.update(tables)
+        return sorted(tables)
+
+    def connect(self) -> duckdb.DuckDBPyConnection:
+        """A read-only connection for queries, usable while runs write."""
+        if not self.warehouse.local:
+            return self._connect_remote()
+        if not os.path.exists(self.path.path):
+            if not self.warehouse.tables():
+                raise WarehouseNotFound(
+                    f"no tables in warehouse {self.warehouse.root} (run `pie run` first)"
+                )
+            self.rebuild()
+        return duckdb.connect(self.path.path, read_only=True)
+
+    def _connect_remote(self) -> duckdb.DuckDBPyConnection:
+        """Object storage: views in memory over the fsspec filesystem, no httpfs needed."""
+        tables = self.warehouse.tables()
+        if not tables:
+            raise WarehouseNotFound(f"no tables in warehouse {self.warehouse.root}")
+        con = duckdb.connect()
+        con.register_filesystem(self.warehouse.root.fs)
+        for name, location in tables.items():
+            con.execute(view_sql(name, location))
+        return con

@@ -1,0 +1,41 @@
+"""Where the data comes from and goes to, resolved once from the environment.
+
+The CLI, the Dagster definitions (UI, daemon) and the tests all build from a `Settings`, so a
+user who sets `PIE_CODENET` / `PIE_WAREHOUSE` sees the same lake from every entry point.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+PACKAGE_DIR = Path(__file__).resolve().parent
+SAMPLE_CODENET_ROOT = PACKAGE_DIR / "sample_corpus" / "Project_CodeNet"
+SAMPLE_EXTRA_TESTS = PACKAGE_DIR / "sample_corpus" / "pie_tests"
+
+
+@dataclass(frozen=True)
+class Settings:
+    """codenet_root: a Project_CodeNet directory; warehouse: a local dir or an fsspec URL."""
+
+    codenet_root: str
+    warehouse: str
+    extra_tests: str | None
+
+    @classmethod
+    def resolve(
+        cls,
+        codenet_root: str | None = None,
+        warehouse: str | None = None,
+        extra_tests: str | None = None,
+    ) -> "Settings":
+        """Explicit values win, then PIE_* environment variables, then the embedded sample."""
+        root = codenet_root or os.environ.get("PIE_CODENET") or str(SAMPLE_CODENET_ROOT)
+        wh = warehouse or os.environ.get("PIE_WAREHOUSE") or "warehouse"
+        extra = extra_tests if extra_tests is not None else os.environ.get("PIE_EXTRA_TESTS")
+        if extra is None and Path(root).resolve() == SAMPLE_CODENET_ROOT:
+            extra = str(SAMPLE_EXTRA_TESTS)
+        if "://" not in wh:
+            wh = str(Path(wh).resolve())
+        return cls(codenet_root=str(Path(root).resolve()), warehouse=wh, extra_tests=extra or None)
