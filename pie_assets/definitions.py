@@ -5,6 +5,7 @@ from __future__ import annotations
 import dagster as dg
 
 from pie_assets.defs.assets.ingest import codenet_problem, problems
+from pie_assets.defs.jobs import ingest_problems_job
 from pie_assets.defs.resources import CodeNetSource, LakeParquetIOManager, LakeResource
 from pie_assets.defs.sensors import codenet_problem_sensor
 from pie_assets.settings import Settings
@@ -13,6 +14,7 @@ from pie_assets.settings import Settings
 def build_defs(settings: Settings) -> dg.Definitions:
     return dg.Definitions(
         assets=[problems, codenet_problem],
+        jobs=[ingest_problems_job],
         sensors=[codenet_problem_sensor],
         resources={
             "codenet": CodeNetSource(root=settings.codenet_root, extra_tests_dir=settings.extra_tests),

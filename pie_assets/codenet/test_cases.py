@@ -31,8 +31,9 @@ EXTRA_FILE_RE = re.compile(r"^(input|output)\.(\d+)\.txt$")
 
 
 def _read(path: str) -> str:
+    """File text with LF line ends: CRLF test files and LF page samples must compare alike."""
     with open(path, "rb") as f:
-        return decode_exact(f.read())[0]
+        return decode_exact(f.read())[0].replace("\r\n", "\n")
 
 
 def _input_sha256(text: str) -> str:

@@ -1,4 +1,4 @@
-"""Asset selections the sensors, the CLI and the UI target."""
+"""Asset selections and jobs the sensors, the CLI and the UI target."""
 
 import dagster as dg
 
@@ -7,3 +7,6 @@ PROBLEM_LIST_KEYS = [dg.AssetKey("problems")]
 
 ingest_problems_selection = dg.AssetSelection.assets(*PROBLEM_TABLE_KEYS)
 problem_list_selection = dg.AssetSelection.assets(*PROBLEM_LIST_KEYS)
+
+# A named job for the UI's launchpad and for `execute_job` (multiprocess executor by default).
+ingest_problems_job = dg.define_asset_job("ingest_problems", selection=ingest_problems_selection)

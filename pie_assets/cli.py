@@ -1,0 +1,155 @@
+"""`pie`: run the lakehouse, query it, open its UI.
+
+    pie run [--codenet PATH] [--warehouse DIR] [--select SELECTION] [--problems p1,p2]
+    pie sql "QUERY" [--warehouse DIR] [--format table|csv|json]
+    pie ui [--port N]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from collections.abc import Sequence
+
+import polars as pl
+
+from pie_assets.settings import Settings
+
+
+def _settings(args: argparse.Namespace) -> Settings:
+    return Settings.resolve(
+        codenet_root=getattr(args, "codenet", None),
+        warehouse=args.warehouse,
+        extra_tests=getattr(args, "extra_tests", None),
+    )
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    from tqdm import tqdm
+
+    from pie_assets.runner import open_instance, run_pipeline
+
+    settings = _settings(args)
+    problems = [p.strip() for p in args.problems.split(",") if p.strip()] if args.problems else None
+    instance = open_instance()
+    bar = tqdm(total=0, unit="problem", desc="ingest", disable=args.quiet, file=sys.stderr)
+
+    def progress(done: int, total: int) -> None:
+        bar.total = total
+        bar.n = min(done, total)
+        bar.refresh()
+
+    outcome = run_pipeline(settings, instance, problems=problems, selection=args.select, on_progress=progress,
+                           log_level="DEBUG" if args.debug else "CRITICAL")
+    bar.close()
+    print(f"warehouse: {settings.warehouse}")
+    print(f"codenet:   {settings.codenet_root}")
+    _print_summary(settings, outcome.wall_s)
+    if outcome.failed_steps:
+        print(f"\n{len(outcome.failed_steps)} step(s) failed (other partitions landed):", file=sys.stderr)
+        for message in outcome.failed_steps:
+            print("  " + message.replace("\n", "\n  "), file=sys.stderr)
+        return 1
+    return 0
+
+
+def _print_summary(settings: Settings, wall_s: float) -> None:
+    from pie_assets.lake.catalog import Catalog
+    from pie_assets.lake.storage import Warehouse
+
+    with Catalog(Warehouse(settings.warehouse)).connect() as con:
+        views = [r[0] for r in con.execute("select view_name from duckdb_views() where not internal order by 1").fetchall()]
+        counts = {v: con.execute(f'select count(*) from "{v}"').fetchone()[0] for v in views}
+        by_action = con.execute(
+            "select action, count(*) from ingest_rejects group by 1 order by 1"
+        ).fetchall() if "ingest_rejects" in views else []
+    print("\n".join(f"  {name:<16} {n:>10,} rows" for name, n in counts.items()))
+    if by_action:
+        print("rejects: " + ", ".join(f"{n} {action}" for action, n in by_action) + "  (see: pie sql \"select * from ingest_rejects\")")
+    print(f"wall time: {wall_s:.1f} s")
+
+
+def cmd_sql(args: argparse.Namespace) -> int:
+    from pie_assets.lake.catalog import Catalog
+    from pie_assets.lake.storage import Warehouse
+
+    with Catalog(Warehouse(_settings(args).warehouse)).connect() as con:
+        frame = con.execute(args.query).pl()
+    _print_frame(frame, args.format)
+    return 0
+
+
+def _print_frame(frame: pl.DataFrame, fmt: str) -> None:
+    if fmt == "csv":
+        sys.stdout.write(frame.write_csv())
+    elif fmt == "json":
+        print(json.dumps(json.loads(frame.write_json()), indent=1, ensure_ascii=False))
+    else:
+        with pl.Config(tbl_rows=200, tbl_cols=-1, fmt_str_lengths=60, tbl_width_chars=200,
+                       tbl_hide_dataframe_shape=True, tbl_hide_column_data_types=True):
+            print(frame)
+        if frame.height > 200:
+            print(f"({frame.height} rows; first 200 shown, use --format csv for all)")
+
+
+def cmd_ui(args: argparse.Namespace) -> int:
+    from pie_assets.runner import open_instance
+
+    settings = _settings(args)
+    open_instance()  # sets DAGSTER_HOME to the instance `pie run` writes to
+    os.environ.update({"PIE_CODENET": settings.codenet_root, "PIE_WAREHOUSE": settings.warehouse})
+    if settings.extra_tests:
+        os.environ["PIE_EXTRA_TESTS"] = settings.extra_tests
+    command = ["dagster", "dev", "-m", "pie_assets.definitions", "-p", str(args.port)]
+    print("$ " + " ".join(command), file=sys.stderr)
+    os.execvp(command[0], command)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="pie", description="PIE Lakehouse: CodeNet → Parquet + DuckDB, with Dagster.")
+    parser.add_argument("--debug", action="store_true", help="show tracebacks")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    def common(p: argparse.ArgumentParser, source: bool) -> None:
+        p.add_argument("--warehouse", help="warehouse root: a directory or fsspec URL (default ./warehouse or $PIE_WAREHOUSE)")
+        if source:
+            p.add_argument("--codenet", help="Project_CodeNet root (default: the embedded sample or $PIE_CODENET)")
+            p.add_argument("--extra-tests", help="extra tests in PIE's layout <dir>/<problem>/input.N.txt ($PIE_EXTRA_TESTS)")
+
+    run = sub.add_parser("run", help="materialise the asset graph in-process")
+    common(run, source=True)
+    run.add_argument("--select", help="Dagster asset selection, e.g. 'submissions' or 'group:codenet' (default: all)")
+    run.add_argument("--problems", help="comma-separated problem ids (default: every problem found)")
+    run.add_argument("--quiet", action="store_true", help="no progress bar")
+    run.set_defaults(func=cmd_run)
+
+    sql = sub.add_parser("sql", help="run a SQL query against the warehouse catalog")
+    sql.add_argument("query")
+    common(sql, source=False)
+    sql.add_argument("--format", choices=["table", "csv", "json"], default="table")
+    sql.set_defaults(func=cmd_sql)
+
+    ui = sub.add_parser("ui", help="start the Dagster UI on this code location")
+    common(ui, source=True)
+    ui.add_argument("--port", type=int, default=3000)
+    ui.set_defaults(func=cmd_ui)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return args.func(args)
+    except KeyboardInterrupt:
+        return 130
+    except Exception as err:
+        if args.debug:
+            raise
+        print(f"pie: error: {err}", file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,119 @@
+"""The ingest graph through Dagster with a real instance: materialize, sensor, partition status."""
+
+from __future__ import annotations
+
+import json
+
+import dagster as dg
+import duckdb
+
+from pie_assets.definitions import build_defs
+from pie_assets.defs.partitions import MAX_PARTITIONS_PER_RUN, PROBLEMS
+from pie_assets.defs.sensors import codenet_problem_sensor
+from pie_assets.lake.catalog import Catalog
+from pie_assets.lake.storage import Warehouse
+from pie_assets.runner import problem_ranges, run_pipeline
+from pie_assets.runs import partition_range_tags
+
+
+def _materialize(settings, instance, keys):
+    defs = build_defs(settings)
+    assets, resources = list(defs.assets), dict(defs.resources)
+    first = dg.materialize(assets, instance=instance, resources=resources, selection=["problems"])
+    assert first.success
+    return dg.materialize(
+        assets, instance=instance, resources=resources,
+        selection=["submissions", "test_cases", "ingest_rejects"],
+        tags=partition_range_tags(keys[0], keys[-1]), raise_on_error=False,
+    )
+
+
+def test_one_ranged_run_lands_good_partitions_and_fails_only_the_bad_one(quirky_settings, instance):
+    keys = ["p00001", "p00002", "p00003", "p00004"]
+    instance.add_dynamic_partitions(PROBLEMS, keys)
+    result = _materialize(quirky_settings, instance, keys)
+    assert not result.success  # p00002's metadata CSV is malformed
+    failure = result.get_step_failure_events()[0].step_failure_data.error.message
+    assert "1 of 4 partitions failed" in failure and "p00002: metadata/p00002.csv:1: header" in failure
+
+    assert instance.get_materialized_partitions(dg.AssetKey("submissions")) == {"p00001", "p00003", "p00004"}
+    assert instance.get_materialized_partitions(dg.AssetKey("ingest_rejects")) == set(keys)
+
+    con = Catalog(Warehouse(quirky_settings.warehouse)).connect()
+    assert con.execute("select count(*) from submissions").fetchone()[0] == 6
+    assert con.execute("select count(*) from problems").fetchone()[0] == 3  # p00005 has too few fields
+    row = con.execute("select path, line, action from ingest_rejects where problem_id = 'p00002'").fetchone()
+    assert row == ("metadata/p00002.csv", 1, "file_rejected")
+    # The problem list's own rejects (bad id, too few fields, duplicate, bad limit) are in the same table.
+    bad_list = con.execute("select count(*) from ingest_rejects where path = 'metadata/problem_list.csv'").fetchone()[0]
+    assert bad_list == 5  # 3 rows rejected, 1 value nulled, p00004 not listed
+
+
+def test_materialized_tables_match_what_duckdb_reads(quirky_settings, instance):
+    keys = ["p00001", "p00003"]
+    instance.add_dynamic_partitions(PROBLEMS, keys)
+    assert _materialize(quirky_settings, instance, keys).success
+    con = duckdb.connect(str(Warehouse(quirky_settings.warehouse).root / "pie.duckdb"), read_only=True)
+    views = {r[0] for r in con.execute("select view_name from duckdb_views() where not internal").fetchall()}
+    assert views == {"problems", "submissions", "test_cases", "ingest_rejects"}
+    schema = dict(con.execute("describe submissions").fetchall()[i][:2] for i in range(16))
+    assert schema["submitted_at"] == "TIMESTAMP WITH TIME ZONE" and schema["cpu_time_ms"] == "BIGINT"
+    by_problem = dict(con.execute("select problem_id, count(*) from test_cases group by 1").fetchall())
+    assert by_problem == {"p00001": 4}
+
+
+def test_sensor_adds_partitions_and_requests_batched_ranged_runs(quirky_settings, instance, tmp_path):
+    resources = {"codenet": build_defs(quirky_settings).resources["codenet"]}
+    context = dg.build_sensor_context(instance=instance, resources=resources)
+    result = codenet_problem_sensor(context)
+    assert [r.partition_keys for r in result.dynamic_partitions_requests] == [
+        ["p00001", "p00002", "p00003", "p00004"]]
+    ranged = [r for r in result.run_requests if r.partition_key_range]
+    assert [(r.partition_key_range.start, r.partition_key_range.end) for r in ranged] == [("p00001", "p00004")]
+    assert {k.to_user_string() for k in ranged[0].asset_selection} == {"submissions", "test_cases", "ingest_rejects"}
+    assert [r.asset_selection for r in result.run_requests if not r.partition_key_range] == [[dg.AssetKey("problems")]]
+
+    # Once the partitions exist and problem_list.csv is unchanged, the sensor requests nothing.
+    instance.add_dynamic_partitions(PROBLEMS, result.dynamic_partitions_requests[0].partition_keys)
+    again = codenet_problem_sensor(dg.build_sensor_context(instance=instance, resources=resources,
+                                                          cursor=result.cursor))
+    assert again.run_requests == [] and again.dynamic_partitions_requests == []
+
+    # A new problem appears: one partition added, one run for just it.
+    root = quirky_settings.codenet_root
+    (tmp_path / "corpus" / "Project_CodeNet" / "metadata" / "p00010.csv").write_text(
+        "submission_id,problem_id,user_id,date,language,original_language,filename_ext,status,cpu_time,memory,code_size,accuracy\n")
+    third = codenet_problem_sensor(dg.build_sensor_context(instance=instance, resources=resources, cursor=again.cursor))
+    assert third.dynamic_partitions_requests[0].partition_keys == ["p00010"]
+    assert [(r.partition_key_range.start, r.partition_key_range.end) for r in third.run_requests] == [("p00010", "p00010")]
+    assert json.loads(third.cursor)["problem_list"] == json.loads(again.cursor)["problem_list"]
+    assert root
+
+
+def test_sensor_run_request_executes_as_one_run(quirky_settings, instance):
+    """The sensor's ranged RunRequest is runnable: its tags drive a single multi-partition run."""
+    resources = {"codenet": build_defs(quirky_settings).resources["codenet"]}
+    result = codenet_problem_sensor(dg.build_sensor_context(instance=instance, resources=resources))
+    instance.add_dynamic_partitions(PROBLEMS, result.dynamic_partitions_requests[0].partition_keys)
+    request = next(r for r in result.run_requests if r.partition_key_range)
+    defs = build_defs(quirky_settings)
+    run = dg.materialize(list(defs.assets), instance=instance, resources=dict(defs.resources),
+                         selection=request.asset_selection, tags=request.tags, raise_on_error=False)
+    assert len(instance.get_runs()) == 1
+    assert instance.get_materialized_partitions(dg.AssetKey("test_cases")) == {"p00001", "p00003", "p00004"}
+    assert not run.success
+
+
+def test_problem_ranges_are_contiguous_and_bounded():
+    ordered = ["a", "b", "c", "d", "e", "f"]
+    assert problem_ranges(ordered, {"a", "b", "d", "e", "f"}, 2) == [["a", "b"], ["d", "e"], ["f"]]
+    assert problem_ranges(ordered, set(), MAX_PARTITIONS_PER_RUN) == []
+
+
+def test_run_pipeline_subset_and_selection(quirky_settings, instance):
+    outcome = run_pipeline(quirky_settings, instance, problems=["p00001", "p00003"], selection="submissions")
+    assert outcome.failed_steps == [] and outcome.partitions == 2
+    # can_subset=False: selecting one table of the per-problem asset materializes its siblings too.
+    assert instance.get_materialized_partitions(dg.AssetKey("submissions")) == {"p00001", "p00003"}
+    assert instance.get_materialized_partitions(dg.AssetKey("test_cases")) == {"p00001", "p00003"}
+    assert instance.get_latest_materialization_event(dg.AssetKey("problems")) is None
