@@ -1,27 +1,92 @@
-"""Splitting CodeNet CSV files into fields, vectorised, keeping each row's line number.
+"""Splitting CodeNet CSV files into fields, vectorised across many files at once.
 
-CodeNet's metadata CSVs are unquoted, LF or CRLF, sometimes with empty fields. The fast path
-splits lines and fields with polars string kernels (this is what the ingestion benchmark
-measures); a file that contains quotes goes through the `csv` module so quoted commas are
-honoured. Either way a row keeps its 1-based line number, so rejects can point at it.
+CodeNet's metadata CSVs are unquoted, LF or CRLF, sometimes with empty fields. All files of a
+batch are split into one polars frame (file key, line number, raw line, fields), so the per-row
+work runs once per batch in polars kernels instead of once per file: that is what keeps
+ingestion near DuckDB's own CSV reader (see bench/ingest_metadata.py). A file containing quotes
+goes through the `csv` module so quoted commas are honoured. Every row keeps its 1-based line
+number, so rejects can point at it.
 """
 
 from __future__ import annotations
 
 import csv
 import io
+from collections.abc import Mapping
 
 import polars as pl
 
 from pie_assets.codenet.rejects import MalformedFileError
 
 
-def read_lines(data: bytes, path: str, expected_header: tuple[str, ...]) -> pl.DataFrame:
-    """Rows of a CSV as (line: int, raw: str, fields: list[str]); the header is checked, not kept.
 
+def split_files(
+    files: Mapping[str, tuple[str, bytes]], expected_header: tuple[str, ...]
+) -> tuple[pl.DataFrame, dict[str, MalformedFileError]]:
+    """files: key → (path, bytes). Rows of all usable files, and the error of each unusable one.
+
+    Rows come as (key, line, raw, n_fields, <one column per header name>, stripped).
     A file whose bytes are not text or whose header is not `expected_header` is malformed as a
-    whole: MalformedFileError names the file and the line.
+    whole: its MalformedFileError names the file and the line.
     """
+    keys: list[str] = []
+    lines: list[str] = []
+    numbers: list[int] = []
+    quoted: list[pl.DataFrame] = []
+    errors: dict[str, MalformedFileError] = {}
+    for key, (path, data) in files.items():
+        try:
+            text = _text(data, path)
+            if '"' in text:
+                frame = _split_quoted(text)
+                _check_header(frame["fields"][0].to_list(), frame["raw"][0], int(frame["line"][0]), path, expected_header)
+                quoted.append(_columns(frame.slice(1).with_columns(key=pl.lit(key)), expected_header))
+                continue
+            rows = text.split("\n")
+            first = next(i for i, row in enumerate(rows) if row.strip())
+            header = rows[first].rstrip("\r")
+            _check_header(header.split(","), header, first + 1, path, expected_header)
+        except MalformedFileError as err:
+            errors[key] = err
+            continue
+        body = rows[first + 1 :]
+        lines.extend(body)
+        numbers.extend(range(first + 2, first + 2 + len(body)))
+        keys.extend([key] * len(body))
+    raw = pl.col("raw")
+    plain = (
+        pl.DataFrame({"key": keys, "line": numbers, "raw": lines},
+                     schema={"key": pl.Utf8, "line": pl.Int64, "raw": pl.Utf8})
+        .with_columns(raw.str.strip_suffix("\r"))
+        .filter(raw.str.strip_chars() != "")
+        .with_columns(
+            n_fields=(raw.str.count_matches(",", literal=True) + 1).cast(pl.Int64),
+            fields=raw.str.split_exact(",", len(expected_header) - 1).struct.rename_fields(list(expected_header)),
+        )
+        .unnest("fields")
+        .with_columns(pl.col(name).str.strip_chars() for name in expected_header)
+    )
+    return pl.concat([plain, *quoted]) if quoted else plain, errors
+
+
+def _columns(frame: pl.DataFrame, header: tuple[str, ...]) -> pl.DataFrame:
+    """(key, line, raw, fields: list) → the plain path's shape."""
+    return frame.select(
+        "key", "line", "raw",
+        pl.col("fields").list.len().cast(pl.Int64).alias("n_fields"),
+        *[pl.col("fields").list.get(i, null_on_oob=True).str.strip_chars().alias(name) for i, name in enumerate(header)],
+    )
+
+
+def read_lines(data: bytes, path: str, expected_header: tuple[str, ...]) -> pl.DataFrame:
+    """One file's rows; raises MalformedFileError when it is unusable."""
+    frame, errors = split_files({path: (path, data)}, expected_header)
+    if errors:
+        raise errors[path]
+    return frame.drop("key")
+
+
+def _text(data: bytes, path: str) -> str:
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError as err:
@@ -31,27 +96,12 @@ def read_lines(data: bytes, path: str, expected_header: tuple[str, ...]) -> pl.D
         raise MalformedFileError(path, text.count("\n", 0, text.index("\x00")) + 1, "NUL byte: binary file")
     if not text.strip():
         raise MalformedFileError(path, 1, "empty file, expected a header")
-    if '"' in text:
-        frame = _split_quoted(text)
-    else:
-        frame = _split_plain(text)
-    header = frame.row(0, named=True)
-    if tuple(h.strip() for h in header["fields"]) != expected_header:
-        raise MalformedFileError(
-            path, header["line"], f"header {header['raw']!r} is not {','.join(expected_header)!r}"
-        )
-    return frame.slice(1)
+    return text
 
 
-def _split_plain(text: str) -> pl.DataFrame:
-    lines = pl.Series("raw", text.split("\n"), dtype=pl.Utf8).str.strip_suffix("\r")
-    return (
-        pl.DataFrame({"raw": lines})
-        .with_row_index("line", offset=1)
-        .with_columns(pl.col("line").cast(pl.Int64))
-        .filter(pl.col("raw").str.strip_chars() != "")
-        .with_columns(fields=pl.col("raw").str.split(","))
-    )
+def _check_header(fields: list[str], raw: str, line: int, path: str, expected: tuple[str, ...]) -> None:
+    if tuple(f.strip() for f in fields) != expected:
+        raise MalformedFileError(path, line, f"header {raw!r} is not {','.join(expected)!r}")
 
 
 def _split_quoted(text: str) -> pl.DataFrame:
@@ -60,8 +110,4 @@ def _split_quoted(text: str) -> pl.DataFrame:
     for fields in reader:
         if fields and any(f.strip() for f in fields):
             rows.append((reader.line_num, ",".join(fields), fields))
-    return pl.DataFrame(
-        rows,
-        schema={"line": pl.Int64, "raw": pl.Utf8, "fields": pl.List(pl.Utf8)},
-        orient="row",
-    )
+    return pl.DataFrame(rows, schema={"line": pl.Int64, "raw": pl.Utf8, "fields": pl.List(pl.Utf8)}, orient="row")

@@ -11,7 +11,12 @@ from pie_assets.codenet.layout import CodeNetLayout
 from pie_assets.codenet.problem_list import read_problem_list
 from pie_assets.codenet.rejects import Reject, rejects_frame
 from pie_assets.codenet.sources import SOURCE_SCHEMA, index_sources, read_sources
-from pie_assets.codenet.submission_metadata import CPP_LANGUAGE, METADATA_SCHEMA, parse_submission_metadata
+from pie_assets.codenet.submission_metadata import (
+    CPP_LANGUAGE,
+    METADATA_SCHEMA,
+    ParsedMetadata,
+    parse_metadata_files,
+)
 from pie_assets.codenet.test_cases import collect_test_cases
 
 SUBMISSIONS_SCHEMA: dict[str, pl.DataType] = {
@@ -27,8 +32,24 @@ class ProblemTables:
     rejects: pl.DataFrame
 
 
-def ingest_problem(layout: CodeNetLayout, problem_id: str, extra_tests_dir: str | None) -> ProblemTables:
-    """Raises MalformedFileError when the problem's metadata CSV is unusable as a whole."""
+def parse_metadata_of(layout: CodeNetLayout, problem_ids: list[str]) -> ParsedMetadata:
+    """The metadata CSVs of a batch of problems, parsed in one vectorised pass."""
+    files = {}
+    for problem_id in problem_ids:
+        path = layout.metadata_csv(problem_id)
+        if os.path.isfile(path):
+            with open(path, "rb") as f:
+                files[problem_id] = (layout.relative(path), f.read())
+    return parse_metadata_files(files)
+
+
+def ingest_problem(
+    layout: CodeNetLayout, problem_id: str, extra_tests_dir: str | None, metadata: ParsedMetadata | None = None
+) -> ProblemTables:
+    """`metadata` comes from parse_metadata_of over the batch (parsed here if not given).
+
+    Raises MalformedFileError when the problem's metadata CSV is unusable as a whole.
+    """
     rejects: list[Reject] = []
     if os.path.isfile(layout.problem_list_csv):
         listed, _ = read_problem_list(layout.problem_list_csv)
@@ -36,24 +57,27 @@ def ingest_problem(layout: CodeNetLayout, problem_id: str, extra_tests_dir: str 
             rejects.append(Reject(problem_id, "problems", layout.relative(layout.problem_list_csv), None,
                                   "missing", "problem not listed in problem_list.csv (no name or limits)"))
 
-    submissions, sub_rejects = _submissions(layout, problem_id)
+    if metadata is None:
+        metadata = parse_metadata_of(layout, [problem_id])
+    if problem_id in metadata.errors:
+        raise metadata.errors[problem_id]
+    submissions, sub_rejects = _submissions(layout, problem_id, metadata)
     rejects.extend(sub_rejects)
     tests, test_rejects = collect_test_cases(layout, problem_id, extra_tests_dir)
     rejects.extend(test_rejects)
     return ProblemTables(submissions, tests, rejects_frame(rejects))
 
 
-def _submissions(layout: CodeNetLayout, problem_id: str) -> tuple[pl.DataFrame, list[Reject]]:
-    csv_path = layout.metadata_csv(problem_id)
-    rel_csv = layout.relative(csv_path)
+def _submissions(
+    layout: CodeNetLayout, problem_id: str, parsed: ParsedMetadata
+) -> tuple[pl.DataFrame, list[Reject]]:
+    rel_csv = layout.relative(layout.metadata_csv(problem_id))
     index = index_sources(layout.data_dir(problem_id), CPP_LANGUAGE)
-    if not os.path.isfile(csv_path):
-        metadata = pl.DataFrame(schema={"submission_id": pl.Utf8, "line": pl.Int64})
-        rejects = [Reject(problem_id, "submissions", rel_csv, None, "missing", "no metadata CSV for this problem")]
+    if problem_id in parsed.frames:
+        metadata, rejects = parsed.frames[problem_id], list(parsed.rejects[problem_id])
     else:
-        with open(csv_path, "rb") as f:
-            data = f.read()
-        metadata, rejects = parse_submission_metadata(data, rel_csv, problem_id)
+        metadata = pl.DataFrame(schema=METADATA_SCHEMA)
+        rejects = [Reject(problem_id, "submissions", rel_csv, None, "missing", "no metadata CSV for this problem")]
 
     known = set(metadata["submission_id"])
     cpp_folder = os.path.join(layout.data_dir(problem_id), CPP_LANGUAGE)

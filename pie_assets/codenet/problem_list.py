@@ -30,15 +30,11 @@ def _read_cached(path: str, mtime_ns: int, size: int) -> tuple[pl.DataFrame, tup
     with open(path, "rb") as f:
         frame = read_lines(f.read(), path, PROBLEM_LIST_HEADER)
     rejects: list[Reject] = []
-    n_fields = frame["fields"].list.len()
-    for row in frame.filter(n_fields != len(PROBLEM_LIST_HEADER)).iter_rows(named=True):
-        rejects.append(Reject(row["fields"][0] or None, "problems", path, row["line"], "row_rejected",
-                              f"expected {len(PROBLEM_LIST_HEADER)} fields, found {len(row['fields'])}", row["raw"]))
-    frame = frame.filter(n_fields == len(PROBLEM_LIST_HEADER))
-    fields = frame.select(
-        "line", "raw",
-        *[pl.col("fields").list.get(i).str.strip_chars().alias(name) for i, name in enumerate(PROBLEM_LIST_HEADER)],
-    )
+    ok_fields = pl.col("n_fields") == len(PROBLEM_LIST_HEADER)
+    for pid, line, raw, n in frame.filter(~ok_fields).select("id", "line", "raw", "n_fields").iter_rows():
+        rejects.append(Reject(pid or None, "problems", path, line, "row_rejected",
+                              f"expected {len(PROBLEM_LIST_HEADER)} fields, found {n}", raw))
+    fields = frame.filter(ok_fields)
     bad_id = ~fields["id"].str.contains(PROBLEM_ID_PATTERN)
     for row in fields.filter(bad_id).iter_rows(named=True):
         rejects.append(Reject(None, "problems", path, row["line"], "row_rejected",
@@ -49,9 +45,9 @@ def _read_cached(path: str, mtime_ns: int, size: int) -> tuple[pl.DataFrame, tup
         rejects.append(Reject(row["id"], "problems", path, row["line"], "row_rejected",
                               f"duplicate problem id {row['id']}", row["raw"]))
     fields = fields.filter(~dup)
-    typed, value_rejects = non_negative_int(fields, {"time_limit": "time_limit_ms", "memory_limit": "memory_limit_kb"},
-                                            table="problems", path=path, id_column="id")
-    rejects.extend(value_rejects)
+    typed, bad = non_negative_int(fields, {"time_limit": "time_limit_ms", "memory_limit": "memory_limit_kb"})
+    for pid, line, raw, field, value in bad.select("id", "line", "raw", "field", "value").iter_rows():
+        rejects.append(Reject(pid, "problems", path, line, "value_nulled", f"{pid}: invalid {field} {value!r} set to NULL", raw))
     problems = typed.select(
         pl.col("id").alias("problem_id"),
         *[pl.col(c).replace("", None).alias(c) for c in ("name", "dataset")],

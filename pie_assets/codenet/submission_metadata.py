@@ -1,15 +1,18 @@
 """`metadata/pXXXXX.csv` → typed, validated submission metadata rows (C++ only).
 
-Vectorised end to end (polars), because this is the step that scales with CodeNet's 13.9M
-rows; see `bench/ingest_metadata.py` for its ratio to DuckDB's own CSV reader.
+Vectorised over a whole batch of problems at once (polars), because this is the step that
+scales with CodeNet's 13.9M rows; see `bench/ingest_metadata.py` for its ratio to DuckDB.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from dataclasses import dataclass
+
 import polars as pl
 
-from pie_assets.codenet.csv_lines import read_lines
-from pie_assets.codenet.rejects import Reject
+from pie_assets.codenet.csv_lines import split_files
+from pie_assets.codenet.rejects import MalformedFileError, Reject
 from pie_assets.codenet.validate import SUBMISSION_ID_PATTERN, non_negative_int
 
 METADATA_HEADER = (
@@ -34,50 +37,65 @@ METADATA_SCHEMA: dict[str, pl.DataType] = {
     "line": pl.Int64,  # where the row sits in the CSV, for rejects found later (missing source)
     "raw": pl.Utf8,
 }
+NUMERIC = {"date": "date_s", "cpu_time": "cpu_time_ms", "memory": "memory_kb", "code_size": "code_size_n"}
 
 
-def parse_submission_metadata(data: bytes, path: str, problem_id: str) -> tuple[pl.DataFrame, list[Reject]]:
-    """C++ rows of one problem's metadata CSV, typed; every unusable row or value is a reject.
+@dataclass
+class ParsedMetadata:
+    """Per problem: typed C++ rows, rejects; and the problems whose file was unusable."""
 
-    Raises MalformedFileError (file and line) when the file as a whole is unusable.
-    """
-    frame = read_lines(data, path, METADATA_HEADER)
-    rejects: list[Reject] = []
+    frames: dict[str, pl.DataFrame]
+    rejects: dict[str, list[Reject]]
+    errors: dict[str, MalformedFileError]
 
-    def reject(mask: pl.Expr, reason: pl.Expr) -> None:
-        nonlocal frame
-        bad = frame.filter(mask).select("line", "raw", reason.alias("reason"))
-        rejects.extend(
-            Reject(problem_id, "submissions", path, line, "row_rejected", why, raw)
-            for line, raw, why in bad.iter_rows()
-        )
-        frame = frame.filter(~mask)
 
-    n_fields = pl.col("fields").list.len()
-    reject(n_fields != len(METADATA_HEADER),
-           pl.format("expected {} fields, found {}", pl.lit(len(METADATA_HEADER)), n_fields))
-    frame = frame.select(
-        "line", "raw",
-        *[pl.col("fields").list.get(i).str.strip_chars().alias(name) for i, name in enumerate(METADATA_HEADER)],
-    )
-    reject(~pl.col("submission_id").str.contains(SUBMISSION_ID_PATTERN),
-           pl.format("invalid submission_id '{}'", pl.col("submission_id")))
-    reject(pl.col("problem_id") != problem_id,
-           pl.format("row belongs to problem '{}', not {}", pl.col("problem_id"), pl.lit(problem_id)))
-    frame = frame.filter(pl.col("language") == CPP_LANGUAGE)
-    reject(pl.col("status") == "", pl.lit("empty status"))
-    reject(pl.col("submission_id").is_duplicated() & ~pl.col("submission_id").is_first_distinct(),
-           pl.format("duplicate submission_id {}", pl.col("submission_id")))
+def parse_metadata_files(files: Mapping[str, tuple[str, bytes]]) -> ParsedMetadata:
+    """files: problem_id → (path, bytes) of its metadata CSV."""
+    frame, errors = split_files(files, METADATA_HEADER)
+    paths = {key: path for key, (path, _) in files.items()}
+    rejects: dict[str, list[Reject]] = {key: [] for key in files if key not in errors}
 
-    typed, value_rejects = non_negative_int(
+    def split_off(frame: pl.DataFrame, reason: pl.Expr) -> pl.DataFrame:
+        """Rows with a reason become rejects; the rest go on. One pass, one filter."""
+        frame = frame.with_columns(reason.alias("reason"))
+        for key, line, raw, why in frame.filter(pl.col("reason").is_not_null()).select(
+                "key", "line", "raw", "reason").iter_rows():
+            rejects[key].append(Reject(key, "submissions", paths[key], line, "row_rejected", why, raw))
+        return frame.filter(pl.col("reason").is_null()).drop("reason")
+
+    sid, n_fields = pl.col("submission_id"), pl.col("n_fields")
+    frame = split_off(
         frame,
-        {"date": "date_s", "cpu_time": "cpu_time_ms", "memory": "memory_kb", "code_size": "code_size_n"},
-        table="submissions", path=path, id_column="submission_id", problem_id=problem_id,
+        pl.when(n_fields != len(METADATA_HEADER))
+        .then(pl.format("expected {} fields, found {}", pl.lit(len(METADATA_HEADER)), n_fields))
+        .when(~sid.str.contains(SUBMISSION_ID_PATTERN)).then(pl.format("invalid submission_id '{}'", sid))
+        .when(pl.col("problem_id") != pl.col("key"))
+        .then(pl.format("row belongs to problem '{}', not {}", pl.col("problem_id"), pl.col("key")))
+        .when((pl.col("language") == CPP_LANGUAGE) & (pl.col("status") == "")).then(pl.lit("empty status")),
+    ).filter(pl.col("language") == CPP_LANGUAGE)
+    frame = split_off(
+        frame,
+        pl.when(sid.is_duplicated() & ~sid.is_first_distinct()).then(pl.format("duplicate submission_id {}", sid)),
     )
-    rejects.extend(value_rejects)
+
+    typed, bad = non_negative_int(frame, NUMERIC)
+    for key, line, raw, sid, field, value in bad.select("key", "line", "raw", "submission_id", "field", "value").iter_rows():
+        rejects[key].append(Reject(key, "submissions", paths[key], line, "value_nulled",
+                                   f"{sid}: invalid {field} {value!r} set to NULL", raw))
     typed = typed.with_columns(
         pl.from_epoch(pl.col("date_s"), time_unit="s").dt.replace_time_zone("UTC").alias("submitted_at"),
         pl.col("code_size_n").alias("code_size"),
         *[pl.col(c).replace("", None) for c in ("user_id", "original_language", "filename_ext", "accuracy")],
-    )
-    return typed.select(list(METADATA_SCHEMA)).cast(METADATA_SCHEMA), rejects
+    ).select("key", *METADATA_SCHEMA).cast(METADATA_SCHEMA)
+    by_key = typed.partition_by("key", as_dict=True, include_key=False)
+    empty = typed.clear().drop("key")
+    frames = {key: by_key.get((key,), empty) for key in rejects}
+    return ParsedMetadata(frames, rejects, errors)
+
+
+def parse_submission_metadata(data: bytes, path: str, problem_id: str) -> tuple[pl.DataFrame, list[Reject]]:
+    """One problem's CSV; raises MalformedFileError (file and line) when it is unusable."""
+    parsed = parse_metadata_files({problem_id: (path, data)})
+    if problem_id in parsed.errors:
+        raise parsed.errors[problem_id]
+    return parsed.frames[problem_id], parsed.rejects[problem_id]

@@ -13,32 +13,38 @@ import polars as pl
 from upath import UPath
 
 LOCAL_PROTOCOLS = ("", "file", "local")
+# One file per problem means thousands of small files: zstd's per-file setup made writes ~1.6x
+# costlier than lz4 there (bench/ingest_metadata.py), for little size gain. Statistics stay on
+# so DuckDB can prune by min/max.
+PARQUET_OPTIONS = {"compression": "lz4", "statistics": True}
 
 
 def is_local(path: UPath) -> bool:
     return path.protocol in LOCAL_PROTOCOLS
 
 
-def write_parquet_atomic(df: pl.DataFrame, path: UPath) -> None:
-    """Readers never see a half-written file.
+def write_local_atomic(df: pl.DataFrame, target: str) -> None:
+    """Write a hidden temp file in the target's directory (its name does not end in `.parquet`,
+    so catalog globs skip it) and `os.replace` it into place: readers never see half a file."""
+    tmp = os.path.join(os.path.dirname(target), f".{os.path.basename(target)}.{uuid.uuid4().hex}.tmp")
+    try:
+        df.write_parquet(tmp, **PARQUET_OPTIONS)
+        os.replace(tmp, target)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
 
-    Locally: write a hidden temp file in the same directory (its name does not end in
-    `.parquet`, so catalog globs skip it) and `os.replace` it into place. Object stores publish
-    an object only when its upload completes, so a direct write is already atomic there.
-    """
+
+def write_parquet_atomic(df: pl.DataFrame, path: UPath) -> None:
+    """Atomic everywhere: locally by rename; object stores publish an object only when its
+    upload completes, so a direct write is already atomic there."""
     path.parent.mkdir(parents=True, exist_ok=True)
     if is_local(path):
-        target = path.path
-        tmp = os.path.join(os.path.dirname(target), f".{os.path.basename(target)}.{uuid.uuid4().hex}.tmp")
-        try:
-            df.write_parquet(tmp, compression="zstd", statistics=True)
-            os.replace(tmp, target)
-        finally:
-            if os.path.exists(tmp):
-                os.unlink(tmp)
+        write_local_atomic(df, path.path)
     else:
         with path.open("wb") as f:
-            df.write_parquet(f, compression="zstd", statistics=True)
+            df.write_parquet(f, **PARQUET_OPTIONS)
 
 
 class Warehouse:
@@ -46,21 +52,26 @@ class Warehouse:
 
     def __init__(self, root: str) -> None:
         self.root = UPath(root)
-
-    @property
-    def local(self) -> bool:
-        return is_local(self.root)
+        self.local = is_local(self.root)
+        self._made_dirs: set[str] = set()
 
     def partition_path(self, table: str, partition_key: str) -> UPath:
         return self.root / table / f"{partition_key}.parquet"
 
-    def table_path(self, table: str) -> UPath:
-        return self.root / f"{table}.parquet"
-
-    def write_partition(self, table: str, partition_key: str, df: pl.DataFrame) -> UPath:
-        path = self.partition_path(table, partition_key)
-        write_parquet_atomic(df, path)
-        return path
+    def write_partition(self, table: str, partition_key: str, df: pl.DataFrame) -> str:
+        """Write one partition atomically; returns its location. Plain os paths locally: this is
+        called once per problem per table, and UPath's per-call overhead showed up there."""
+        if not self.local:
+            path = self.partition_path(table, partition_key)
+            write_parquet_atomic(df, path)
+            return str(path)
+        directory = os.path.join(self.root.path, table)
+        if directory not in self._made_dirs:
+            os.makedirs(directory, exist_ok=True)
+            self._made_dirs.add(directory)
+        target = os.path.join(directory, f"{partition_key}.parquet")
+        write_local_atomic(df, target)
+        return target
 
     def tables(self) -> dict[str, str]:
         """Table name → Parquet glob (or file) for every table that has data."""

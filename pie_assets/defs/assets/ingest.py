@@ -7,7 +7,7 @@ import os
 import dagster as dg
 import polars as pl
 
-from pie_assets.codenet.ingest import ingest_problem
+from pie_assets.codenet.ingest import ingest_problem, parse_metadata_of
 from pie_assets.codenet.problem_list import PROBLEMS_SCHEMA, read_problem_list
 from pie_assets.codenet.rejects import Reject, MalformedFileError, rejects_frame
 from pie_assets.defs.partition_batches import materialize_partitions
@@ -75,9 +75,10 @@ SPECS = [
 def codenet_problem(context: dg.AssetExecutionContext, codenet: CodeNetSource, lake: LakeResource):
     """Ingest each problem of the run's partition range; one bad problem fails only itself."""
     layout = codenet.layout
+    metadata = parse_metadata_of(layout, list(context.partition_keys))
 
     def work(problem_id: str) -> dict[str, pl.DataFrame]:
-        tables = ingest_problem(layout, problem_id, codenet.extra_tests_dir)
+        tables = ingest_problem(layout, problem_id, codenet.extra_tests_dir, metadata)
         return {"submissions": tables.submissions, "test_cases": tables.test_cases,
                 "ingest_rejects": tables.rejects}
 
