@@ -34,16 +34,20 @@ def cmd_run(args: argparse.Namespace) -> int:
     settings = _settings(args)
     problems = [p.strip() for p in args.problems.split(",") if p.strip()] if args.problems else None
     instance = open_instance()
-    bar = tqdm(total=0, unit="problem", desc="ingest", disable=args.quiet, file=sys.stderr)
+    bars: list[tqdm] = []  # created on the first progress report, so early errors print alone
 
     def progress(done: int, total: int) -> None:
-        bar.total = total
-        bar.n = min(done, total)
-        bar.refresh()
+        if not bars:
+            bars.append(tqdm(total=total, unit="problem", desc="ingest", disable=args.quiet, file=sys.stderr))
+        bars[0].n = min(done, total)
+        bars[0].refresh()
 
-    outcome = run_pipeline(settings, instance, problems=problems, selection=args.select, on_progress=progress,
-                           log_level="DEBUG" if args.debug else "CRITICAL")
-    bar.close()
+    try:
+        outcome = run_pipeline(settings, instance, problems=problems, selection=args.select,
+                               on_progress=progress, log_level="DEBUG" if args.debug else "CRITICAL")
+    finally:
+        for bar in bars:
+            bar.close()
     print(f"warehouse: {settings.warehouse}")
     print(f"codenet:   {settings.codenet_root}")
     _print_summary(settings, outcome.wall_s)

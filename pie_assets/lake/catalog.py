@@ -38,9 +38,12 @@ def view_sql(name: str, location: str) -> str:
     )
 
 
-def _write_views(db_path: str, tables: dict[str, str]) -> None:
+def _write_views(db_path: str, tables: dict[str, str], filesystem=None) -> None:
+    """DuckDB binds a view when it is created, so a remote root's filesystem must be readable here."""
     con = duckdb.connect(db_path)
     try:
+        if filesystem is not None:
+            con.register_filesystem(filesystem)
         for name, location in tables.items():
             con.execute(view_sql(name, location))
     finally:
@@ -96,7 +99,7 @@ class Catalog:
             else:
                 with tempfile.TemporaryDirectory() as tmpdir:
                     staged = os.path.join(tmpdir, CATALOG_FILE)
-                    _write_views(staged, tables)
+                    _write_views(staged, tables, self.warehouse.root.fs)
                     self.warehouse.root.fs.put_file(staged, str(self.path))
                 (self.warehouse.root / MANIFEST_FILE).write_text(manifest)
         self._known.update(tables)
