@@ -1,0 +1,17 @@
+#include <iostream>
+using namespace std;
+
+long long calc(long long n, long long d) {
+    long long m = n / d;
+    return d * m * (m + 1) / 2;
+}
+
+int main() {
+    int Q;
+    cin >> Q;
+    while (Q--) {
+        long long N;
+        cin >> N;
+        cout << calc(N, 3) + calc(N, 5) - calc(N, 15) << "\n";
+    }
+}
