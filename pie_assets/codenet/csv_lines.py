@@ -30,8 +30,8 @@ def split_files(
     whole: its MalformedFileError names the file and the line.
     """
     keys: list[str] = []
-    lines: list[str] = []
-    numbers: list[int] = []
+    texts: list[str] = []
+    header_lines: list[int] = []
     quoted: list[pl.DataFrame] = []
     errors: dict[str, MalformedFileError] = {}
     for key, (path, data) in files.items():
@@ -42,21 +42,26 @@ def split_files(
                 _check_header(frame["fields"][0].to_list(), frame["raw"][0], int(frame["line"][0]), path, expected_header)
                 quoted.append(_columns(frame.slice(1).with_columns(key=pl.lit(key)), expected_header))
                 continue
-            rows = text.split("\n")
-            first = next(i for i, row in enumerate(rows) if row.strip())
-            header = rows[first].rstrip("\r")
-            _check_header(header.split(","), header, first + 1, path, expected_header)
+            body = text.lstrip("\r\n")
+            header_line = text.count("\n", 0, len(text) - len(body)) + 1
+            header = body.split("\n", 1)[0].rstrip("\r")
+            _check_header(header.split(","), header, header_line, path, expected_header)
         except MalformedFileError as err:
             errors[key] = err
             continue
-        body = rows[first + 1 :]
-        lines.extend(body)
-        numbers.extend(range(first + 2, first + 2 + len(body)))
-        keys.extend([key] * len(body))
+        keys.append(key)
+        texts.append(text)
+        header_lines.append(header_line)
     raw = pl.col("raw")
     plain = (
-        pl.DataFrame({"key": keys, "line": numbers, "raw": lines},
-                     schema={"key": pl.Utf8, "line": pl.Int64, "raw": pl.Utf8})
+        pl.DataFrame({"key": keys, "raw": texts, "header_line": header_lines},
+                     schema={"key": pl.Utf8, "raw": pl.Utf8, "header_line": pl.Int64})
+        # Split every file's text into lines inside polars: no Python string per row.
+        .with_columns(raw.str.split("\n"))
+        .with_columns(line=pl.int_ranges(1, raw.list.len() + 1, dtype=pl.Int64))
+        .explode("raw", "line", empty_as_null=True)
+        .filter(pl.col("line") > pl.col("header_line"))
+        .drop("header_line")
         .with_columns(raw.str.strip_suffix("\r"))
         .filter(raw.str.strip_chars() != "")
         .with_columns(
@@ -64,7 +69,7 @@ def split_files(
             fields=raw.str.split_exact(",", len(expected_header) - 1).struct.rename_fields(list(expected_header)),
         )
         .unnest("fields")
-        .with_columns(pl.col(name).str.strip_chars() for name in expected_header)
+        .select("key", "line", "raw", "n_fields", *[pl.col(name).str.strip_chars() for name in expected_header])
     )
     return pl.concat([plain, *quoted]) if quoted else plain, errors
 

@@ -1,0 +1,1 @@
+"""Deterministic runtime annotations: sandboxed compile → judge → measure (simulate)."""

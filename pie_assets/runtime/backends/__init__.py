@@ -1,0 +1,1 @@
+"""Measurement backends behind one interface (see `base.Backend`)."""

@@ -1,0 +1,47 @@
+"""The measurement backend interface: every backend measures one binary on one input.
+
+Statuses a backend may return: OK, RE (crash / non-zero exit), TLE (instruction budget or CPU
+limit exceeded), MLE (address-space limit), OLE (output limit), INFRA (the harness failed, e.g. the
+wall-clock guard fired first: never a verdict on the program). WA / CE are decided outside.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Protocol
+
+STATUSES = ("OK", "WA", "RE", "TLE", "MLE", "OLE", "CE", "INFRA")
+
+
+@dataclass(frozen=True)
+class Budget:
+    """Limits of one measured run. `instructions` is the deterministic time limit (TLE above
+    it); `wall_s` only guards the harness (firing → INFRA)."""
+
+    instructions: int
+    wall_s: float
+    cpu_s: float
+    memory_mb: int
+    output_bytes: int
+
+
+@dataclass
+class Measurement:
+    status: str
+    stdout: bytes = b""
+    instructions: int | None = None
+    counters: dict[str, int] = field(default_factory=dict)  # raw backend counters (Ir, Dr, D1mr, ...)
+    sim_seconds: float | None = None  # gem5 only
+    cpu_time_s: float | None = None  # native only
+    detail: str = ""  # why, for non-OK statuses (stderr excerpt, signal, guard)
+    sandbox: str = ""  # how the program was contained (e.g. "bwrap", "unshare (degraded)")
+
+
+class Backend(Protocol):
+    name: str
+    version: str
+    deterministic: bool
+
+    def run(self, binary: str, stdin: bytes, budget: Budget) -> Measurement: ...
+
+    def cost(self, measurement: Measurement) -> float | None: ...
