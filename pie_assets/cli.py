@@ -2,6 +2,7 @@
 
     pie run [--codenet PATH] [--warehouse DIR] [--select SELECTION] [--problems p1,p2]
     pie sql "QUERY" [--warehouse DIR] [--format table|csv|json]
+    pie measure FILE.cpp --input FILE [--backend NAME] [--json]
     pie ui [--port N]
 """
 
@@ -98,6 +99,47 @@ def _print_frame(frame: pl.DataFrame, fmt: str) -> None:
             print(f"({frame.height} rows; first 200 shown, use --format csv for all)")
 
 
+def cmd_measure(args: argparse.Namespace) -> int:
+    """Measure one program on one input, exactly as the pipeline would, and print its row."""
+    import hashlib
+
+    from pie_assets.runtime.annotate import Annotator, TestCase
+    from pie_assets.runtime.config import SimulatorConfig
+    from pie_assets.runtime.sandbox import Sandbox
+    from pie_assets.codenet.text import decode_exact
+
+    settings = _settings(args)
+    config = SimulatorConfig.load(args.config or settings.simulator_config or None)
+    if args.backend:
+        config = config.with_backend(args.backend)
+    code = open(args.file, "rb").read()
+    stdin = open(args.input, "rb").read()
+    annotator = Annotator(config, settings.resolved_cache_dir(), Sandbox())
+    if args.expected:
+        expected = open(args.expected, "rb").read().decode("utf-8", "replace")
+    else:  # no expected output: the native run's output is the reference the measured run must match
+        compiled = annotator.compiler.compile(code, hashlib.sha256(code).hexdigest())
+        if not compiled.ok:
+            raise RuntimeError(f"compile error:\n{compiled.error}")
+        native = annotator.checker.run(compiled.binary_path, stdin, config.native_budget())
+        expected = native.stdout.decode("utf-8", "replace")
+    text, encoding = decode_exact(code)
+    case = TestCase(test_id=os.path.basename(args.input), input=stdin, expected=expected,
+                    input_sha256=hashlib.sha256(stdin).hexdigest())
+    submission = {"submission_id": os.path.basename(args.file), "code": text, "code_encoding": encoding,
+                  "code_sha256": hashlib.sha256(code).hexdigest()}
+    rows, _ = annotator.submission_rows(submission, "cli", [case])
+    row = rows[0]
+    row["counters"] = {c["name"]: c["value"] for c in row["counters"]}
+    if args.json:
+        print(json.dumps(row, indent=1))
+    else:
+        width = max(map(len, row))
+        for key, value in row.items():
+            print(f"{key:<{width}}  {value}")
+    return 0 if row["status"] == "OK" else 2
+
+
 def cmd_ui(args: argparse.Namespace) -> int:
     from pie_assets.runner import open_instance
 
@@ -134,6 +176,16 @@ def build_parser() -> argparse.ArgumentParser:
     common(sql, source=False)
     sql.add_argument("--format", choices=["table", "csv", "json"], default="table")
     sql.set_defaults(func=cmd_sql)
+
+    measure = sub.add_parser("measure", help="compile, judge and measure one program on one input (sandboxed)")
+    measure.add_argument("file", help="C++ source")
+    measure.add_argument("--input", required=True, help="stdin of the run")
+    measure.add_argument("--expected", help="expected output (default: the native run's output)")
+    measure.add_argument("--backend", choices=["cachegrind", "gem5", "native"], help="override the config's backend")
+    measure.add_argument("--config", help="simulator config (default: $PIE_SIMULATOR_CONFIG or the versioned one)")
+    measure.add_argument("--warehouse", help="warehouse whose _cache holds binaries and measurements")
+    measure.add_argument("--json", action="store_true", help="print the row as JSON")
+    measure.set_defaults(func=cmd_measure)
 
     ui = sub.add_parser("ui", help="start the Dagster UI on this code location")
     common(ui, source=True)

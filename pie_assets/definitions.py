@@ -5,21 +5,25 @@ from __future__ import annotations
 import dagster as dg
 
 from pie_assets.defs.assets.ingest import codenet_problem, problems
+from pie_assets.defs.assets.runtime import build_runtime_assets
 from pie_assets.defs.jobs import ingest_problems_job
-from pie_assets.defs.resources import CodeNetSource, LakeParquetIOManager, LakeResource
-from pie_assets.defs.sensors import codenet_problem_sensor
+from pie_assets.defs.resources import CodeNetSource, LakeParquetIOManager, LakeResource, SimulatorResource
+from pie_assets.defs.sensors import codenet_problem_sensor, runtime_automation_sensor, runtime_config_sensor
+from pie_assets.runtime.config import SimulatorConfig, config_path
 from pie_assets.settings import Settings
 
 
 def build_defs(settings: Settings) -> dg.Definitions:
+    simulator_config = settings.simulator_config or str(config_path())
     return dg.Definitions(
-        assets=[problems, codenet_problem],
+        assets=[problems, codenet_problem, build_runtime_assets(SimulatorConfig.load(simulator_config).hash)],
         jobs=[ingest_problems_job],
-        sensors=[codenet_problem_sensor],
+        sensors=[codenet_problem_sensor, runtime_config_sensor, runtime_automation_sensor],
         resources={
             "codenet": CodeNetSource(root=settings.codenet_root, extra_tests_dir=settings.extra_tests),
             "lake": LakeResource(warehouse=settings.warehouse),
             "lake_io_manager": LakeParquetIOManager(base_dir=settings.warehouse),
+            "simulator": SimulatorResource(config_path=simulator_config, cache_dir=settings.resolved_cache_dir()),
         },
     )
 

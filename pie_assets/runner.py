@@ -1,8 +1,9 @@
 """In-process materialisation of the asset graph, as `pie run` does it.
 
 Unpartitioned assets run first, then the problem partitions in ranged runs of
-MAX_PARTITIONS_PER_RUN (the same batching the backfill policy gives the UI and sensors), while
-a poller turns the run's per-partition materialisation events into progress.
+MAX_PARTITIONS_PER_RUN (the same batching the backfill policy gives the UI and sensors), one run
+per stage (ingest, then runtime), while a poller turns the last stage's per-partition
+materialisation events into progress.
 """
 
 from __future__ import annotations
@@ -20,8 +21,6 @@ from pie_assets.defs.partitions import MAX_PARTITIONS_PER_RUN, PROBLEMS
 from pie_assets.definitions import build_defs
 from pie_assets.runs import partition_range_tags
 from pie_assets.settings import Settings
-
-PROGRESS_ASSET = dg.AssetKey("ingest_rejects")  # written for every problem, success or failure
 
 
 class UserError(RuntimeError):
@@ -106,35 +105,41 @@ def run_pipeline(
                                 selection=list(unpartitioned), raise_on_error=False)
         outcome.failed_steps += _failures(result)
 
-    partitioned = keys - unpartitioned
-    if partitioned and discovered:
+    # One run per stage (multi-asset) and chunk: a stage's skipped partitions must not skip the
+    # next stage's good ones, so stages are separate runs, in the (topological) order of defs.assets.
+    stages = [[k for k in asset.keys if k in keys and graph.get(k).is_partitioned] for asset in assets]
+    stages = [stage for stage in stages if stage]
+    if stages and discovered:
         ordered = list(instance.get_dynamic_partitions(PROBLEMS))
         done = 0
         for chunk in problem_ranges(ordered, set(discovered), MAX_PARTITIONS_PER_RUN):
-            result = _materialize_with_progress(
-                instance, lambda c=chunk: dg.materialize(
-                    assets, instance=instance, resources=resources, selection=list(partitioned), run_config=run_config,
-                    tags=partition_range_tags(c[0], c[-1]), raise_on_error=False),
-                on_progress=(lambda n, d=done: on_progress(d + n, len(discovered))) if on_progress else None,
-                track=PROGRESS_ASSET in partitioned,
-            )
+            for n, stage in enumerate(stages):
+                last = n == len(stages) - 1
+                result = _materialize_with_progress(
+                    instance, lambda c=chunk, s=stage: dg.materialize(
+                        assets, instance=instance, resources=resources, selection=s, run_config=run_config,
+                        tags=partition_range_tags(c[0], c[-1]), raise_on_error=False),
+                    on_progress=(lambda k, d=done: on_progress(d + k, len(discovered))) if on_progress and last else None,
+                    track=stage[-1],
+                )
+                outcome.failed_steps += _failures(result)
             done += len(chunk)
             if on_progress:
                 on_progress(done, len(discovered))
-            outcome.failed_steps += _failures(result)
     outcome.wall_s = time.perf_counter() - started
     return outcome
 
 
-def _latest_storage_id(instance: dg.DagsterInstance) -> int:
-    records = instance.fetch_materializations(PROGRESS_ASSET, limit=1).records
+def _latest_storage_id(instance: dg.DagsterInstance, asset: dg.AssetKey) -> int:
+    records = instance.fetch_materializations(asset, limit=1).records
     return records[0].storage_id if records else 0
 
 
-def _materialize_with_progress(instance, run, on_progress, track: bool) -> dg.ExecuteInProcessResult:
-    if not (on_progress and track):
+def _materialize_with_progress(instance, run, on_progress, track: dg.AssetKey) -> dg.ExecuteInProcessResult:
+    """Counts `track`'s per-partition materialisations while the run goes (the last stage's table)."""
+    if not on_progress:
         return run()
-    after = _latest_storage_id(instance)
+    after = _latest_storage_id(instance, track)
     box: dict[str, object] = {}
 
     def target() -> None:
@@ -148,7 +153,7 @@ def _materialize_with_progress(instance, run, on_progress, track: bool) -> dg.Ex
     while worker.is_alive():
         worker.join(0.5)
         seen = instance.fetch_materializations(
-            dg.AssetRecordsFilter(asset_key=PROGRESS_ASSET, after_storage_id=after), limit=10_000
+            dg.AssetRecordsFilter(asset_key=track, after_storage_id=after), limit=10_000
         ).records
         on_progress(len(seen))
     if "error" in box:

@@ -22,6 +22,16 @@ class Settings:
     codenet_root: str
     warehouse: str
     extra_tests: str | None
+    simulator_config: str = ""  # "" = $PIE_SIMULATOR_CONFIG or the versioned pie_assets/simulator.toml
+    cache_dir: str = ""  # "" = $PIE_CACHE, else <warehouse>/_cache (local) or ~/.cache/pie-lakehouse
+
+    def resolved_cache_dir(self) -> str:
+        """Compiled binaries and measurements: content-addressed, safe to share between runs."""
+        if self.cache_dir or os.environ.get("PIE_CACHE"):
+            return self.cache_dir or os.environ["PIE_CACHE"]
+        if "://" in self.warehouse and not self.warehouse.startswith("file://"):
+            return os.path.expanduser("~/.cache/pie-lakehouse")
+        return os.path.join(self.warehouse.removeprefix("file://"), "_cache")
 
     @classmethod
     def resolve(

@@ -4,9 +4,11 @@ import dagster as dg
 
 PROBLEM_TABLE_KEYS = [dg.AssetKey(k) for k in ("submissions", "test_cases", "ingest_rejects")]
 PROBLEM_LIST_KEYS = [dg.AssetKey("problems")]
+RUNTIME_KEYS = [dg.AssetKey(k) for k in ("runtime_annotations", "submission_runtimes")]
 
 ingest_problems_selection = dg.AssetSelection.assets(*PROBLEM_TABLE_KEYS)
 problem_list_selection = dg.AssetSelection.assets(*PROBLEM_LIST_KEYS)
+runtime_selection = dg.AssetSelection.assets(*RUNTIME_KEYS)
 
 # A named job for the UI's launchpad and for `execute_job` (multiprocess executor by default).
 ingest_problems_job = dg.define_asset_job("ingest_problems", selection=ingest_problems_selection)

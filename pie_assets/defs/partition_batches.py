@@ -12,6 +12,7 @@ from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 
 import dagster as dg
+from dagster._core.definitions.data_version import CODE_VERSION_TAG
 import polars as pl
 
 from pie_assets.defs.resources import LakeResource
@@ -26,7 +27,10 @@ def materialize_partitions(
     work: PartitionWork,
     on_error: ErrorTables,
     workers: int | None = None,
+    code_version: str | None = None,
 ) -> Iterator[dg.AssetMaterialization]:
+    """`code_version` is recorded on each materialization as Dagster does for IO-managed outputs,
+    so the UI can mark partitions stale when the definition's code version moves on."""
     keys: Sequence[str] = context.partition_keys
     failures: dict[str, Exception] = {}
     written: set[str] = set()
@@ -49,6 +53,7 @@ def materialize_partitions(
                     asset_key=table,
                     partition=key,
                     metadata={"rows": len(frame), "path": dg.MetadataValue.path(str(path))},
+                    tags={CODE_VERSION_TAG: code_version} if code_version else None,
                 )
             if done % 50 == 0 or done == len(keys):
                 context.log.info(f"{done}/{len(keys)} partitions processed, {len(failures)} failed")

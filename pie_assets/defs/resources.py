@@ -58,3 +58,30 @@ class LakeParquetIOManager(PolarsParquetIOManager):
     def handle_output(self, context: dg.OutputContext, obj: pl.DataFrame) -> None:
         super().handle_output(context, obj)
         _catalog(self.base_dir).ensure(context.asset_key.path[-1])
+
+
+@functools.lru_cache(maxsize=8)
+def _annotator(config_path: str, config_hash: str, cache_dir: str, sandbox_mode: str):
+    """One annotator per (config content, cache, sandbox) and process: it holds the backend."""
+    from pie_assets.runtime.annotate import Annotator
+    from pie_assets.runtime.config import SimulatorConfig
+    from pie_assets.runtime.sandbox import Sandbox
+
+    return Annotator(SimulatorConfig.load(config_path), cache_dir, Sandbox(mode=sandbox_mode))
+
+
+class SimulatorResource(dg.ConfigurableResource):
+    """The versioned simulator config, the compile/measurement cache and the sandbox."""
+
+    config_path: str
+    cache_dir: str
+    sandbox_mode: str = "auto"
+
+    def config(self):
+        from pie_assets.runtime.config import SimulatorConfig
+
+        return SimulatorConfig.load(self.config_path)
+
+    def annotator(self):
+        config = self.config()
+        return _annotator(self.config_path, config.hash, self.cache_dir, self.sandbox_mode)

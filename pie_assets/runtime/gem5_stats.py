@@ -59,7 +59,7 @@ class Gem5Stats:
     def runtime_seconds(self) -> float:
         """ticks / freq when both are known: exact, where `sim_seconds` is rounded to 6 decimals
         (a 0.8 ms run printed as 0.000823 carries only 3 significant digits)."""
-        if self.sim_ticks is not None and self.sim_freq:
+        if self.sim_ticks is not None and self.sim_freq is not None:
             return self.sim_ticks / self.sim_freq
         assert self.sim_seconds is not None  # parse_stats guarantees one of the two
         return self.sim_seconds
@@ -132,17 +132,17 @@ def parse_stats(text: str) -> Gem5Stats:
     stats = Gem5Stats(
         sim_seconds=_finite(_first(tokens, SIM_SECONDS)),
         sim_ticks=_integer(_first(tokens, SIM_TICKS)),
-        sim_freq=_integer(_first(tokens, SIM_FREQ)),
+        sim_freq=_integer(_first(tokens, SIM_FREQ)) or None,  # a zero frequency is no frequency
         num_cycles=max(cycles) if cycles else None,
         sim_insts=_integer(_first(tokens, SIM_INSTS)),
         host_seconds=_finite(_first(tokens, HOST_SECONDS)),
         blocks=len(blocks),
         all_scalars={name: float(tok) for name, tok in tokens.items()},
     )
-    if (stats.sim_ticks is None or not stats.sim_freq) and stats.sim_seconds is None:
-        missing = [names[0] + "/" + names[1] for names, value in
+    if (stats.sim_ticks is None or stats.sim_freq is None) and stats.sim_seconds is None:
+        missing = [f"{new}/{old}" for (new, old), value in
                    ((SIM_TICKS, stats.sim_ticks), (SIM_FREQ, stats.sim_freq), (SIM_SECONDS, stats.sim_seconds))
-                   if not value]
+                   if value is None]
         raise ValueError("gem5 stats give no simulated time: need simTicks and simFreq, or simSeconds "
                          f"(old names sim_ticks, sim_freq, sim_seconds); missing or non-finite: {', '.join(missing)}")
     return stats

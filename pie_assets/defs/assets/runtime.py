@@ -1,0 +1,63 @@
+"""Runtime annotation assets, per problem partition: `runtime_annotations` (one row per
+submission × test) and `submission_runtimes` (one row per submission, PIE's agg_runtime)."""
+
+import os
+from concurrent.futures import ThreadPoolExecutor
+
+import dagster as dg
+import polars as pl
+
+from pie_assets.defs.partition_batches import materialize_partitions
+from pie_assets.defs.partitions import problem_backfill_policy, problems_partitions
+from pie_assets.defs.resources import LakeResource, SimulatorResource
+
+GROUP = "runtime"
+RUNTIME_TABLES = ("runtime_annotations", "submission_runtimes")
+# Problems handled at once in a run; each one's programs fan out over the measurement pool.
+PARTITION_WORKERS = 2
+# A problem is annotated once its submissions or tests are (re)ingested.
+AUTOMATION = dg.AutomationCondition.eager()
+
+
+def build_runtime_assets(config_hash: str) -> dg.AssetsDefinition:
+    """The config hash is the assets' code version: change the simulator config and Dagster
+    shows every runtime partition as stale until the config sensor has re-simulated it."""
+
+    @dg.multi_asset(
+        name="problem_runtimes",
+        specs=[
+            dg.AssetSpec(
+                "runtime_annotations", deps=["submissions", "test_cases"], skippable=True, group_name=GROUP,
+                code_version=config_hash, kinds={"valgrind", "parquet"}, automation_condition=AUTOMATION,
+                description="One row per (submission, test): status, accuracy, instructions, cost, raw counters.",
+            ),
+            dg.AssetSpec(
+                "submission_runtimes", deps=["submissions", "test_cases"], skippable=True, group_name=GROUP,
+                code_version=config_hash, kinds={"parquet"}, automation_condition=AUTOMATION,
+                description="One row per submission: all_pass, n_tests, agg_cost (sum over tests), mean accuracy.",
+            ),
+        ],
+        partitions_def=problems_partitions,
+        backfill_policy=problem_backfill_policy,
+        can_subset=False,
+    )
+    def problem_runtimes(context: dg.AssetExecutionContext, lake: LakeResource, simulator: SimulatorResource):
+        annotator = simulator.annotator()
+        if annotator.config.hash != config_hash:
+            context.log.warning(f"simulator config changed since load ({config_hash} → {annotator.config.hash})")
+        context.log.info(f"backend {annotator.backend.name} {annotator.backend.version}, "
+                         f"config {annotator.config.hash}, sandbox {annotator.sandbox.mode}")
+        with ThreadPoolExecutor(max_workers=annotator.config.workers) as pool:
+
+            def work(problem_id: str) -> dict[str, pl.DataFrame]:
+                submissions = lake.read_partition("submissions", problem_id)
+                tests = lake.read_partition("test_cases", problem_id)
+                annotations, summaries = annotator.annotate(problem_id, submissions, tests, pool)
+                return {"runtime_annotations": annotations, "submission_runtimes": summaries}
+
+            yield from materialize_partitions(
+                context, lake, work, on_error=lambda problem_id, err: {},
+                workers=min(PARTITION_WORKERS, os.cpu_count() or 1), code_version=annotator.config.hash,
+            )
+
+    return problem_runtimes

@@ -1,0 +1,200 @@
+"""Runtime annotation of one problem: compile → judge natively → measure with the backend.
+
+Every (binary, test, config) outcome is cached by content, so re-materialising with an unchanged
+config runs nothing, and byte-identical programs anywhere share one binary and one measurement.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable
+from concurrent.futures import Executor
+from dataclasses import dataclass
+from typing import Any
+
+import polars as pl
+
+from pie_assets.runtime.backends.base import Backend, Measurement
+from pie_assets.runtime.backends.cachegrind import CachegrindBackend
+from pie_assets.runtime.backends.native import NativeBackend
+from pie_assets.runtime.compile import Compiler, CompileResult
+from pie_assets.runtime.config import SimulatorConfig
+from pie_assets.runtime.judge import accuracy
+from pie_assets.runtime.sandbox import Sandbox
+from pie_assets.runtime.store import ContentStore
+
+COUNTERS_TYPE = pl.List(pl.Struct({"name": pl.Utf8, "value": pl.Int64}))
+ANNOTATION_SCHEMA: dict[str, pl.DataType] = {
+    "submission_id": pl.Utf8,
+    "problem_id": pl.Utf8,
+    "test_id": pl.Utf8,
+    "backend": pl.Utf8,
+    "backend_version": pl.Utf8,
+    "config_hash": pl.Utf8,
+    "status": pl.Utf8,
+    "accuracy": pl.Float64,
+    "instructions": pl.Int64,
+    "cost": pl.Float64,
+    "sim_seconds": pl.Float64,
+    "cpu_time_s": pl.Float64,
+    "counters": COUNTERS_TYPE,
+    "binary_sha256": pl.Utf8,
+    "input_sha256": pl.Utf8,
+    "sandboxed": pl.Utf8,
+    "deterministic": pl.Boolean,
+    "detail": pl.Utf8,
+}
+SUBMISSION_RUNTIME_SCHEMA: dict[str, pl.DataType] = {
+    "submission_id": pl.Utf8,
+    "problem_id": pl.Utf8,
+    "backend": pl.Utf8,
+    "config_hash": pl.Utf8,
+    "status": pl.Utf8,
+    "all_pass": pl.Boolean,
+    "n_tests": pl.Int64,
+    "n_passed": pl.Int64,
+    "agg_cost": pl.Float64,
+    "agg_instructions": pl.Int64,
+    "mean_accuracy": pl.Float64,
+    "binary_sha256": pl.Utf8,
+}
+
+
+def make_backend(config: SimulatorConfig, sandbox: Sandbox) -> Backend:
+    name = config.backend
+    if name == "cachegrind":
+        section = config.section("cachegrind")
+        return CachegrindBackend(sandbox, section, section.get("weights", {}))
+    if name == "native":
+        return NativeBackend(sandbox=sandbox, repeats=int(config.section("native").get("repeats", 5)))
+    if name == "gem5":
+        from pie_assets.runtime.backends.gem5 import Gem5Backend
+
+        section = config.section("gem5")
+        if not section.get("binary") or not section.get("config_dir"):
+            raise ValueError("backend 'gem5' needs [gem5] binary and config_dir in the simulator config")
+        return Gem5Backend(gem5_binary=section["binary"], config_dir=section["config_dir"], sandbox=sandbox)
+    raise ValueError(f"unknown backend {name!r} in the simulator config (cachegrind | gem5 | native)")
+
+
+@dataclass(frozen=True)
+class TestCase:
+    test_id: str
+    input: bytes
+    expected: str
+    input_sha256: str
+
+
+class Annotator:
+    """Annotates submissions of a problem; thread-safe, shares caches across runs."""
+
+    def __init__(self, config: SimulatorConfig, cache_root: str, sandbox: Sandbox) -> None:
+        self.config = config
+        self.sandbox = sandbox
+        compile_cfg = config.section("compile")
+        self.compiler = Compiler(cache_root, sandbox, compile_cfg.get("compiler", "g++"),
+                                 compile_cfg.get("flags", ["-std=c++17", "-O3"]),
+                                 float(compile_cfg.get("timeout_s", 120)), int(compile_cfg.get("memory_mb", 4096)))
+        self.backend = make_backend(config, sandbox)
+        self.checker = NativeBackend(sandbox=sandbox, repeats=1)
+        self.outcomes = ContentStore(cache_root, "outcome")
+
+    def annotate(self, problem_id: str, submissions: pl.DataFrame, tests: pl.DataFrame,
+                 pool: Executor) -> tuple[pl.DataFrame, pl.DataFrame]:
+        cases = [TestCase(r["test_id"], r["input"].encode(), r["expected_output"], r["input_sha256"])
+                 for r in tests.iter_rows(named=True)]
+        chosen = submissions.filter(pl.col("status").is_in(self.config.statuses))
+        futures = [pool.submit(self.submission_rows, row, problem_id, cases) for row in chosen.iter_rows(named=True)]
+        annotation_rows: list[dict[str, Any]] = []
+        summary_rows: list[dict[str, Any]] = []
+        for future in futures:
+            rows, summary = future.result()
+            annotation_rows.extend(rows)
+            summary_rows.append(summary)
+        return (pl.DataFrame(annotation_rows, schema=ANNOTATION_SCHEMA, orient="row"),
+                pl.DataFrame(summary_rows, schema=SUBMISSION_RUNTIME_SCHEMA, orient="row"))
+
+    def submission_rows(self, submission: dict[str, Any], problem_id: str,
+                        cases: list[TestCase]) -> tuple[list[dict[str, Any]], dict[str, Any]]:
+        code = submission["code"].encode(submission["code_encoding"])
+        compiled = self.compiler.compile(code, submission["code_sha256"])
+        if not compiled.ok:
+            outcomes = [{"status": "CE" if not compiled.error.startswith("compile exceeded") else "INFRA",
+                         "accuracy": 0.0, "detail": compiled.error} for _ in cases]
+        else:
+            outcomes = self.outcomes_for(compiled, cases)
+        rows = [self._row(submission, problem_id, case, compiled, outcome) for case, outcome in zip(cases, outcomes)]
+        return rows, self._summary(submission, problem_id, compiled, rows)
+
+    def outcomes_for(self, compiled: CompileResult, cases: list[TestCase]) -> list[dict[str, Any]]:
+        """Native check of every test, then (only if all pass) one measurement per test."""
+        keys = [self._key(compiled.binary_sha256, case) for case in cases]
+        cached = [self.outcomes.get(key) for key in keys]
+        outcomes = [hit or self._check(compiled.binary_path, case) for hit, case in zip(cached, cases)]
+        all_pass = bool(cases) and all(o["status"] == "OK" for o in outcomes)
+        for key, case, hit, outcome in zip(keys, cases, cached, outcomes):
+            changed = hit is None
+            if all_pass and "measurement" not in outcome:
+                outcome["measurement"] = self._measure(compiled.binary_path, case)
+                changed = True
+            # INFRA is the harness failing, not a fact about the program: never cached.
+            infra = "INFRA" in (outcome["status"], outcome.get("measurement", {}).get("status"))
+            if changed and not infra:
+                self.outcomes.put(key, outcome)
+        return outcomes
+
+    def _key(self, binary_sha256: str | None, case: TestCase) -> str:
+        expected = hashlib.sha256(case.expected.encode()).hexdigest()
+        return hashlib.sha256(f"{binary_sha256}|{case.input_sha256}|{expected}|{self.config.hash}".encode()).hexdigest()
+
+    def _check(self, binary: str, case: TestCase) -> dict[str, Any]:
+        result = self.checker.run(binary, case.input, self.config.native_budget())
+        if result.status != "OK":
+            return {"status": result.status, "accuracy": 0.0, "detail": result.detail, "sandbox": result.sandbox}
+        acc = accuracy(result.stdout.decode("utf-8", "replace"), case.expected, self.config.float_tolerance)
+        return {"status": "OK" if acc == 1.0 else "WA", "accuracy": acc, "detail": "" if acc == 1.0 else
+                f"{acc:.3f} of expected lines matched", "sandbox": result.sandbox}
+
+    def _measure(self, binary: str, case: TestCase) -> dict[str, Any]:
+        m: Measurement = self.backend.run(binary, case.input, self.config.measure_budget())
+        status, detail = m.status, m.detail
+        if status == "OK":
+            acc = accuracy(m.stdout.decode("utf-8", "replace"), case.expected, self.config.float_tolerance)
+            if acc != 1.0:
+                status, detail = "WA", f"output under {self.backend.name} differs from the native run ({acc:.3f})"
+        return {"status": status, "detail": detail, "instructions": m.instructions, "counters": m.counters,
+                "sim_seconds": m.sim_seconds, "cpu_time_s": m.cpu_time_s, "sandbox": m.sandbox,
+                "cost": self.backend.cost(m) if status == "OK" else None}
+
+    def _row(self, submission: dict[str, Any], problem_id: str, case: TestCase, compiled: CompileResult,
+             outcome: dict[str, Any]) -> dict[str, Any]:
+        measured = outcome.get("measurement") or {}
+        status = measured.get("status", outcome["status"])
+        return {
+            "submission_id": submission["submission_id"], "problem_id": problem_id, "test_id": case.test_id,
+            "backend": self.backend.name, "backend_version": self.backend.version, "config_hash": self.config.hash,
+            "status": status, "accuracy": outcome.get("accuracy", 0.0),
+            "instructions": measured.get("instructions"), "cost": measured.get("cost"),
+            "sim_seconds": measured.get("sim_seconds"), "cpu_time_s": measured.get("cpu_time_s"),
+            "counters": [{"name": k, "value": v} for k, v in sorted((measured.get("counters") or {}).items())],
+            "binary_sha256": compiled.binary_sha256, "input_sha256": case.input_sha256,
+            "sandboxed": measured.get("sandbox") or outcome.get("sandbox") or self.sandbox.mode,
+            "deterministic": self.backend.deterministic,
+            "detail": measured.get("detail") or outcome.get("detail") or "",
+        }
+
+    def _summary(self, submission: dict[str, Any], problem_id: str, compiled: CompileResult,
+                 rows: Iterable[dict[str, Any]]) -> dict[str, Any]:
+        rows = list(rows)
+        statuses = [r["status"] for r in rows]
+        all_pass = bool(rows) and all(s == "OK" for s in statuses)
+        return {
+            "submission_id": submission["submission_id"], "problem_id": problem_id, "backend": self.backend.name,
+            "config_hash": self.config.hash,
+            "status": next((s for s in statuses if s != "OK"), "OK" if rows else "NO_TESTS"),
+            "all_pass": all_pass, "n_tests": len(rows), "n_passed": statuses.count("OK"),
+            "agg_cost": sum(r["cost"] for r in rows) if all_pass else None,
+            "agg_instructions": sum(r["instructions"] or 0 for r in rows) if all_pass else None,
+            "mean_accuracy": sum(r["accuracy"] for r in rows) / len(rows) if rows else None,
+            "binary_sha256": compiled.binary_sha256,
+        }

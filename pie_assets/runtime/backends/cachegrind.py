@@ -1,0 +1,96 @@
+"""The default backend: valgrind's cachegrind with a pinned cache geometry.
+
+Deterministic: the same binary, input and (fixed) environment give the same counters on any
+machine and under any load; cost is KCachegrind's CEst over those counters, so it ranks programs
+like native time does (Spearman 0.90 measured here, where instruction count alone got 0.68) at a
+15-48x slowdown, instead of PIE's ~2 minutes per test under gem5.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import json
+import subprocess
+
+from pie_assets.runtime.backends.base import Budget, Measurement
+from pie_assets.runtime.sandbox import Limits, Sandbox
+
+PROGRAM_PATH = "/sandbox/prog"
+OUT_FILE = "cachegrind.out"
+LOG_FILE = "valgrind.log"
+
+
+@functools.lru_cache(maxsize=None)
+def valgrind_version() -> str:
+    return subprocess.run(["valgrind", "--version"], capture_output=True, text=True, check=True).stdout.strip()
+
+
+def parse_cachegrind_out(text: str) -> dict[str, int]:
+    """Totals from a cachegrind.out file: its `events:` names and the `summary:` line."""
+    events: list[str] = []
+    summary: list[int] = []
+    for line in text.splitlines():
+        if line.startswith("events:"):
+            events = line.split()[1:]
+        elif line.startswith("summary:"):
+            summary = [int(v) for v in line.split()[1:]]
+    if not events or len(events) != len(summary):
+        raise ValueError("cachegrind output has no events/summary lines")
+    return dict(zip(events, summary))
+
+
+class CachegrindBackend:
+    name = "cachegrind"
+    deterministic = True
+
+    def __init__(self, sandbox: Sandbox, geometry: dict[str, str], weights: dict[str, float]) -> None:
+        self.sandbox = sandbox
+        self.geometry = {k: geometry[k] for k in ("I1", "D1", "LL")}
+        self.weights = dict(weights)
+        settings = json.dumps({"geometry": self.geometry, "weights": self.weights}, sort_keys=True)
+        self.version = f"{valgrind_version()};{hashlib.sha256(settings.encode()).hexdigest()[:12]}"
+
+    def argv(self) -> list[str]:
+        return [
+            "valgrind", "--tool=cachegrind", "--cache-sim=yes", "--branch-sim=yes",
+            *[f"--{level}={spec}" for level, spec in self.geometry.items()],
+            f"--cachegrind-out-file=/sandbox/work/{OUT_FILE}", f"--log-file=/sandbox/work/{LOG_FILE}",
+            PROGRAM_PATH,
+        ]
+
+    def run(self, binary: str, stdin: bytes, budget: Budget) -> Measurement:
+        limits = Limits(cpu_s=budget.cpu_s, wall_s=budget.wall_s, address_space_mb=budget.memory_mb,
+                        output_bytes=budget.output_bytes)
+        result = self.sandbox.run(self.argv(), stdin=stdin, limits=limits, ro_binds={binary: PROGRAM_PATH},
+                                  collect=[OUT_FILE, LOG_FILE])
+        log = result.files.get(LOG_FILE, b"").decode("utf-8", "replace")
+        base = Measurement(status="INFRA", stdout=result.stdout, sandbox=result.mode)
+        if result.timed_out or result.cpu_limit_exceeded:
+            base.detail = f"harness guard fired after {result.wall_s:.1f} s wall / {result.cpu_s:.1f} s CPU"
+            return base
+        if result.output_exceeded:
+            base.status, base.detail = "OLE", f"output exceeds {budget.output_bytes} bytes"
+            return base
+        if result.signal is not None or result.returncode != 0:
+            base.status = "RE"
+            base.detail = (f"signal {result.signal}" if result.signal is not None else f"exit {result.returncode}") \
+                + ("; " + log[-500:] if "Process terminating" in log else "")
+            return base
+        try:
+            counters = parse_cachegrind_out(result.files[OUT_FILE].decode())
+        except (KeyError, ValueError) as err:
+            base.detail = f"no cachegrind counters: {err}; {log[-500:]}"
+            return base
+        base.counters = counters
+        base.instructions = counters.get("Ir")
+        if base.instructions is not None and base.instructions > budget.instructions:
+            base.status, base.detail = "TLE", f"{base.instructions} instructions > budget {budget.instructions}"
+            return base
+        base.status = "OK"
+        return base
+
+    def cost(self, measurement: Measurement) -> float | None:
+        if not measurement.counters:
+            return None
+        return float(sum(weight * measurement.counters.get(event, 0) for event, weight in self.weights.items()))

@@ -1,0 +1,76 @@
+"""The simulator config (`pie_assets/simulator.toml`) and its content hash."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import tomllib
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from pie_assets.runtime.backends.base import Budget
+
+DEFAULT_CONFIG_PATH = Path(__file__).resolve().parents[1] / "simulator.toml"
+
+
+def config_path() -> Path:
+    return Path(os.environ.get("PIE_SIMULATOR_CONFIG") or DEFAULT_CONFIG_PATH)
+
+
+@dataclass(frozen=True)
+class SimulatorConfig:
+    values: dict[str, Any]
+    hash: str  # sha256 of the canonical JSON of `values`, first 16 hex digits
+    path: str
+
+    @classmethod
+    def load(cls, path: str | Path | None = None) -> "SimulatorConfig":
+        path = Path(path) if path else config_path()
+        try:
+            values = tomllib.loads(path.read_text())
+        except (OSError, tomllib.TOMLDecodeError) as err:
+            raise ValueError(f"simulator config {path}: {err}") from err
+        return cls(values=values, hash=config_hash(values), path=str(path))
+
+    def with_backend(self, backend: str) -> "SimulatorConfig":
+        """The same config measuring with another backend (its hash changes accordingly)."""
+        values = {**self.values, "measure": {**self.section("measure"), "backend": backend}}
+        return SimulatorConfig(values=values, hash=config_hash(values), path=self.path)
+
+    def section(self, name: str) -> dict[str, Any]:
+        return self.values.get(name, {})
+
+    @property
+    def backend(self) -> str:
+        return self.section("measure").get("backend", "cachegrind")
+
+    @property
+    def statuses(self) -> list[str]:
+        return list(self.section("measure").get("statuses", ["Accepted"]))
+
+    @property
+    def workers(self) -> int:
+        return int(self.section("measure").get("workers", 0)) or (os.cpu_count() or 1)
+
+    @property
+    def float_tolerance(self) -> float:
+        return float(self.section("judge").get("float_tolerance", 1e-3))
+
+    def measure_budget(self) -> Budget:
+        b = self.section("budget")
+        return Budget(instructions=int(b["instructions"]), wall_s=float(b["measure_wall_s"]),
+                      cpu_s=float(b["measure_wall_s"]), memory_mb=int(b["measure_memory_mb"]),
+                      output_bytes=int(b["output_bytes"]))
+
+    def native_budget(self) -> Budget:
+        b = self.section("budget")
+        cpu = float(b["native_cpu_s"])
+        return Budget(instructions=int(b["instructions"]), wall_s=cpu * 3 + 5, cpu_s=cpu,
+                      memory_mb=int(b["memory_mb"]), output_bytes=int(b["output_bytes"]))
+
+
+def config_hash(values: dict[str, Any]) -> str:
+    canonical = json.dumps(values, sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(canonical.encode()).hexdigest()[:16]

@@ -1,0 +1,298 @@
+"""The sandbox against real escape attempts: real g++ binaries, real bubblewrap, no mocks."""
+
+from __future__ import annotations
+
+import logging
+import signal
+import socket
+import subprocess
+import time
+import uuid
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import pytest
+
+from pie_assets.runtime import sandbox as sandbox_module
+from pie_assets.runtime.backends.base import Budget
+from pie_assets.runtime.backends.native import NativeBackend
+from pie_assets.runtime.sandbox import DEGRADED, FIXED_ENV, Limits, Sandbox, SandboxResult
+
+PROG = "/sandbox/prog"
+
+SOURCES = {
+    "hello": r"""
+        #include <cstdio>
+        int main() { std::puts("hello"); }
+    """,
+    "crash": r"""
+        int main() { volatile int *p = nullptr; *p = 1; }
+    """,
+    "write_paths": r"""
+        #include <cerrno>
+        #include <cstdio>
+        #include <cstring>
+        #include <fcntl.h>
+        #include <unistd.h>
+        int main(int argc, char **argv) {
+            for (int i = 1; i < argc; i++) {
+                int fd = open(argv[i], O_WRONLY | O_CREAT | O_TRUNC, 0644);
+                if (fd < 0) { std::printf("%s %s\n", argv[i], strerrorname_np(errno)); continue; }
+                write(fd, "escaped", 7);
+                close(fd);
+                std::printf("%s OK\n", argv[i]);
+            }
+        }
+    """,
+    "connect": r"""
+        #include <arpa/inet.h>
+        #include <cerrno>
+        #include <cstdio>
+        #include <cstdlib>
+        #include <cstring>
+        #include <sys/socket.h>
+        #include <unistd.h>
+        int main(int argc, char **argv) {
+            for (int i = 1; i + 1 < argc; i += 2) {
+                int s = socket(AF_INET, SOCK_STREAM, 0);
+                sockaddr_in a{};
+                a.sin_family = AF_INET;
+                a.sin_port = htons(std::atoi(argv[i + 1]));
+                inet_pton(AF_INET, argv[i], &a.sin_addr);
+                int rc = connect(s, (sockaddr *)&a, sizeof a);
+                std::printf("%s:%s %s\n", argv[i], argv[i + 1], rc == 0 ? "OK" : strerrorname_np(errno));
+                close(s);
+            }
+        }
+    """,
+    "fork_bomb": r"""
+        #include <cerrno>
+        #include <cstdio>
+        #include <cstring>
+        #include <sys/prctl.h>
+        #include <unistd.h>
+        int main(int, char **argv) {
+            prctl(PR_SET_NAME, argv[1]);  // a tag every copy inherits, zombies included
+            int forks = 0;
+            for (;;) {
+                pid_t pid = fork();
+                if (pid == 0) for (;;) fork();
+                if (pid < 0) break;
+                forks++;
+            }
+            std::printf("%d forks, then %s\n", forks, strerrorname_np(errno));
+            std::fflush(stdout);
+            for (;;) fork();
+        }
+    """,
+    "memory_hog": r"""
+        #include <cstdio>
+        #include <cstring>
+        int main() {
+            const size_t chunk = 1 << 20;
+            for (size_t total = 0; total < (size_t(4) << 30); total += chunk)
+                std::memset(new char[chunk], 1, chunk);
+            std::puts("allocated 4 GB");
+        }
+    """,
+    "big_output": r"""
+        #include <cstdio>
+        static char block[1 << 16];
+        int main() {
+            for (int i = 0; i < (1 << 30) / (int)sizeof block; i++) std::fwrite(block, 1, sizeof block, stdout);
+        }
+    """,
+    "spin": r"""
+        int main() { volatile unsigned long x = 0; for (;;) x++; }
+    """,
+    "eof_loop": r"""
+        #include <cstdio>
+        int main() { while (true) { int c = std::getchar(); (void)c; } }
+    """,
+    "sleeper": r"""
+        #include <unistd.h>
+        int main() { sleep(100); }
+    """,
+    "determinism": r"""
+        #include <cstdio>
+        extern char **environ;
+        int main() {
+            int local = 0;
+            std::printf("%p\n", (void *)&local);
+            for (char **e = environ; *e; e++) std::puts(*e);
+        }
+    """,
+    "writer": r"""
+        #include <cstdio>
+        int main() { std::FILE *f = std::fopen("answer.txt", "w"); std::fputs("42\n", f); std::fclose(f); }
+    """,
+}
+
+
+@pytest.fixture(scope="module")
+def binaries(tmp_path_factory) -> dict[str, str]:
+    """Every test program, compiled once, in parallel (the compiles dominate this file's time)."""
+    out = tmp_path_factory.mktemp("sandbox_bins")
+
+    def compile_one(name: str) -> tuple[str, str]:
+        src, binary = out / f"{name}.cpp", out / name
+        src.write_text(SOURCES[name])
+        subprocess.run(["g++", "-std=c++17", "-O2", str(src), "-o", str(binary)], check=True)
+        return name, str(binary)
+
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        return dict(pool.map(compile_one, SOURCES))
+
+
+@pytest.fixture(scope="module")
+def sandbox() -> Sandbox:
+    sb = Sandbox()
+    assert sb.mode == "bwrap", "bubblewrap must work on the test machine"
+    return sb
+
+
+def run(sb: Sandbox, binary: str, *args: str, stdin: bytes = b"", collect=(), **limits) -> SandboxResult:
+    return sb.run([PROG, *args], stdin=stdin, limits=Limits(**limits), ro_binds={binary: PROG}, collect=collect)
+
+
+def processes_named(name: str) -> list[int]:
+    """Processes (zombies included) whose command name is `name`."""
+    pids = []
+    for status in Path("/proc").glob("[0-9]*/status"):
+        try:
+            first_line = status.read_text().partition("\n")[0]
+        except OSError:
+            continue
+        if first_line == f"Name:\t{name}":
+            pids.append(int(status.parent.name))
+    return pids
+
+
+def test_writes_outside_the_work_dir_fail_and_leave_nothing_on_the_host(sandbox, binaries, tmp_path):
+    name = f"pie-escape-{uuid.uuid4().hex}"
+    outside = [str(tmp_path / name), f"/tmp/{name}", f"/etc/{name}", f"/usr/{name}"]
+    result = run(sandbox, binaries["write_paths"], *outside, "/sandbox/work/inside.txt", collect=["inside.txt"])
+    lines = dict(line.rsplit(" ", 1) for line in result.stdout.decode().splitlines())
+    assert lines[str(tmp_path / name)] == "ENOENT"  # the host's directories do not exist inside
+    assert lines[f"/etc/{name}"] in ("EROFS", "ENOENT")
+    assert lines[f"/usr/{name}"] == "EROFS"
+    assert lines["/sandbox/work/inside.txt"] == "OK"
+    assert result.files == {"inside.txt": b"escaped"}
+    # /tmp inside is a private tmpfs: the write may succeed there, but it never reaches the host.
+    for path in outside:
+        assert not Path(path).exists(), path
+
+
+def test_network_is_unreachable(sandbox, binaries):
+    with socket.socket() as listener:
+        listener.bind(("127.0.0.1", 0))
+        listener.listen()
+        listener.setblocking(False)
+        port = str(listener.getsockname()[1])
+        result = run(sandbox, binaries["connect"], "127.0.0.1", port, "1.1.1.1", "53")
+        outcomes = dict(line.split(" ") for line in result.stdout.decode().splitlines())
+        assert outcomes[f"127.0.0.1:{port}"] in ("ECONNREFUSED", "ENETUNREACH")
+        assert outcomes["1.1.1.1:53"] in ("ENETUNREACH", "EHOSTUNREACH")
+        with pytest.raises(BlockingIOError):
+            listener.accept()  # nothing from the sandbox reached the host's loopback
+
+
+def test_fork_bomb_is_capped_killed_and_leaves_no_process(sandbox, binaries):
+    tag = f"bomb-{uuid.uuid4().hex[:8]}"  # other runs of uid 65534 may share this machine
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        bomb = pool.submit(run, sandbox, binaries["fork_bomb"], tag, wall_s=2.0, processes=32)
+        time.sleep(0.5)
+        # NPROC counts per sandbox (its own user namespace): a neighbour still starts meanwhile.
+        neighbour = run(sandbox, binaries["hello"], wall_s=10.0)
+        result = bomb.result()
+    assert neighbour.returncode == 0 and neighbour.stdout == b"hello\n"
+    forks, _, error = result.stdout.decode().partition(" forks, then ")
+    assert int(forks) < 32 and error.strip() == "EAGAIN"
+    assert result.timed_out and result.signal == signal.SIGKILL
+    assert result.wall_s < 5
+    assert not processes_named(tag)  # our init was reaped by bwrap, everything else by the kernel
+
+
+def test_memory_hog_fails_under_the_address_space_limit(sandbox, binaries):
+    result = run(sandbox, binaries["memory_hog"], address_space_mb=512)
+    assert result.signal == signal.SIGABRT and b"std::bad_alloc" in result.stderr
+    assert result.stdout == b"" and result.max_rss_kb < 512 * 1024
+    measured = NativeBackend(repeats=1, sandbox=sandbox).run(binaries["memory_hog"], b"", budget(memory_mb=512))
+    assert measured.status == "MLE"
+
+
+def test_huge_output_is_capped_and_killed_fast(sandbox, binaries):
+    cap = 4 << 20
+    result = run(sandbox, binaries["big_output"], output_bytes=cap)
+    assert result.output_exceeded and len(result.stdout) == cap
+    assert not result.timed_out and result.wall_s < 3
+
+
+def test_infinite_loop_hits_the_cpu_limit_not_the_wall_guard(sandbox, binaries):
+    result = run(sandbox, binaries["spin"], cpu_s=1)
+    assert result.cpu_limit_exceeded and result.signal == signal.SIGXCPU
+    assert not result.timed_out and 0.8 <= result.cpu_s < 2.5  # RLIMIT_CPU samples by tick
+
+
+def test_stdin_eof_loop_hits_the_cpu_limit(sandbox, binaries):
+    result = run(sandbox, binaries["eof_loop"], stdin=b"some input", cpu_s=1)
+    assert result.cpu_limit_exceeded and not result.timed_out
+
+
+def test_large_stdin_to_a_program_that_never_reads_does_not_deadlock(sandbox, binaries):
+    result = run(sandbox, binaries["hello"], stdin=b"x" * (1 << 20), wall_s=10)
+    assert result.returncode == 0 and result.stdout == b"hello\n" and not result.timed_out
+
+
+def test_wall_guard_kills_a_sleeper(sandbox, binaries):
+    result = run(sandbox, binaries["sleeper"], wall_s=1)
+    assert result.timed_out and not result.cpu_limit_exceeded
+    assert 1 <= result.wall_s < 4
+
+
+def test_runs_are_reproducible_no_aslr_fixed_environment(sandbox, binaries):
+    first, second = (run(sandbox, binaries["determinism"]) for _ in range(2))
+    assert first.stdout == second.stdout
+    address, *environ = first.stdout.decode().splitlines()
+    assert int(address, 16) > 0
+    assert sorted(environ) == sorted(f"{k}={v}" for k, v in FIXED_ENV.items())
+
+
+def test_collect_returns_files_written_in_the_work_dir(sandbox, binaries):
+    result = run(sandbox, binaries["writer"], collect=["answer.txt", "missing.txt"])
+    assert result.returncode == 0 and result.files == {"answer.txt": b"42\n"}
+    with pytest.raises(ValueError):
+        run(sandbox, binaries["writer"], collect=["../etc/passwd"])
+
+
+def test_concurrent_runs_from_threads(sandbox, binaries):
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        results = list(pool.map(lambda _: run(sandbox, binaries["hello"]), range(8)))
+    assert all(r.returncode == 0 and r.stdout == b"hello\n" for r in results)
+
+
+def test_degraded_mode_runs_and_warns(binaries, caplog, monkeypatch):
+    monkeypatch.setattr(sandbox_module, "_warned", False)  # the warning is once per process
+    with caplog.at_level(logging.WARNING, logger=sandbox_module.__name__):
+        degraded = Sandbox(mode="unshare")
+    assert degraded.mode == DEGRADED
+    assert any("SANDBOX DEGRADED" in record.message for record in caplog.records)
+    result = run(degraded, binaries["hello"])
+    assert result.returncode == 0 and result.stdout == b"hello\n" and result.mode == DEGRADED
+
+
+def budget(**overrides) -> Budget:
+    values = {"instructions": 10**10, "wall_s": 10.0, "cpu_s": 2.0, "memory_mb": 1024, "output_bytes": 1 << 20}
+    return Budget(**{**values, **overrides})
+
+
+def test_native_backend_measures_ok_and_crash(sandbox, binaries):
+    backend = NativeBackend(sandbox=sandbox)
+    ok = backend.run(binaries["hello"], b"", budget())
+    assert ok.status == "OK" and ok.stdout == b"hello\n" and ok.sandbox == "bwrap"
+    assert ok.cpu_time_s > 0 and backend.cost(ok) == ok.cpu_time_s
+    assert ok.counters["repeats"] == 5 and ok.counters["cpu_time_ns_median"] > 0
+    crash = backend.run(binaries["crash"], b"", budget())
+    assert crash.status == "RE" and "SIGSEGV" in crash.detail
+    assert not backend.deterministic and backend.name == "native"
+
