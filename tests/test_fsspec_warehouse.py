@@ -18,7 +18,7 @@ def test_memory_url_warehouse_runs_and_answers_sql(quirky, instance):
     root, extra = quirky
     url = f"memory://pie-{uuid.uuid4().hex}"
     settings = Settings(codenet_root=str(root), warehouse=url, extra_tests=str(extra))
-    outcome = run_pipeline(settings, instance)
+    outcome = run_pipeline(settings, instance, selection="group:codenet")
     assert len(outcome.failed_steps) == 1 and "p00002" in outcome.failed_steps[0]  # the malformed CSV only
 
     names = sorted(p.name for p in UPath(url).iterdir())
@@ -38,6 +38,6 @@ def test_memory_url_warehouse_runs_and_answers_sql(quirky, instance):
 def test_file_url_is_treated_as_local(quirky, instance, tmp_path):
     root, extra = quirky
     settings = Settings(codenet_root=str(root), warehouse=f"file://{tmp_path}/wh", extra_tests=str(extra))
-    run_pipeline(settings, instance, problems=["p00001"])
+    run_pipeline(settings, instance, problems=["p00001"], selection="group:codenet")
     assert (tmp_path / "wh" / "submissions" / "p00001.parquet").exists()
     assert (tmp_path / "wh" / "pie.duckdb").exists()

@@ -64,7 +64,7 @@ def test_reader_queries_while_a_run_writes(synthetic, instance):
     settings, ids = synthetic
     reader = Reader(settings.warehouse)
     reader.start()
-    outcome = run_pipeline(settings, instance)
+    outcome = run_pipeline(settings, instance, selection="group:codenet")
     time.sleep(0.2)
     reader.stop.set()
     reader.join()
@@ -129,7 +129,7 @@ def test_a_user_holding_the_catalog_open_read_write_does_not_block_runs(syntheti
         assert holder.stdout.readline().strip() == "open"
         with pytest.raises(duckdb.IOException):
             duckdb.connect(catalog_path)  # proof that the file is really locked by the holder
-        outcome = run_pipeline(settings, instance, problems=ids[:2])
+        outcome = run_pipeline(settings, instance, problems=ids[:2], selection="group:codenet")
         assert outcome.failed_steps == []
     finally:
         holder.communicate("", timeout=30)

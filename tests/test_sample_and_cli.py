@@ -42,7 +42,8 @@ def test_sample_corpus_is_clean_and_rich():
 
 
 def test_pie_run_then_sql_on_the_sample(tmp_path):
-    run = pie("run", "--quiet", cwd=tmp_path)
+    """Ingestion only here (fast); test_runtime_sample.py runs the whole default graph."""
+    run = pie("run", "--quiet", "--select", "group:codenet", cwd=tmp_path)
     assert run.returncode == 0, run.stderr
     assert "submissions" in run.stdout and "wall time" in run.stdout
     assert (tmp_path / "warehouse" / "pie.duckdb").exists()
@@ -56,7 +57,7 @@ def test_pie_run_then_sql_on_the_sample(tmp_path):
     assert "Accepted" in table.stdout
 
     # Re-running is idempotent: same counts.
-    again = pie("run", "--quiet", cwd=tmp_path)
+    again = pie("run", "--quiet", "--select", "group:codenet", cwd=tmp_path)
     assert again.returncode == 0
     assert json.loads(pie("sql", "select count(*) as n from submissions", "--format", "json", cwd=tmp_path).stdout) \
         == json.loads(count.stdout)

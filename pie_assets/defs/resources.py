@@ -45,8 +45,12 @@ class LakeResource(dg.ConfigurableResource):
         return self.catalog.warehouse
 
     def read_partition(self, table: str, partition_key: str) -> pl.DataFrame:
-        with self.store.partition_path(table, partition_key).open("rb") as f:
-            return pl.read_parquet(f)
+        path = self.store.partition_path(table, partition_key)
+        try:
+            with path.open("rb") as f:
+                return pl.read_parquet(f)
+        except FileNotFoundError:
+            raise FileNotFoundError(f"{table} has no partition {partition_key} yet ({path})") from None
 
 
 class LakeParquetIOManager(PolarsParquetIOManager):

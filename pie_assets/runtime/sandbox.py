@@ -62,6 +62,7 @@ _INIT_SOURCE = r"""
 #include <string.h>
 #include <sys/personality.h>
 #include <sys/prctl.h>
+#include <signal.h>
 #include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -75,15 +76,43 @@ static void limit(int resource, rlim_t soft, rlim_t hard) {
 
 static long micros(struct timeval tv) { return tv.tv_sec * 1000000L + tv.tv_usec; }
 
+static pid_t program;
+
+// SIGTERM from the harness (wall guard, output cap): kill the program's tree, then report as usual,
+// so even a killed run has exact usage. As pid 1, kill(-1) reaches exactly the sandbox's processes.
+static void stop(int) {
+    if (getpid() == 1) kill(-1, SIGKILL);
+    else kill(program, SIGKILL);
+}
+
+// Without a pid namespace: kill what the program left behind, setsid() escapees included (as a
+// subreaper, every orphan of the tree becomes our child) until nothing is left.
+static void kill_leftovers(void) {
+    char path[64];
+    snprintf(path, sizeof path, "/proc/self/task/%d/children", (int)getpid());
+    for (;;) {
+        FILE *children = fopen(path, "r");
+        int pid;
+        while (children && fscanf(children, "%d", &pid) == 1) kill(pid, SIGKILL);
+        if (children) fclose(children);
+        if (waitpid(-1, nullptr, 0) < 0 && errno == ECHILD) return;
+    }
+}
+
 // init REPORT_FD CPU_S AS_BYTES FSIZE_BYTES NPROC -- PROGRAM [ARGS...]
 int main(int argc, char **argv) {
     if (argc < 8 || strcmp(argv[6], "--") != 0) { fputs("sandbox init: bad usage\n", stderr); return 125; }
     int report = atoi(argv[1]);
     prctl(PR_SET_DUMPABLE, 0);         // the program (same uid) may not ptrace us or open our fds
     prctl(PR_SET_CHILD_SUBREAPER, 1);  // without a pid namespace, orphans still come back to us
-    pid_t child = fork();
+    sigset_t term;
+    sigemptyset(&term);
+    sigaddset(&term, SIGTERM);
+    sigprocmask(SIG_BLOCK, &term, nullptr);  // until `program` is known
+    pid_t child = program = fork();
     if (child < 0) { perror("sandbox init: fork"); return 125; }
     if (child == 0) {
+        sigprocmask(SIG_UNBLOCK, &term, nullptr);
         close_range(3, ~0U, 0);
         rlim_t cpu = number(argv[2]);
         limit(RLIMIT_CPU, cpu, cpu + 1);
@@ -96,6 +125,8 @@ int main(int argc, char **argv) {
         fprintf(stderr, "sandbox init: cannot execute %s: %s\n", argv[7], strerror(errno));
         _exit(127);
     }
+    signal(SIGTERM, stop);
+    sigprocmask(SIG_UNBLOCK, &term, nullptr);
     int status;
     for (;;) {
         pid_t pid = waitpid(-1, &status, 0);
@@ -105,6 +136,7 @@ int main(int argc, char **argv) {
     struct rusage usage;
     getrusage(RUSAGE_CHILDREN, &usage);
     dprintf(report, "%d %ld %ld %ld\n", status, micros(usage.ru_utime), micros(usage.ru_stime), usage.ru_maxrss);
+    if (getpid() != 1) kill_leftovers();
     return 0;  // as pid 1, exiting takes every leftover process of the sandbox with it
 }
 """
@@ -151,7 +183,7 @@ class _Launcher:
     mode: str  # BWRAP or DEGRADED
     description: str
     unshare: tuple[str, ...] = ()  # degraded: namespace prefix before the init
-    drop_uid: bool = True  # become 65534 on the host before exec (we are root)
+    drop_uid: bool = True  # Popen becomes 65534 on the host before exec (we are root)
     pid_namespace: bool = True  # our init is pid 1: unkillable from inside, takes the tree along
 
 
@@ -175,11 +207,11 @@ class Sandbox:
         init_dir = Path(tempfile.mkdtemp(prefix="pie-sandbox-init-"))
         weakref.finalize(self, shutil.rmtree, init_dir, True)
         self._init = _build_init(init_dir)
-        root = os.geteuid() == 0
+        self._as_root = os.geteuid() == 0  # then the program runs as 65534, whatever the launcher
         failures: list[str] = []
-        candidates = [_Launcher(BWRAP, "bubblewrap", drop_uid=root)] if mode != "unshare" else []
+        candidates = [_Launcher(BWRAP, "bubblewrap", drop_uid=self._as_root)] if mode != "unshare" else []
         if mode != "bwrap":
-            candidates += _degraded_launchers(root)
+            candidates += _degraded_launchers(self._as_root)
         for launcher in candidates:
             reason = self._probe(launcher)
             if reason is None:
@@ -232,14 +264,14 @@ class Sandbox:
         work = root / "work"
         work.mkdir(mode=0o700)
         root.chmod(0o711)
-        if self._launcher.drop_uid:
+        if self._as_root:
             os.chown(work, SANDBOX_UID, SANDBOX_GID)
         return work
 
     def _stage(self, root: Path, index: int, src: str) -> str:
         """A host path for `src` that uid 65534 can reach (bwrap resolves bind sources as that
         user): `src` itself, or a read-only copy inside this run's temp dir."""
-        if not self._launcher.drop_uid or _reachable_by_others(src):
+        if not self._as_root or _reachable_by_others(src):
             return src
         copy = root / "ro" / str(index)
         copy.parent.mkdir(mode=0o711, exist_ok=True)
@@ -267,9 +299,10 @@ class Sandbox:
         if report is None and not child.killed and self._launcher.pid_namespace:
             # our init is pid 1 there, out of the program's reach: no report means no start
             raise SandboxUnavailable(f"{self._launcher.description} did not start: {bytes(child.stderr[-500:])!r}")
-        if report is None:  # killed by our guard (or, without a pid namespace, by the program)
+        if report is None:  # we had to SIGKILL our init (or, without a pid namespace, the program did)
+            status = signal.SIGKILL if child.killed else child.status  # SIGKILL's own wait status
             usage = child.rusage
-            report = _Report(_outer_status(child.status, self.mode), usage.ru_utime + usage.ru_stime, usage.ru_maxrss)
+            report = _Report(status, usage.ru_utime + usage.ru_stime, usage.ru_maxrss)
         returncode, sig = _decode(report.status)
         # SIGXCPU comes from RLIMIT_CPU; an unsolicited SIGKILL counts if the CPU time is there
         # (the hard limit, soft + 1, when SIGXCPU was caught or ignored).
@@ -346,8 +379,8 @@ class _Child:
             self._pump(sel)
         finally:
             if not self.exited:  # the loop failed: never leave the tree running
-                self._kill()
-                _killpg(self.proc.pid)
+                self.killed = True
+                self._escalate()
             sel.close()
             os.close(pidfd)
             os.close(self.report_fd)
@@ -373,7 +406,7 @@ class _Child:
                 if self.exited:
                     return  # strays outside any pid namespace (plain degraded mode) hold the pipes
                 if self.killed:
-                    _killpg(self.proc.pid)
+                    self._escalate()
                 else:
                     self.timed_out = True
                     self._kill()
@@ -382,18 +415,22 @@ class _Child:
                 key.data(sel, key.fileobj)
 
     def _kill(self) -> None:
-        """SIGKILL our init, pid 1 of the namespace: the kernel takes the whole tree with it, and
-        its parent reaps it (no orphaned zombie). Without a namespace: the process group."""
+        """Ask our init (SIGTERM) to kill the program's tree; it still reports exact usage. Under
+        bwrap / unshare the init is the outer process's child, else the outer process itself."""
         self.killed = True
         self._deadline = time.monotonic() + _KILL_GRACE_S
-        inits = _children(self.proc.pid) if self.launcher.pid_namespace else []
+        inits = _children(self.proc.pid) if self.launcher.pid_namespace else [self.proc.pid]
         if not inits:
             _killpg(self.proc.pid)
         for pid in inits:
-            try:
-                os.kill(pid, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
+            _signal(pid, signal.SIGTERM)
+
+    def _escalate(self) -> None:
+        """The init did not finish in time: SIGKILL it (as pid 1 it takes the namespace along, and
+        the outer process reaps it, so no zombie is orphaned), then the outer process group."""
+        for pid in _children(self.proc.pid):
+            _signal(pid, signal.SIGKILL)
+        _killpg(self.proc.pid)
 
     def _on_exit(self, sel: selectors.BaseSelector, pidfd: int) -> None:
         sel.unregister(pidfd)
@@ -444,6 +481,13 @@ def _read_or_close(sel: selectors.BaseSelector, pipe: IO[bytes]) -> bytes:
     return data
 
 
+def _signal(pid: int, sig: int) -> None:
+    try:
+        os.kill(pid, sig)
+    except ProcessLookupError:
+        pass
+
+
 def _killpg(pgid: int) -> None:
     try:
         os.killpg(pgid, signal.SIGKILL)
@@ -452,7 +496,7 @@ def _killpg(pgid: int) -> None:
 
 
 def _children(pid: int) -> list[int]:
-    """Direct children of `pid`: our init, under bwrap --as-pid-1 / unshare --fork."""
+    """Direct children of `pid`."""
     try:
         return [int(c) for c in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
     except OSError:
@@ -554,14 +598,6 @@ def _translate(argv: Sequence[str], mapping: Mapping[str, str]) -> list[str]:
                 break
         out.append(arg)
     return out
-
-
-def _outer_status(status: int, mode: str) -> int:
-    """Our init's wait status from the outer process's: bwrap folds "killed by signal N" into
-    exit 128+N (unshare re-raises the signal; setpriv execs)."""
-    if mode == BWRAP and os.WIFEXITED(status) and 128 < os.WEXITSTATUS(status) < 128 + signal.NSIG:
-        return os.WEXITSTATUS(status) - 128  # the wait status of "killed by that signal"
-    return status
 
 
 def _decode(status: int) -> tuple[int | None, int | None]:

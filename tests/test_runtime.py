@@ -1,0 +1,202 @@
+"""Runtime annotation with real g++, valgrind and bubblewrap: determinism, ranking, statuses,
+caches, the config sensor, and the runtime assets through Dagster."""
+
+from __future__ import annotations
+
+import hashlib
+import shutil
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import dagster as dg
+import polars as pl
+import pytest
+
+from pie_assets.definitions import build_defs
+from pie_assets.defs.jobs import RUNTIME_KEYS
+from pie_assets.defs.partitions import PROBLEMS
+from pie_assets.defs.resources import SimulatorResource
+from pie_assets.defs.sensors import runtime_config_sensor
+from pie_assets.runtime.annotate import Annotator
+from pie_assets.runtime.config import DEFAULT_CONFIG_PATH, SimulatorConfig
+from pie_assets.runtime.sandbox import Sandbox
+from pie_assets.runs import partition_range_tags
+from pie_assets.settings import Settings
+
+# Counting pairs i<j with a[i]+a[j] <= K: O(N^2) vs sort + two pointers.
+SLOW = b"""#include <cstdio>
+int a[5000];
+int main(){int n,k;scanf("%d %d",&n,&k);for(int i=0;i<n;i++)scanf("%d",&a[i]);
+long long c=0;for(int i=0;i<n;i++)for(int j=i+1;j<n;j++)if(a[i]+a[j]<=k)c++;printf("%lld\\n",c);}
+"""
+FAST = b"""#include <cstdio>
+#include <algorithm>
+int a[5000];
+int main(){int n,k;scanf("%d %d",&n,&k);for(int i=0;i<n;i++)scanf("%d",&a[i]);std::sort(a,a+n);
+long long c=0;int j=n-1;for(int i=0;i<n;i++){while(j>i&&a[i]+a[j]>k)j--;if(j<=i)break;c+=j-i;}printf("%lld\\n",c);}
+"""
+WRONG = b"#include <cstdio>\nint main(){puts(\"42\");}\n"
+CRASH = b"#include <cstdlib>\nint main(){abort();}\n"
+LOOP = b"int main(){volatile unsigned x=0;for(;;)x++;}\n"
+BROKEN = b"int main( { return 0 }\n"
+
+
+def _input() -> tuple[bytes, str]:
+    n, k = 2000, 1000
+    values = [(i * 7919) % 1000 for i in range(n)]
+    expected = sum(1 for i in range(n) for j in range(i + 1, n) if values[i] + values[j] <= k)
+    return f"{n} {k}\n{' '.join(map(str, values))}\n".encode(), f"{expected}\n"
+
+
+class CountingSandbox(Sandbox):
+    """The real sandbox, counting its launches (to prove cache hits run nothing)."""
+
+    def __init__(self) -> None:
+        self.launches = 0
+        super().__init__()  # probes bwrap through run(); not counted below
+        self.launches = 0
+
+    def run(self, *args, **kwargs):
+        self.launches += 1
+        return super().run(*args, **kwargs)
+
+
+def _config(tmp_path: Path, **budget: int) -> SimulatorConfig:
+    text = DEFAULT_CONFIG_PATH.read_text()
+    for key, value in budget.items():
+        text = text.replace(f"\n{key} = ", f"\n{key} = {value}  # test\n# was ", 1)
+    path = tmp_path / "simulator.toml"
+    path.write_text(text)
+    return SimulatorConfig.load(path)
+
+
+def _submissions(programs: dict[str, bytes]) -> pl.DataFrame:
+    return pl.DataFrame([
+        {"submission_id": sid, "status": "Accepted", "code": code.decode(), "code_encoding": "utf-8",
+         "code_sha256": hashlib.sha256(code).hexdigest()} for sid, code in programs.items()
+    ])
+
+
+def _tests() -> pl.DataFrame:
+    data, expected = _input()
+    return pl.DataFrame([{"test_id": "t0", "input": data.decode(), "expected_output": expected,
+                          "input_sha256": hashlib.sha256(data).hexdigest()}])
+
+
+def _annotate(annotator: Annotator, programs: dict[str, bytes]) -> tuple[pl.DataFrame, pl.DataFrame]:
+    with ThreadPoolExecutor(2) as pool:
+        return annotator.annotate("p0", _submissions(programs), _tests(), pool)
+
+
+def test_deterministic_identical_programs_and_ranking(tmp_path):
+    config = _config(tmp_path)
+    first = Annotator(config, str(tmp_path / "cache_a"), Sandbox())
+    rows, summary = _annotate(first, {"slow": SLOW, "fast": FAST, "slow_copy": SLOW})
+    cost = dict(zip(rows["submission_id"], rows["cost"]))
+    assert set(rows["status"]) == {"OK"}
+    # Byte-identical programs (different submissions): exactly the same cost, speedup 1.000.
+    assert cost["slow"] == cost["slow_copy"] and cost["slow"] / cost["slow_copy"] == 1.0
+    # The known slow/fast variants rank right, by a wide margin.
+    assert cost["slow"] > 3 * cost["fast"]
+    # A fresh cache (nothing shared) measures the same numbers again.
+    again, _ = _annotate(Annotator(config, str(tmp_path / "cache_b"), Sandbox()), {"slow": SLOW, "fast": FAST})
+    assert dict(zip(again["submission_id"], again["cost"])) == {"slow": cost["slow"], "fast": cost["fast"]}
+    assert again["counters"].to_list() == rows.filter(pl.col("submission_id") != "slow_copy")["counters"].to_list()
+    assert set(summary["all_pass"]) == {True} and summary["agg_cost"].to_list() == [cost[s] for s in summary["submission_id"]]
+    row = rows.row(0, named=True)
+    assert row["backend"] == "cachegrind" and row["deterministic"] and row["sandboxed"] == "bwrap"
+    assert row["config_hash"] == config.hash and {c["name"] for c in row["counters"]} >= {"Ir", "D1mr", "DLmr", "Bcm"}
+
+
+def test_statuses_and_compile_errors(tmp_path):
+    config = _config(tmp_path, native_cpu_s=1)
+    annotator = Annotator(config, str(tmp_path / "cache"), Sandbox())
+    rows, summary = _annotate(annotator, {"wrong": WRONG, "crash": CRASH, "loop": LOOP, "broken": BROKEN})
+    status = dict(zip(rows["submission_id"], rows["status"]))
+    assert status == {"wrong": "WA", "crash": "RE", "loop": "TLE", "broken": "CE"}
+    detail = dict(zip(rows["submission_id"], rows["detail"]))
+    assert "error" in detail["broken"]  # an excerpt of g++'s stderr
+    assert rows.filter(pl.col("status") != "OK")["cost"].null_count() == 4  # failing programs are not measured
+    assert set(summary["all_pass"]) == {False} and summary["agg_cost"].null_count() == 4
+
+
+def test_instruction_budget_is_a_deterministic_tle(tmp_path):
+    config = _config(tmp_path, instructions=1_000_000)
+    rows, _ = _annotate(Annotator(config, str(tmp_path / "cache"), Sandbox()), {"slow": SLOW})
+    assert rows["status"].to_list() == ["TLE"] and "instructions > budget 1000000" in rows["detail"][0]
+    assert rows["instructions"][0] > 1_000_000
+
+
+def test_warm_rerun_runs_nothing_and_a_config_change_reruns(tmp_path):
+    config = _config(tmp_path)
+    sandbox = CountingSandbox()
+    annotator = Annotator(config, str(tmp_path / "cache"), sandbox)
+    cold, _ = _annotate(annotator, {"slow": SLOW, "fast": FAST})
+    assert sandbox.launches == 2 * 3  # per program: compile, native check, measurement
+    warm, _ = _annotate(annotator, {"slow": SLOW, "fast": FAST})
+    assert sandbox.launches == 6 and warm.equals(cold)
+    changed = SimulatorConfig(values={**config.values, "judge": {"float_tolerance": 1e-6}},
+                              hash="different", path=config.path)
+    rerun = Annotator(changed, str(tmp_path / "cache"), sandbox)
+    _annotate(rerun, {"slow": SLOW, "fast": FAST})
+    assert sandbox.launches == 6 + 2 * 2  # binaries reused, tests re-judged and re-measured
+
+
+def test_config_sensor_fires_on_change_only(tmp_path, instance):
+    config_file = tmp_path / "simulator.toml"
+    shutil.copy(DEFAULT_CONFIG_PATH, config_file)
+    resources = {"simulator": SimulatorResource(config_path=str(config_file), cache_dir=str(tmp_path / "c"))}
+    instance.add_dynamic_partitions(PROBLEMS, [f"p{i:05d}" for i in range(150)])
+
+    first = runtime_config_sensor(dg.build_sensor_context(instance=instance, resources=resources))
+    assert first.run_requests == [] and first.cursor == SimulatorConfig.load(config_file).hash
+    unchanged = runtime_config_sensor(dg.build_sensor_context(instance=instance, resources=resources, cursor=first.cursor))
+    assert isinstance(unchanged, dg.SkipReason)
+    config_file.write_text(config_file.read_text().replace("Bcm = 10", "Bcm = 20"))  # one field
+    fired = runtime_config_sensor(dg.build_sensor_context(instance=instance, resources=resources, cursor=first.cursor))
+    ranges = [(r.partition_key_range.start, r.partition_key_range.end) for r in fired.run_requests]
+    assert ranges == [("p00000", "p00099"), ("p00100", "p00149")]  # every partition, batched
+    assert all(list(r.asset_selection) == RUNTIME_KEYS for r in fired.run_requests)
+    assert fired.cursor == SimulatorConfig.load(config_file).hash != first.cursor
+    after = runtime_config_sensor(dg.build_sensor_context(instance=instance, resources=resources, cursor=fired.cursor))
+    assert isinstance(after, dg.SkipReason)
+
+
+def test_runtime_assets_materialize_with_code_version(quirky, instance, tmp_path):
+    root, extra = quirky
+    settings = Settings(codenet_root=str(root), warehouse=str(tmp_path / "wh"), extra_tests=str(extra))
+    defs = build_defs(settings)
+    assets, resources = list(defs.assets), dict(defs.resources)
+    instance.add_dynamic_partitions(PROBLEMS, ["p00001", "p00002"])
+    tags = partition_range_tags("p00001", "p00002")
+    dg.materialize(assets, instance=instance, resources=resources, tags=tags, raise_on_error=False,
+                   selection=["submissions", "test_cases", "ingest_rejects"])
+    result = dg.materialize(assets, instance=instance, resources=resources, tags=tags, raise_on_error=False,
+                            selection=[k.to_user_string() for k in RUNTIME_KEYS])
+    assert not result.success  # p00002 has no submissions (its metadata CSV is malformed) ...
+    assert "submissions has no partition p00002" in result.get_step_failure_events()[0].step_failure_data.error.message
+    assert instance.get_materialized_partitions(RUNTIME_KEYS[0]) == {"p00001"}  # ... p00001 landed anyway
+    event = instance.get_latest_materialization_event(RUNTIME_KEYS[0])
+    assert event.asset_materialization.tags["dagster/code_version"] == SimulatorConfig.load().hash
+    annotations = pl.read_parquet(tmp_path / "wh" / "runtime_annotations" / "p00001.parquet")
+    # Accepted C++ of p00001: s000000001 (A+B), s000000004 (the same code, filed under C/) and
+    # s000000008 (odd bytes, prints nothing); 4 tests each.
+    by_sub = annotations.group_by("submission_id").agg(pl.col("status").unique().sort(), pl.col("cost").sum(),
+                                                       pl.len())
+    got = {r["submission_id"]: (r["status"], r["len"]) for r in by_sub.iter_rows(named=True)}
+    assert got == {"s000000001": (["OK"], 4), "s000000004": (["OK"], 4), "s000000008": (["WA"], 4)}
+    costs = dict(zip(by_sub["submission_id"], by_sub["cost"]))
+    assert costs["s000000001"] == costs["s000000004"] > 0
+
+
+def test_ingested_problems_request_their_runtime_annotation(quirky_settings, instance):
+    """Eager automation: a freshly ingested partition asks for its runtimes, an idle one does not."""
+    defs = build_defs(quirky_settings)
+    instance.add_dynamic_partitions(PROBLEMS, ["p00001", "p00003"])
+    baseline = dg.evaluate_automation_conditions(defs=defs, instance=instance)  # the sensor's previous tick
+    dg.materialize(list(defs.assets), instance=instance, resources=dict(defs.resources), partition_key="p00001",
+                   selection=["submissions", "test_cases", "ingest_rejects"])
+    result = dg.evaluate_automation_conditions(defs=defs, instance=instance, cursor=baseline.cursor)
+    requested = {(key.to_user_string(), partition) for key, partition in
+                 ((r.key, p) for r in result.results for p in r.true_subset.expensively_compute_partition_keys())}
+    assert requested == {("runtime_annotations", "p00001"), ("submission_runtimes", "p00001")}

@@ -1,0 +1,54 @@
+"""The whole default graph on the embedded sample, through `pie run`, twice from scratch:
+runtimes are reproducible to the byte, and a warm re-run measures nothing."""
+
+from __future__ import annotations
+
+import json
+import os
+
+import duckdb
+import pytest
+
+from test_sample_and_cli import pie
+
+pytestmark = pytest.mark.slow
+
+
+def _cache_files(warehouse: str) -> set[str]:
+    return {os.path.join(d, f) for d, _, files in os.walk(os.path.join(warehouse, "_cache")) for f in files}
+
+
+def _costs(warehouse: str) -> list[tuple]:
+    con = duckdb.connect(os.path.join(warehouse, "pie.duckdb"), read_only=True)
+    return con.execute(
+        "select submission_id, test_id, status, instructions, cost, counters, config_hash "
+        "from runtime_annotations order by all").fetchall()
+
+
+def test_sample_end_to_end_deterministic_and_cached(tmp_path):
+    first, second = tmp_path / "a", tmp_path / "b"
+    for place in (first, second):
+        place.mkdir()
+        result = pie("run", "--quiet", cwd=place)
+        assert result.returncode == 0, result.stderr
+        assert "runtime_annotations" in result.stdout and "submission_runtimes" in result.stdout
+
+    a, b = _costs(str(first / "warehouse")), _costs(str(second / "warehouse"))
+    assert len(a) > 400 and a == b  # two fresh warehouses, two fresh caches: identical to the byte
+    summary = json.loads(pie("sql", "select count(*) n, count(*) filter (where all_pass) ok, "
+                                    "count(distinct binary_sha256) bins from submission_runtimes",
+                             "--format", "json", cwd=first).stdout)[0]
+    assert summary["n"] >= 60 and summary["ok"] == summary["n"]  # the sample's accepted programs all pass
+
+    before = _cache_files(str(first / "warehouse"))
+    warm = pie("run", "--quiet", cwd=first)
+    assert warm.returncode == 0
+    assert _cache_files(str(first / "warehouse")) == before  # nothing compiled or measured again
+    assert _costs(str(first / "warehouse")) == a
+
+    # The slow->fast trajectories of the sample rank as their authors measured (>= 2x per user).
+    spread = json.loads(pie("sql", """
+        select s.problem_id, s.user_id, max(r.agg_cost) / min(r.agg_cost) ratio
+        from submission_runtimes r join submissions s using (submission_id)
+        where r.all_pass group by all having count(*) >= 2""", "--format", "json", cwd=first).stdout)
+    assert spread and min(row["ratio"] for row in spread) >= 1.5
