@@ -14,13 +14,13 @@ from typing import Any
 
 import polars as pl
 
-from pie_assets.runtime.backends.base import Backend, Measurement
+from pie_assets.runtime.backends.base import Backend, Budget, Measurement
 from pie_assets.runtime.backends.cachegrind import CachegrindBackend
 from pie_assets.runtime.backends.native import NativeBackend
 from pie_assets.runtime.compile import Compiler, CompileResult
 from pie_assets.runtime.config import SimulatorConfig
 from pie_assets.runtime.judge import accuracy
-from pie_assets.runtime.sandbox import Sandbox
+from pie_assets.runtime.sandbox import Sandbox, SandboxUnavailable
 from pie_assets.runtime.store import ContentStore
 
 COUNTERS_TYPE = pl.List(pl.Struct({"name": pl.Utf8, "value": pl.Int64}))
@@ -119,8 +119,7 @@ class Annotator:
         code = submission["code"].encode(submission["code_encoding"])
         compiled = self.compiler.compile(code, submission["code_sha256"])
         if not compiled.ok:
-            outcomes = [{"status": "CE" if not compiled.error.startswith("compile exceeded") else "INFRA",
-                         "accuracy": 0.0, "detail": compiled.error} for _ in cases]
+            outcomes = [{"status": compiled.status, "accuracy": 0.0, "detail": compiled.error} for _ in cases]
         else:
             outcomes = self.outcomes_for(compiled, cases)
         rows = [self._row(submission, problem_id, case, compiled, outcome) for case, outcome in zip(cases, outcomes)]
@@ -147,8 +146,15 @@ class Annotator:
         expected = hashlib.sha256(case.expected.encode()).hexdigest()
         return hashlib.sha256(f"{binary_sha256}|{case.input_sha256}|{expected}|{self.config.hash}".encode()).hexdigest()
 
+    def _run(self, backend: Backend, binary: str, case: TestCase, budget: Budget) -> Measurement:
+        """A sandbox that could not start is the harness failing: INFRA, never the program's verdict."""
+        try:
+            return backend.run(binary, case.input, budget)
+        except SandboxUnavailable as err:
+            return Measurement("INFRA", detail=f"sandbox unavailable: {err}", sandbox=self.sandbox.mode)
+
     def _check(self, binary: str, case: TestCase) -> dict[str, Any]:
-        result = self.checker.run(binary, case.input, self.config.native_budget())
+        result = self._run(self.checker, binary, case, self.config.native_budget())
         if result.status != "OK":
             return {"status": result.status, "accuracy": 0.0, "detail": result.detail, "sandbox": result.sandbox}
         acc = accuracy(result.stdout.decode("utf-8", "replace"), case.expected, self.config.float_tolerance)
@@ -156,7 +162,7 @@ class Annotator:
                 f"{acc:.3f} of expected lines matched", "sandbox": result.sandbox}
 
     def _measure(self, binary: str, case: TestCase) -> dict[str, Any]:
-        m: Measurement = self.backend.run(binary, case.input, self.config.measure_budget())
+        m = self._run(self.backend, binary, case, self.config.measure_budget())
         status, detail = m.status, m.detail
         if status == "OK":
             acc = accuracy(m.stdout.decode("utf-8", "replace"), case.expected, self.config.float_tolerance)

@@ -9,7 +9,7 @@ import subprocess
 import tempfile
 from dataclasses import dataclass
 
-from pie_assets.runtime.sandbox import Limits, Sandbox
+from pie_assets.runtime.sandbox import Limits, Sandbox, SandboxUnavailable
 from pie_assets.runtime.store import ContentStore
 
 SOURCE_PATH = "/sandbox/src/main.cpp"  # fixed, so identical code gives an identical binary
@@ -18,11 +18,15 @@ ERROR_EXCERPT_CHARS = 2000
 
 @dataclass(frozen=True)
 class CompileResult:
-    ok: bool
+    status: str  # OK | CE (the code's fault, cached) | INFRA (the harness's, retried next time)
     binary_path: str | None
     binary_sha256: str | None
-    error: str  # excerpt of the compiler's stderr when not ok
+    error: str  # excerpt of the compiler's stderr when not OK
     cached: bool
+
+    @property
+    def ok(self) -> bool:
+        return self.status == "OK"
 
 
 @functools.lru_cache(maxsize=None)
@@ -51,24 +55,28 @@ class Compiler:
         key = self.key(code_sha256)
         record = self.store.get(key)
         if record is not None:
-            return CompileResult(record["ok"], self.store.blob_path(key) if record["ok"] else None,
+            ok = record["ok"]
+            return CompileResult("OK" if ok else "CE", self.store.blob_path(key) if ok else None,
                                  record["binary_sha256"], record["error"], cached=True)
         with tempfile.NamedTemporaryFile(suffix=".cpp") as src:
             src.write(code)
             src.flush()
-            result = self.sandbox.run(
-                [self.compiler, *self.flags, SOURCE_PATH, "-o", "/sandbox/work/prog"],
-                stdin=b"", limits=self.limits, ro_binds={src.name: SOURCE_PATH}, collect=["prog"],
-            )
+            try:
+                result = self.sandbox.run(
+                    [self.compiler, *self.flags, SOURCE_PATH, "-o", "/sandbox/work/prog"],
+                    stdin=b"", limits=self.limits, ro_binds={src.name: SOURCE_PATH}, collect=["prog"],
+                )
+            except SandboxUnavailable as err:
+                return CompileResult("INFRA", None, None, f"sandbox unavailable: {err}", cached=False)
         binary = result.files.get("prog")
         if result.timed_out or result.cpu_limit_exceeded:
-            # An infrastructure outcome: not cached, so a later run retries.
-            return CompileResult(False, None, None, f"compile exceeded {self.limits.wall_s:.0f} s", cached=False)
+            # Not the code's verdict (a huge template instantiation may pass elsewhere): not cached.
+            return CompileResult("INFRA", None, None, f"compile exceeded {self.limits.wall_s:.0f} s", cached=False)
         if result.returncode == 0 and binary:
             binary_sha = hashlib.sha256(binary).hexdigest()
             self.store.put_blob(key, binary)
             self.store.put(key, {"ok": True, "binary_sha256": binary_sha, "error": ""})
-            return CompileResult(True, self.store.blob_path(key), binary_sha, "", cached=False)
+            return CompileResult("OK", self.store.blob_path(key), binary_sha, "", cached=False)
         error = result.stderr.decode("utf-8", "replace")[:ERROR_EXCERPT_CHARS] or f"exit {result.returncode}"
         self.store.put(key, {"ok": False, "binary_sha256": None, "error": error})
-        return CompileResult(False, None, None, error, cached=False)
+        return CompileResult("CE", None, None, error, cached=False)

@@ -61,8 +61,8 @@ _INIT_SOURCE = r"""
 #include <stdlib.h>
 #include <string.h>
 #include <sys/personality.h>
-#include <sys/prctl.h>
 #include <signal.h>
+#include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -78,23 +78,27 @@ static long micros(struct timeval tv) { return tv.tv_sec * 1000000L + tv.tv_usec
 
 static pid_t program;
 
-// SIGTERM from the harness (wall guard, output cap): kill the program's tree, then report as usual,
-// so even a killed run has exact usage. As pid 1, kill(-1) reaches exactly the sandbox's processes.
+// SIGTERM from the harness (wall guard, output cap): kill the program; the rest goes as usual, so
+// even a killed run gets an exact report.
 static void stop(int) {
     if (getpid() == 1) kill(-1, SIGKILL);
     else kill(program, SIGKILL);
 }
 
-// Without a pid namespace: kill what the program left behind, setsid() escapees included (as a
-// subreaper, every orphan of the tree becomes our child) until nothing is left.
-static void kill_leftovers(void) {
+// Kill what is left of the program's tree and reap it all, so the usage covers the whole tree.
+// As pid 1, kill(-1) reaches exactly the sandbox's processes; otherwise, as a subreaper, every
+// orphan of the tree (setsid() escapees included) is our child.
+static void kill_rest(void) {
     char path[64];
     snprintf(path, sizeof path, "/proc/self/task/%d/children", (int)getpid());
     for (;;) {
-        FILE *children = fopen(path, "r");
-        int pid;
-        while (children && fscanf(children, "%d", &pid) == 1) kill(pid, SIGKILL);
-        if (children) fclose(children);
+        if (getpid() == 1) {
+            kill(-1, SIGKILL);
+        } else if (FILE *children = fopen(path, "r")) {
+            int pid;
+            while (fscanf(children, "%d", &pid) == 1) kill(pid, SIGKILL);
+            fclose(children);
+        }
         if (waitpid(-1, nullptr, 0) < 0 && errno == ECHILD) return;
     }
 }
@@ -133,11 +137,11 @@ int main(int argc, char **argv) {
         if (pid == child) break;
         if (pid < 0 && errno != EINTR) { perror("sandbox init: waitpid"); return 125; }
     }
+    kill_rest();
     struct rusage usage;
     getrusage(RUSAGE_CHILDREN, &usage);
     dprintf(report, "%d %ld %ld %ld\n", status, micros(usage.ru_utime), micros(usage.ru_stime), usage.ru_maxrss);
-    if (getpid() != 1) kill_leftovers();
-    return 0;  // as pid 1, exiting takes every leftover process of the sandbox with it
+    return 0;
 }
 """
 
