@@ -200,3 +200,28 @@ def test_ingested_problems_request_their_runtime_annotation(quirky_settings, ins
     requested = {(key.to_user_string(), partition) for key, partition in
                  ((r.key, p) for r in result.results for p in r.true_subset.expensively_compute_partition_keys())}
     assert requested == {("runtime_annotations", "p00001"), ("submission_runtimes", "p00001")}
+
+
+def test_pie_measure_byte_identical_programs_at_different_paths(tmp_path):
+    """`pie measure` on two copies of one program in different places, with separate caches:
+    the same cost to the unit, so the 'speedup' between them is exactly 1.000."""
+    import json
+    import os
+    import subprocess
+    import sys
+
+    data, expected = _input()
+    (tmp_path / "in.txt").write_bytes(data)
+    costs = []
+    for place in ("alice/solutions", "bob"):
+        source = tmp_path / place / "main.cpp"
+        source.parent.mkdir(parents=True)
+        source.write_bytes(SLOW)
+        env = {**os.environ, "PIE_CACHE": str(tmp_path / place / "cache")}
+        out = subprocess.run([sys.executable, "-m", "pie_assets.cli", "measure", str(source), "--input",
+                              str(tmp_path / "in.txt"), "--json"], env=env, capture_output=True, text=True, timeout=300)
+        assert out.returncode == 0, out.stderr
+        row = json.loads(out.stdout)
+        assert row["status"] == "OK" and row["backend"] == "cachegrind" and row["counters"]["Ir"] == row["instructions"]
+        costs.append(row["cost"])
+    assert f"{costs[0] / costs[1]:.3f}" == "1.000" and costs[0] == costs[1]
