@@ -2,8 +2,9 @@
 
 Deterministic: the same binary, input and (fixed) environment give the same counters on any
 machine and under any load; cost is KCachegrind's CEst over those counters, so it ranks programs
-like native time does (Spearman 0.90 measured here, where instruction count alone got 0.68) at a
-15-48x slowdown, instead of PIE's ~2 minutes per test under gem5.
+like native time does (bench/runtime_slowdown.py on the sample: Spearman 0.94 vs native CPU time,
+instruction count alone 0.90) at an 11-63x slowdown for runs of >= 10 ms (valgrind's ~0.3 s
+start-up dominates shorter ones), instead of PIE's ~2 minutes per test under gem5.
 """
 
 from __future__ import annotations
