@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dagster as dg
 
+from dbt_like.assets import build_sql_assets
 from pie_assets.defs.assets.ingest import codenet_problem, problems
 from pie_assets.defs.assets.runtime import build_runtime_assets
 from pie_assets.defs.jobs import ingest_problems_job
@@ -16,7 +17,13 @@ from pie_assets.settings import Settings
 def build_defs(settings: Settings) -> dg.Definitions:
     simulator_config = settings.simulator_config or str(config_path())
     return dg.Definitions(
-        assets=[problems, codenet_problem, build_runtime_assets(SimulatorConfig.load(simulator_config).hash)],
+        # In stage (topological) order: `pie run` materialises them in this order.
+        assets=[
+            problems,
+            codenet_problem,
+            build_runtime_assets(SimulatorConfig.load(simulator_config).hash),
+            *build_sql_assets(),
+        ],
         jobs=[ingest_problems_job],
         sensors=[codenet_problem_sensor, runtime_config_sensor, runtime_automation_sensor],
         resources={

@@ -1,8 +1,8 @@
 """In-process materialisation of the asset graph, as `pie run` does it.
 
-Unpartitioned assets run first, then the problem partitions in ranged runs of
-MAX_PARTITIONS_PER_RUN (the same batching the backfill policy gives the UI and sensors), one run
-per stage (ingest, then runtime), while a poller turns the last stage's per-partition
+Stages (assets definitions) run in the topological order of the definitions: unpartitioned ones
+in one run, per-problem ones in ranged runs of MAX_PARTITIONS_PER_RUN (the same batching the
+backfill policy gives the UI and sensors), while a poller turns the last per-problem stage's
 materialisation events into progress.
 """
 
@@ -99,33 +99,35 @@ def run_pipeline(
     outcome = RunOutcome(partitions=len(discovered))
     run_config = {"loggers": {"console": {"config": {"log_level": log_level}}}}
 
-    unpartitioned = {k for k in keys if not graph.get(k).is_partitioned}
-    if unpartitioned:
-        result = dg.materialize(assets, instance=instance, resources=resources, run_config=run_config,
-                                selection=list(unpartitioned), raise_on_error=False)
-        outcome.failed_steps += _failures(result)
-
-    # One run per stage (multi-asset) and chunk: a stage's skipped partitions must not skip the
-    # next stage's good ones, so stages are separate runs, in the (topological) order of defs.assets.
-    stages = [[k for k in asset.keys if k in keys and graph.get(k).is_partitioned] for asset in assets]
+    # One stage per assets definition, in the (topological) order of defs.assets; a partitioned
+    # stage runs once per chunk of problems. Stages are separate runs, so a stage's failed
+    # partitions never skip the next stage's good ones.
+    stages = [[k for k in asset.keys if k in keys] for asset in assets]
     stages = [stage for stage in stages if stage]
-    if stages and discovered:
-        ordered = list(instance.get_dynamic_partitions(PROBLEMS))
+    partitioned = [stage for stage in stages if graph.get(stage[0]).is_partitioned]
+    chunks = problem_ranges(list(instance.get_dynamic_partitions(PROBLEMS)), set(discovered),
+                            MAX_PARTITIONS_PER_RUN)
+    for stage in stages:
+        if not graph.get(stage[0]).is_partitioned:
+            result = dg.materialize(assets, instance=instance, resources=resources, run_config=run_config,
+                                    selection=stage, raise_on_error=False)
+            outcome.failed_steps += _failures(result)
+            continue
+        # Progress follows the last partitioned stage, one problem at a time.
+        report = on_progress if on_progress and stage is partitioned[-1] else None
         done = 0
-        for chunk in problem_ranges(ordered, set(discovered), MAX_PARTITIONS_PER_RUN):
-            for n, stage in enumerate(stages):
-                last = n == len(stages) - 1
-                result = _materialize_with_progress(
-                    instance, lambda c=chunk, s=stage: dg.materialize(
-                        assets, instance=instance, resources=resources, selection=s, run_config=run_config,
-                        tags=partition_range_tags(c[0], c[-1]), raise_on_error=False),
-                    on_progress=(lambda k, d=done: on_progress(d + k, len(discovered))) if on_progress and last else None,
-                    track=stage[-1],
-                )
-                outcome.failed_steps += _failures(result)
+        for chunk in chunks:
+            result = _materialize_with_progress(
+                instance, lambda c=chunk, s=stage: dg.materialize(
+                    assets, instance=instance, resources=resources, selection=s, run_config=run_config,
+                    tags=partition_range_tags(c[0], c[-1]), raise_on_error=False),
+                on_progress=(lambda k, d=done: report(d + k, len(discovered))) if report else None,
+                track=stage[-1],
+            )
+            outcome.failed_steps += _failures(result)
             done += len(chunk)
-            if on_progress:
-                on_progress(done, len(discovered))
+            if report:
+                report(done, len(discovered))
     outcome.wall_s = time.perf_counter() - started
     return outcome
 

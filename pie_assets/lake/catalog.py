@@ -10,6 +10,7 @@ contend for DuckDB's single-writer lock.
 from __future__ import annotations
 
 import json
+import logging
 import os
 import tempfile
 import threading
@@ -21,6 +22,7 @@ from filelock import FileLock
 
 from pie_assets.lake.storage import Warehouse
 
+log = logging.getLogger(__name__)
 CATALOG_FILE = "pie.duckdb"
 MANIFEST_FILE = "_catalog.json"
 LOCK_FILE = ".catalog.lock"
@@ -38,14 +40,42 @@ def view_sql(name: str, location: str) -> str:
     )
 
 
-def _write_views(db_path: str, tables: dict[str, str], filesystem=None) -> None:
+def _create_views(con: duckdb.DuckDBPyConnection, tables: dict[str, str], models: dict[str, str],
+                  required: frozenset[str] = frozenset()) -> None:
+    """Table views, then model views (a model reading another one is retried after it).
+
+    A model in `required` (being registered now) must bind, or this raises; an older model that
+    no longer binds (say a column it reads is gone) is left out with a warning, so it can never
+    block ingestion, and comes back once it binds again.
+    """
+    for name, location in tables.items():
+        con.execute(view_sql(name, location))
+    pending = dict(models)
+    errors: dict[str, duckdb.Error] = {}
+    while pending:
+        errors = {}
+        for name, sql in list(pending.items()):
+            try:
+                con.execute(f'CREATE OR REPLACE VIEW "{name}" AS {sql}')
+                del pending[name]
+            except duckdb.Error as err:
+                errors[name] = err
+        if len(errors) == len(pending):
+            break
+    for name, err in errors.items():
+        if name in required:
+            raise ValueError(f"SQL model {name!r} does not bind: {err}")
+        log.warning(f"SQL model {name!r} left out of the catalog, it does not bind: {err}")
+
+
+def _write_views(db_path: str, tables: dict[str, str], models: dict[str, str],
+                 required: frozenset[str], filesystem=None) -> None:
     """DuckDB binds a view when it is created, so a remote root's filesystem must be readable here."""
     con = duckdb.connect(db_path)
     try:
         if filesystem is not None:
             con.register_filesystem(filesystem)
-        for name, location in tables.items():
-            con.execute(view_sql(name, location))
+        _create_views(con, tables, models, required)
     finally:
         con.close()
 
@@ -62,35 +92,47 @@ class Catalog:
     def path(self):
         return self.warehouse.root / CATALOG_FILE
 
-    def _manifest(self) -> set[str]:
+    def _manifest(self) -> dict:
+        """{"views": [table names], "models": {name: sql}} as last published."""
         path = self.warehouse.root / MANIFEST_FILE
         try:
-            return set(json.loads(path.read_text())["views"])
-        except (FileNotFoundError, KeyError, ValueError):
-            return set()
+            manifest = json.loads(path.read_text())
+        except (FileNotFoundError, ValueError):
+            return {"views": [], "models": {}}
+        return {"views": manifest.get("views", []), "models": manifest.get("models", {})}
 
     def ensure(self, table: str) -> None:
         """Make sure `table` has a view; cheap after the first call (a memo, then a JSON read)."""
         if table in self._known:
             return
         with self._mutex:
-            if table not in self._manifest():
+            if table not in self._manifest()["views"]:
                 self.rebuild()
             self._known.add(table)
 
-    def rebuild(self) -> list[str]:
-        """Write a fresh catalog beside the old one and swap it in atomically."""
+    def register_model(self, name: str, sql: str) -> None:
+        """Publish a SQL model as a view (kept across rebuilds); its SQL must bind now."""
+        self.rebuild({name: sql})
+
+    def rebuild(self, new_models: dict[str, str] | None = None) -> list[str]:
+        """Write a fresh catalog beside the old one and swap it in atomically: a view per table,
+        then the registered SQL models."""
         local = self.warehouse.local
         lock = FileLock(os.path.join(self.warehouse.root.path, LOCK_FILE)) if local else nullcontext()
         if local:
             self.warehouse.root.mkdir(parents=True, exist_ok=True)
         with lock:
             tables = self.warehouse.tables()
-            manifest = json.dumps({"views": sorted(tables)}, indent=1)
+            models = {**self._manifest()["models"], **(new_models or {})}
+            manifest = json.dumps({"views": sorted(tables), "models": models}, indent=1)
             if local:
                 root = self.warehouse.root.path
                 staged = os.path.join(root, f".{CATALOG_FILE}.{uuid.uuid4().hex}.tmp")
-                _write_views(staged, tables)
+                try:
+                    _write_views(staged, tables, models, frozenset(new_models or ()))
+                except ValueError:
+                    os.unlink(staged)
+                    raise
                 os.replace(staged, self.path.path)
                 staged_manifest = os.path.join(root, f".{MANIFEST_FILE}.{uuid.uuid4().hex}.tmp")
                 with open(staged_manifest, "w") as f:
@@ -99,7 +141,7 @@ class Catalog:
             else:
                 with tempfile.TemporaryDirectory() as tmpdir:
                     staged = os.path.join(tmpdir, CATALOG_FILE)
-                    _write_views(staged, tables, self.warehouse.root.fs)
+                    _write_views(staged, tables, models, frozenset(new_models or ()), self.warehouse.root.fs)
                     self.warehouse.root.fs.put_file(staged, str(self.path))
                 (self.warehouse.root / MANIFEST_FILE).write_text(manifest)
         self._known.update(tables)
@@ -124,6 +166,5 @@ class Catalog:
             raise WarehouseNotFound(f"no tables in warehouse {self.warehouse.root}")
         con = duckdb.connect()
         con.register_filesystem(self.warehouse.root.fs)
-        for name, location in tables.items():
-            con.execute(view_sql(name, location))
+        _create_views(con, tables, self._manifest()["models"])
         return con
