@@ -41,28 +41,14 @@ def problems(context: dg.AssetExecutionContext, codenet: CodeNetSource, lake: La
     return frame
 
 
+# Skippable: each partition's materialisation is emitted by materialize_partitions itself.
 SPECS = [
-    dg.AssetSpec(
-        "submissions",
-        skippable=True,
-        group_name=GROUP,
-        kinds={"polars", "parquet"},
-        description="C++ submissions of the problem with their code (code_sha256 over the exact file bytes).",
-    ),
-    dg.AssetSpec(
-        "test_cases",
-        skippable=True,
-        group_name=GROUP,
-        kinds={"polars", "parquet"},
-        description="Tests: page samples (html_sample), derived input/output (codenet_derived), extra dir (extra_dir).",
-    ),
-    dg.AssetSpec(
-        "ingest_rejects",
-        skippable=True,
-        group_name=GROUP,
-        kinds={"polars", "parquet"},
-        description="Every row, file or value ingestion could not use, with path, line and reason.",
-    ),
+    dg.AssetSpec(name, skippable=True, group_name=GROUP, kinds={"polars", "parquet"}, description=description)
+    for name, description in (
+        ("submissions", "C++ submissions of the problem with their code (code_sha256 over the exact file bytes)."),
+        ("test_cases", "Tests: page samples (html_sample), derived input/output (codenet_derived), extra dir (extra_dir)."),
+        ("ingest_rejects", "Every row, file or value ingestion could not use, with path, line and reason."),
+    )
 ]
 
 
