@@ -13,6 +13,7 @@ import json
 import os
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 
 import polars as pl
 
@@ -112,11 +113,11 @@ def cmd_measure(args: argparse.Namespace) -> int:
     config = SimulatorConfig.load(args.config or settings.simulator_config or None)
     if args.backend:
         config = config.with_backend(args.backend)
-    code = open(args.file, "rb").read()
-    stdin = open(args.input, "rb").read()
+    code = Path(args.file).read_bytes()
+    stdin = Path(args.input).read_bytes()
     annotator = Annotator(config, settings.resolved_cache_dir(), Sandbox())
     if args.expected:
-        expected = open(args.expected, "rb").read().decode("utf-8", "replace")
+        expected = Path(args.expected).read_bytes().decode("utf-8", "replace")
     else:  # no expected output: the native run's output is the reference the measured run must match
         compiled = annotator.compiler.compile(code, hashlib.sha256(code).hexdigest())
         if not compiled.ok:

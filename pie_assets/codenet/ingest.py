@@ -8,7 +8,7 @@ from dataclasses import dataclass
 import polars as pl
 
 from pie_assets.codenet.layout import CodeNetLayout
-from pie_assets.codenet.problem_list import read_problem_list
+from pie_assets.codenet.problem_list import listed_problem_ids
 from pie_assets.codenet.rejects import Reject, rejects_frame
 from pie_assets.codenet.sources import SOURCE_SCHEMA, index_sources, read_sources
 from pie_assets.codenet.submission_metadata import (
@@ -52,8 +52,7 @@ def ingest_problem(
     """
     rejects: list[Reject] = []
     if os.path.isfile(layout.problem_list_csv):
-        listed, _ = read_problem_list(layout.problem_list_csv)
-        if problem_id not in set(listed["problem_id"]):
+        if problem_id not in listed_problem_ids(layout.problem_list_csv):
             rejects.append(Reject(problem_id, "problems", layout.relative(layout.problem_list_csv), None,
                                   "missing", "problem not listed in problem_list.csv (no name or limits)"))
 

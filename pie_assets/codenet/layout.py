@@ -6,7 +6,9 @@ import os
 import re
 from dataclasses import dataclass
 
-PROBLEM_ID_RE = re.compile(r"^p\d{5}$")
+from pie_assets.codenet.validate import PROBLEM_ID_PATTERN
+
+PROBLEM_ID_RE = re.compile(PROBLEM_ID_PATTERN)
 
 
 @dataclass(frozen=True)

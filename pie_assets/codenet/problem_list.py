@@ -57,6 +57,17 @@ def _read_cached(path: str, mtime_ns: int, size: int) -> tuple[pl.DataFrame, tup
     return problems, tuple(rejects)
 
 
+@functools.lru_cache(maxsize=4)
+def _listed_cached(path: str, mtime_ns: int, size: int) -> frozenset[str]:
+    return frozenset(_read_cached(path, mtime_ns, size)[0]["problem_id"])
+
+
+def listed_problem_ids(path: str) -> frozenset[str]:
+    """Valid ids of the problem list; every partition asks, so built once per file version."""
+    st = os.stat(path)
+    return _listed_cached(path, st.st_mtime_ns, st.st_size)
+
+
 def read_problem_list(path: str) -> tuple[pl.DataFrame, list[Reject]]:
     """All valid rows and the rejects; cached per (path, mtime, size) since every partition asks."""
     st = os.stat(path)
