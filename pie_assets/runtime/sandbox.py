@@ -416,7 +416,8 @@ class _Child:
                     self._kill()
                 self._deadline = now + _KILL_GRACE_S
             for key, _ in sel.select(max(0.0, self._deadline - now)):
-                key.data(sel, key.fileobj)
+                if _still_registered(sel, key):  # an earlier handler of this batch may have closed it
+                    key.data(sel, key.fileobj)
 
     def _kill(self) -> None:
         """Ask our init (SIGTERM) to kill the program's tree; it still reports exact usage. Under
@@ -475,6 +476,15 @@ class _Child:
         if not data:
             sel.unregister(fd)
         self.report_text += data[:_CHUNK]
+
+
+def _still_registered(sel: selectors.BaseSelector, key: selectors.SelectorKey) -> bool:
+    """Whether `key` is still in `sel`: one select() batch can hold the exit event and then the
+    stdin pipe that handling the exit just closed."""
+    try:
+        return sel.get_key(key.fileobj) is key
+    except (KeyError, ValueError):  # ValueError: the file object is closed and gone from the map
+        return False
 
 
 def _read_or_close(sel: selectors.BaseSelector, pipe: IO[bytes]) -> bytes:
