@@ -36,19 +36,21 @@ def cmd_run(args: argparse.Namespace) -> int:
     settings = _settings(args)
     problems = [p.strip() for p in args.problems.split(",") if p.strip()] if args.problems else None
     instance = open_instance()
-    bars: list[tqdm] = []  # created on the first progress report, so early errors print alone
+    bars: dict[str, tqdm] = {}  # one per stage, created on its first report, so early errors print alone
 
-    def progress(done: int, total: int) -> None:
-        if not bars:
-            bars.append(tqdm(total=total, unit="problem", desc="ingest", disable=args.quiet, file=sys.stderr))
-        bars[0].n = min(done, total)
-        bars[0].refresh()
+    def progress(stage: str, done: int, total: int) -> None:
+        if stage not in bars:
+            for finished in bars.values():  # stages run one after another
+                finished.close()
+            bars[stage] = tqdm(total=total, unit="problem", desc=stage, disable=args.quiet, file=sys.stderr)
+        bars[stage].n = min(done, total)
+        bars[stage].refresh()
 
     try:
         outcome = run_pipeline(settings, instance, problems=problems, selection=args.select,
                                on_progress=progress, log_level="DEBUG" if args.debug else "CRITICAL")
     finally:
-        for bar in bars:
+        for bar in bars.values():
             bar.close()
     print(f"warehouse: {settings.warehouse}")
     print(f"codenet:   {settings.codenet_root}")
@@ -71,7 +73,8 @@ def _print_summary(settings: Settings, wall_s: float) -> None:
         by_action = con.execute(
             "select action, count(*) from ingest_rejects group by 1 order by 1"
         ).fetchall() if "ingest_rejects" in views else []
-    print("\n".join(f"  {name:<16} {n:>10,} rows" for name, n in counts.items()))
+    width = max(map(len, counts), default=0)
+    print("\n".join(f"  {name:<{width}} {n:>10,} rows" for name, n in counts.items()))
     if by_action:
         print("rejects: " + ", ".join(f"{n} {action}" for action, n in by_action) + "  (see: pie sql \"select * from ingest_rejects\")")
     print(f"wall time: {wall_s:.1f} s")

@@ -2,8 +2,8 @@
 
 Stages (assets definitions) run in the topological order of the definitions: unpartitioned ones
 in one run, per-problem ones in ranged runs of MAX_PARTITIONS_PER_RUN (the same batching the
-backfill policy gives the UI and sensors), while a poller turns the last per-problem stage's
-materialisation events into progress.
+backfill policy gives the UI and sensors), while a poller turns each per-problem stage's
+materialisation events into progress, reported under the stage's name.
 """
 
 from __future__ import annotations
@@ -68,10 +68,13 @@ def run_pipeline(
     *,
     problems: list[str] | None = None,
     selection: str | None = None,
-    on_progress: Callable[[int, int], None] | None = None,
+    on_progress: Callable[[str, int, int], None] | None = None,
     log_level: str = "CRITICAL",
 ) -> RunOutcome:
-    """Discover problems, register their partitions, materialise `selection` (default: all)."""
+    """Discover problems, register their partitions, materialise `selection` (default: all).
+
+    on_progress(stage, done, total) is called while each per-problem stage runs.
+    """
     started = time.perf_counter()
     if not os.path.isdir(settings.codenet_root):
         raise UserError(f"CodeNet root {settings.codenet_root} is not a directory")
@@ -102,32 +105,30 @@ def run_pipeline(
     # One stage per assets definition, in the (topological) order of defs.assets; a partitioned
     # stage runs once per chunk of problems. Stages are separate runs, so a stage's failed
     # partitions never skip the next stage's good ones.
-    stages = [[k for k in asset.keys if k in keys] for asset in assets]
-    stages = [stage for stage in stages if stage]
-    partitioned = [stage for stage in stages if graph.get(stage[0]).is_partitioned]
+    stages = [(asset.node_def.name, [k for k in asset.keys if k in keys]) for asset in assets]
+    stages = [(name, stage) for name, stage in stages if stage]
     chunks = problem_ranges(list(instance.get_dynamic_partitions(PROBLEMS)), set(discovered),
                             MAX_PARTITIONS_PER_RUN)
-    for stage in stages:
+    for name, stage in stages:
         if not graph.get(stage[0]).is_partitioned:
             result = dg.materialize(assets, instance=instance, resources=resources, run_config=run_config,
                                     selection=stage, raise_on_error=False)
             outcome.failed_steps += _failures(result)
             continue
-        # Progress follows the last partitioned stage, one problem at a time.
-        report = on_progress if on_progress and stage is partitioned[-1] else None
+        report = (lambda d, n=name: on_progress(n, d, len(discovered))) if on_progress else None
         done = 0
         for chunk in chunks:
             result = _materialize_with_progress(
                 instance, lambda c=chunk, s=stage: dg.materialize(
                     assets, instance=instance, resources=resources, selection=s, run_config=run_config,
                     tags=partition_range_tags(c[0], c[-1]), raise_on_error=False),
-                on_progress=(lambda k, d=done: report(d + k, len(discovered))) if report else None,
+                on_progress=(lambda k, d=done: report(d + k)) if report else None,
                 track=stage[-1],
             )
             outcome.failed_steps += _failures(result)
             done += len(chunk)
             if report:
-                report(done, len(discovered))
+                report(done)
     outcome.wall_s = time.perf_counter() - started
     return outcome
 

@@ -117,3 +117,13 @@ def test_run_pipeline_subset_and_selection(quirky_settings, instance):
     assert instance.get_materialized_partitions(dg.AssetKey("submissions")) == {"p00001", "p00003"}
     assert instance.get_materialized_partitions(dg.AssetKey("test_cases")) == {"p00001", "p00003"}
     assert instance.get_latest_materialization_event(dg.AssetKey("problems")) is None
+
+
+def test_run_pipeline_reports_progress_per_named_stage(quirky_settings, instance):
+    reports: list[tuple[str, int, int]] = []
+    outcome = run_pipeline(quirky_settings, instance, problems=["p00001", "p00003"],
+                           selection="group:codenet", on_progress=lambda *r: reports.append(r))
+    assert outcome.failed_steps == []
+    assert {stage for stage, _, _ in reports} == {"codenet_problem"}  # `problems` is one table: no bar
+    assert reports[-1] == ("codenet_problem", 2, 2)
+    assert all(0 <= done <= total == 2 for _, done, total in reports)
