@@ -36,12 +36,12 @@ def cmd_run(args: argparse.Namespace) -> int:
     settings = _settings(args)
     problems = [p.strip() for p in args.problems.split(",") if p.strip()] if args.problems else None
     instance = open_instance()
-    bars: dict[str, tqdm] = {}  # one per stage, created on its first report, so early errors print alone
+    bars: dict[str, tqdm] = {}  # the running stage's bar, created on its first report, so early errors print alone
 
     def progress(stage: str, done: int, total: int) -> None:
         if stage not in bars:
-            for finished in bars.values():  # stages run one after another
-                finished.close()
+            while bars:  # stages run one after another: the previous one has finished
+                bars.popitem()[1].close()
             bars[stage] = tqdm(total=total, unit="problem", desc=stage, disable=args.quiet, file=sys.stderr)
         bars[stage].n = min(done, total)
         bars[stage].refresh()
