@@ -53,6 +53,18 @@ def test_bad_rows_and_values_are_rejected_with_their_line():
     assert all(r.path == "m.csv" and r.raw for r in rejects)
 
 
+def test_other_languages_are_skipped_unless_too_malformed_to_tell():
+    data = "\n".join([
+        HEADER,
+        "bogus,p00001,u1,1480319506,Java,Java8,java,Accepted,1,2,3,",  # out of scope: skipped
+        "s000000002,p00001,u1,1480319506,Python,Python3,py",  # too few fields: language unknowable
+        "s000000003,p00001,u1,1480319506, C++ ,C++14,cpp,Accepted,1,2,3,",  # padded: still C++
+    ]).encode()
+    frame, rejects = parse_submission_metadata(data, "m.csv", "p00001")
+    assert frame["submission_id"].to_list() == ["s000000003"] and frame["language"].to_list() == ["C++"]
+    assert [(r.line, r.reason) for r in rejects] == [(3, "expected 12 fields, found 7")]
+
+
 @pytest.mark.parametrize(
     "data, line, fragment",
     [

@@ -49,6 +49,20 @@ def test_one_ranged_run_lands_good_partitions_and_fails_only_the_bad_one(quirky_
     assert bad_list == 5  # 3 rows rejected, 1 value nulled, p00004 not listed
 
 
+def test_a_partition_whose_write_fails_fails_alone(quirky_settings, instance):
+    """Partitions are written from the pool: a write error is that partition's failure."""
+    keys = ["p00001", "p00003", "p00004"]
+    instance.add_dynamic_partitions(PROBLEMS, keys)
+    blocker = Warehouse(quirky_settings.warehouse).root / "submissions" / "p00003.parquet"
+    blocker.mkdir(parents=True)  # a directory where p00003's file must go: os.replace fails
+    result = _materialize(quirky_settings, instance, keys)
+    assert not result.success
+    failure = result.get_step_failure_events()[0].step_failure_data.error.message
+    assert "1 of 3 partitions failed" in failure and "p00003:" in failure and "directory" in failure.lower()
+    assert instance.get_materialized_partitions(dg.AssetKey("submissions")) == {"p00001", "p00004"}
+    assert not [p for p in blocker.parent.iterdir() if p.name.endswith(".tmp")]  # no temp file left behind
+
+
 def test_materialized_tables_match_what_duckdb_reads(quirky_settings, instance):
     keys = ["p00001", "p00003"]
     instance.add_dynamic_partitions(PROBLEMS, keys)

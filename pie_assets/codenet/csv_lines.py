@@ -21,11 +21,13 @@ from pie_assets.codenet.rejects import MalformedFileError
 
 
 def split_files(
-    files: Mapping[str, tuple[str, bytes]], expected_header: tuple[str, ...]
+    files: Mapping[str, tuple[str, bytes]], expected_header: tuple[str, ...], keep: pl.Expr | None = None
 ) -> tuple[pl.DataFrame, dict[str, MalformedFileError]]:
     """files: key → (path, bytes). Rows of all usable files, and the error of each unusable one.
 
     Rows come as (key, line, raw, n_fields, <one column per header name>, stripped).
+    `keep`, over the unstripped fields and n_fields, drops rows the caller has no use for before
+    the per-field work (stripping) is spent on them.
     A file whose bytes are not text or whose header is not `expected_header` is malformed as a
     whole: its MalformedFileError names the file and the line.
     """
@@ -40,7 +42,7 @@ def split_files(
             if '"' in text:
                 frame = _split_quoted(text)
                 _check_header(frame["fields"][0].to_list(), frame["raw"][0], int(frame["line"][0]), path, expected_header)
-                quoted.append(_columns(frame.slice(1).with_columns(key=pl.lit(key)), expected_header))
+                quoted.append(frame.slice(1).select(pl.lit(key).alias("key"), "line", "raw", "fields"))
                 continue
             body = text.lstrip("\r\n")
             header_line = text.count("\n", 0, len(text) - len(body)) + 1
@@ -64,23 +66,23 @@ def split_files(
         .drop("header_line")
         .with_columns(raw.str.strip_suffix("\r"))
         .filter(raw.str.strip_chars() != "")
-        .with_columns(
-            n_fields=(raw.str.count_matches(",", literal=True) + 1).cast(pl.Int64),
-            fields=raw.str.split_exact(",", len(expected_header) - 1).struct.rename_fields(list(expected_header)),
-        )
-        .unnest("fields")
-        .select("key", "line", "raw", "n_fields", *[pl.col(name).str.strip_chars() for name in expected_header])
+        .select("key", "line", "raw", fields=raw.str.split(","))
     )
-    return pl.concat([plain, *quoted]) if quoted else plain, errors
+    rows = pl.concat([plain, *quoted]) if quoted else plain
+    return _columns(rows, expected_header, keep), errors
 
 
-def _columns(frame: pl.DataFrame, header: tuple[str, ...]) -> pl.DataFrame:
-    """(key, line, raw, fields: list) → the plain path's shape."""
-    return frame.select(
+def _columns(frame: pl.DataFrame, header: tuple[str, ...], keep: pl.Expr | None = None) -> pl.DataFrame:
+    """(key, line, raw, fields: list) → (key, line, raw, n_fields, one stripped column per name)."""
+    fields = pl.col("fields")
+    frame = frame.select(
         "key", "line", "raw",
-        pl.col("fields").list.len().cast(pl.Int64).alias("n_fields"),
-        *[pl.col("fields").list.get(i, null_on_oob=True).str.strip_chars().alias(name) for i, name in enumerate(header)],
+        fields.list.len().cast(pl.Int64).alias("n_fields"),
+        *[fields.list.get(i, null_on_oob=True).alias(name) for i, name in enumerate(header)],
     )
+    if keep is not None:
+        frame = frame.filter(keep)
+    return frame.with_columns(pl.col(name).str.strip_chars() for name in header)
 
 
 def read_lines(data: bytes, path: str, expected_header: tuple[str, ...]) -> pl.DataFrame:

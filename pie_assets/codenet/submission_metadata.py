@@ -51,7 +51,11 @@ class ParsedMetadata:
 
 def parse_metadata_files(files: Mapping[str, tuple[str, bytes]]) -> ParsedMetadata:
     """files: problem_id → (path, bytes) of its metadata CSV."""
-    frame, errors = split_files(files, METADATA_HEADER)
+    # Only C++ rows are ingested; a row with the wrong field count is kept whatever its language
+    # field says, so it is rejected rather than dropped.
+    cpp_or_malformed = (pl.col("language").str.strip_chars() == CPP_LANGUAGE) | (
+        pl.col("n_fields") != len(METADATA_HEADER))
+    frame, errors = split_files(files, METADATA_HEADER, keep=cpp_or_malformed)
     paths = {key: path for key, (path, _) in files.items()}
     rejects: dict[str, list[Reject]] = {key: [] for key in files if key not in errors}
 
@@ -73,10 +77,8 @@ def parse_metadata_files(files: Mapping[str, tuple[str, bytes]]) -> ParsedMetada
         .then(pl.format("row belongs to problem '{}', not {}", pl.col("problem_id"), pl.col("key")))
         .when((pl.col("language") == CPP_LANGUAGE) & (pl.col("status") == "")).then(pl.lit("empty status")),
     ).filter(pl.col("language") == CPP_LANGUAGE)
-    frame = split_off(
-        frame,
-        pl.when(sid.is_duplicated() & ~sid.is_first_distinct()).then(pl.format("duplicate submission_id {}", sid)),
-    )
+    if frame["submission_id"].is_duplicated().any():
+        frame = split_off(frame, pl.when(~sid.is_first_distinct()).then(pl.format("duplicate submission_id {}", sid)))
 
     typed, bad = non_negative_int(frame, NUMERIC)
     for key, line, raw, sid, field, value in bad.select("key", "line", "raw", "submission_id", "field", "value").iter_rows():

@@ -9,23 +9,22 @@ SUBMISSION_ID_PATTERN = r"^s\d{9}$"
 
 
 def non_negative_int(frame: pl.DataFrame, columns: dict[str, str]) -> tuple[pl.DataFrame, pl.DataFrame]:
-    """Cast string `columns` (raw name → typed name) to Int64.
+    """Cast string `columns` (raw name → typed name) to Int64; the fields come stripped
+    (csv_lines strips them).
 
     Empty is NULL. Invalid or negative is NULL too (CodeNet holds e.g. cpu_time -1 on failed
     runs), and comes back in the second frame: the offending rows with `field` and `value`, one
     row per bad value, for the caller to turn into `value_nulled` rejects.
     """
-    typed = frame.with_columns(
-        pl.col(raw).str.strip_chars().cast(pl.Int64, strict=False).alias(name) for raw, name in columns.items()
-    )
+    parsed = frame.with_columns(pl.col(raw).cast(pl.Int64, strict=False).alias(name) for raw, name in columns.items())
+    is_bad = {raw: (pl.col(raw) != "") & ~(pl.col(name) >= 0).fill_null(False) for raw, name in columns.items()}
+    # Bad values are few: narrow to their rows once, then split them per field.
+    offending = parsed.filter(pl.any_horizontal(*is_bad.values()))
     bad = pl.concat(
-        [
-            typed.filter((pl.col(raw).str.strip_chars() != "") & (pl.col(name).is_null() | (pl.col(name) < 0)))
-            .select(pl.exclude(list(columns.values())), field=pl.lit(raw), value=pl.col(raw))
-            for raw, name in columns.items()
-        ]
+        [offending.filter(bad_value).select(pl.exclude(list(columns.values())), field=pl.lit(raw), value=pl.col(raw))
+         for raw, bad_value in is_bad.items()]
     )
-    typed = typed.with_columns(
+    typed = parsed.with_columns(
         pl.when(pl.col(name) >= 0).then(pl.col(name)).alias(name) for name in columns.values()
     )
     return typed, bad

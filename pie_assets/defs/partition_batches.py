@@ -35,24 +35,32 @@ def materialize_partitions(
     failures: dict[str, Exception] = {}
     written: set[str] = set()
 
-    def guarded(key: str) -> tuple[dict[str, pl.DataFrame], Exception | None]:
+    def process(key: str) -> tuple[dict[str, tuple[str, int]], Exception | None]:
+        """Compute and write one partition in a pool thread (Parquet encoding releases the GIL,
+        so writes overlap): table → (path, rows) of what landed, and the partition's error."""
         try:
-            return work(key), None
+            tables, error = work(key), None
         except Exception as err:  # noqa: BLE001 - isolate the partition, report it below
-            return on_error(key, err), err
+            tables, error = on_error(key, err), err
+        landed: dict[str, tuple[str, int]] = {}
+        try:
+            for table, frame in tables.items():
+                landed[table] = (lake.store.write_partition(table, key, frame), len(frame))
+        except Exception as err:  # noqa: BLE001 - a failed write fails only this partition
+            error = error or err
+        return landed, error
 
     with ThreadPoolExecutor(max_workers=workers or min(8, os.cpu_count() or 1)) as pool:
-        for done, (key, (tables, error)) in enumerate(zip(keys, pool.map(guarded, keys)), start=1):
+        for done, (key, (landed, error)) in enumerate(zip(keys, pool.map(process, keys)), start=1):
             if error is not None:
                 failures[key] = error
                 context.log.error(f"partition {key} failed: {error}")
-            for table, frame in tables.items():
-                path = lake.store.write_partition(table, key, frame)
+            for table, (path, rows) in landed.items():
                 written.add(table)
                 yield dg.AssetMaterialization(
                     asset_key=table,
                     partition=key,
-                    metadata={"rows": len(frame), "path": dg.MetadataValue.path(str(path))},
+                    metadata={"rows": rows, "path": dg.MetadataValue.path(str(path))},
                     tags={CODE_VERSION_TAG: code_version} if code_version else None,
                 )
             if done % 50 == 0 or done == len(keys):

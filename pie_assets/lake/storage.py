@@ -83,7 +83,7 @@ class Warehouse:
             if name.startswith((".", "_")):
                 continue
             location = entry.path if self.local else str(entry)
-            if entry.is_dir() and any(p.name.endswith(".parquet") for p in entry.iterdir()):
+            if entry.is_dir() and any(p.name.endswith(".parquet") and p.is_file() for p in entry.iterdir()):
                 found[name] = f"{location.rstrip('/')}/*.parquet"
             elif name.endswith(".parquet") and entry.is_file():
                 found[name[: -len(".parquet")]] = location
