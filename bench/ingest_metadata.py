@@ -36,7 +36,7 @@ import duckdb
 from pie_assets.codenet.submission_metadata import METADATA_HEADER, parse_metadata_files
 from pie_assets.defs.partition_batches import DEFAULT_WORKERS
 from pie_assets.defs.partitions import MAX_PARTITIONS_PER_RUN
-from pie_assets.lake.storage import Warehouse
+from pie_assets.lake.storage import Warehouse, atomic_local_target
 
 LANGUAGES = [("C++", "C++14 (GCC 5.4.1)", "cpp", 57), ("Python", "Python3", "py", 18), ("Java", "Java8", "java", 8),
              ("C", "C", "c", 9), ("Ruby", "Ruby", "rb", 3), ("JavaScript", "JavaScript", "js", 5)]
@@ -121,10 +121,8 @@ def write_bytes_into(files: dict[str, bytes], root: str) -> int:
 
     def write(item: tuple[str, bytes]) -> None:
         name, data = item
-        tmp = os.path.join(root, f".{name}.tmp")
-        with open(tmp, "wb") as f:
+        with atomic_local_target(os.path.join(root, name)) as tmp, open(tmp, "wb") as f:
             f.write(data)
-        os.replace(tmp, os.path.join(root, name))
 
     with ThreadPoolExecutor(max_workers=DEFAULT_WORKERS) as pool:
         list(pool.map(write, files.items()))
@@ -148,7 +146,7 @@ def best_of(repeat: int, fn, *args, fresh_dir: str | None = None) -> Timing:
     """Each timed run starts with no dirty pages pending (os.sync), and a writing step gets a
     fresh output directory (`fresh_dir`/<run>): replacing files would time the disk's release of
     the previous run's blocks, not ingestion."""
-    best: Timing | None = None
+    timings = []
     for run in range(repeat):
         run_args = args
         if fresh_dir:
@@ -157,11 +155,8 @@ def best_of(repeat: int, fn, *args, fresh_dir: str | None = None) -> Timing:
         os.sync()
         cpu, start = cpu_seconds(), time.perf_counter()
         result = fn(*run_args)
-        timing = Timing(time.perf_counter() - start, cpu_seconds() - cpu, result)
-        if best is None or timing.wall < best.wall:
-            best = timing
-    assert best is not None
-    return best
+        timings.append(Timing(time.perf_counter() - start, cpu_seconds() - cpu, result))
+    return min(timings, key=lambda t: t.wall)
 
 
 def default_dir() -> str | None:

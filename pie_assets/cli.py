@@ -36,21 +36,23 @@ def cmd_run(args: argparse.Namespace) -> int:
     settings = _settings(args)
     problems = [p.strip() for p in args.problems.split(",") if p.strip()] if args.problems else None
     instance = open_instance()
-    bars: dict[str, tqdm] = {}  # the running stage's bar, created on its first report, so early errors print alone
+    bar: tqdm | None = None  # the running stage's, created on its first report, so early errors print alone
+    bar_stage = ""
 
     def progress(stage: str, done: int, total: int) -> None:
-        if stage not in bars:
-            while bars:  # stages run one after another: the previous one has finished
-                bars.popitem()[1].close()
-            bars[stage] = tqdm(total=total, unit="problem", desc=stage, disable=args.quiet, file=sys.stderr)
-        bars[stage].n = min(done, total)
-        bars[stage].refresh()
+        nonlocal bar, bar_stage
+        if bar is None or bar_stage != stage:  # stages run one after another: the previous one is done
+            if bar is not None:
+                bar.close()
+            bar, bar_stage = tqdm(total=total, unit="problem", desc=stage, disable=args.quiet, file=sys.stderr), stage
+        bar.n = min(done, total)
+        bar.refresh()
 
     try:
         outcome = run_pipeline(settings, instance, problems=problems, selection=args.select,
                                on_progress=progress, log_level="DEBUG" if args.debug else "CRITICAL")
     finally:
-        for bar in bars.values():
+        if bar is not None:
             bar.close()
     print(f"warehouse: {settings.warehouse}")
     print(f"codenet:   {settings.codenet_root}")

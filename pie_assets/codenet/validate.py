@@ -17,7 +17,7 @@ def non_negative_int(frame: pl.DataFrame, columns: dict[str, str]) -> tuple[pl.D
     row per bad value, for the caller to turn into `value_nulled` rejects.
     """
     parsed = frame.with_columns(pl.col(raw).cast(pl.Int64, strict=False).alias(name) for raw, name in columns.items())
-    is_bad = {raw: (pl.col(raw) != "") & ~(pl.col(name) >= 0).fill_null(False) for raw, name in columns.items()}
+    is_bad = {raw: (pl.col(raw) != "") & (pl.col(name).is_null() | (pl.col(name) < 0)) for raw, name in columns.items()}
     # Bad values are few: narrow to their rows once, then split them per field.
     offending = parsed.filter(pl.any_horizontal(*is_bad.values()))
     bad = pl.concat(

@@ -17,11 +17,12 @@ import polars as pl
 from pie_assets.defs.resources import LakeResource
 
 PartitionWork = Callable[[str], dict[str, pl.DataFrame]]
+ErrorTables = Callable[[str, Exception], dict[str, pl.DataFrame]]
+
 # Threads, not cores: a partition's work is mostly file reads and Parquet encoding, which release
 # the GIL, and 8 threads kept 2 cores busier than 2 threads did (bench/ingest_metadata.py: the
 # write-inclusive step 0.85 s vs 1.0 s, with less CPU).
 DEFAULT_WORKERS = 8
-ErrorTables = Callable[[str, Exception], dict[str, pl.DataFrame]]
 
 
 def materialize_partitions(

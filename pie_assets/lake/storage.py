@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import os
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 import polars as pl
 from upath import UPath
@@ -23,17 +25,24 @@ def is_local(path: UPath) -> bool:
     return path.protocol in LOCAL_PROTOCOLS
 
 
-def write_local_atomic(df: pl.DataFrame, target: str) -> None:
-    """Write a hidden temp file in the target's directory (its name does not end in `.parquet`,
-    so catalog globs skip it) and `os.replace` it into place: readers never see half a file."""
+@contextmanager
+def atomic_local_target(target: str) -> Iterator[str]:
+    """Yields a hidden temp path in the target's directory (its name does not end in `.parquet`,
+    so catalog globs skip it) to write; on success `os.replace`s it into place, so readers never
+    see half a file; on failure removes it."""
     tmp = os.path.join(os.path.dirname(target), f".{os.path.basename(target)}.{uuid.uuid4().hex}.tmp")
     try:
-        df.write_parquet(tmp, **PARQUET_OPTIONS)
+        yield tmp
         os.replace(tmp, target)
     except BaseException:
         if os.path.exists(tmp):
             os.unlink(tmp)
         raise
+
+
+def write_local_atomic(df: pl.DataFrame, target: str) -> None:
+    with atomic_local_target(target) as tmp:
+        df.write_parquet(tmp, **PARQUET_OPTIONS)
 
 
 def write_parquet_atomic(df: pl.DataFrame, path: UPath) -> None:
