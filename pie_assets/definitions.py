@@ -5,7 +5,7 @@ from __future__ import annotations
 import dagster as dg
 
 from dbt_like.assets import build_sql_assets
-from pie_assets.defs.assets.ingest import codenet_problem, problems
+from pie_assets.defs.assets.ingest import build_ingest_assets
 from pie_assets.defs.assets.runtime import build_runtime_assets
 from pie_assets.defs.jobs import ingest_problems_job
 from pie_assets.defs.resources import CodeNetSource, LakeParquetIOManager, LakeResource, SimulatorResource
@@ -17,10 +17,8 @@ from pie_assets.settings import Settings
 def build_defs(settings: Settings) -> dg.Definitions:
     simulator_config = settings.simulator_config or str(config_path())
     return dg.Definitions(
-        # In stage (topological) order: `pie run` materialises them in this order.
         assets=[
-            problems,
-            codenet_problem,
+            *build_ingest_assets(settings.extra_tests),
             build_runtime_assets(SimulatorConfig.load(simulator_config).hash),
             *build_sql_assets(),
         ],

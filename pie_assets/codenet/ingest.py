@@ -9,7 +9,7 @@ import polars as pl
 
 from pie_assets.codenet.layout import CodeNetLayout
 from pie_assets.codenet.problem_list import listed_problem_ids
-from pie_assets.codenet.rejects import Reject, rejects_frame
+from pie_assets.codenet.rejects import ProblemNotFoundError, Reject, rejects_frame
 from pie_assets.codenet.sources import SOURCE_SCHEMA, index_sources, read_sources
 from pie_assets.codenet.submission_metadata import (
     CPP_LANGUAGE,
@@ -48,7 +48,8 @@ def ingest_problem(
 ) -> ProblemTables:
     """`metadata` comes from parse_metadata_of over the batch (parsed here if not given).
 
-    Raises MalformedFileError when the problem's metadata CSV is unusable as a whole.
+    Raises MalformedFileError when the problem's metadata CSV is unusable as a whole, and
+    ProblemNotFoundError when nothing of the problem exists.
     """
     rejects: list[Reject] = []
     if os.path.isfile(layout.problem_list_csv):
@@ -64,6 +65,9 @@ def ingest_problem(
     rejects.extend(sub_rejects)
     tests, test_rejects = collect_test_cases(layout, problem_id, extra_tests_dir)
     rejects.extend(test_rejects)
+    exists = (problem_id in metadata.frames or os.path.isdir(layout.data_dir(problem_id)) or not tests.is_empty())
+    if not exists:
+        raise ProblemNotFoundError(problem_id, rejects)
     return ProblemTables(submissions, tests, rejects_frame(rejects))
 
 

@@ -45,3 +45,13 @@ class MalformedFileError(ValueError):
         self.path = path
         self.line = line
         self.message = message
+
+
+class ProblemNotFoundError(LookupError):
+    """A partition whose problem has nothing under the CodeNet root (no metadata CSV, no sources,
+    no tests): it fails, and its rejects say what is missing."""
+
+    def __init__(self, problem_id: str, rejects: list[Reject]) -> None:
+        super().__init__(f"problem {problem_id} has no metadata CSV, no source files and no test cases "
+                         "under the CodeNet root")
+        self.rejects = rejects

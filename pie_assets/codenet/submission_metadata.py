@@ -13,7 +13,7 @@ import polars as pl
 
 from pie_assets.codenet.csv_lines import split_files
 from pie_assets.codenet.rejects import MalformedFileError, Reject
-from pie_assets.codenet.validate import SUBMISSION_ID_PATTERN, non_negative_int
+from pie_assets.codenet.validate import CODENET_STATUSES, SUBMISSION_ID_PATTERN, non_negative_int
 
 METADATA_HEADER = (
     "submission_id", "problem_id", "user_id", "date", "language", "original_language",
@@ -75,7 +75,8 @@ def parse_metadata_files(files: Mapping[str, tuple[str, bytes]]) -> ParsedMetada
         .when(~sid.str.contains(SUBMISSION_ID_PATTERN)).then(pl.format("invalid submission_id '{}'", sid))
         .when(pl.col("problem_id") != pl.col("key"))
         .then(pl.format("row belongs to problem '{}', not {}", pl.col("problem_id"), pl.col("key")))
-        .when(pl.col("status") == "").then(pl.lit("empty status")),
+        .when(pl.col("status") == "").then(pl.lit("empty status"))
+        .when(~pl.col("status").is_in(CODENET_STATUSES)).then(pl.format("unknown status '{}'", pl.col("status"))),
     )  # what is left is C++: split_files kept only C++ rows and rows of the wrong width, rejected above
     if frame["submission_id"].is_duplicated().any():
         frame = split_off(frame, pl.when(~sid.is_first_distinct()).then(pl.format("duplicate submission_id {}", sid)))

@@ -4,10 +4,20 @@
 - `codenet_derived`: `derived/input_output/data/pXXXXX/{input,output}.txt`;
 - `extra_dir`: an extra directory in PIE's layout, `<dir>/pXXXXX/input.N.txt` + `output.N.txt`
   (PIE's merged public and generated tests).
+
+Every row is kept, but the same input often arrives through several origins (a page's first
+sample is also CodeNet's derived input.txt; PIE's merged tests repeat the public ones), and PIE
+sums each test of a program once. So the runtime test set is the problem's DISTINCT inputs:
+`runtime_test_id` names, for each row, the one row that stands for its input (extra_dir first,
+as PIE's own test files, then codenet_derived, then html_sample; the lowest number within an
+origin). When `<dir>/pXXXXX/tests.json` holds a JSON list of test indices (PIE's `tests` field),
+the runtime set is restricted to those extra tests, as PIE restricts it: rows whose input is not
+among them get NULL.
 """
 
 from __future__ import annotations
 
+import json
 import os
 import re
 
@@ -26,8 +36,11 @@ TEST_CASE_SCHEMA: dict[str, pl.DataType] = {
     "expected_output": pl.Utf8,
     "input_sha256": pl.Utf8,
     "source_path": pl.Utf8,
+    "runtime_test_id": pl.Utf8,
 }
 EXTRA_FILE_RE = re.compile(r"^(input|output)\.(\d+)\.txt$")
+TESTS_LIST_FILE = "tests.json"  # PIE's `tests` field: the indices of the extra tests to use
+ORIGIN_PRIORITY = {"extra_dir": 0, "codenet_derived": 1, "html_sample": 2}
 
 
 def _read(path: str) -> str:
@@ -68,15 +81,56 @@ def collect_test_cases(
         rejects.append(Reject(problem_id, "test_cases", layout.relative(present), None, "file_rejected",
                               "derived test has only one of input.txt / output.txt"))
 
+    listed: set[int] | None = None
     if extra_dir:
-        rows_extra, rejects_extra = _extra_dir_tests(os.path.join(extra_dir, problem_id), problem_id)
+        directory = os.path.join(extra_dir, problem_id)
+        rows_extra, rejects_extra = _extra_dir_tests(directory, problem_id)
+        listed, list_rejects = _tests_list(directory, problem_id, {int(r[1].rsplit("_", 1)[1]) for r in rows_extra})
         rows.extend(rows_extra)
-        rejects.extend(rejects_extra)
+        rejects.extend(rejects_extra + list_rejects)
 
     if not rows:
         rejects.append(Reject(problem_id, "test_cases", layout.relative(page), None, "missing",
                               "problem has no test cases (no page samples, derived or extra tests)"))
-    return pl.DataFrame(rows, schema=TEST_CASE_SCHEMA, orient="row"), rejects
+    frame = pl.DataFrame(rows, schema={k: v for k, v in TEST_CASE_SCHEMA.items() if k != "runtime_test_id"},
+                         orient="row")
+    return with_runtime_test_ids(frame, listed), rejects
+
+
+def with_runtime_test_ids(tests: pl.DataFrame, listed: set[int] | None = None) -> pl.DataFrame:
+    """Adds `runtime_test_id` (see the module docstring): one representative row per distinct
+    input, within PIE's tests list when there is one."""
+    number = pl.col("test_id").str.extract(r"_(\d+)$").cast(pl.Int64)
+    ranked = tests.with_columns(
+        _priority=pl.col("origin").replace_strict(ORIGIN_PRIORITY, default=len(ORIGIN_PRIORITY), return_dtype=pl.Int64),
+        _number=number,
+    )
+    eligible = ranked if listed is None else ranked.filter((pl.col("origin") == "extra_dir") & number.is_in(listed))
+    representatives = (eligible.sort("_priority", "_number", "test_id")
+                       .group_by("input_sha256", maintain_order=True)
+                       .agg(runtime_test_id=pl.col("test_id").first()))
+    return (ranked.join(representatives, on="input_sha256", how="left", maintain_order="left")
+            .drop("_priority", "_number").select(list(TEST_CASE_SCHEMA)).cast(TEST_CASE_SCHEMA))
+
+
+def _tests_list(directory: str, problem_id: str, present: set[int]) -> tuple[set[int] | None, list[Reject]]:
+    """PIE's `tests` indices from `<dir>/tests.json`, or None without the file."""
+    path = os.path.join(directory, TESTS_LIST_FILE)
+    if not os.path.isfile(path):
+        return None, []
+    try:
+        with open(path) as f:
+            indices = json.load(f)
+        if not isinstance(indices, list) or not all(isinstance(i, int) and not isinstance(i, bool) for i in indices):
+            raise ValueError("expected a JSON list of test indices")
+    except ValueError as err:
+        reason = f"unusable {TESTS_LIST_FILE} ({err}): every extra test is used"
+        return None, [Reject(problem_id, "test_cases", path, None, "file_rejected", reason)]
+    missing = sorted(set(indices) - present)
+    rejects = [Reject(problem_id, "test_cases", path, None, "missing",
+                      f"{TESTS_LIST_FILE} lists test {n}, which has no input.{n}.txt / output.{n}.txt pair")
+               for n in missing]
+    return set(indices), rejects
 
 
 def _extra_dir_tests(directory: str, problem_id: str) -> tuple[list[tuple], list[Reject]]:
@@ -86,6 +140,8 @@ def _extra_dir_tests(directory: str, problem_id: str) -> tuple[list[tuple], list
     rejects: list[Reject] = []
     for name in sorted(os.listdir(directory)):
         match = EXTRA_FILE_RE.match(name)
+        if name == TESTS_LIST_FILE:
+            continue
         if match:
             files[(match.group(1), int(match.group(2)))] = os.path.join(directory, name)
         else:

@@ -6,6 +6,12 @@ import polars as pl
 
 PROBLEM_ID_PATTERN = r"^p\d{5}$"
 SUBMISSION_ID_PATTERN = r"^s\d{9}$"
+# Every verdict CodeNet's metadata holds (the last two are rare); anything else is rejected.
+CODENET_STATUSES = (
+    "Accepted", "Wrong Answer", "Time Limit Exceeded", "Memory Limit Exceeded", "Runtime Error",
+    "Compile Error", "Output Limit Exceeded", "WA: Presentation Error", "Judge Not Available",
+    "Waiting for Judging", "Internal Error",
+)
 
 
 def non_negative_int(frame: pl.DataFrame, columns: dict[str, str]) -> tuple[pl.DataFrame, pl.DataFrame]:

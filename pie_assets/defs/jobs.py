@@ -3,7 +3,7 @@
 import dagster as dg
 
 PROBLEM_TABLE_KEYS = [dg.AssetKey(k) for k in ("submissions", "test_cases", "ingest_rejects")]
-PROBLEM_LIST_KEYS = [dg.AssetKey("problems")]
+PROBLEM_LIST_KEYS = [dg.AssetKey(k) for k in ("problems", "problem_list_rejects")]
 RUNTIME_KEYS = [dg.AssetKey(k) for k in ("runtime_annotations", "submission_runtimes")]
 
 ingest_problems_selection = dg.AssetSelection.assets(*PROBLEM_TABLE_KEYS)

@@ -4,17 +4,33 @@ A ranged run (see `problem_backfill_policy`) hands an asset many partitions. An 
 only record them all or none, so partitioned assets here write each partition to the lake
 themselves and emit one AssetMaterialization per (table, partition) that succeeded: one bad
 problem fails only itself, the run ends with a Failure that names it, and the others land.
+
+Each event carries what Dagster's own IO-managed outputs carry, so the UI tells the truth: the
+table metadata (row count, columns, preview), the code version, a data version from the content,
+and the data version and event of each input partition it was computed from, so a partition is
+"Unsynced" only when an input or the code version really changed.
 """
 
 
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 
 import dagster as dg
-from dagster._core.definitions.data_version import CODE_VERSION_TAG
+from dagster._core.definitions.data_version import (
+    CODE_VERSION_TAG,
+    DATA_VERSION_IS_USER_PROVIDED_TAG,
+    DATA_VERSION_TAG,
+    DEFAULT_DATA_VERSION,
+    NULL_EVENT_POINTER,
+    extract_data_version_from_entry,
+    get_input_data_version_tag,
+    get_input_event_pointer_tag,
+)
 import polars as pl
 
+from pie_assets.defs.checks import TableCheck, checks_for
 from pie_assets.defs.resources import LakeResource
+from pie_assets.defs.table_metadata import content_version, table_metadata
 
 PartitionWork = Callable[[str], dict[str, pl.DataFrame]]
 ErrorTables = Callable[[str, Exception], dict[str, pl.DataFrame]]
@@ -25,6 +41,18 @@ ErrorTables = Callable[[str, Exception], dict[str, pl.DataFrame]]
 DEFAULT_WORKERS = 8
 
 
+def input_provenance_tags(instance: dg.DagsterInstance, deps: Iterable[dg.AssetKey], partition: str) -> dict[str, str]:
+    """Dagster's input tags for one partition: each same-partition input's data version and the
+    storage id of its latest materialisation, read before the partition's inputs are."""
+    tags: dict[str, str] = {}
+    for dep in deps:
+        record = instance.get_latest_data_version_record(dep, False, partition_key=partition)
+        version = (extract_data_version_from_entry(record.event_log_entry) if record else None) or DEFAULT_DATA_VERSION
+        tags[get_input_data_version_tag(dep)] = version.value
+        tags[get_input_event_pointer_tag(dep)] = str(record.storage_id) if record else NULL_EVENT_POINTER
+    return tags
+
+
 def materialize_partitions(
     context: dg.AssetExecutionContext,
     lake: LakeResource,
@@ -33,23 +61,31 @@ def materialize_partitions(
     workers: int | None = None,
     code_version: str | None = None,
 ) -> Iterator[dg.AssetMaterialization]:
-    """`code_version` is recorded on each materialization as Dagster does for IO-managed outputs,
-    so the UI can mark partitions stale when the definition's code version moves on."""
+    """`code_version` overrides the definition's (the runtime assets pass the config hash read
+    at run time, which is what produced the rows)."""
     keys: Sequence[str] = context.partition_keys
+    assets_def = context.assets_def
+    deps = {key: sorted(assets_def.asset_deps.get(key, ())) for key in assets_def.keys}
+    provenance = {key: {table.to_user_string(): input_provenance_tags(context.instance, deps[table], key)
+                        for table in assets_def.keys} for key in keys}
+    checks = [c for c in checks_for([k.to_user_string() for k in assets_def.keys])
+              if dg.AssetCheckKey(dg.AssetKey(c.table), c.name) in context.selected_asset_check_keys]
+    check_failures: dict[str, dict[str, int]] = {check.name: {} for check in checks}
     failures: dict[str, Exception] = {}
     written: set[str] = set()
 
-    def process(key: str) -> tuple[dict[str, tuple[str, int]], Exception | None]:
-        """Compute and write one partition in a pool thread (Parquet encoding releases the GIL,
-        so writes overlap): table → (path, rows) of what landed, and the partition's error."""
+    def process(key: str) -> tuple[dict[str, tuple[str, pl.DataFrame]], Exception | None]:
+        """Compute, check and write one partition in a pool thread (Parquet encoding releases the
+        GIL, so writes overlap): table → (path, frame) of what landed, and the partition's error."""
         try:
             tables, error = work(key), None
+            _enforce(checks, key, tables, check_failures)
         except Exception as err:  # noqa: BLE001 - isolate the partition, report it below
             tables, error = on_error(key, err), err
-        landed: dict[str, tuple[str, int]] = {}
+        landed: dict[str, tuple[str, pl.DataFrame]] = {}
         try:
             for table, frame in tables.items():
-                landed[table] = (lake.store.write_partition(table, key, frame), len(frame))
+                landed[table] = (lake.store.write_partition(table, key, frame), frame)
         except Exception as err:  # noqa: BLE001 - a failed write fails only this partition
             error = error or err
         return landed, error
@@ -59,21 +95,44 @@ def materialize_partitions(
             if error is not None:
                 failures[key] = error
                 context.log.error(f"partition {key} failed: {error}")
-            for table, (path, rows) in landed.items():
+            for table, (path, frame) in landed.items():
                 written.add(table)
+                version = code_version or assets_def.code_versions_by_key.get(dg.AssetKey(table))
                 yield dg.AssetMaterialization(
                     asset_key=table,
                     partition=key,
-                    metadata={"rows": rows, "path": dg.MetadataValue.path(str(path))},
-                    tags={CODE_VERSION_TAG: code_version} if code_version else None,
+                    metadata=table_metadata(table, frame, path),
+                    tags={**({CODE_VERSION_TAG: version} if version else {}), **provenance[key][table],
+                          DATA_VERSION_TAG: content_version(frame), DATA_VERSION_IS_USER_PROVIDED_TAG: "true"},
                 )
             if done % 50 == 0 or done == len(keys):
                 context.log.info(f"{done}/{len(keys)} partitions processed, {len(failures)} failed")
     for table in sorted(written):
         lake.catalog.ensure(table)
+    for check in checks:
+        failed = check_failures[check.name]
+        yield dg.AssetCheckResult(
+            asset_key=check.table, check_name=check.name, passed=not failed, severity=dg.AssetCheckSeverity.ERROR,
+            metadata={"partitions_checked": len(keys), "failed_partitions": dg.MetadataValue.json(failed)},
+        )
     if failures:
         raise dg.Failure(
             description=f"{len(failures)} of {len(keys)} partitions failed:\n"
             + "\n".join(f"{key}: {err}" for key, err in failures.items()),
             metadata={"failed_partitions": dg.MetadataValue.json(sorted(failures))},
         )
+
+
+class CheckFailed(ValueError):
+    """A partition broke a blocking check: it is not written."""
+
+
+def _enforce(checks: list[TableCheck], key: str, tables: dict[str, pl.DataFrame],
+             failed: dict[str, dict[str, int]]) -> None:
+    broken = []
+    for check in checks:
+        if check.table in tables and (rows := check.failing_rows(tables[check.table])):
+            failed[check.name][key] = rows
+            broken.append(f"{check.table} check {check.name} failed on {rows} rows")
+    if broken:
+        raise CheckFailed("; ".join(broken))

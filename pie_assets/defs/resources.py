@@ -10,6 +10,7 @@ from dagster_polars import PolarsParquetIOManager
 from upath import UPath
 
 from pie_assets.codenet.layout import CodeNetLayout
+from pie_assets.defs.table_metadata import table_metadata
 from pie_assets.lake.catalog import Catalog
 from pie_assets.lake.storage import Warehouse, write_parquet_atomic
 
@@ -54,10 +55,30 @@ class LakeResource(dg.ConfigurableResource):
 
 
 class LakeParquetIOManager(PolarsParquetIOManager):
-    """dagster-polars' Parquet IO manager with atomic writes and a catalog view per asset."""
+    """dagster-polars' Parquet IO manager on the lake's layout (`Warehouse.partition_path`, so
+    per-problem and multi-dimensional partitions load as inputs, one key or a range), with atomic
+    writes, the lake's table metadata and a catalog view per asset."""
+
+    def get_path_for_partition(self, context: dg.InputContext | dg.OutputContext, path: UPath,
+                               partition: str) -> UPath:
+        """`partition` comes slash-joined in sorted dimension order; the lake names each dimension.
+        The extension is added by the caller, so the path is returned without `.parquet`."""
+        table = context.asset_key.path[-1]
+        partitions_def = context.asset_partitions_def
+        if isinstance(partitions_def, dg.MultiPartitionsDefinition):
+            dims = sorted(d.name for d in partitions_def.partitions_defs)
+            key: str | dict[str, str] = dict(zip(dims, partition.split("/")))
+        else:
+            key = partition
+        return _catalog(self.base_dir).warehouse.partition_path(table, key).with_suffix("")
 
     def write_df_to_path(self, context: dg.OutputContext, df: pl.DataFrame, path: UPath) -> None:
         write_parquet_atomic(df, path)
+
+    def get_metadata(self, context: dg.OutputContext, obj: pl.DataFrame | None) -> dict[str, dg.MetadataValue]:
+        if obj is None:
+            return {}
+        return table_metadata(context.asset_key.path[-1], obj)
 
     def handle_output(self, context: dg.OutputContext, obj: pl.DataFrame) -> None:
         super().handle_output(context, obj)

@@ -33,10 +33,12 @@ class WarehouseNotFound(RuntimeError):
 
 
 def view_sql(name: str, location: str) -> str:
+    """Hive partitioning turns the `<dim>=<key>` directories of multi-dimensional tables into
+    columns; per-problem tables have none, so it adds nothing there."""
     quoted = location.replace("'", "''")
     return (
         f'CREATE OR REPLACE VIEW "{name}" AS '
-        f"SELECT * FROM read_parquet('{quoted}', union_by_name = true)"
+        f"SELECT * FROM read_parquet('{quoted}', union_by_name = true, hive_partitioning = true)"
     )
 
 

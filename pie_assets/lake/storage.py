@@ -1,14 +1,17 @@
 """Parquet layout and atomic writes under a warehouse root (local path or fsspec URL).
 
-Layout (the same one dagster-polars' UPathIOManager uses, so its loaders read what we write):
-partitioned assets at `<root>/<asset>/<partition>.parquet`, unpartitioned at `<root>/<asset>.parquet`.
+Layout: unpartitioned tables at `<root>/<table>.parquet`, tables partitioned on one dimension
+(per problem) at `<root>/<table>/<partition>.parquet`, and tables partitioned on several
+dimensions (per checkpoint x problem) hive-style at `<root>/<table>/<dim>=<key>/.../data.parquet`,
+so DuckDB's hive partitioning turns each dimension into a column. `LakeParquetIOManager` reads
+and writes through `Warehouse.partition_path`, so assets and Dagster inputs share one layout.
 """
 
 from __future__ import annotations
 
 import os
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 
 import polars as pl
@@ -19,6 +22,10 @@ LOCAL_PROTOCOLS = ("", "file", "local")
 # costlier than lz4 there (bench/ingest_metadata.py), for little size gain. Statistics stay on
 # so DuckDB can prune by min/max.
 PARQUET_OPTIONS = {"compression": "lz4", "statistics": True}
+# The file of one partition of a multi-dimensional table: every dimension is a directory.
+HIVE_FILE = "data.parquet"
+
+PartitionKey = str | Mapping[str, str]  # one key, or dimension name -> key (in dimension order)
 
 
 def is_local(path: UPath) -> bool:
@@ -64,26 +71,34 @@ class Warehouse:
         self.local = is_local(self.root)
         self._made_dirs: set[str] = set()
 
-    def partition_path(self, table: str, partition_key: str) -> UPath:
-        return self.root / table / f"{partition_key}.parquet"
+    def partition_path(self, table: str, partition_key: PartitionKey) -> UPath:
+        return self.root / self._relative_partition_path(table, partition_key)
 
-    def write_partition(self, table: str, partition_key: str, df: pl.DataFrame) -> str:
+    @staticmethod
+    def _relative_partition_path(table: str, partition_key: PartitionKey) -> str:
+        if isinstance(partition_key, str):
+            return f"{table}/{_safe_segment(partition_key)}.parquet"
+        dims = "/".join(f"{dim}={_safe_segment(key)}" for dim, key in partition_key.items())
+        return f"{table}/{dims}/{HIVE_FILE}"
+
+    def write_partition(self, table: str, partition_key: PartitionKey, df: pl.DataFrame) -> str:
         """Write one partition atomically; returns its location. Plain os paths locally: this is
         called once per problem per table, and UPath's per-call overhead showed up there."""
         if not self.local:
             path = self.partition_path(table, partition_key)
             write_parquet_atomic(df, path)
             return str(path)
-        directory = os.path.join(self.root.path, table)
+        target = os.path.join(self.root.path, self._relative_partition_path(table, partition_key))
+        directory = os.path.dirname(target)
         if directory not in self._made_dirs:
             os.makedirs(directory, exist_ok=True)
             self._made_dirs.add(directory)
-        target = os.path.join(directory, f"{partition_key}.parquet")
         write_local_atomic(df, target)
         return target
 
     def tables(self) -> dict[str, str]:
-        """Table name → Parquet glob (or file) for every table that has data."""
+        """Table name -> Parquet glob (or file) for every table that has data: `<t>/*.parquet` for
+        per-problem tables, `<t>/**/*.parquet` for hive-style multi-dimensional ones."""
         found: dict[str, str] = {}
         if not self.root.exists():
             return found
@@ -92,8 +107,19 @@ class Warehouse:
             if name.startswith((".", "_")):
                 continue
             location = entry.path if self.local else str(entry)
-            if entry.is_dir() and any(p.name.endswith(".parquet") and p.is_file() for p in entry.iterdir()):
-                found[name] = f"{location.rstrip('/')}/*.parquet"
+            if entry.is_dir():
+                children = list(entry.iterdir())
+                if any(p.name.endswith(".parquet") and p.is_file() for p in children):
+                    found[name] = f"{location.rstrip('/')}/*.parquet"
+                elif any("=" in p.name and p.is_dir() for p in children):
+                    found[name] = f"{location.rstrip('/')}/**/*.parquet"
             elif name.endswith(".parquet") and entry.is_file():
                 found[name[: -len(".parquet")]] = location
         return found
+
+
+def _safe_segment(key: str) -> str:
+    """A partition key as one path segment: it may not climb out of its table or nest."""
+    if not key or key in (".", "..") or "/" in key or "\\" in key or key.startswith("."):
+        raise ValueError(f"partition key {key!r} cannot be a file name in the lake")
+    return key

@@ -14,6 +14,7 @@ from typing import Any
 
 import polars as pl
 
+from pie_assets.codenet.test_cases import with_runtime_test_ids
 from pie_assets.runtime.backends.base import Backend, Budget, Measurement
 from pie_assets.runtime.backends.cachegrind import CachegrindBackend
 from pie_assets.runtime.backends.native import NativeBackend
@@ -28,6 +29,7 @@ ANNOTATION_SCHEMA: dict[str, pl.DataType] = {
     "submission_id": pl.Utf8,
     "problem_id": pl.Utf8,
     "test_id": pl.Utf8,
+    "input_test_ids": pl.List(pl.Utf8),
     "backend": pl.Utf8,
     "backend_version": pl.Utf8,
     "config_hash": pl.Utf8,
@@ -83,6 +85,20 @@ class TestCase:
     input: bytes
     expected: str
     input_sha256: str
+    input_test_ids: tuple[str, ...] = ()  # every test row with this input (test_id stands for them)
+
+
+def runtime_cases(tests: pl.DataFrame) -> list[TestCase]:
+    """The problem's runtime test set: one case per distinct input, the row `runtime_test_id`
+    names (see `codenet.test_cases`), so no input is measured or summed twice."""
+    if "runtime_test_id" not in tests.columns:
+        tests = with_runtime_test_ids(tests)
+    chosen = tests.filter(pl.col("runtime_test_id").is_not_null())
+    origins = chosen.group_by("runtime_test_id").agg(pl.col("test_id").sort())
+    members = dict(zip(origins["runtime_test_id"], origins["test_id"].to_list()))
+    return [TestCase(r["test_id"], r["input"].encode(), r["expected_output"], r["input_sha256"],
+                     tuple(members[r["test_id"]]))
+            for r in chosen.filter(pl.col("test_id") == pl.col("runtime_test_id")).iter_rows(named=True)]
 
 
 class Annotator:
@@ -101,8 +117,7 @@ class Annotator:
 
     def annotate(self, problem_id: str, submissions: pl.DataFrame, tests: pl.DataFrame,
                  pool: Executor) -> tuple[pl.DataFrame, pl.DataFrame]:
-        cases = [TestCase(r["test_id"], r["input"].encode(), r["expected_output"], r["input_sha256"])
-                 for r in tests.iter_rows(named=True)]
+        cases = runtime_cases(tests)
         chosen = submissions.filter(pl.col("status").is_in(self.config.statuses))
         futures = [pool.submit(self.submission_rows, row, problem_id, cases) for row in chosen.iter_rows(named=True)]
         annotation_rows: list[dict[str, Any]] = []
@@ -178,6 +193,7 @@ class Annotator:
         status = measured.get("status", outcome["status"])
         return {
             "submission_id": submission["submission_id"], "problem_id": problem_id, "test_id": case.test_id,
+            "input_test_ids": list(case.input_test_ids or (case.test_id,)),
             "backend": self.backend.name, "backend_version": self.backend.version, "config_hash": self.config.hash,
             "status": status, "accuracy": outcome.get("accuracy", 0.0),
             "instructions": measured.get("instructions"), "cost": measured.get("cost"),

@@ -1,79 +1,98 @@
-"""CodeNet ingestion assets: `problems` (one table) and, per problem partition, `submissions`,
-`test_cases` and `ingest_rejects`."""
+"""CodeNet ingestion assets: `problems` and `problem_list_rejects` (from problem_list.csv) and,
+per problem partition, `submissions`, `test_cases` and `ingest_rejects`."""
 
-
+import hashlib
 import os
+from pathlib import Path
 
 import dagster as dg
 import polars as pl
 
+import pie_assets.codenet
 from pie_assets.codenet.ingest import ingest_problem, parse_metadata_of
 from pie_assets.codenet.problem_list import PROBLEMS_SCHEMA, read_problem_list
-from pie_assets.codenet.rejects import Reject, MalformedFileError, rejects_frame
+from pie_assets.codenet.rejects import MalformedFileError, ProblemNotFoundError, Reject, rejects_frame
+from pie_assets.defs.checks import checks_for
 from pie_assets.defs.partition_batches import materialize_partitions
 from pie_assets.defs.partitions import problem_backfill_policy, problems_partitions
 from pie_assets.defs.resources import CodeNetSource, LakeResource
+from pie_assets.defs.table_metadata import content_version
+from pie_assets.defs.tables import TABLES
 
 GROUP = "codenet"
-# The problem list's own rejects live beside the per-problem ones, in the same table.
-PROBLEM_LIST_REJECTS_KEY = "problem_list"
+PROBLEM_TABLES = ("submissions", "test_cases", "ingest_rejects")
+LIST_TABLES = ("problems", "problem_list_rejects")
+READER_DIR = Path(pie_assets.codenet.__file__).parent
 
 
-@dg.asset(
-    io_manager_key="lake_io_manager",
-    group_name=GROUP,
-    kinds={"polars", "parquet"},
-    description="CodeNet problems from metadata/problem_list.csv: name, dataset, time and memory limits.",
-)
-def problems(context: dg.AssetExecutionContext, codenet: CodeNetSource, lake: LakeResource) -> pl.DataFrame:
-    layout = codenet.layout
-    path = layout.problem_list_csv
-    if os.path.isfile(path):
-        frame, rejects = read_problem_list(path)
-        rejects = [Reject(r.problem_id, r.table_name, layout.relative(r.path), r.line, r.action, r.reason, r.raw)
-                   for r in rejects]
-    else:
-        frame = pl.DataFrame(schema=PROBLEMS_SCHEMA)
-        rejects = [Reject(None, "problems", layout.relative(path), None, "missing", "no problem_list.csv")]
-    lake.store.write_partition("ingest_rejects", PROBLEM_LIST_REJECTS_KEY, rejects_frame(rejects))
-    lake.catalog.ensure("ingest_rejects")
-    context.add_output_metadata({"rows": len(frame), "rejects": len(rejects)})
-    return frame
+def ingest_code_version(extra_tests_dir: str | None) -> str:
+    """The readers' source and the one setting that changes what they produce: editing a reader
+    or pointing at other extra tests makes every ingested partition stale in the UI."""
+    digest = hashlib.sha256(f"extra_tests={extra_tests_dir or ''}\n".encode())
+    for path in sorted(READER_DIR.glob("*.py")):
+        digest.update(path.name.encode() + b"\0" + path.read_bytes())
+    return digest.hexdigest()[:16]
 
 
-# Skippable: each partition's materialisation is emitted by materialize_partitions itself.
-SPECS = [
-    dg.AssetSpec(name, skippable=True, group_name=GROUP, kinds={"polars", "parquet"}, description=description)
-    for name, description in (
-        ("submissions", "C++ submissions of the problem with their code (code_sha256 over the exact file bytes)."),
-        ("test_cases", "Tests: page samples (html_sample), derived input/output (codenet_derived), extra dir (extra_dir)."),
-        ("ingest_rejects", "Every row, file or value ingestion could not use, with path, line and reason."),
+def _spec(name: str, code_version: str, **kwargs) -> dg.AssetSpec:
+    doc = TABLES[name]
+    return dg.AssetSpec(name, group_name=GROUP, kinds={"polars", "parquet"}, description=doc.description,
+                        metadata=doc.spec_metadata(), code_version=code_version,
+                        **kwargs).with_io_manager_key("lake_io_manager")
+
+
+def build_ingest_assets(extra_tests_dir: str | None) -> list[dg.AssetsDefinition]:
+    code_version = ingest_code_version(extra_tests_dir)
+
+    @dg.multi_asset(
+        name="problem_list",
+        specs=[_spec("problems", code_version, skippable=True),
+               _spec("problem_list_rejects", code_version, skippable=True)],
+        can_subset=True,
     )
-]
-
-
-@dg.multi_asset(
-    specs=SPECS,
-    partitions_def=problems_partitions,
-    backfill_policy=problem_backfill_policy,
-    can_subset=False,
-)
-def codenet_problem(context: dg.AssetExecutionContext, codenet: CodeNetSource, lake: LakeResource):
-    """Ingest each problem of the run's partition range; one bad problem fails only itself."""
-    layout = codenet.layout
-    metadata = parse_metadata_of(layout, list(context.partition_keys))
-
-    def work(problem_id: str) -> dict[str, pl.DataFrame]:
-        tables = ingest_problem(layout, problem_id, codenet.extra_tests_dir, metadata)
-        return {"submissions": tables.submissions, "test_cases": tables.test_cases,
-                "ingest_rejects": tables.rejects}
-
-    def on_error(problem_id: str, err: Exception) -> dict[str, pl.DataFrame]:
-        if isinstance(err, MalformedFileError):
-            reject = Reject(problem_id, "submissions", err.path, err.line, "file_rejected", err.message)
+    def problem_list(context: dg.AssetExecutionContext, codenet: CodeNetSource):
+        """problem_list.csv → `problems`, and the rows and values it could not use."""
+        layout = codenet.layout
+        path = layout.problem_list_csv
+        if os.path.isfile(path):
+            frame, rejects = read_problem_list(path)
+            rejects = [Reject(r.problem_id, r.table_name, layout.relative(r.path), r.line, r.action, r.reason, r.raw)
+                       for r in rejects]
         else:
-            reject = Reject(problem_id, "ingest", layout.data_dir(problem_id), None, "file_rejected",
-                            f"{type(err).__name__}: {err}")
-        return {"ingest_rejects": rejects_frame([reject])}
+            frame = pl.DataFrame(schema=PROBLEMS_SCHEMA)
+            rejects = [Reject(None, "problems", layout.relative(path), None, "missing", "no problem_list.csv")]
+        for name, table in (("problems", frame), ("problem_list_rejects", rejects_frame(rejects))):
+            if dg.AssetKey(name) in context.selected_asset_keys:
+                yield dg.Output(table, output_name=name, data_version=dg.DataVersion(content_version(table)))
 
-    yield from materialize_partitions(context, lake, work, on_error)
+    @dg.multi_asset(
+        name="codenet_problem",
+        specs=[_spec(name, code_version, skippable=True) for name in PROBLEM_TABLES],
+        check_specs=[check.spec() for check in checks_for(PROBLEM_TABLES)],
+        partitions_def=problems_partitions,
+        backfill_policy=problem_backfill_policy,
+        can_subset=False,
+    )
+    def codenet_problem(context: dg.AssetExecutionContext, codenet: CodeNetSource, lake: LakeResource):
+        """Ingest each problem of the run's partition range; one bad problem fails only itself."""
+        layout = codenet.layout
+        metadata = parse_metadata_of(layout, list(context.partition_keys))
+
+        def work(problem_id: str) -> dict[str, pl.DataFrame]:
+            tables = ingest_problem(layout, problem_id, codenet.extra_tests_dir, metadata)
+            return {"submissions": tables.submissions, "test_cases": tables.test_cases,
+                    "ingest_rejects": tables.rejects}
+
+        def on_error(problem_id: str, err: Exception) -> dict[str, pl.DataFrame]:
+            if isinstance(err, ProblemNotFoundError):
+                return {"ingest_rejects": rejects_frame(err.rejects)}
+            if isinstance(err, MalformedFileError):
+                reject = Reject(problem_id, "submissions", err.path, err.line, "file_rejected", err.message)
+            else:
+                reject = Reject(problem_id, "ingest", layout.relative(layout.data_dir(problem_id)), None,
+                                "file_rejected", f"{type(err).__name__}: {err}")
+            return {"ingest_rejects": rejects_frame([reject])}
+
+        yield from materialize_partitions(context, lake, work, on_error)
+
+    return [problem_list, codenet_problem]

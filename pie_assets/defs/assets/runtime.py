@@ -7,9 +7,11 @@ from concurrent.futures import ThreadPoolExecutor
 import dagster as dg
 import polars as pl
 
+from pie_assets.defs.checks import checks_for
 from pie_assets.defs.partition_batches import materialize_partitions
 from pie_assets.defs.partitions import problem_backfill_policy, problems_partitions
 from pie_assets.defs.resources import LakeResource, SimulatorResource
+from pie_assets.defs.tables import TABLES
 
 GROUP = "runtime"
 RUNTIME_TABLES = ("runtime_annotations", "submission_runtimes")
@@ -27,16 +29,13 @@ def build_runtime_assets(config_hash: str) -> dg.AssetsDefinition:
         name="problem_runtimes",
         specs=[
             dg.AssetSpec(
-                "runtime_annotations", deps=["submissions", "test_cases"], skippable=True, group_name=GROUP,
-                code_version=config_hash, kinds={"valgrind", "parquet"}, automation_condition=AUTOMATION,
-                description="One row per (submission, test): status, accuracy, instructions, cost, raw counters.",
-            ),
-            dg.AssetSpec(
-                "submission_runtimes", deps=["submissions", "test_cases"], skippable=True, group_name=GROUP,
-                code_version=config_hash, kinds={"parquet"}, automation_condition=AUTOMATION,
-                description="One row per submission: all_pass, n_tests, agg_cost (sum over tests), mean accuracy.",
-            ),
+                name, deps=["submissions", "test_cases"], skippable=True, group_name=GROUP,
+                code_version=config_hash, kinds=kinds, automation_condition=AUTOMATION,
+                description=TABLES[name].description, metadata=TABLES[name].spec_metadata(),
+            ).with_io_manager_key("lake_io_manager")
+            for name, kinds in (("runtime_annotations", {"valgrind", "parquet"}), ("submission_runtimes", {"parquet"}))
         ],
+        check_specs=[check.spec() for check in checks_for(RUNTIME_TABLES)],
         partitions_def=problems_partitions,
         backfill_policy=problem_backfill_policy,
         can_subset=False,

@@ -1,0 +1,153 @@
+"""What each lake table is: its description, its columns' descriptions (the README's tables) and
+its schema, so every asset shows the same column schema in the Dagster UI before and after it
+materialises."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import dagster as dg
+import polars as pl
+
+from pie_assets.codenet.ingest import SUBMISSIONS_SCHEMA
+from pie_assets.codenet.problem_list import PROBLEMS_SCHEMA
+from pie_assets.codenet.rejects import REJECT_SCHEMA
+from pie_assets.codenet.test_cases import TEST_CASE_SCHEMA
+from pie_assets.runtime.annotate import ANNOTATION_SCHEMA, SUBMISSION_RUNTIME_SCHEMA
+
+
+@dataclass(frozen=True)
+class TableDoc:
+    description: str
+    schema: dict[str, pl.DataType]
+    columns: dict[str, str]
+
+    def column_schema(self) -> dg.TableSchema:
+        return dg.TableSchema(columns=[
+            dg.TableColumn(name, str(dtype), description=self.columns.get(name))
+            for name, dtype in self.schema.items()
+        ])
+
+    def spec_metadata(self) -> dict[str, object]:
+        """Definition metadata: the columns the UI shows before anything is materialised."""
+        return {"dagster/column_schema": self.column_schema()}
+
+
+_REJECT_COLUMNS = {
+    "problem_id": "the problem, when known",
+    "table_name": "the table the item was meant for",
+    "path": "the file, relative to the CodeNet root",
+    "line": "line in the file, when it is a row",
+    "action": "row_rejected | file_rejected | value_nulled | missing",
+    "reason": "why",
+    "raw": "the raw row, when it is a row",
+}
+
+TABLES: dict[str, TableDoc] = {
+    "problems": TableDoc(
+        "CodeNet problems from metadata/problem_list.csv: name, dataset, time and memory limits.",
+        PROBLEMS_SCHEMA,
+        {
+            "problem_id": "CodeNet problem id, pXXXXX",
+            "name": "problem title",
+            "dataset": "AIZU or AtCoder",
+            "time_limit_ms": "the judge's time limit (ms)",
+            "memory_limit_kb": "the judge's memory limit (KB)",
+            "rating": "empty in CodeNet",
+            "tags": "empty in CodeNet",
+            "complexity": "empty in CodeNet",
+        },
+    ),
+    "submissions": TableDoc(
+        "C++ submissions of the problem with their code (code_sha256 over the exact file bytes).",
+        SUBMISSIONS_SCHEMA,
+        {
+            "submission_id": "CodeNet submission id, sXXXXXXXXX (unique)",
+            "problem_id": "the problem (partition)",
+            "user_id": "CodeNet user id, uXXXXXXXXX",
+            "submitted_at": "submission time (UTC)",
+            "language": "CodeNet language (C++ only here)",
+            "original_language": "the judge's language name, e.g. C++ (GCC 9.2.1)",
+            "filename_ext": "file extension of the source",
+            "status": "CodeNet verdict: Accepted, Wrong Answer, Time Limit Exceeded, ...",
+            "cpu_time_ms": "the judge's CPU time (ms); NULL when invalid",
+            "memory_kb": "the judge's memory (KB); NULL when invalid",
+            "code_size": "the judge's code size (bytes)",
+            "accuracy": "passed/total tests on AIZU, empty on AtCoder",
+            "code": "the source text",
+            "code_encoding": "encoding that gives back the exact bytes: code.encode(code_encoding)",
+            "code_sha256": "sha256 of the exact source bytes",
+            "code_bytes": "size of the source file",
+            "source_path": "the source file, relative to the CodeNet root",
+        },
+    ),
+    "test_cases": TableDoc(
+        "Tests: page samples (html_sample), derived input/output (codenet_derived), extra dir "
+        "(extra_dir). runtime_test_id names the row that stands for its input in the runtime test set.",
+        TEST_CASE_SCHEMA,
+        {
+            "problem_id": "the problem (partition)",
+            "test_id": "<origin>_<N>, unique within the problem",
+            "origin": "html_sample | codenet_derived | extra_dir",
+            "input": "stdin of the test (LF line ends)",
+            "expected_output": "expected stdout",
+            "input_sha256": "sha256 of the UTF-8 input bytes a program is fed",
+            "source_path": "where the test came from",
+            "runtime_test_id": "the test row measured for this input (one per distinct input_sha256); "
+                               "NULL when the row is outside the runtime test set (PIE's tests list)",
+        },
+    ),
+    "ingest_rejects": TableDoc(
+        "Every row, file or value ingestion of a problem could not use, with path, line and reason.",
+        REJECT_SCHEMA,
+        _REJECT_COLUMNS,
+    ),
+    "problem_list_rejects": TableDoc(
+        "Rows and values of metadata/problem_list.csv that `problems` could not use (ingest_rejects' columns).",
+        REJECT_SCHEMA,
+        _REJECT_COLUMNS,
+    ),
+    "runtime_annotations": TableDoc(
+        "One row per (submission, distinct test input): status, accuracy, instructions, cost, raw counters.",
+        ANNOTATION_SCHEMA,
+        {
+            "submission_id": "the program",
+            "problem_id": "the problem (partition)",
+            "test_id": "the test row that stands for this input (test_cases.runtime_test_id)",
+            "input_test_ids": "every test_cases row with this input (its origins)",
+            "backend": "cachegrind | gem5 | native",
+            "backend_version": "version of the measuring tool and its settings",
+            "config_hash": "hash of the simulator config that produced the row",
+            "status": "OK, WA, RE, TLE, MLE, OLE, CE or INFRA",
+            "accuracy": "PIE's matched / expected lines of the native run",
+            "instructions": "instructions executed (measured runs)",
+            "cost": "the backend's cost: CEst for cachegrind, simulated seconds for gem5, CPU s native",
+            "sim_seconds": "simulated seconds (gem5)",
+            "cpu_time_s": "CPU seconds (native)",
+            "counters": "raw counters of the backend (name/value)",
+            "binary_sha256": "sha256 of the compiled binary",
+            "input_sha256": "sha256 of the input",
+            "sandboxed": "how the program was contained (bwrap or a degraded mode)",
+            "deterministic": "whether the backend gives the same number on every run",
+            "detail": "why, for a status that is not OK",
+        },
+    ),
+    "submission_runtimes": TableDoc(
+        "One row per submission: all_pass, n_tests, agg_cost (sum over distinct test inputs), mean accuracy.",
+        SUBMISSION_RUNTIME_SCHEMA,
+        {
+            "submission_id": "the program",
+            "problem_id": "the problem (partition)",
+            "backend": "cachegrind | gem5 | native",
+            "config_hash": "hash of the simulator config",
+            "status": "OK, or the first status that is not OK",
+            "all_pass": "every test passed natively and under the backend",
+            "n_tests": "distinct test inputs measured",
+            "n_passed": "tests with status OK",
+            "agg_cost": "sum of cost over the distinct inputs (PIE's agg_runtime); NULL unless all_pass",
+            "agg_instructions": "sum of instructions over the distinct inputs; NULL unless all_pass",
+            "mean_accuracy": "mean accuracy over the tests",
+            "binary_sha256": "sha256 of the compiled binary",
+        },
+    ),
+}
