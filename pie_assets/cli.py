@@ -109,10 +109,10 @@ def cmd_measure(args: argparse.Namespace) -> int:
     """Measure one program on one input, exactly as the pipeline would, and print its row."""
     import hashlib
 
+    from pie_assets.codenet.text import decode_exact
     from pie_assets.runtime.annotate import Annotator, TestCase
     from pie_assets.runtime.config import SimulatorConfig
     from pie_assets.runtime.sandbox import Sandbox
-    from pie_assets.codenet.text import decode_exact
 
     settings = _settings(args)
     config = SimulatorConfig.load(args.config or settings.simulator_config or None)
@@ -120,20 +120,17 @@ def cmd_measure(args: argparse.Namespace) -> int:
         config = config.with_backend(args.backend)
     code = Path(args.file).read_bytes()
     stdin = Path(args.input).read_bytes()
+    code_sha256 = hashlib.sha256(code).hexdigest()
     annotator = Annotator(config, settings.resolved_cache_dir(), Sandbox())
     if args.expected:
         expected = Path(args.expected).read_bytes().decode("utf-8", "replace")
-    else:  # no expected output: the native run's output is the reference the measured run must match
-        compiled = annotator.compiler.compile(code, hashlib.sha256(code).hexdigest())
-        if not compiled.ok:
-            raise RuntimeError(f"compile error:\n{compiled.error}")
-        native = annotator.checker.run(compiled.binary_path, stdin, config.native_budget())
-        expected = native.stdout.decode("utf-8", "replace")
+    else:  # the program's own native output is the reference; when it has none, the row says why
+        expected = annotator.native_output(code, code_sha256, stdin) or ""
     text, encoding = decode_exact(code)
     case = TestCase(test_id=os.path.basename(args.input), input=stdin, expected=expected,
                     input_sha256=hashlib.sha256(stdin).hexdigest())
     submission = {"submission_id": os.path.basename(args.file), "code": text, "code_encoding": encoding,
-                  "code_sha256": hashlib.sha256(code).hexdigest()}
+                  "code_sha256": code_sha256}
     rows, _ = annotator.submission_rows(submission, "cli", [case])
     row = rows[0]
     row["counters"] = {c["name"]: c["value"] for c in row["counters"]}
@@ -147,14 +144,25 @@ def cmd_measure(args: argparse.Namespace) -> int:
 
 
 def cmd_ui(args: argparse.Namespace) -> int:
+    """`dagster dev` on this code location, under the one location name `workspace.yaml` and
+    `dg` use too (sensor cursors and run history belong to a location name)."""
     from pie_assets.runner import open_instance
+    from pie_assets.settings import CODE_LOCATION, DEFINITIONS_MODULE
 
     settings = _settings(args)
     open_instance()  # sets DAGSTER_HOME to the instance `pie run` writes to
+    home = Path(os.environ["DAGSTER_HOME"])
     os.environ.update({"PIE_CODENET": settings.codenet_root, "PIE_WAREHOUSE": settings.warehouse})
     if settings.extra_tests:
         os.environ["PIE_EXTRA_TESTS"] = settings.extra_tests
-    command = ["dagster", "dev", "-m", "pie_assets.definitions", "-p", str(args.port)]
+    workspace = home / "workspace.yaml"
+    workspace.write_text(json.dumps({"load_from": [{"python_module": {
+        "module_name": DEFINITIONS_MODULE, "location_name": CODE_LOCATION}}]}, indent=1) + "\n")
+    print(f"warehouse:   {settings.warehouse}", file=sys.stderr)
+    print(f"codenet:     {settings.codenet_root}", file=sys.stderr)
+    print(f"extra tests: {settings.extra_tests or '-'}", file=sys.stderr)
+    print(f"dagster home: {home} (code location {CODE_LOCATION!r})", file=sys.stderr)
+    command = ["dagster", "dev", "-w", str(workspace), "-p", str(args.port)]
     print("$ " + " ".join(command), file=sys.stderr)
     os.execvp(command[0], command)
 

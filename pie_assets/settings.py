@@ -13,6 +13,10 @@ from pathlib import Path
 PACKAGE_DIR = Path(__file__).resolve().parent
 SAMPLE_CODENET_ROOT = PACKAGE_DIR / "sample_corpus" / "Project_CodeNet"
 SAMPLE_EXTRA_TESTS = PACKAGE_DIR / "sample_corpus" / "pie_tests"
+# One code location name for `pie ui`, workspace.yaml and `dg` (pyproject.toml): Dagster keys
+# sensor cursors and schedules by it, so a second name would start them over.
+CODE_LOCATION = "pie_assets"
+DEFINITIONS_MODULE = "pie_assets.definitions"
 
 
 @dataclass(frozen=True)

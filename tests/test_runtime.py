@@ -226,3 +226,25 @@ def test_pie_measure_byte_identical_programs_at_different_paths(tmp_path):
         assert row["status"] == "OK" and row["backend"] == "cachegrind" and row["counters"]["Ir"] == row["instructions"]
         costs.append(row["cost"])
     assert f"{costs[0] / costs[1]:.3f}" == "1.000" and costs[0] == costs[1]
+
+
+@pytest.mark.parametrize("program, status", [(BROKEN, "CE"), (CRASH, "RE"), (WRONG, "WA")])
+def test_pie_measure_exits_2_whenever_the_status_is_not_ok(tmp_path, program, status):
+    """Compile errors included: the row is printed (status CE and g++'s excerpt), exit code 2."""
+    import json
+    import os
+    import subprocess
+    import sys
+
+    (tmp_path / "prog.cpp").write_bytes(program)
+    (tmp_path / "in.txt").write_text("1 2\n")
+    (tmp_path / "expected.txt").write_text("3\n")
+    args = ["--expected", str(tmp_path / "expected.txt")] if status == "WA" else []
+    out = subprocess.run([sys.executable, "-m", "pie_assets.cli", "measure", str(tmp_path / "prog.cpp"), "--input",
+                          str(tmp_path / "in.txt"), *args, "--json"], capture_output=True, text=True, timeout=300,
+                         env={**os.environ, "PIE_CACHE": str(tmp_path / "cache")})
+    assert out.returncode == 2, out.stderr
+    row = json.loads(out.stdout)
+    assert row["status"] == status and row["cost"] is None
+    if status == "CE":
+        assert "error" in row["detail"]

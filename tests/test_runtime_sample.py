@@ -3,6 +3,7 @@ runtimes are reproducible to the byte, and a warm re-run measures nothing."""
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 
@@ -33,6 +34,7 @@ def test_sample_end_to_end_deterministic_and_cached(tmp_path):
         assert result.returncode == 0, result.stderr
         assert "runtime_annotations" in result.stdout and "submission_runtimes" in result.stdout
 
+    _assert_each_input_counted_once(str(first / "warehouse"))
     a, b = _costs(str(first / "warehouse")), _costs(str(second / "warehouse"))
     assert len(a) > 400 and a == b  # two fresh warehouses, two fresh caches: identical to the byte
     summary = json.loads(pie("sql", "select count(*) n, count(*) filter (where all_pass) ok, "
@@ -54,3 +56,23 @@ def test_sample_end_to_end_deterministic_and_cached(tmp_path):
         from runtime_annotations r join big using (problem_id, test_id) join submissions s using (submission_id)
         where r.status = 'OK' group by all having count(*) >= 2""", "--format", "json", cwd=first).stdout)
     assert len(spread) >= 14 and min(row["ratio"] for row in spread) >= 2.0
+
+
+def _assert_each_input_counted_once(warehouse: str) -> None:
+    """agg_cost by hand: per problem the distinct inputs (hashed here from the stored text), each
+    measured once per program, summed once, whatever number of origins repeat it."""
+    con = duckdb.connect(os.path.join(warehouse, "pie.duckdb"), read_only=True)
+    distinct: dict[str, set[str]] = {}
+    test_rows = con.execute("select problem_id, input from test_cases").fetchall()
+    for problem, text in test_rows:
+        distinct.setdefault(problem, set()).add(hashlib.sha256(text.encode()).hexdigest())
+    assert len(test_rows) == 57 and sum(map(len, distinct.values())) == 32  # the sample's repeats
+    measured: dict[str, list[tuple[str, float]]] = {}
+    for sid, digest, cost in con.execute("select submission_id, input_sha256, cost from runtime_annotations").fetchall():
+        measured.setdefault(sid, []).append((digest, cost))
+    summaries = con.execute("select submission_id, problem_id, n_tests, agg_cost from submission_runtimes").fetchall()
+    assert len(summaries) >= 60
+    for sid, problem, n_tests, agg_cost in summaries:
+        digests = [digest for digest, _ in measured[sid]]
+        assert sorted(digests) == sorted(distinct[problem]) and n_tests == len(distinct[problem])
+        assert agg_cost == sum(cost for _, cost in measured[sid])

@@ -140,6 +140,16 @@ class Annotator:
         rows = [self._row(submission, problem_id, case, compiled, outcome) for case, outcome in zip(cases, outcomes)]
         return rows, self._summary(submission, problem_id, compiled, rows)
 
+    def native_output(self, code: bytes, code_sha256: str, stdin: bytes) -> str | None:
+        """The program's own output on `stdin`, run as the judge runs it (sandboxed, natively,
+        INFRA handled), or None when it does not compile or does not run cleanly."""
+        compiled = self.compiler.compile(code, code_sha256)
+        if not compiled.ok:
+            return None
+        case = TestCase("reference", stdin, "", hashlib.sha256(stdin).hexdigest())
+        result = self._run(self.checker, compiled.binary_path, case, self.config.native_budget())
+        return result.stdout.decode("utf-8", "replace") if result.status == "OK" else None
+
     def outcomes_for(self, compiled: CompileResult, cases: list[TestCase]) -> list[dict[str, Any]]:
         """Native check of every test, then (only if all pass) one measurement per test."""
         keys = [self._key(compiled.binary_sha256, case) for case in cases]
