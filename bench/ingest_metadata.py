@@ -4,8 +4,8 @@ Generates a CodeNet-shaped metadata set (default 1,000 problem CSVs, 1,000,000 r
 column set, language and status mix, CRLF files, empty fields, negative cpu_time on failed runs),
 then, in one run and on the same files, times
   floor: DuckDB `CREATE TABLE AS SELECT * FROM read_csv([...], columns=...)` (all files and columns);
-  ours:  the ingest asset's metadata step: files read and parsed in batches of MAX_PARTITIONS_PER_RUN
-         problems (split, validate, type, C++ filter, rejects), then one Parquet file per problem,
+  ours:  the ingest asset's metadata step: files read and parsed per ranged run (partition_ranges: up
+         to 100 problems; split, validate, type, C++ filter, rejects), then one Parquet file per problem,
          written atomically from a thread pool as the asset does (defs/partition_batches.py).
 and, for reference, DuckDB doing the whole step (read_csv, C++ filter, one Parquet file per problem
 via COPY ... PARTITION_BY), and the file system alone: the same files' bytes written again, with
@@ -35,7 +35,7 @@ import duckdb
 
 from pie_assets.codenet.submission_metadata import METADATA_HEADER, parse_metadata_files
 from pie_assets.defs.partition_batches import DEFAULT_WORKERS
-from pie_assets.defs.partitions import MAX_PARTITIONS_PER_RUN
+from pie_assets.defs.partitions import partition_ranges
 from pie_assets.lake.storage import Warehouse, atomic_local_target
 
 LANGUAGES = [("C++", "C++14 (GCC 5.4.1)", "cpp", 57), ("Python", "Python3", "py", 18), ("Java", "Java8", "java", 8),
@@ -96,12 +96,13 @@ def ours(paths: list[str], warehouse: Warehouse | None) -> int:
     """As one ranged run per batch does it: the batch's CSVs parsed in one vectorised pass, then
     its per-problem files written from the pool; the next batch starts when they are done."""
     rows = 0
+    path_of = {os.path.basename(path)[:-4]: path for path in paths}
     with ThreadPoolExecutor(max_workers=DEFAULT_WORKERS) as pool:
-        for start in range(0, len(paths), MAX_PARTITIONS_PER_RUN):
+        for batch in partition_ranges(list(path_of), set(path_of)):
             files = {}
-            for path in paths[start : start + MAX_PARTITIONS_PER_RUN]:
-                with open(path, "rb") as f:
-                    files[os.path.basename(path)[:-4]] = (path, f.read())
+            for problem_id in batch:
+                with open(path_of[problem_id], "rb") as f:
+                    files[problem_id] = (path_of[problem_id], f.read())
             parsed = parse_metadata_files(files)
             assert not parsed.errors
             rows += sum(len(frame) for frame in parsed.frames.values())

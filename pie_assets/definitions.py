@@ -9,7 +9,12 @@ from pie_assets.defs.assets.ingest import build_ingest_assets
 from pie_assets.defs.assets.runtime import build_runtime_assets
 from pie_assets.defs.jobs import ingest_problems_job
 from pie_assets.defs.resources import CodeNetSource, LakeParquetIOManager, LakeResource, SimulatorResource
-from pie_assets.defs.sensors import codenet_problem_sensor, runtime_automation_sensor, runtime_config_sensor
+from pie_assets.defs.sensors import (
+    codenet_problem_sensor,
+    runtime_automation_sensor,
+    runtime_config_sensor,
+    sql_model_automation_sensor,
+)
 from pie_assets.runtime.config import SimulatorConfig, config_path
 from pie_assets.settings import Settings
 
@@ -23,7 +28,7 @@ def build_defs(settings: Settings) -> dg.Definitions:
             *build_sql_assets(),
         ],
         jobs=[ingest_problems_job],
-        sensors=[codenet_problem_sensor, runtime_config_sensor, runtime_automation_sensor],
+        sensors=[codenet_problem_sensor, runtime_config_sensor, runtime_automation_sensor, sql_model_automation_sensor],
         resources={
             "codenet": CodeNetSource(root=settings.codenet_root, extra_tests_dir=settings.extra_tests),
             "lake": LakeResource(warehouse=settings.warehouse),

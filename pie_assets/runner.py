@@ -1,9 +1,9 @@
 """In-process materialisation of the asset graph, as `pie run` does it.
 
-Stages (assets definitions) run in the topological order of the definitions: unpartitioned ones
-in one run, per-problem ones in ranged runs of MAX_PARTITIONS_PER_RUN (the same batching the
-backfill policy gives the UI and sensors), while a poller turns each per-problem stage's
-materialisation events into progress, reported under the stage's name.
+Stages (assets definitions) run in the topological order of the asset graph: unpartitioned ones
+in one run, per-problem ones in ranged runs cut by `partition_ranges` (the batching the sensors
+and the backfill policy use too), while a poller turns each per-problem stage's materialisation
+events into progress, reported under the stage's name.
 """
 
 from __future__ import annotations
@@ -11,13 +11,17 @@ from __future__ import annotations
 import os
 import threading
 import time
-from collections.abc import Callable
+import warnings
+from collections.abc import Callable, Set
 from dataclasses import dataclass, field
 
 import dagster as dg
+from dagster._core.definitions.assets.graph.asset_graph import AssetGraph
+from dagster._core.utils import toposort
+from dagster_shared.error import SerializableErrorInfo
 
 from pie_assets.codenet.layout import CodeNetLayout
-from pie_assets.defs.partitions import MAX_PARTITIONS_PER_RUN, PROBLEMS
+from pie_assets.defs.partitions import PROBLEMS, partition_ranges
 from pie_assets.definitions import build_defs
 from pie_assets.runs import partition_range_tags
 from pie_assets.settings import Settings
@@ -32,22 +36,6 @@ class RunOutcome:
     partitions: int = 0
     failed_steps: list[str] = field(default_factory=list)
     wall_s: float = 0.0
-
-
-def problem_ranges(ordered_keys: list[str], selected: set[str], size: int) -> list[list[str]]:
-    """Selected keys cut into runs that are contiguous in the partition order, at most `size` each."""
-    ranges: list[list[str]] = []
-    current: list[str] = []
-    for key in ordered_keys:
-        if key in selected and len(current) < size:
-            current.append(key)
-            continue
-        if current:
-            ranges.append(current)
-        current = [key] if key in selected else []
-    if current:
-        ranges.append(current)
-    return ranges
 
 
 def open_instance() -> dg.DagsterInstance:
@@ -90,9 +78,12 @@ def run_pipeline(
     defs = build_defs(settings)
     graph = defs.resolve_asset_graph()
     try:
-        chosen = dg.AssetSelection.from_string(selection) if selection else dg.AssetSelection.all()
-        # Tables written together (one multi-asset per problem) are materialized together.
-        keys = chosen.required_multi_asset_neighbors().resolve(graph)
+        with warnings.catch_warnings():
+            # Dagster's own parser of "group:..." passes a beta parameter: not the user's concern.
+            warnings.filterwarnings("ignore", "Parameter `include_sources`", dg.BetaWarning)
+            chosen = dg.AssetSelection.from_string(selection) if selection else dg.AssetSelection.all()
+            # Tables written together (one multi-asset per problem) are materialized together.
+            keys = chosen.required_multi_asset_neighbors().resolve(graph)
     except Exception as err:
         raise UserError(f"invalid --select {selection!r}: {err}") from err
     if not keys:
@@ -102,13 +93,10 @@ def run_pipeline(
     outcome = RunOutcome(partitions=len(discovered))
     run_config = {"loggers": {"console": {"config": {"log_level": log_level}}}}
 
-    # One stage per assets definition, in the (topological) order of defs.assets; a partitioned
-    # stage runs once per chunk of problems. Stages are separate runs, so a stage's failed
-    # partitions never skip the next stage's good ones.
-    stages = [(asset.node_def.name, [k for k in asset.keys if k in keys]) for asset in assets]
-    stages = [(name, stage) for name, stage in stages if stage]
-    chunks = problem_ranges(list(instance.get_dynamic_partitions(PROBLEMS)), set(discovered),
-                            MAX_PARTITIONS_PER_RUN)
+    # A partitioned stage runs once per chunk of problems. Stages are separate runs, so a
+    # stage's failed partitions never skip the next stage's good ones.
+    stages = _stages(graph, keys)
+    chunks = partition_ranges(list(instance.get_dynamic_partitions(PROBLEMS)), set(discovered))
     for name, stage in stages:
         if not graph.get(stage[0]).is_partitioned:
             result = dg.materialize(assets, instance=instance, resources=resources, run_config=run_config,
@@ -133,12 +121,27 @@ def run_pipeline(
     return outcome
 
 
+def _stages(graph: AssetGraph, keys: Set[dg.AssetKey]) -> list[tuple[str, list[dg.AssetKey]]]:
+    """The selected keys grouped by assets definition (a multi-asset runs whole; its keys in the
+    order of its specs, the last one tracked for progress), the definitions in Dagster's
+    topological order, so a model reading another model runs after it."""
+    definitions = {graph.assets_def_for_key(key).node_def.name: graph.assets_def_for_key(key) for key in keys}
+    stages = {name: [spec.key for spec in d.specs if spec.key in keys] for name, d in definitions.items()}
+    stage_of = {key: name for name, stage in stages.items() for key in stage}
+    upstream = {name: {stage_of[parent] for key in stage for parent in graph.get(key).parent_keys
+                       if parent in stage_of} - {name}
+                for name, stage in stages.items()}
+    return [(name, stages[name]) for level in toposort(upstream) for name in level]
+
+
 def _latest_storage_id(instance: dg.DagsterInstance, asset: dg.AssetKey) -> int:
     records = instance.fetch_materializations(asset, limit=1).records
     return records[0].storage_id if records else 0
 
 
-def _materialize_with_progress(instance, run, on_progress, track: dg.AssetKey) -> dg.ExecuteInProcessResult:
+def _materialize_with_progress(instance: dg.DagsterInstance, run: Callable[[], dg.ExecuteInProcessResult],
+                               on_progress: Callable[[int], None] | None,
+                               track: dg.AssetKey) -> dg.ExecuteInProcessResult:
     """Counts `track`'s per-partition materialisations while the run goes (the last stage's table)."""
     if not on_progress:
         return run()
@@ -164,10 +167,22 @@ def _materialize_with_progress(instance, run, on_progress, track: dg.AssetKey) -
     return box["result"]  # type: ignore[return-value]
 
 
+# Dagster's wrapper around an exception raised in a step; its message only names the step.
+STEP_WRAPPER = "DagsterExecutionStepExecutionError"
+
+
 def _failures(result: dg.ExecuteInProcessResult) -> list[str]:
-    messages = []
-    for event in result.get_step_failure_events():
-        error = event.step_failure_data.error
-        message = error.message.strip() if error else f"step {event.step_key} failed"
-        messages.append(message.removeprefix("dagster._core.definitions.events.Failure: "))
-    return messages
+    """One line per failed step: `step: the exception; caused by: its cause ...`."""
+    return [f"{event.step_key}: {_error_line(event.step_failure_data.error)}"
+            for event in result.get_step_failure_events()]
+
+
+def _error_line(error: SerializableErrorInfo | None) -> str:
+    """The exception the step's code raised and the chain behind it (causes, else contexts)."""
+    parts = []
+    while error is not None:
+        if error.cls_name != STEP_WRAPPER:
+            message = error.message.strip().removeprefix("dagster._core.definitions.events.Failure: ")
+            parts.append(" ".join(line.strip() for line in message.splitlines() if line.strip()))
+        error = error.cause or error.context
+    return "; caused by: ".join(parts) or "failed without an error"

@@ -3,23 +3,30 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import dagster as dg
 import duckdb
+from dagster._core.definitions.events import AssetKeyPartitionKey
+from dagster._core.definitions.partitions.context import partition_loading_context
+from dagster._core.definitions.automation_tick_evaluation_context import build_run_requests_with_backfill_policies
+from dagster._core.storage.tags import ASSET_PARTITION_RANGE_END_TAG, ASSET_PARTITION_RANGE_START_TAG
 
 from pie_assets.definitions import build_defs
-from pie_assets.defs.partitions import MAX_PARTITIONS_PER_RUN, PROBLEMS
+from pie_assets.defs.partitions import MAX_PARTITIONS_PER_RUN, PROBLEMS, partition_ranges
+from pie_assets.defs.jobs import PROBLEM_LIST_KEYS
 from pie_assets.defs.sensors import codenet_problem_sensor
 from pie_assets.lake.catalog import Catalog
 from pie_assets.lake.storage import Warehouse
-from pie_assets.runner import problem_ranges, run_pipeline
+from pie_assets.runner import _failures, run_pipeline
 from pie_assets.runs import partition_range_tags
 
 
 def _materialize(settings, instance, keys):
     defs = build_defs(settings)
     assets, resources = list(defs.assets), dict(defs.resources)
-    first = dg.materialize(assets, instance=instance, resources=resources, selection=["problems"])
+    first = dg.materialize(assets, instance=instance, resources=resources,
+                         selection=["problems", "problem_list_rejects"])
     assert first.success
     return dg.materialize(
         assets, instance=instance, resources=resources,
@@ -44,9 +51,11 @@ def test_one_ranged_run_lands_good_partitions_and_fails_only_the_bad_one(quirky_
     assert con.execute("select count(*) from problems").fetchone()[0] == 3  # p00005 has too few fields
     row = con.execute("select path, line, action from ingest_rejects where problem_id = 'p00002'").fetchone()
     assert row == ("metadata/p00002.csv", 1, "file_rejected")
-    # The problem list's own rejects (bad id, too few fields, duplicate, bad limit) are in the same table.
-    bad_list = con.execute("select count(*) from ingest_rejects where path = 'metadata/problem_list.csv'").fetchone()[0]
-    assert bad_list == 5  # 3 rows rejected, 1 value nulled, p00004 not listed
+    # The problem list's own rejects (bad id, too few fields, duplicate, bad limit) have their table;
+    # a problem missing from the list is its partition's reject.
+    assert con.execute("select count(*) from problem_list_rejects").fetchone()[0] == 4
+    not_listed = con.execute("select problem_id, action from ingest_rejects where path = 'metadata/problem_list.csv'")
+    assert not_listed.fetchall() == [("p00004", "missing")]
 
 
 def test_a_partition_whose_write_fails_fails_alone(quirky_settings, instance):
@@ -69,14 +78,14 @@ def test_materialized_tables_match_what_duckdb_reads(quirky_settings, instance):
     assert _materialize(quirky_settings, instance, keys).success
     con = duckdb.connect(str(Warehouse(quirky_settings.warehouse).root / "pie.duckdb"), read_only=True)
     views = {r[0] for r in con.execute("select view_name from duckdb_views() where not internal").fetchall()}
-    assert views == {"problems", "submissions", "test_cases", "ingest_rejects"}
+    assert views == {"problems", "problem_list_rejects", "submissions", "test_cases", "ingest_rejects"}
     schema = dict(con.execute("describe submissions").fetchall()[i][:2] for i in range(16))
     assert schema["submitted_at"] == "TIMESTAMP WITH TIME ZONE" and schema["cpu_time_ms"] == "BIGINT"
     by_problem = dict(con.execute("select problem_id, count(*) from test_cases group by 1").fetchall())
     assert by_problem == {"p00001": 4}
 
 
-def test_sensor_adds_partitions_and_requests_batched_ranged_runs(quirky_settings, instance, tmp_path):
+def test_sensor_adds_partitions_and_requests_batched_ranged_runs(quirky_settings, instance):
     resources = {"codenet": build_defs(quirky_settings).resources["codenet"]}
     context = dg.build_sensor_context(instance=instance, resources=resources)
     result = codenet_problem_sensor(context)
@@ -85,7 +94,7 @@ def test_sensor_adds_partitions_and_requests_batched_ranged_runs(quirky_settings
     ranged = [r for r in result.run_requests if r.partition_key_range]
     assert [(r.partition_key_range.start, r.partition_key_range.end) for r in ranged] == [("p00001", "p00004")]
     assert {k.to_user_string() for k in ranged[0].asset_selection} == {"submissions", "test_cases", "ingest_rejects"}
-    assert [r.asset_selection for r in result.run_requests if not r.partition_key_range] == [[dg.AssetKey("problems")]]
+    assert [r.asset_selection for r in result.run_requests if not r.partition_key_range] == [PROBLEM_LIST_KEYS]
 
     # Once the partitions exist and problem_list.csv is unchanged, the sensor requests nothing.
     instance.add_dynamic_partitions(PROBLEMS, result.dynamic_partitions_requests[0].partition_keys)
@@ -94,14 +103,12 @@ def test_sensor_adds_partitions_and_requests_batched_ranged_runs(quirky_settings
     assert again.run_requests == [] and again.dynamic_partitions_requests == []
 
     # A new problem appears: one partition added, one run for just it.
-    root = quirky_settings.codenet_root
-    (tmp_path / "corpus" / "Project_CodeNet" / "metadata" / "p00010.csv").write_text(
+    (Path(quirky_settings.codenet_root) / "metadata" / "p00010.csv").write_text(
         "submission_id,problem_id,user_id,date,language,original_language,filename_ext,status,cpu_time,memory,code_size,accuracy\n")
     third = codenet_problem_sensor(dg.build_sensor_context(instance=instance, resources=resources, cursor=again.cursor))
     assert third.dynamic_partitions_requests[0].partition_keys == ["p00010"]
     assert [(r.partition_key_range.start, r.partition_key_range.end) for r in third.run_requests] == [("p00010", "p00010")]
     assert json.loads(third.cursor)["problem_list"] == json.loads(again.cursor)["problem_list"]
-    assert root
 
 
 def test_sensor_run_request_executes_as_one_run(quirky_settings, instance):
@@ -118,10 +125,26 @@ def test_sensor_run_request_executes_as_one_run(quirky_settings, instance):
     assert not run.success
 
 
-def test_problem_ranges_are_contiguous_and_bounded():
+def test_partition_ranges_cut_runs_as_dagsters_backfill_policy_does(quirky_settings, instance):
+    """The sensors, `pie run` and the bench cut with partition_ranges; the backfills Dagster
+    launches itself (UI, automation sensors) follow problem_backfill_policy: the same runs."""
     ordered = ["a", "b", "c", "d", "e", "f"]
-    assert problem_ranges(ordered, {"a", "b", "d", "e", "f"}, 2) == [["a", "b"], ["d", "e"], ["f"]]
-    assert problem_ranges(ordered, set(), MAX_PARTITIONS_PER_RUN) == []
+    assert partition_ranges(ordered, {"a", "b", "d", "e", "f"}, 2) == [["a", "b"], ["d", "e"], ["f"]]
+    assert partition_ranges(ordered, set()) == []
+
+    keys = [f"p{i:05d}" for i in range(250)]
+    instance.add_dynamic_partitions(PROBLEMS, keys)
+    selected = set(keys) - {"p00007", "p00150"}
+    graph = build_defs(quirky_settings).resolve_asset_graph()
+    with partition_loading_context(dynamic_partitions_store=instance):
+        requests = build_run_requests_with_backfill_policies(
+            [AssetKeyPartitionKey(dg.AssetKey("submissions"), key) for key in selected], graph, instance)
+    by_dagster = sorted((r.tags[ASSET_PARTITION_RANGE_START_TAG], r.tags[ASSET_PARTITION_RANGE_END_TAG])
+                        for r in requests)
+    ours = [(chunk[0], chunk[-1]) for chunk in partition_ranges(keys, selected)]
+    assert by_dagster == ours == [("p00000", "p00006"), ("p00008", "p00107"), ("p00108", "p00149"),
+                                  ("p00151", "p00249")]
+    assert max(map(len, partition_ranges(keys, selected))) == MAX_PARTITIONS_PER_RUN
 
 
 def test_run_pipeline_subset_and_selection(quirky_settings, instance):
@@ -141,3 +164,17 @@ def test_run_pipeline_reports_progress_per_named_stage(quirky_settings, instance
     assert {stage for stage, _, _ in reports} == {"codenet_problem"}  # `problems` is one table: no bar
     assert reports[-1] == ("codenet_problem", 2, 2)
     assert all(0 <= done <= total == 2 for _, done, total in reports)
+
+
+def test_a_failed_step_is_one_line_with_its_exception_and_cause(instance):
+    """Not Dagster's 'Error occurred while executing op': what the code raised, and why."""
+
+    @dg.asset
+    def reads_config() -> None:
+        try:
+            {}["simulator"]
+        except KeyError as err:
+            raise RuntimeError("cannot read the config") from err
+
+    result = dg.materialize([reads_config], instance=instance, raise_on_error=False)
+    assert _failures(result) == ["reads_config: RuntimeError: cannot read the config; caused by: KeyError: 'simulator'"]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dagster as dg
 import pytest
+from dagster._core.definitions.asset_daemon_cursor import AssetDaemonCursor
 
 from dbt_like.assets import build_sql_assets
 from dbt_like.models import load_models, referenced_tables
@@ -11,6 +12,7 @@ from pie_assets.definitions import build_defs
 from pie_assets.defs.partitions import PROBLEMS
 from pie_assets.lake.catalog import Catalog
 from pie_assets.lake.storage import Warehouse
+from pie_assets.runner import run_pipeline
 from pie_assets.runs import partition_range_tags
 
 
@@ -19,8 +21,70 @@ def test_lineage_comes_from_the_sql():
     assert models["problem_summary"].deps == ("problems", "submissions", "test_cases")
     assert {t.name for t in models["problem_summary"].tests} >= {"problem_id_unique", "problem_id_not_null"}
     assert referenced_tables("with x as (select * from a) select * from x join b using (k)") == ("a", "b")
+    assert referenced_tables("select * from t where k in (select k from main.u)") == ("t", "u")
+    # Table functions, values lists and file paths read no lake table.
+    for sql in ("select * from range(10)", "select * from read_parquet('x.parquet')",
+                "select * from 'data/*.parquet'", "select * from unnest([1, 2]) u(x)",
+                "select * from (values (1), (2)) v(x)", "select * from generate_series(1, 3)"):
+        assert referenced_tables(sql) == (), sql
+    assert referenced_tables("select * from read_csv('a.csv', header = true) r join t using (k)") == ("t",)
     with pytest.raises(ValueError, match="cannot parse"):
         referenced_tables("select from where")
+    with pytest.raises(ValueError, match="one query"):
+        referenced_tables("select 1; select 2")
+
+
+def test_every_model_check_says_what_it_checks():
+    (summary,) = [a for a in build_sql_assets() if a.key == dg.AssetKey("problem_summary")]
+    descriptions = {spec.name: spec.description for spec in summary.check_specs}
+    assert descriptions["problem_id_unique"] == "No two rows share a `problem_id`."
+    assert descriptions["accepted_within_submissions"] == "Every row satisfies `n_accepted <= n_submissions`."
+    assert all(descriptions.values())
+
+
+def test_an_unreadable_model_loads_and_fails_alone(quirky_settings, instance, tmp_path, monkeypatch):
+    sql = tmp_path / "sql"
+    sql.mkdir()
+    (sql / "garbled.sql").write_text("select from where")
+    (sql / "bad_spec.sql").write_text("select * from submissions")
+    (sql / "bad_spec.yml").write_text("columns:\n  submission_id: [sorted]\n")
+    (sql / "good.sql").write_text("select count(*) n from submissions")
+    monkeypatch.setenv("PIE_SQL_DIR", str(sql))
+    defs = build_defs(quirky_settings)
+    dg.Definitions.validate_loadable(defs)  # the code location still loads
+    graph = defs.resolve_asset_graph()
+    assert graph.get(dg.AssetKey("garbled")).parent_keys == set()
+    assert graph.get(dg.AssetKey("good")).parent_keys == {dg.AssetKey("submissions")}
+
+    resources = _ingest(quirky_settings, instance)
+    result = dg.materialize(build_sql_assets(sql), instance=instance, resources=resources, raise_on_error=False)
+    failures = {e.step_key: e.step_failure_data.error.message for e in result.get_step_failure_events()}
+    assert set(failures) == {"garbled", "bad_spec"}
+    assert f"{sql / 'garbled.sql'}: cannot parse SQL: Expected table name" in failures["garbled"]
+    assert f"{sql / 'bad_spec.yml'}: ValueError: unknown test 'sorted' on submission_id" in failures["bad_spec"]
+    assert instance.get_latest_materialization_event(dg.AssetKey("good")) is not None
+
+
+def test_pie_run_orders_models_by_lineage_and_reports_causes(quirky_settings, instance, tmp_path, monkeypatch):
+    """`a_top` reads `z_base`: alphabetical order would run it first and fail; the graph's order does not."""
+    sql = tmp_path / "sql"
+    sql.mkdir()
+    (sql / "z_base.sql").write_text("select problem_id, count(*) n from submissions group by 1")
+    (sql / "a_top.sql").write_text("select * from z_base order by n desc limit 1")
+    (sql / "broken.sql").write_text("select no_such_column from submissions")
+    (sql / "garbled.sql").write_text("select from where")
+    monkeypatch.setenv("PIE_SQL_DIR", str(sql))
+    outcome = run_pipeline(quirky_settings, instance, problems=["p00001", "p00003"],
+                           selection="group:codenet or group:sql_models")
+    assert instance.get_latest_materialization_event(dg.AssetKey("a_top")) is not None
+    with Catalog(Warehouse(quirky_settings.warehouse)).connect() as con:
+        assert con.execute("select problem_id, n from a_top").fetchall() == [("p00001", 5)]
+    # One line per failure, with the error itself rather than Dagster's "error in step" wrapper.
+    failed = dict(line.split(": ", 1) for line in outcome.failed_steps)
+    assert set(failed) == {"broken", "garbled"} and all("\n" not in line for line in outcome.failed_steps)
+    assert failed["broken"].startswith("ValueError: SQL model 'broken' does not bind: Binder Error")
+    assert "no_such_column" in failed["broken"]
+    assert failed["garbled"].startswith(f"SQL model 'garbled' cannot be read: {sql / 'garbled.sql'}: cannot parse SQL")
 
 
 def _ingest(settings, instance):
@@ -69,3 +133,40 @@ def test_failing_tests_broken_models_and_models_on_models(quirky_settings, insta
     assert "SQL model 'broken' does not bind" in message and "no_such_column" in message
     with Catalog(Warehouse(quirky_settings.warehouse)).connect() as con:  # the catalog is intact
         assert con.execute("select count(*) from top_user").fetchone()[0] == 1
+
+
+def _requested(defs: dg.Definitions, instance: dg.DagsterInstance,
+               cursor: AssetDaemonCursor | None = None) -> tuple[set[str | None], AssetDaemonCursor]:
+    """One automation tick: problem_summary's requested partitions (None: the unpartitioned model)."""
+    result = dg.evaluate_automation_conditions(defs=defs, instance=instance, cursor=cursor)
+    return set(result.get_requested_partitions(dg.AssetKey("problem_summary"))), result.cursor
+
+
+def test_ingesting_a_partition_refreshes_the_models_despite_a_failed_problem(quirky_settings, instance):
+    """A failed problem (p00002: malformed metadata) never gets its submissions partition; the
+    model still refreshes, with its checks, when other partitions land, which eager() would not do."""
+    defs = build_defs(quirky_settings)
+    assets, resources = list(defs.assets), dict(defs.resources)
+    eager = dg.Definitions(resources=resources, assets=[
+        a.map_asset_specs(lambda spec: spec.replace_attributes(automation_condition=dg.AutomationCondition.eager()))
+        if a.keys == {dg.AssetKey("problem_summary")} else a for a in assets])
+    instance.add_dynamic_partitions(PROBLEMS, ["p00001", "p00002", "p00003"])
+    dg.materialize(assets, instance=instance, resources=resources, selection=["problems", "problem_list_rejects"])
+    _, cursor = _requested(defs, instance)  # the sensor's first tick: its baseline
+    _, eager_cursor = _requested(eager, instance)
+
+    ingest = ["submissions", "test_cases", "ingest_rejects"]
+    dg.materialize(assets, instance=instance, resources=resources, tags=partition_range_tags("p00001", "p00003"),
+                   selection=ingest, raise_on_error=False)
+    assert instance.get_materialized_partitions(dg.AssetKey("submissions")) == {"p00001", "p00003"}
+    requested, cursor = _requested(defs, instance, cursor)
+    assert requested == {None}
+    assert _requested(eager, instance, eager_cursor)[0] == set()  # eager waits for p00002 forever
+
+    summary = dg.materialize(assets, instance=instance, resources=resources, selection=["problem_summary"])
+    assert summary.success and len(summary.get_asset_check_evaluations()) == 4  # as the sensor's run does
+    requested, cursor = _requested(defs, instance, cursor)
+    assert requested == set()  # nothing changed since
+    dg.materialize(assets, instance=instance, resources=resources, partition_key="p00003", selection=ingest)
+    requested, cursor = _requested(defs, instance, cursor)
+    assert requested == {None}

@@ -1,11 +1,14 @@
-"""Sensors: discover CodeNet problems, add their partitions and request their ingestion."""
+"""Sensors: discover CodeNet problems and ingest them, re-simulate on a config change, and let
+declarative automation follow ingestion with runtimes and SQL models."""
 
 
 import json
 import os
+from collections.abc import Sequence
 
 import dagster as dg
 
+from dbt_like.assets import GROUP as SQL_MODELS_GROUP
 from pie_assets.defs.jobs import (
     PROBLEM_LIST_KEYS,
     PROBLEM_TABLE_KEYS,
@@ -14,24 +17,21 @@ from pie_assets.defs.jobs import (
     problem_list_selection,
     runtime_selection,
 )
-from pie_assets.defs.partitions import MAX_PARTITIONS_PER_RUN, PROBLEMS, problems_partitions
+from pie_assets.defs.partitions import PROBLEMS, partition_ranges, problems_partitions
 from pie_assets.defs.resources import CodeNetSource, SimulatorResource
 from pie_assets.runs import partition_range_tags
 
 
-def range_run_requests(keys: list[str], selection: list[dg.AssetKey], prefix: str) -> list[dg.RunRequest]:
-    """Contiguous chunks of newly added keys, one run each (keys were appended in this order)."""
-    requests = []
-    for start in range(0, len(keys), MAX_PARTITIONS_PER_RUN):
-        chunk = keys[start : start + MAX_PARTITIONS_PER_RUN]
-        requests.append(
-            dg.RunRequest(
-                run_key=f"{prefix}:{chunk[0]}..{chunk[-1]}",
-                asset_selection=selection,
-                tags=partition_range_tags(chunk[0], chunk[-1]),
-            )
+def range_run_requests(ordered_keys: Sequence[str], selection: list[dg.AssetKey], prefix: str) -> list[dg.RunRequest]:
+    """One run per range of `partition_ranges` over keys given in the instance's partition order."""
+    return [
+        dg.RunRequest(
+            run_key=f"{prefix}:{chunk[0]}..{chunk[-1]}",
+            asset_selection=selection,
+            tags=partition_range_tags(chunk[0], chunk[-1]),
         )
-    return requests
+        for chunk in partition_ranges(ordered_keys, set(ordered_keys))
+    ]
 
 
 @dg.sensor(
@@ -66,6 +66,20 @@ def codenet_problem_sensor(context: dg.SensorEvaluationContext, codenet: CodeNet
     )
 
 
+def _config_cursor(cursor: str | None) -> tuple[str | None, int]:
+    """(config hash, changes seen so far) from the cursor; a plain hash is the cursor this sensor
+    wrote before it counted changes."""
+    if cursor is None:
+        return None, 0
+    try:
+        state = json.loads(cursor)
+    except ValueError:
+        state = None
+    if not isinstance(state, dict):
+        return cursor, 0
+    return state["hash"], state["changes"]
+
+
 @dg.sensor(
     name="runtime_config_sensor",
     target=runtime_selection,
@@ -75,17 +89,21 @@ def codenet_problem_sensor(context: dg.SensorEvaluationContext, codenet: CodeNet
 )
 def runtime_config_sensor(context: dg.SensorEvaluationContext, simulator: SimulatorResource):
     current = simulator.config().hash
-    if context.cursor is None:
+    previous, changes = _config_cursor(context.cursor)
+    if previous is None:
         # The first tick takes the current config as the baseline: runs for new problems come
         # from codenet_problem_sensor; only a change of config re-simulates what exists.
-        return dg.SensorResult(run_requests=[], cursor=current)
-    if context.cursor == current:
+        return dg.SensorResult(run_requests=[], cursor=json.dumps({"hash": current, "changes": 0}))
+    if previous == current:
         return dg.SkipReason(f"simulator config unchanged ({current})")
     partitions = list(context.instance.get_dynamic_partitions(PROBLEMS))
-    context.log.info(f"simulator config {context.cursor} → {current}: re-simulating {len(partitions)} problems")
+    context.log.info(f"simulator config {previous} → {current}: re-simulating {len(partitions)} problems")
+    # The change number is in the run key: going back to an earlier config must re-simulate
+    # again, and Dagster drops a run request whose key this sensor has used before.
+    changes += 1
     return dg.SensorResult(
-        run_requests=range_run_requests(partitions, RUNTIME_KEYS, prefix=f"config:{current}"),
-        cursor=current,
+        run_requests=range_run_requests(partitions, RUNTIME_KEYS, prefix=f"config:{changes}:{current}"),
+        cursor=json.dumps({"hash": current, "changes": changes}),
     )
 
 
@@ -97,4 +115,14 @@ runtime_automation_sensor = dg.AutomationConditionSensorDefinition(
     default_status=dg.DefaultSensorStatus.RUNNING,
     minimum_interval_seconds=30,
     description="Annotates runtimes of problem partitions whose submissions or tests were (re)ingested.",
+)
+
+
+# SQL models follow the tables they read (dbt_like.assets.MODEL_AUTOMATION); their checks run with them.
+sql_model_automation_sensor = dg.AutomationConditionSensorDefinition(
+    "sql_model_automation_sensor",
+    target=dg.AssetSelection.groups(SQL_MODELS_GROUP),
+    default_status=dg.DefaultSensorStatus.RUNNING,
+    minimum_interval_seconds=30,
+    description="Refreshes SQL models, and runs their checks, after a table or model they read was updated.",
 )

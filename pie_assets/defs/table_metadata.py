@@ -39,8 +39,10 @@ def _preview_value(value: object) -> object:
     return value
 
 
-def table_metadata(table: str, frame: pl.DataFrame, path: str | None = None) -> dict[str, dg.MetadataValue]:
-    """Row count, column schema (with the table's column descriptions), first rows, location."""
+def table_metadata(table: str, frame: pl.DataFrame, path: str | None = None,
+                   rows: int | None = None) -> dict[str, dg.MetadataValue]:
+    """Row count, column schema (with the table's column descriptions), first rows, location.
+    `rows` is the count when `frame` holds only the first rows (a SQL model's view)."""
     doc = TABLES.get(table)
     descriptions = doc.columns if doc else {}
     schema = dg.TableSchema(columns=[
@@ -49,7 +51,7 @@ def table_metadata(table: str, frame: pl.DataFrame, path: str | None = None) -> 
     preview = [dg.TableRecord({k: _preview_value(v) for k, v in row.items()})
                for row in frame.head(PREVIEW_ROWS).to_dicts()]
     metadata: dict[str, dg.MetadataValue] = {
-        "dagster/row_count": dg.MetadataValue.int(frame.height),
+        "dagster/row_count": dg.MetadataValue.int(frame.height if rows is None else rows),
         "dagster/column_schema": dg.MetadataValue.table_schema(schema),
         "preview": dg.MetadataValue.table(preview, schema=schema),
     }

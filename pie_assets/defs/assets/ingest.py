@@ -3,6 +3,7 @@ per problem partition, `submissions`, `test_cases` and `ingest_rejects`."""
 
 import hashlib
 import os
+import warnings
 from pathlib import Path
 
 import dagster as dg
@@ -63,7 +64,10 @@ def build_ingest_assets(extra_tests_dir: str | None) -> list[dg.AssetsDefinition
             rejects = [Reject(None, "problems", layout.relative(path), None, "missing", "no problem_list.csv")]
         for name, table in (("problems", frame), ("problem_list_rejects", rejects_frame(rejects))):
             if dg.AssetKey(name) in context.selected_asset_keys:
-                yield dg.Output(table, output_name=name, data_version=dg.DataVersion(content_version(table)))
+                with warnings.catch_warnings():  # `data_version` is beta, and the only way to set it on an Output
+                    warnings.simplefilter("ignore", dg.BetaWarning)
+                    output = dg.Output(table, output_name=name, data_version=dg.DataVersion(content_version(table)))
+                yield output
 
     @dg.multi_asset(
         name="codenet_problem",
