@@ -143,23 +143,41 @@ def test_warm_rerun_runs_nothing_and_a_config_change_reruns(tmp_path):
 
 
 def test_config_sensor_fires_on_change_only(tmp_path, instance):
+    """Every change of the config hash re-simulates, a return to an earlier config included
+    (A → B → A → B: three re-simulations), each under run keys the sensor never used before:
+    the daemon drops a request whose run key this sensor has launched already."""
     config_file = tmp_path / "simulator.toml"
     shutil.copy(DEFAULT_CONFIG_PATH, config_file)
     resources = {"simulator": SimulatorResource(config_path=str(config_file), cache_dir=str(tmp_path / "c"))}
     instance.add_dynamic_partitions(PROBLEMS, [f"p{i:05d}" for i in range(150)])
+    configs = {"A": config_file.read_text()}
+    configs["B"] = configs["A"].replace("Bcm = 10", "Bcm = 20")  # one field
 
-    first = runtime_config_sensor(dg.build_sensor_context(instance=instance, resources=resources))
-    assert first.run_requests == [] and first.cursor == SimulatorConfig.load(config_file).hash
-    unchanged = runtime_config_sensor(dg.build_sensor_context(instance=instance, resources=resources, cursor=first.cursor))
-    assert isinstance(unchanged, dg.SkipReason)
-    config_file.write_text(config_file.read_text().replace("Bcm = 10", "Bcm = 20"))  # one field
-    fired = runtime_config_sensor(dg.build_sensor_context(instance=instance, resources=resources, cursor=first.cursor))
-    ranges = [(r.partition_key_range.start, r.partition_key_range.end) for r in fired.run_requests]
-    assert ranges == [("p00000", "p00099"), ("p00100", "p00149")]  # every partition, batched
-    assert all(list(r.asset_selection) == RUNTIME_KEYS for r in fired.run_requests)
-    assert fired.cursor == SimulatorConfig.load(config_file).hash != first.cursor
-    after = runtime_config_sensor(dg.build_sensor_context(instance=instance, resources=resources, cursor=fired.cursor))
-    assert isinstance(after, dg.SkipReason)
+    def tick(cursor: str | None) -> dg.SensorResult | dg.SkipReason:
+        return runtime_config_sensor(dg.build_sensor_context(instance=instance, resources=resources, cursor=cursor))
+
+    first = tick(None)
+    assert first.run_requests == []  # the baseline
+    assert isinstance(tick(first.cursor), dg.SkipReason)
+    cursor, launched = first.cursor, set()
+    for name in ("B", "A", "B"):
+        config_file.write_text(configs[name])
+        fired = tick(cursor)
+        ranges = [(r.partition_key_range.start, r.partition_key_range.end) for r in fired.run_requests]
+        assert ranges == [("p00000", "p00099"), ("p00100", "p00149")]  # every partition, batched
+        assert all(list(r.asset_selection) == RUNTIME_KEYS for r in fired.run_requests)
+        run_keys = {r.run_key for r in fired.run_requests}
+        assert len(run_keys) == 2 and not run_keys & launched  # none is dropped as a duplicate
+        launched |= run_keys
+        assert isinstance(tick(fired.cursor), dg.SkipReason)
+        cursor = fired.cursor
+    assert len(launched) == 6
+
+    # The cursor of earlier releases, the plain hash, still reads.
+    old_cursor = SimulatorConfig.load(config_file).hash
+    assert isinstance(tick(old_cursor), dg.SkipReason)
+    config_file.write_text(configs["A"])
+    assert len(tick(old_cursor).run_requests) == 2
 
 
 def test_runtime_assets_materialize_with_code_version(quirky, instance, tmp_path):
