@@ -31,21 +31,24 @@ def _settings(args: argparse.Namespace) -> Settings:
 def cmd_run(args: argparse.Namespace) -> int:
     from tqdm import tqdm
 
-    from pie_assets.runner import open_instance, run_pipeline
+    from pie_assets.runner import StageProgress, open_instance, run_pipeline
 
     settings = _settings(args)
     problems = [p.strip() for p in args.problems.split(",") if p.strip()] if args.problems else None
     instance = open_instance()
     bar: tqdm | None = None  # the running stage's, created on its first report, so early errors print alone
-    bar_stage = ""
+    bar_key = ("", "")
 
-    def progress(stage: str, done: int, total: int) -> None:
-        nonlocal bar, bar_stage
-        if bar is None or bar_stage != stage:  # stages run one after another: the previous one is done
+    def progress(report: StageProgress) -> None:
+        nonlocal bar, bar_key
+        if bar is None or bar_key != (report.stage, report.unit):  # stages run one after another
             if bar is not None:
                 bar.close()
-            bar, bar_stage = tqdm(total=total, unit="problem", desc=stage, disable=args.quiet, file=sys.stderr), stage
-        bar.n = min(done, total)
+            bar = tqdm(total=report.total, unit=report.unit, desc=report.stage, disable=args.quiet, file=sys.stderr)
+            bar_key = (report.stage, report.unit)
+        bar.total = report.total
+        bar.n = min(report.done, report.total)
+        bar.set_postfix_str(report.note, refresh=False)
         bar.refresh()
 
     try:

@@ -2,8 +2,9 @@
 
 Stages (assets definitions) run in the topological order of the asset graph: unpartitioned ones
 in one run, per-problem ones in ranged runs cut by `partition_ranges` (the batching the sensors
-and the backfill policy use too), while a poller turns each per-problem stage's materialisation
-events into progress, reported under the stage's name.
+and the backfill policy use too), while a poller reports each per-problem stage's progress under
+its name: problems done (its materialisation events), and, for a stage that counts finer work
+in `pie_assets.progress` (the runtime stage: programs and tests), that work.
 """
 
 from __future__ import annotations
@@ -23,12 +24,24 @@ from dagster_shared.error import SerializableErrorInfo
 from pie_assets.codenet.layout import CodeNetLayout
 from pie_assets.defs.partitions import PROBLEMS, partition_ranges
 from pie_assets.definitions import build_defs
+from pie_assets.progress import PROGRESS
 from pie_assets.runs import partition_range_tags
 from pie_assets.settings import Settings
 
 
 class UserError(RuntimeError):
     """A problem with what the user asked for; the CLI prints it as one line."""
+
+
+@dataclass(frozen=True)
+class StageProgress:
+    """What a progress bar shows: `done` of `total` `unit`s of `stage`, and a note."""
+
+    stage: str
+    done: int
+    total: int
+    unit: str
+    note: str = ""
 
 
 @dataclass
@@ -56,12 +69,12 @@ def run_pipeline(
     *,
     problems: list[str] | None = None,
     selection: str | None = None,
-    on_progress: Callable[[str, int, int], None] | None = None,
+    on_progress: Callable[[StageProgress], None] | None = None,
     log_level: str = "CRITICAL",
 ) -> RunOutcome:
     """Discover problems, register their partitions, materialise `selection` (default: all).
 
-    on_progress(stage, done, total) is called while each per-problem stage runs.
+    on_progress is called about twice a second while each per-problem stage runs.
     """
     started = time.perf_counter()
     if not os.path.isdir(settings.codenet_root):
@@ -103,22 +116,33 @@ def run_pipeline(
                                     selection=stage, raise_on_error=False)
             outcome.failed_steps += _failures(result)
             continue
-        report = (lambda d, n=name: on_progress(n, d, len(discovered))) if on_progress else None
+        PROGRESS.reset(name)
         done = 0
         for chunk in chunks:
             result = _materialize_with_progress(
                 instance, lambda c=chunk, s=stage: dg.materialize(
                     assets, instance=instance, resources=resources, selection=s, run_config=run_config,
                     tags=partition_range_tags(c[0], c[-1]), raise_on_error=False),
-                on_progress=(lambda k, d=done: report(d + k)) if report else None,
+                on_progress=(lambda k, n=name, d=done: on_progress(_progress(n, d + k, len(discovered))))
+                if on_progress else None,
                 track=stage[-1],
             )
             outcome.failed_steps += _failures(result)
             done += len(chunk)
-            if report:
-                report(done)
+            if on_progress:
+                on_progress(_progress(name, done, len(discovered)))
     outcome.wall_s = time.perf_counter() - started
     return outcome
+
+
+def _progress(stage: str, problems_done: int, problems: int) -> StageProgress:
+    """Tests when the stage counts them (the total grows as each ranged run plans its problems),
+    else problems."""
+    work = PROGRESS.snapshot(stage)
+    if not work.planned["tests"]:
+        return StageProgress(stage, problems_done, problems, "problem")
+    note = f"{work.done['programs']}/{work.planned['programs']} programs, {problems_done}/{problems} problems"
+    return StageProgress(stage, work.done["tests"], work.planned["tests"], "test", note)
 
 
 def _stages(graph: AssetGraph, keys: Set[dg.AssetKey]) -> list[tuple[str, list[dg.AssetKey]]]:

@@ -18,7 +18,7 @@ from pie_assets.defs.jobs import PROBLEM_LIST_KEYS
 from pie_assets.defs.sensors import codenet_problem_sensor
 from pie_assets.lake.catalog import Catalog
 from pie_assets.lake.storage import Warehouse
-from pie_assets.runner import _failures, run_pipeline
+from pie_assets.runner import StageProgress, _failures, run_pipeline
 from pie_assets.runs import partition_range_tags
 
 
@@ -157,13 +157,24 @@ def test_run_pipeline_subset_and_selection(quirky_settings, instance):
 
 
 def test_run_pipeline_reports_progress_per_named_stage(quirky_settings, instance):
-    reports: list[tuple[str, int, int]] = []
+    reports: list[StageProgress] = []
     outcome = run_pipeline(quirky_settings, instance, problems=["p00001", "p00003"],
-                           selection="group:codenet", on_progress=lambda *r: reports.append(r))
+                           selection="group:codenet", on_progress=reports.append)
     assert outcome.failed_steps == []
-    assert {stage for stage, _, _ in reports} == {"codenet_problem"}  # `problems` is one table: no bar
-    assert reports[-1] == ("codenet_problem", 2, 2)
-    assert all(0 <= done <= total == 2 for _, done, total in reports)
+    assert {r.stage for r in reports} == {"codenet_problem"}  # `problems` is one table: no bar
+    assert reports[-1] == StageProgress("codenet_problem", 2, 2, "problem")
+    assert all(0 <= r.done <= r.total == 2 for r in reports)
+
+
+def test_the_runtime_stage_reports_programs_and_tests(quirky_settings, instance):
+    """Finer than problems: the bar moves with every program, and ends at every test measured."""
+    reports: list[StageProgress] = []
+    outcome = run_pipeline(quirky_settings, instance, problems=["p00001", "p00003"], on_progress=reports.append)
+    assert outcome.failed_steps == []
+    runtime = [r for r in reports if r.stage == "problem_runtimes"]
+    # p00001: 3 accepted C++ programs x 3 distinct inputs; p00003: 1 program x 0 tests (none).
+    assert runtime[-1] == StageProgress("problem_runtimes", 9, 9, "test", "4/4 programs, 2/2 problems")
+    assert all(r.unit == "test" and 0 <= r.done <= r.total for r in runtime)
 
 
 def test_a_failed_step_is_one_line_with_its_exception_and_cause(instance):

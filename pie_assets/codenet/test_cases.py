@@ -110,7 +110,7 @@ def with_runtime_test_ids(tests: pl.DataFrame, listed: set[int] | None = None) -
                        .group_by("input_sha256", maintain_order=True)
                        .agg(runtime_test_id=pl.col("test_id").first()))
     return (ranked.join(representatives, on="input_sha256", how="left", maintain_order="left")
-            .drop("_priority", "_number").select(list(TEST_CASE_SCHEMA)).cast(TEST_CASE_SCHEMA))
+            .select(*tests.columns, pl.col("runtime_test_id").cast(pl.Utf8)))
 
 
 def _tests_list(directory: str, problem_id: str, present: set[int]) -> tuple[set[int] | None, list[Reject]]:

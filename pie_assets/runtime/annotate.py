@@ -7,7 +7,7 @@ config runs nothing, and byte-identical programs anywhere share one binary and o
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from concurrent.futures import Executor
 from dataclasses import dataclass
 from typing import Any
@@ -115,17 +115,24 @@ class Annotator:
         self.checker = NativeBackend(sandbox=sandbox, repeats=1)
         self.outcomes = ContentStore(cache_root, "outcome")
 
-    def annotate(self, problem_id: str, submissions: pl.DataFrame, tests: pl.DataFrame,
-                 pool: Executor) -> tuple[pl.DataFrame, pl.DataFrame]:
+    def chosen(self, submissions: pl.DataFrame) -> pl.DataFrame:
+        """The submissions this config annotates (`[measure] statuses`)."""
+        return submissions.filter(pl.col("status").is_in(self.config.statuses))
+
+    def annotate(self, problem_id: str, submissions: pl.DataFrame, tests: pl.DataFrame, pool: Executor,
+                 on_program: Callable[[int], None] | None = None) -> tuple[pl.DataFrame, pl.DataFrame]:
+        """`on_program(tests)` is called as each program's rows are done (progress)."""
         cases = runtime_cases(tests)
-        chosen = submissions.filter(pl.col("status").is_in(self.config.statuses))
-        futures = [pool.submit(self.submission_rows, row, problem_id, cases) for row in chosen.iter_rows(named=True)]
+        futures = [pool.submit(self.submission_rows, row, problem_id, cases)
+                   for row in self.chosen(submissions).iter_rows(named=True)]
         annotation_rows: list[dict[str, Any]] = []
         summary_rows: list[dict[str, Any]] = []
         for future in futures:
             rows, summary = future.result()
             annotation_rows.extend(rows)
             summary_rows.append(summary)
+            if on_program:
+                on_program(len(rows))
         return (pl.DataFrame(annotation_rows, schema=ANNOTATION_SCHEMA, orient="row"),
                 pl.DataFrame(summary_rows, schema=SUBMISSION_RUNTIME_SCHEMA, orient="row"))
 

@@ -12,6 +12,8 @@ from pie_assets.defs.partition_batches import materialize_partitions
 from pie_assets.defs.partitions import problem_backfill_policy, problems_partitions
 from pie_assets.defs.resources import LakeResource, SimulatorResource
 from pie_assets.defs.tables import TABLES
+from pie_assets.progress import PROGRESS
+from pie_assets.runtime.annotate import runtime_cases
 
 GROUP = "runtime"
 RUNTIME_TABLES = ("runtime_annotations", "submission_runtimes")
@@ -46,12 +48,24 @@ def build_runtime_assets(config_hash: str) -> dg.AssetsDefinition:
             context.log.warning(f"simulator config changed since load ({config_hash} → {annotator.config.hash})")
         context.log.info(f"backend {annotator.backend.name} {annotator.backend.version}, "
                          f"config {annotator.config.hash}, sandbox {annotator.sandbox.mode}")
+        stage = context.assets_def.node_def.name
+        for problem_id in context.partition_keys:  # the work ahead, for progress (inputs are small to read)
+            try:
+                programs = annotator.chosen(lake.read_partition("submissions", problem_id)).height
+                tests = len(runtime_cases(lake.read_partition("test_cases", problem_id)))
+            except FileNotFoundError:
+                continue  # that partition fails in work() with the same message
+            PROGRESS.plan(stage, programs=programs, tests=programs * tests)
+
+        def counted(tests: int) -> None:
+            PROGRESS.advance(stage, programs=1, tests=tests)
+
         with ThreadPoolExecutor(max_workers=annotator.config.workers) as pool:
 
             def work(problem_id: str) -> dict[str, pl.DataFrame]:
                 submissions = lake.read_partition("submissions", problem_id)
                 tests = lake.read_partition("test_cases", problem_id)
-                annotations, summaries = annotator.annotate(problem_id, submissions, tests, pool)
+                annotations, summaries = annotator.annotate(problem_id, submissions, tests, pool, counted)
                 return {"runtime_annotations": annotations, "submission_runtimes": summaries}
 
             yield from materialize_partitions(
