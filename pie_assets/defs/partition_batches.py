@@ -41,15 +41,16 @@ ErrorTables = Callable[[str, Exception], dict[str, pl.DataFrame]]
 DEFAULT_WORKERS = 8
 
 
-def input_provenance_tags(instance: dg.DagsterInstance, deps: Iterable[dg.AssetKey], partition: str) -> dict[str, str]:
-    """Dagster's input tags for one partition: each same-partition input's data version and the
-    storage id of its latest materialisation, read before the partition's inputs are."""
-    tags: dict[str, str] = {}
+def input_provenance(instance: dg.DagsterInstance, deps: Iterable[dg.AssetKey],
+                     partition: str) -> dict[dg.AssetKey, dict[str, str]]:
+    """Dagster's input tags for one partition, per input: the same partition's data version and
+    the storage id of its latest materialisation, read before the partition's inputs are."""
+    tags: dict[dg.AssetKey, dict[str, str]] = {}
     for dep in deps:
         record = instance.get_latest_data_version_record(dep, False, partition_key=partition)
         version = (extract_data_version_from_entry(record.event_log_entry) if record else None) or DEFAULT_DATA_VERSION
-        tags[get_input_data_version_tag(dep)] = version.value
-        tags[get_input_event_pointer_tag(dep)] = str(record.storage_id) if record else NULL_EVENT_POINTER
+        tags[dep] = {get_input_data_version_tag(dep): version.value,
+                     get_input_event_pointer_tag(dep): str(record.storage_id) if record else NULL_EVENT_POINTER}
     return tags
 
 
@@ -60,14 +61,13 @@ def materialize_partitions(
     on_error: ErrorTables,
     workers: int | None = None,
     code_version: str | None = None,
-) -> Iterator[dg.AssetMaterialization]:
+) -> Iterator[dg.AssetMaterialization | dg.AssetCheckResult]:
     """`code_version` overrides the definition's (the runtime assets pass the config hash read
     at run time, which is what produced the rows)."""
     keys: Sequence[str] = context.partition_keys
     assets_def = context.assets_def
-    deps = {key: sorted(assets_def.asset_deps.get(key, ())) for key in assets_def.keys}
-    provenance = {key: {table.to_user_string(): input_provenance_tags(context.instance, deps[table], key)
-                        for table in assets_def.keys} for key in keys}
+    deps = {key.to_user_string(): assets_def.asset_deps.get(key, set()) for key in assets_def.keys}
+    provenance = {key: input_provenance(context.instance, set().union(*deps.values()), key) for key in keys}
     checks = [c for c in checks_for([k.to_user_string() for k in assets_def.keys])
               if dg.AssetCheckKey(dg.AssetKey(c.table), c.name) in context.selected_asset_check_keys]
     check_failures: dict[str, dict[str, int]] = {check.name: {} for check in checks}
@@ -102,7 +102,8 @@ def materialize_partitions(
                     asset_key=table,
                     partition=key,
                     metadata=table_metadata(table, frame, path),
-                    tags={**({CODE_VERSION_TAG: version} if version else {}), **provenance[key][table],
+                    tags={**({CODE_VERSION_TAG: version} if version else {}),
+                          **{k: v for dep in deps[table] for k, v in provenance[key][dep].items()},
                           DATA_VERSION_TAG: content_version(frame), DATA_VERSION_IS_USER_PROVIDED_TAG: "true"},
                 )
             if done % 50 == 0 or done == len(keys):
