@@ -308,3 +308,72 @@ def test_gem5_failing_without_stats_is_infra(sandbox, config_dir, binaries):
     measurement = backend.run(binaries["hello"], b"", BUDGET)
     assert measurement.status == "INFRA"
     assert "status 2" in measurement.detail and "no such option" in measurement.detail
+
+
+# Budgets at PIE's parity, through the Annotator and its outcome cache: over the simulated
+# instruction budget or gem5's CPU budget is TLE (a verdict: cached, re-annotating runs nothing);
+# only the harness's wall guard firing is INFRA (never cached: re-run next time).
+
+HELLO_INPUT, HELLO_EXPECTED = b"three small words\n", "hello 3\n"
+
+
+def gem5_annotator(config_dir: Path, cache: Path, sandbox, **budget):
+    """An Annotator measuring with the test double; `budget` overrides [budget] / [gem5] cpu_s."""
+    from pie_assets.runtime.annotate import Annotator
+    from pie_assets.runtime.config import DEFAULT_CONFIG_PATH, SimulatorConfig
+
+    gem5_cpu_s = budget.pop("gem5_cpu_s", 10)
+    config = (SimulatorConfig.load(DEFAULT_CONFIG_PATH).with_backend("gem5")
+              .with_section("gem5", binary=str(FAKE_GEM5), config_dir=str(config_dir), cpu_s=gem5_cpu_s)
+              .with_section("budget", **{"measure_wall_s": 30, **budget}))
+    return Annotator(config, str(cache), sandbox)
+
+
+def annotate_hello(annotator):
+    import hashlib
+    from concurrent.futures import ThreadPoolExecutor
+
+    import polars as pl
+
+    code = PROGRAMS["hello"]
+    submissions = pl.DataFrame([{"submission_id": "s1", "status": "Accepted", "code": code, "code_encoding": "utf-8",
+                                 "code_sha256": hashlib.sha256(code.encode()).hexdigest()}])
+    tests = pl.DataFrame([{"test_id": "t0", "input": HELLO_INPUT.decode(), "expected_output": HELLO_EXPECTED,
+                           "input_sha256": hashlib.sha256(HELLO_INPUT).hexdigest(), "runtime_test_id": "t0"}])
+    with ThreadPoolExecutor(1) as pool:
+        rows, _ = annotator.annotate("p0", submissions, tests, pool)
+    return rows.row(0, named=True)
+
+
+@pytest.fixture
+def counting_sandbox(sandbox_module):
+    from test_runtime import CountingSandbox
+
+    return CountingSandbox()
+
+
+@pytest.mark.parametrize(("marker", "budget", "detail"), [
+    (None, {"instructions": 1000}, f"{fake_insts(HELLO_INPUT, b'hello 3' + bytes([10]))} simulated instructions > budget 1000"),
+    ("spin", {"gem5_cpu_s": 1}, "gem5 hit the CPU limit of 1s"),
+])
+def test_over_budget_is_tle_and_cached(counting_sandbox, config_dir, tmp_path, marker, budget, detail):
+    if marker:
+        (config_dir / marker).touch()
+    annotator = gem5_annotator(config_dir, tmp_path / "cache", counting_sandbox, **budget)
+    row = annotate_hello(annotator)
+    assert (row["status"], row["backend"]) == ("TLE", "gem5") and detail in row["detail"]
+    launches = counting_sandbox.launches
+    again = annotate_hello(gem5_annotator(config_dir, tmp_path / "cache", counting_sandbox, **budget))
+    assert counting_sandbox.launches == launches  # compile, native check and measurement all cached
+    assert again == row
+
+
+def test_wall_guard_is_infra_and_rerun(counting_sandbox, config_dir, tmp_path):
+    (config_dir / "hang").touch()
+    budget = {"gem5_cpu_s": 1, "measure_wall_s": 2}
+    row = annotate_hello(gem5_annotator(config_dir, tmp_path / "cache", counting_sandbox, **budget))
+    assert row["status"] == "INFRA" and "wall-clock guard" in row["detail"]
+    launches = counting_sandbox.launches
+    again = annotate_hello(gem5_annotator(config_dir, tmp_path / "cache", counting_sandbox, **budget))
+    assert again["status"] == "INFRA"
+    assert counting_sandbox.launches == launches + 2  # the native check and gem5 again; the binary is cached

@@ -23,13 +23,40 @@ from pie_assets.runtime.judge import accuracy
         ("1\n2\n3\n4\n5", "1\n2", 1.0),  # extra lines are not counted (PIE)
         ("1\n9\n3", "1\n2\n3", 2 / 3),
         ("nan", "nan", 1.0),  # equal strings
-        ("", "", 1.0),
-        ("x", "", 0.0),
         ("", "1", 0.0),
     ],
 )
 def test_pie_judge(output, expected, acc):
     assert accuracy(output, expected) == pytest.approx(acc)
+
+
+@pytest.mark.parametrize(
+    "output, expected, acc",
+    [
+        ("", "", 1.0),  # PIE: 0 (no expected line); here printing nothing is the answer ...
+        (" \n\t\n", "\n\n", 1.0),  # ... after the same strip of both sides
+        ("x", "", 0.0),  # anything else is wrong
+        ("0", " \n", 0.0),
+    ],
+)
+def test_empty_expected_output_differs_from_pie(output, expected, acc):
+    assert accuracy(output, expected) == acc
+
+
+@pytest.mark.parametrize(
+    "raw, expected, acc",
+    [
+        (b"1\n\xff2\n3\n", "1\n2\n3\n", 2 / 3),  # PIE: 0; here only the line with the bad byte fails
+        (b"1.0\xc3\n", "1.0\n", 0.0),  # a replacement character is not part of a float
+        (b"\xff\xfe", "1\n", 0.0),
+        (b"1\n2\n\x80\x81\n", "1\n2\n", 1.0),  # PIE: 0; here extra lines are ignored, whatever they hold
+    ],
+)
+def test_undecodable_output_differs_from_pie(raw, expected, acc):
+    """The annotator decodes program output as UTF-8 with replacement characters, then judges."""
+    with pytest.raises(UnicodeDecodeError):
+        raw.decode("utf-8")  # what makes PIE score 0
+    assert accuracy(raw.decode("utf-8", "replace"), expected) == pytest.approx(acc)
 
 
 def test_versioned_config_loads_and_hash_ignores_layout(tmp_path):
@@ -45,6 +72,27 @@ def test_versioned_config_loads_and_hash_ignores_layout(tmp_path):
     changed.write_text(DEFAULT_CONFIG_PATH.read_text().replace('flags = ["-std=c++17", "-O3"]', 'flags = ["-std=c++17", "-O2"]'))
     assert SimulatorConfig.load(changed).hash != config.hash
     assert config.with_backend("native").hash != config.hash == config_hash(config.values)
+
+
+def test_measure_budget_is_the_backends_cpu_budget_below_the_wall_guard():
+    config = SimulatorConfig.load(DEFAULT_CONFIG_PATH)
+    budget = config.section("budget")
+    assert (budget["measure_cpu_s"], budget["measure_wall_s"], config.section("gem5")["cpu_s"]) == (600, 1200, 120)
+    for backend, cpu_s in (("cachegrind", 600.0), ("native", 600.0), ("gem5", 120.0)):  # gem5: PIE's 120 s
+        measured = config.with_backend(backend).measure_budget()
+        assert (measured.cpu_s, measured.wall_s, measured.instructions) == (cpu_s, 1200.0, 20_000_000_000)
+    with pytest.raises(ValueError, match="gem5 CPU budget .*must be below the wall guard"):
+        config.with_backend("gem5").with_section("gem5", cpu_s=1200).measure_budget()
+    with pytest.raises(ValueError, match="cachegrind CPU budget"):
+        config.with_section("budget", measure_cpu_s=1300).measure_budget()
+
+
+def test_with_section_replaces_keys_and_rehashes():
+    config = SimulatorConfig.load(DEFAULT_CONFIG_PATH)
+    dynamic = config.with_section("compile", static=False)
+    assert dynamic.section("compile")["static"] is False and dynamic.section("compile")["flags"] == ["-std=c++17", "-O3"]
+    assert dynamic.hash == config_hash(dynamic.values) != config.hash
+    assert config.section("compile")["static"] is True  # the original is untouched
 
 
 def test_bad_config_is_a_clear_error(tmp_path):

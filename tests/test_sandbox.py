@@ -122,6 +122,32 @@ SOURCES = {
             for (char **e = environ; *e; e++) std::puts(*e);
         }
     """,
+    "stdin_kind": r"""
+        #include <cstdio>
+        #include <sys/stat.h>
+        int main() {
+            struct stat st;
+            if (fstat(0, &st) != 0) { std::puts("fstat failed"); return 1; }
+            std::printf("%s %lld\n", S_ISREG(st.st_mode) ? "regular" : S_ISFIFO(st.st_mode) ? "fifo" : "other",
+                        (long long)st.st_size);
+        }
+    """,
+    "stdin_reread": r"""
+        #include <cerrno>
+        #include <cstdio>
+        #include <cstring>
+        #include <unistd.h>
+        static char first[1 << 16], second[1 << 16];
+        int main() {
+            ssize_t a = read(0, first, sizeof first);
+            off_t back = lseek(0, 0, SEEK_SET);
+            ssize_t b = read(0, second, sizeof second);
+            bool same = a == b && a >= 0 && std::memcmp(first, second, a) == 0;
+            ssize_t w = write(0, "x", 1);  // the fd is read-only: the input cannot be altered
+            std::printf("read %zd, lseek %lld, reread %zd, same %d, write %s\n", a, (long long)back, b, same,
+                        w < 0 ? strerrorname_np(errno) : "OK");
+        }
+    """,
     "writer": r"""
         #include <cstdio>
         int main() { std::FILE *f = std::fopen("answer.txt", "w"); std::fputs("42\n", f); std::fclose(f); }
@@ -239,6 +265,26 @@ def test_stdin_eof_loop_hits_the_cpu_limit(sandbox, binaries):
     assert result.cpu_limit_exceeded and not result.timed_out
 
 
+@pytest.mark.parametrize("data", [b"", b"3 4\n", b"y" * (1 << 20)])
+def test_stdin_is_a_regular_file(sandbox, binaries, data):
+    """PIE gives gem5 the input file itself on stdin, not a pipe: fstat sees a regular file of
+    the input's size."""
+    result = run(sandbox, binaries["stdin_kind"], stdin=data)
+    assert result.returncode == 0 and result.stdout == f"regular {len(data)}\n".encode()
+
+
+def test_stdin_can_be_sought_and_reread_but_not_written(sandbox, binaries):
+    data = b"5\n1 2 3 4 5\n"
+    result = run(sandbox, binaries["stdin_reread"], stdin=data)
+    assert result.stdout == f"read {len(data)}, lseek 0, reread {len(data)}, same 1, write EBADF\n".encode()
+
+
+def test_stdin_is_a_regular_file_in_degraded_mode(binaries):
+    degraded = Sandbox(mode="unshare")
+    result = run(degraded, binaries["stdin_kind"], stdin=b"abc")
+    assert result.returncode == 0 and result.stdout == b"regular 3\n"
+
+
 def test_large_stdin_to_a_program_that_never_reads_does_not_deadlock(sandbox, binaries):
     result = run(sandbox, binaries["hello"], stdin=b"x" * (1 << 20), wall_s=10)
     assert result.returncode == 0 and result.stdout == b"hello\n" and not result.timed_out
@@ -272,8 +318,9 @@ def test_concurrent_runs_from_threads(sandbox, binaries):
 
 
 def test_a_program_exiting_while_fed_is_handled_every_time(sandbox, binaries):
-    """Regression: one select() batch could hold the exit event and then the stdin pipe that the
-    exit handler had just closed (ValueError in ~1% of runs). 300 quick runs reproduced it."""
+    """Regression: when stdin was a pipe, one select() batch could hold the exit event and then the
+    stdin pipe that the exit handler had just closed (ValueError in ~1% of runs). 300 quick runs
+    reproduced it; stdin is a file now, and this keeps quick exits with input covered."""
     feed = (b"x" * (1 << 20), b"1 2\n")
 
     def quick_run(i: int) -> SandboxResult:
@@ -309,3 +356,16 @@ def test_native_backend_measures_ok_and_crash(sandbox, binaries):
     assert crash.status == "RE" and "SIGSEGV" in crash.detail
     assert not backend.deterministic and backend.name == "native"
 
+
+
+def test_cachegrind_cpu_budget_is_tle_and_only_the_wall_guard_is_infra(sandbox, binaries):
+    """The instruction budget is cachegrind's deterministic limit; a run that exhausts the CPU
+    budget first is TLE all the same (cached like any verdict); only the wall guard is INFRA."""
+    from pie_assets.runtime.annotate import make_backend
+    from pie_assets.runtime.config import SimulatorConfig
+
+    cachegrind = make_backend(SimulatorConfig.load().with_backend("cachegrind"), sandbox)
+    spin = cachegrind.run(binaries["spin"], b"", budget(cpu_s=1.0, wall_s=30.0))
+    assert spin.status == "TLE" and "CPU budget of 1 s exceeded" in spin.detail
+    sleeper = cachegrind.run(binaries["sleeper"], b"", budget(cpu_s=5.0, wall_s=1.0))
+    assert sleeper.status == "INFRA" and "harness guard" in sleeper.detail

@@ -67,10 +67,10 @@ def test_wild_codenet_cpp_compiles_and_runs_without_harness_failures(tmp_path):
     sources = sorted(tmp_path.glob("codenet_cpp_wild/**/*.cpp"))
     assert len(sources) == 1600
 
-    section = SimulatorConfig.load().section("compile")
+    config = SimulatorConfig.load()
+    section = config.section("compile")
     sandbox = Sandbox()
-    compiler = Compiler(str(tmp_path / "cache"), sandbox, section["compiler"], section["flags"],
-                        float(section["timeout_s"]), int(section["memory_mb"]))
+    compiler = Compiler.from_config(config, str(tmp_path / "cache"), sandbox)  # as the pipeline compiles
     native = NativeBackend(repeats=1, sandbox=sandbox)
     started = time.perf_counter()
     with ThreadPoolExecutor(os.cpu_count()) as pool:

@@ -107,10 +107,7 @@ class Annotator:
     def __init__(self, config: SimulatorConfig, cache_root: str, sandbox: Sandbox) -> None:
         self.config = config
         self.sandbox = sandbox
-        compile_cfg = config.section("compile")
-        self.compiler = Compiler(cache_root, sandbox, compile_cfg.get("compiler", "g++"),
-                                 compile_cfg.get("flags", ["-std=c++17", "-O3"]),
-                                 float(compile_cfg.get("timeout_s", 120)), int(compile_cfg.get("memory_mb", 4096)))
+        self.compiler = Compiler.from_config(config, cache_root, sandbox)
         self.backend = make_backend(config, sandbox)
         self.checker = NativeBackend(sandbox=sandbox, repeats=1)
         self.outcomes = ContentStore(cache_root, "outcome")

@@ -36,8 +36,12 @@ class SimulatorConfig:
 
     def with_backend(self, backend: str) -> "SimulatorConfig":
         """The same config measuring with another backend (its hash changes accordingly)."""
-        values = {**self.values, "measure": {**self.section("measure"), "backend": backend}}
-        return SimulatorConfig(values=values, hash=config_hash(values), path=self.path)
+        return self.with_section("measure", backend=backend)
+
+    def with_section(self, name: str, **values: Any) -> "SimulatorConfig":
+        """The same config with some keys of one section replaced (its hash changes accordingly)."""
+        changed = {**self.values, name: {**self.section(name), **values}}
+        return SimulatorConfig(values=changed, hash=config_hash(changed), path=self.path)
 
     def section(self, name: str) -> dict[str, Any]:
         return self.values.get(name, {})
@@ -59,10 +63,17 @@ class SimulatorConfig:
         return float(self.section("judge").get("float_tolerance", 1e-3))
 
     def measure_budget(self) -> Budget:
+        """The measured run's budget: the CPU limit (→ TLE) is the backend's, `[gem5] cpu_s` (PIE's
+        120 s) for gem5, `[budget] measure_cpu_s` otherwise; the wall guard (→ INFRA) is
+        `measure_wall_s` and must be longer, or a slow run would be INFRA before it could be TLE."""
         b = self.section("budget")
-        return Budget(instructions=int(b["instructions"]), wall_s=float(b["measure_wall_s"]),
-                      cpu_s=float(b["measure_wall_s"]), memory_mb=int(b["measure_memory_mb"]),
-                      output_bytes=int(b["output_bytes"]))
+        cpu = float(self.section("gem5")["cpu_s"] if self.backend == "gem5" else b["measure_cpu_s"])
+        wall = float(b["measure_wall_s"])
+        if cpu >= wall:
+            raise ValueError(f"simulator config {self.path}: the {self.backend} CPU budget ({cpu:g} s) must be "
+                             f"below the wall guard [budget] measure_wall_s ({wall:g} s)")
+        return Budget(instructions=int(b["instructions"]), wall_s=wall, cpu_s=cpu,
+                      memory_mb=int(b["measure_memory_mb"]), output_bytes=int(b["output_bytes"]))
 
     def native_budget(self) -> Budget:
         b = self.section("budget")

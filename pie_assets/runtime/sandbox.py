@@ -17,6 +17,12 @@ Fallback, "unshare (degraded)": the same init, rlimits, uid drop and ASLR-off, p
 wherever uid 65534 may), so it is announced with a loud warning and recorded in every measured row.
 
 Everything that makes a run reproducible is fixed: paths, environment, hostname, no ASLR, pid 2.
+
+stdin is a regular file, as PIE gives gem5 the test's input file: the bytes are written to the
+run's private temp root (outside the writable work dir, never bound inside, so the program cannot
+alter them), opened read-only and inherited as fd 0. Programs may fstat, mmap or lseek it. In the
+degraded modes, which show the program the host's files, the file is mode 0400 and owned by the
+harness, so uid 65534 cannot open it (without root there is no other uid to protect it from).
 """
 
 from __future__ import annotations
@@ -33,7 +39,8 @@ import tempfile
 import threading
 import time
 import weakref
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
@@ -246,7 +253,9 @@ class Sandbox:
         try:
             work = self._prepare(root)
             binds = [(self._stage(root, i, src), dest) for i, (src, dest) in enumerate(ro_binds.items())]
-            child = _Child(lambda fd: self._command(argv, work, binds, limits, fd), self._launcher, work, stdin, limits)
+            with _stdin_file(root, stdin) as stdin_fd:
+                child = _Child(lambda fd: self._command(argv, work, binds, limits, fd), self._launcher, work,
+                               stdin_fd, limits)
             child.supervise()
             return self._result(child, limits, work, names)
         finally:
@@ -328,7 +337,7 @@ class Sandbox:
 
 
 class _Child:
-    """One sandboxed process tree: spawned, fed, drained with caps, guarded by the wall clock, reaped.
+    """One sandboxed process tree: spawned, drained with caps, guarded by the wall clock, reaped.
     One selector loop does all I/O (no threads), so nothing can deadlock on a full pipe."""
 
     def __init__(
@@ -336,14 +345,14 @@ class _Child:
         command: Callable[[int], list[str]],
         launcher: _Launcher,
         cwd: Path,
-        stdin: bytes,
+        stdin_fd: int,
         limits: Limits,
     ) -> None:
-        """Spawn `command(report_fd)`: the write end of the pipe our init reports on."""
+        """Spawn `command(report_fd)`: the write end of the pipe our init reports on; `stdin_fd`
+        (a read-only regular file) becomes the tree's fd 0."""
         self.launcher, self.limits = launcher, limits
         self.stdout, self.stderr, self.report_text = bytearray(), bytearray(), bytearray()
         self.timed_out = self.output_exceeded = self.killed = self.exited = False
-        self._stdin = memoryview(stdin)
         drop = {"user": SANDBOX_UID, "group": SANDBOX_GID, "extra_groups": []} if launcher.drop_uid else {}
         self.start = time.monotonic()
         self._deadline = self.start + limits.wall_s
@@ -351,7 +360,7 @@ class _Child:
         try:
             self.proc = subprocess.Popen(
                 command(report_w),
-                stdin=subprocess.PIPE,
+                stdin=stdin_fd,
                 stdout=subprocess.PIPE,
                 stderr=subprocess.PIPE,
                 cwd=cwd,
@@ -375,11 +384,6 @@ class _Child:
             sel.register(self.proc.stdout, selectors.EVENT_READ, self._on_stdout)
             sel.register(self.proc.stderr, selectors.EVENT_READ, self._on_stderr)
             sel.register(self.report_fd, selectors.EVENT_READ, self._on_report)
-            if self._stdin:
-                os.set_blocking(self.proc.stdin.fileno(), False)
-                sel.register(self.proc.stdin, selectors.EVENT_WRITE, self._on_stdin)
-            else:
-                self.proc.stdin.close()
             self._pump(sel)
         finally:
             if not self.exited:  # the loop failed: never leave the tree running
@@ -388,7 +392,7 @@ class _Child:
             sel.close()
             os.close(pidfd)
             os.close(self.report_fd)
-            for stream in (self.proc.stdin, self.proc.stdout, self.proc.stderr):
+            for stream in (self.proc.stdout, self.proc.stderr):
                 stream.close()
             _, self.status, self.rusage = os.wait4(self.proc.pid, 0)
             self.proc.returncode = os.waitstatus_to_exitcode(self.status)  # reaped here, not by Popen
@@ -416,8 +420,7 @@ class _Child:
                     self._kill()
                 self._deadline = now + _KILL_GRACE_S
             for key, _ in sel.select(max(0.0, self._deadline - now)):
-                if _still_registered(sel, key):  # an earlier handler of this batch may have closed it
-                    key.data(sel, key.fileobj)
+                key.data(sel, key.fileobj)  # each handler closes at most its own fd
 
     def _kill(self) -> None:
         """Ask our init (SIGTERM) to kill the program's tree; it still reports exact usage. Under
@@ -442,19 +445,6 @@ class _Child:
         self.exited = True
         self._deadline = time.monotonic() + _KILL_GRACE_S
         _killpg(self.proc.pid)  # degraded modes: stragglers left in the group (outer is a zombie: safe)
-        if not self.proc.stdin.closed:  # still registered: nobody will read the rest
-            sel.unregister(self.proc.stdin)
-            self.proc.stdin.close()
-
-    def _on_stdin(self, sel: selectors.BaseSelector, pipe: IO[bytes]) -> None:
-        try:
-            written = os.write(pipe.fileno(), self._stdin[:_CHUNK])
-        except BrokenPipeError:
-            written = len(self._stdin)  # the program stopped reading: drop the rest
-        self._stdin = self._stdin[written:]
-        if not self._stdin:
-            sel.unregister(pipe)
-            pipe.close()  # EOF
 
     def _on_stdout(self, sel: selectors.BaseSelector, pipe: IO[bytes]) -> None:
         data = _read_or_close(sel, pipe)
@@ -478,13 +468,18 @@ class _Child:
         self.report_text += data[:_CHUNK]
 
 
-def _still_registered(sel: selectors.BaseSelector, key: selectors.SelectorKey) -> bool:
-    """Whether `key` is still in `sel`: one select() batch can hold the exit event and then the
-    stdin pipe that handling the exit just closed."""
+@contextmanager
+def _stdin_file(root: Path, data: bytes) -> Iterator[int]:
+    """`data` as a read-only fd of a regular file in the run's private root (never bound inside):
+    PIE feeds gem5 the input file itself, and programs may fstat or seek it like one."""
+    path = root / "stdin"
+    path.write_bytes(data)
+    path.chmod(0o400)
+    fd = os.open(path, os.O_RDONLY)
     try:
-        return sel.get_key(key.fileobj) is key
-    except (KeyError, ValueError):  # ValueError: the file object is closed and gone from the map
-        return False
+        yield fd
+    finally:
+        os.close(fd)
 
 
 def _read_or_close(sel: selectors.BaseSelector, pipe: IO[bytes]) -> bytes:

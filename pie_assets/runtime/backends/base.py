@@ -16,7 +16,8 @@ STATUSES = ("OK", "WA", "RE", "TLE", "MLE", "OLE", "CE", "INFRA")
 @dataclass(frozen=True)
 class Budget:
     """Limits of one measured run. `instructions` is the deterministic time limit (TLE above
-    it); `wall_s` only guards the harness (firing → INFRA)."""
+    it); `cpu_s` stops runs far over it (TLE too); `wall_s`, longer than `cpu_s`, only guards the
+    harness (firing → INFRA)."""
 
     instructions: int
     wall_s: float

@@ -43,10 +43,13 @@ mode has no private mount tree and rewrites such arguments to host paths.
 * ``--path``: ``system/se.py`` does ``from core import *``, so ``system/`` must be on Python's
   path (PIE's docker set ``PYTHONPATH=.../gem5-configs/system``). The sandbox passes no
   environment, so gem5's own ``--path`` option adds it when the config dir has ``system/``.
-* Limits. ``budget.cpu_s`` and ``budget.wall_s`` bound the whole simulation, which runs roughly
+* Limits, at PIE's parity. ``budget.cpu_s`` (``[gem5] cpu_s``, default 120: PIE gave gem5 120 s
+  per test and counted a test past it as failed) bounds the whole simulation, which runs roughly
   0.15-0.6 M simulated instructions per host second (hostInstRate in the real stats files we
-  test against), so size them for gem5, not for native runs. PIE's ``run-se.py`` has no instruction
-  cap, so an over-budget program simulates to the end (or to the CPU limit) and is then TLE.
+  test against); past it the run is TLE, a verdict, cached like PIE's failed test. PIE's
+  ``run-se.py`` has no instruction cap, so an over-budget program simulates to the end (or to the
+  CPU limit) and is then TLE on ``budget.instructions``. ``budget.wall_s`` (``[budget]
+  measure_wall_s``, longer than the CPU budget) only guards the harness: firing → INFRA, re-run.
   The address-space limit is not ``budget.memory_mb``: gem5 maps the whole simulated physical
   memory (32 GB + 100 MB in PIE's config) up front, so the host limit is ``address_space_mb``
   (default 64 GiB) and this backend never reports MLE.
