@@ -1,7 +1,7 @@
 """Benchmark: the CPU cost of annotating programs, old compile settings vs new, side by side.
 
-old = dynamic linking, no precompiled header; new = `-static` and a precompiled bits/stdc++.h
-(`[compile] static`, `precompiled_header`). In one run, on the embedded sample's accepted C++
+old = dynamic linking, no precompiled header; new = `-static -s` and a precompiled bits/stdc++.h
+(`[compile] static`, `strip`, `precompiled_header`). In one run, on the embedded sample's accepted C++
 programs (all 67 by default) and every pie test of their problem, each program goes through the
 pipeline's stages once per setting (the settings alternate which goes first, program by program),
 each with its own fresh cache:
@@ -45,9 +45,9 @@ from pie_assets.runtime.judge import accuracy
 from pie_assets.runtime.sandbox import Sandbox
 from runtime_slowdown import LONG_RUN_S, accepted_programs, compile_source, load, pie_tests, spearman
 
-SETTINGS = {"old": {"static": False, "precompiled_header": False},
-            "new": {"static": True, "precompiled_header": True}}
-LABELS = {"old": "old (dynamic, no PCH)", "new": "new (static, PCH)"}
+SETTINGS = {"old": {"static": False, "strip": False, "precompiled_header": False},
+            "new": {"static": True, "strip": True, "precompiled_header": True}}
+LABELS = {"old": "old (dynamic, no PCH)", "new": "new (static, stripped, PCH)"}
 HELLO = b'#include <iostream>\nint main() { std::cout << "hello" << std::endl; }\n'
 HELLO_RUNS = 5
 T = TypeVar("T")

@@ -81,12 +81,15 @@ def has_interpreter(binary: str) -> bool:
 
 def test_config_switches_reach_the_compiler(tmp_path, sandbox):
     config = SimulatorConfig.load(DEFAULT_CONFIG_PATH)
-    assert (config.section("compile")["static"], config.section("compile")["precompiled_header"]) == (True, True)
+    section = config.section("compile")
+    assert (section["static"], section["strip"], section["precompiled_header"]) == (True, True, True)
     default = Compiler.from_config(config, str(tmp_path), sandbox)
-    assert default.link_flags == ["-static"] and default.pch is not None
-    plain = Compiler.from_config(config.with_section("compile", static=False, precompiled_header=False),
+    assert default.link_flags == ["-static", "-s"] and default.pch is not None
+    plain = Compiler.from_config(config.with_section("compile", static=False, strip=False, precompiled_header=False),
                                  str(tmp_path), sandbox)
     assert plain.link_flags == [] and plain.pch is None
+    assert plain.key("x") != default.key("x") != Compiler.from_config(
+        config.with_section("compile", strip=False), str(tmp_path), sandbox).key("x")
 
 
 def test_static_is_in_the_key_links_statically_and_starts_cheaper(tmp_path, sandbox, cachegrind):
