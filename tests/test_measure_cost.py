@@ -31,6 +31,9 @@ STDCPP = b"#include <bits/stdc++.h>\nusing namespace std;\nint main() { vector<i
 # A macro defined before the include that the header uses (here: libstdc++'s debug mode) makes the
 # PCH invalid for this translation unit: g++ must fall back to the header silently, so the program
 # still gets its checked containers.
+# The header has no include guard: a second include cannot use the PCH and must read the header
+# (a real wild CodeNet program, s807664709, does this).
+TWICE = b"#include <bits/stdc++.h>\nusing namespace std;\n#include <bits/stdc++.h>\nint main() { cout << max(1, 2) << endl; }\n"
 MACRO_FIRST = b"#define _GLIBCXX_DEBUG\n#include <bits/stdc++.h>\nusing namespace std;\nint main() { vector<int> v(3); cout << v.size() << endl; }\n"
 
 
@@ -110,7 +113,7 @@ def test_precompiled_header_is_used_in_the_sandbox_and_falls_back_silently(tmp_p
     with_pch = Compiler(str(tmp_path / "a"), sandbox, "g++", FLAGS, 120, 4096, static=True, precompiled_header=True)
     without = Compiler(str(tmp_path / "b"), sandbox, "g++", FLAGS, 120, 4096, static=True)
     assert with_pch.key("x") != without.key("x")
-    for code in (STDCPP, MACRO_FIRST, HELLO):
+    for code in (STDCPP, MACRO_FIRST, TWICE, HELLO):
         first = len(sandbox.calls)
         binary = compile_ok(with_pch, code)
         argv, binds = sandbox.calls[-1]

@@ -130,10 +130,17 @@ class PrecompiledHeader:
 
 def _include_dir_for(gch: str) -> str:
     """A new dir holding `bits/stdc++.h.gch` → `gch`, traversable and readable by the sandbox user
-    (cached blobs are a+r already; a copy is made so)."""
+    (cached blobs are a+r already; a copy is made so), and beside it a `bits/stdc++.h` that is
+    `#include_next` of the system one: where g++ cannot use the PCH after finding it (a second
+    include of the header, which has no include guard), it reads the header from the PCH's own
+    directory, and must get the real one there."""
     root = tempfile.mkdtemp(prefix="pie-pch-")
     bits = os.path.join(root, os.path.dirname(PCH_HEADER))
     os.makedirs(bits)
+    shim = os.path.join(root, PCH_HEADER)
+    with open(shim, "w") as f:
+        f.write(f"#include_next <{PCH_HEADER}>\n")
+    os.chmod(shim, 0o444)
     target = os.path.join(bits, PCH_OUT)
     try:
         os.link(gch, target)
@@ -175,7 +182,7 @@ class Compiler:
         flags = " ".join([*self.flags, *self.link_flags])
         ident = f"{code_sha256}|{compiler_identity(self.compiler)}|{flags}"
         if self.pch is not None:
-            ident += f"|precompiled {PCH_HEADER}"
+            ident += f"|precompiled {PCH_HEADER} with include_next fallback"  # older CEs were wrong
         return hashlib.sha256(ident.encode()).hexdigest()
 
     def compile(self, code: bytes, code_sha256: str) -> CompileResult:
