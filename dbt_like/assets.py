@@ -1,11 +1,25 @@
-"""SQL models as Dagster assets: materialising one registers its view in the DuckDB catalog,
-and its declared tests run as asset checks against that view."""
+"""SQL models as Dagster assets.
 
+A model is computed and tested before anything is published: its result is staged (a `table`
+model's Parquet file in a temp file, a `view` model's query as a temporary view), its tests run
+against the staged result, and only when no `error` test fails does it become the catalog's
+`<name>` (the file renamed into `<warehouse>/<name>.parquet`, or the view registered). A failing
+`error` test is a failed blocking check: the last good version stays, and downstream models of
+the run do not run. A failing `warn` test is reported and the model is published.
+"""
+
+
+import os
+from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import dagster as dg
+import duckdb
+import polars as pl
 
 from dbt_like.models import SqlModel, load_models
+from pie_assets.dataset.config import DatasetConfig
 from pie_assets.defs.resources import LakeResource
 from pie_assets.defs.table_metadata import PREVIEW_ROWS, table_metadata
 
@@ -24,34 +38,125 @@ MODEL_AUTOMATION = (
 ).with_label("sql_model")
 
 
-def _model_asset(model: SqlModel) -> dg.AssetsDefinition:
+@dataclass(frozen=True)
+class Evaluation:
+    rows: int
+    head: pl.DataFrame
+    data_version: str
+    failing: dict[str, int]  # test name -> rows breaking it
+
+
+def _staged_name(model: SqlModel) -> str:
+    return f"__staged_{model.name}"
+
+
+def _evaluate(con: duckdb.DuckDBPyConnection, model: SqlModel) -> Evaluation:
+    """Counts, first rows, a content version and every test, on the staged result. The version is
+    the sum of DuckDB's row hashes: the same rows in any order give the same version."""
+    staged = _staged_name(model)
+    rows, digest = con.execute(f'select count(*), coalesce(sum(hash(t)), 0) from "{staged}" t').fetchone()
+    head = con.execute(f'select * from "{staged}" limit {PREVIEW_ROWS}').pl()
+    failing = {test.name: con.execute(test.failing_rows_sql(staged)).fetchone()[0] for test in model.tests}
+    return Evaluation(rows, head, f"{rows}-{digest}", failing)
+
+
+def _bind_error(model: SqlModel, err: duckdb.Error) -> ValueError:
+    return ValueError(f"SQL model {model.name!r} does not bind: {err}")
+
+
+def _stage_table(lake: LakeResource, model: SqlModel) -> Iterator[Evaluation]:
+    """Yields the evaluation of the staged file; the file is published when the caller returns
+    normally to this generator, and discarded when it raises into it."""
+    with lake.store.table_file(model.name) as tmp, lake.catalog.connect() as con:
+        quoted = tmp.replace("'", "''")
+        try:
+            con.execute(f"copy ({model.sql}) to '{quoted}' (format parquet, compression lz4)")
+        except duckdb.Error as err:
+            raise _bind_error(model, err) from err
+        con.execute(f"create temp view \"{_staged_name(model)}\" as select * from read_parquet('{quoted}')")
+        yield _evaluate(con, model)
+    lake.catalog.publish_table(model.name)
+
+
+def _stage_view(lake: LakeResource, model: SqlModel) -> Iterator[Evaluation]:
+    with lake.catalog.connect() as con:
+        try:
+            con.execute(f'create temp view "{_staged_name(model)}" as {model.sql}')
+        except duckdb.Error as err:
+            raise _bind_error(model, err) from err
+        evaluation = _evaluate(con, model)
+    yield evaluation
+    lake.catalog.register_model(model.name, model.sql)
+    if lake.store.local:  # a model that was a table before: its old file would shadow nothing, but mislead
+        stale = lake.store.root / f"{model.name}.parquet"
+        if stale.exists():
+            os.unlink(stale.path)
+
+
+class _Blocked(Exception):
+    pass
+
+
+def _column_schema(model: SqlModel) -> dg.TableSchema:
+    return dg.TableSchema(columns=[dg.TableColumn(c.name, c.data_type or "unknown", description=c.description or None)
+                                   for c in model.columns])
+
+
+def _model_asset(model: SqlModel, config: DatasetConfig) -> dg.AssetsDefinition:
+    descriptions = {c.name: c.description for c in model.columns if c.description}
+    by_name = {test.name: test for test in model.tests}
+
     @dg.asset(
         name=model.name,
         deps=[dg.AssetKey(dep) for dep in model.deps],
         group_name=GROUP,
-        kinds={"duckdb", "sql"},
+        kinds={"duckdb", "sql", "parquet"} if model.materialized == "table" else {"duckdb", "sql"},
         description=model.error or model.description or None,
         code_version=model.code_version,
         automation_condition=MODEL_AUTOMATION,
-        check_specs=[dg.AssetCheckSpec(test.name, asset=model.name, description=test.description)
-                     for test in model.tests],
-        metadata={"sql": dg.MetadataValue.md(f"```sql\n{model.sql}\n```")},
+        check_specs=[dg.AssetCheckSpec(test.name, asset=model.name, description=test.description,
+                                       blocking=test.blocking) for test in model.tests],
+        metadata={
+            "sql": dg.MetadataValue.md(f"```sql\n{model.sql}\n```"),
+            "materialized": model.materialized,
+            **({"dagster/column_schema": _column_schema(model)} if model.columns else {}),
+        },
     )
     def _asset(context: dg.AssetExecutionContext, lake: LakeResource):
         if model.error:
             raise dg.Failure(description=f"SQL model {model.name!r} cannot be read: {model.error}")
-        lake.catalog.register_model(model.name, model.sql)
-        with lake.catalog.connect() as con:
-            rows = con.execute(f'select count(*) from "{model.name}"').fetchone()[0]
-            head = con.execute(f'select * from "{model.name}" limit {PREVIEW_ROWS}').pl()
-            failing = {test.name: con.execute(test.failing_rows_sql).fetchone()[0] for test in model.tests}
-        yield dg.MaterializeResult(metadata=table_metadata(model.name, head, rows=rows))
-        for name, count in failing.items():
-            yield dg.AssetCheckResult(check_name=name, passed=count == 0, metadata={"failing_rows": count})
+        stage = _stage_table(lake, model) if model.materialized == "table" else _stage_view(lake, model)
+        evaluation = next(stage)
+        blocked = sorted(name for name, count in evaluation.failing.items() if count and by_name[name].blocking)
+        if blocked:
+            try:
+                stage.throw(_Blocked())
+            except _Blocked:
+                pass
+        else:
+            next(stage, None)
+            metadata = table_metadata(model.name, evaluation.head, rows=evaluation.rows, descriptions=descriptions)
+            metadata["dataset_config"] = dg.MetadataValue.text(f"{config.path} ({config.hash})")
+            metadata["vars"] = dg.MetadataValue.json(dict(model.vars_used))
+            if model.materialized == "table":
+                metadata["path"] = dg.MetadataValue.path(str(lake.store.root / f"{model.name}.parquet"))
+            yield dg.MaterializeResult(metadata=metadata, data_version=dg.DataVersion(evaluation.data_version))
+        for name, count in evaluation.failing.items():
+            test = by_name[name]
+            yield dg.AssetCheckResult(
+                check_name=name, passed=count == 0, metadata={"failing_rows": count},
+                severity=dg.AssetCheckSeverity.ERROR if test.blocking else dg.AssetCheckSeverity.WARN,
+            )
+        if blocked:
+            counts = ", ".join(f"{name} ({evaluation.failing[name]} rows)" for name in blocked)
+            raise dg.Failure(description=f"SQL model {model.name!r} not published: blocking tests failed: {counts}; "
+                                         "the previous version stays and downstream models do not run")
 
     return _asset
 
 
-def build_sql_assets(directory: Path | None = None) -> list[dg.AssetsDefinition]:
-    """One asset per model of `directory` (default `$PIE_SQL_DIR` or `sql/`), unreadable ones included."""
-    return [_model_asset(model) for model in load_models(directory)]
+def build_sql_assets(directory: Path | None = None, config: DatasetConfig | None = None) -> list[dg.AssetsDefinition]:
+    """One asset per model of `directory` (default `$PIE_SQL_DIR` or `sql/`), unreadable ones
+    included, with `var()` from `config` (default: the dataset config)."""
+    config = config or DatasetConfig.load()
+    return [_model_asset(model, config) for model in load_models(directory, config.vars)]

@@ -39,6 +39,7 @@ def test_every_model_check_says_what_it_checks():
     descriptions = {spec.name: spec.description for spec in summary.check_specs}
     assert descriptions["problem_id_unique"] == "No two rows share a `problem_id`."
     assert descriptions["accepted_within_submissions"] == "Every row satisfies `n_accepted <= n_submissions`."
+    assert all(spec.blocking for spec in summary.check_specs)  # severity error, the default
     assert all(descriptions.values())
 
 
@@ -47,7 +48,8 @@ def test_an_unreadable_model_loads_and_fails_alone(quirky_settings, instance, tm
     sql.mkdir()
     (sql / "garbled.sql").write_text("select from where")
     (sql / "bad_spec.sql").write_text("select * from submissions")
-    (sql / "bad_spec.yml").write_text("columns:\n  submission_id: [sorted]\n")
+    (sql / "bad_spec.yml").write_text("version: 2\nmodels:\n  - name: bad_spec\n    columns:\n"
+                                      "      - name: submission_id\n        data_tests: [sorted]\n")
     (sql / "good.sql").write_text("select count(*) n from submissions")
     monkeypatch.setenv("PIE_SQL_DIR", str(sql))
     defs = build_defs(quirky_settings)
@@ -118,7 +120,9 @@ def test_failing_tests_broken_models_and_models_on_models(quirky_settings, insta
     sql = tmp_path / "sql"
     sql.mkdir()
     (sql / "by_user.sql").write_text("select user_id, count(*) n from submissions group by 1")
-    (sql / "by_user.yml").write_text("columns:\n  user_id: [not_null]\n")  # s000000009 has no user_id
+    (sql / "by_user.yml").write_text(  # s000000009 has no user_id; a warning, so the model is published
+        "version: 2\nmodels:\n  - name: by_user\n    columns:\n      - name: user_id\n"
+        "        data_tests: [{not_null: {config: {severity: warn}}}]\n")
     (sql / "top_user.sql").write_text("select * from by_user order by n desc limit 1")
     result = dg.materialize(build_sql_assets(sql), instance=instance, resources=resources)
     assert [(c.check_name, c.passed) for c in result.get_asset_check_evaluations()] == [("user_id_not_null", False)]

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 from array import array
+from collections.abc import Mapping
 
 import dagster as dg
 import polars as pl
@@ -39,12 +40,14 @@ def _preview_value(value: object) -> object:
     return value
 
 
-def table_metadata(table: str, frame: pl.DataFrame, path: str | None = None,
-                   rows: int | None = None) -> dict[str, dg.MetadataValue]:
+def table_metadata(table: str, frame: pl.DataFrame, path: str | None = None, rows: int | None = None,
+                   descriptions: Mapping[str, str] | None = None) -> dict[str, dg.MetadataValue]:
     """Row count, column schema (with the table's column descriptions), first rows, location.
-    `rows` is the count when `frame` holds only the first rows (a SQL model's view)."""
-    doc = TABLES.get(table)
-    descriptions = doc.columns if doc else {}
+    `rows` is the count when `frame` holds only the first rows (a SQL model); `descriptions` are
+    the columns' descriptions where the table is not one of TABLES (a SQL model's YAML)."""
+    if descriptions is None:
+        doc = TABLES.get(table)
+        descriptions = doc.columns if doc else {}
     schema = dg.TableSchema(columns=[
         dg.TableColumn(name, str(dtype), description=descriptions.get(name)) for name, dtype in frame.schema.items()
     ])

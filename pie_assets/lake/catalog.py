@@ -116,7 +116,13 @@ class Catalog:
         """Publish a SQL model as a view (kept across rebuilds); its SQL must bind now."""
         self.rebuild({name: sql})
 
-    def rebuild(self, new_models: dict[str, str] | None = None) -> list[str]:
+    def publish_table(self, name: str) -> None:
+        """A model materialised as `<name>.parquet`: its view reads the file, and a view model
+        of that name registered earlier is dropped."""
+        self.rebuild(dropped_models=frozenset({name}))
+
+    def rebuild(self, new_models: dict[str, str] | None = None,
+                dropped_models: frozenset[str] = frozenset()) -> list[str]:
         """Write a fresh catalog beside the old one and swap it in atomically: a view per table,
         then the registered SQL models."""
         local = self.warehouse.local
@@ -125,7 +131,8 @@ class Catalog:
             self.warehouse.root.mkdir(parents=True, exist_ok=True)
         with lock:
             tables = self.warehouse.tables()
-            models = {**self._manifest()["models"], **(new_models or {})}
+            models = {name: sql for name, sql in {**self._manifest()["models"], **(new_models or {})}.items()
+                      if name not in dropped_models}
             manifest = json.dumps({"views": sorted(tables), "models": models}, indent=1)
             if local:
                 root = self.warehouse.root.path

@@ -10,6 +10,7 @@ and writes through `Warehouse.partition_path`, so assets and Dagster inputs shar
 from __future__ import annotations
 
 import os
+import tempfile
 import uuid
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
@@ -95,6 +96,22 @@ class Warehouse:
             self._made_dirs.add(directory)
         write_local_atomic(df, target)
         return target
+
+    @contextmanager
+    def table_file(self, table: str) -> Iterator[str]:
+        """A local temp path to write an unpartitioned table's Parquet file to (e.g. DuckDB's
+        COPY); when the block succeeds it becomes `<root>/<table>.parquet` at once (rename
+        locally, one upload to object storage); when it raises, nothing is published."""
+        target = self.root / f"{table}.parquet"
+        if self.local:
+            self.root.mkdir(parents=True, exist_ok=True)
+            with atomic_local_target(target.path) as tmp:
+                yield tmp
+            return
+        with tempfile.TemporaryDirectory() as tmpdir:
+            staged = os.path.join(tmpdir, f"{table}.parquet")
+            yield staged
+            self.root.fs.put_file(staged, str(target))
 
     def tables(self) -> dict[str, str]:
         """Table name -> Parquet glob (or file) for every table that has data: `<t>/*.parquet` for

@@ -2,21 +2,19 @@
 
 from __future__ import annotations
 
-import hashlib
-import json
 import os
-import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from pie_assets.runtime.backends.base import Budget
+from pie_assets.versioned_config import config_file, config_hash, load_toml
 
 DEFAULT_CONFIG_PATH = Path(__file__).resolve().parents[1] / "simulator.toml"
 
 
 def config_path() -> Path:
-    return Path(os.environ.get("PIE_SIMULATOR_CONFIG") or DEFAULT_CONFIG_PATH)
+    return config_file("PIE_SIMULATOR_CONFIG", DEFAULT_CONFIG_PATH)
 
 
 @dataclass(frozen=True)
@@ -28,10 +26,7 @@ class SimulatorConfig:
     @classmethod
     def load(cls, path: str | Path | None = None) -> "SimulatorConfig":
         path = Path(path) if path else config_path()
-        try:
-            values = tomllib.loads(path.read_text())
-        except (OSError, tomllib.TOMLDecodeError) as err:
-            raise ValueError(f"simulator config {path}: {err}") from err
+        values = load_toml(path, "simulator")
         return cls(values=values, hash=config_hash(values), path=str(path))
 
     def with_backend(self, backend: str) -> "SimulatorConfig":
@@ -81,7 +76,3 @@ class SimulatorConfig:
         return Budget(instructions=int(b["instructions"]), wall_s=cpu * 3 + 5, cpu_s=cpu,
                       memory_mb=int(b["memory_mb"]), output_bytes=int(b["output_bytes"]))
 
-
-def config_hash(values: dict[str, Any]) -> str:
-    canonical = json.dumps(values, sort_keys=True, separators=(",", ":"))
-    return hashlib.sha256(canonical.encode()).hexdigest()[:16]

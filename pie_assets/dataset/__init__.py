@@ -1,0 +1,1 @@
+"""The dataset layer's Python side: PIE's released format, imports, exports and scores."""
