@@ -1,6 +1,6 @@
 """`pie`: run the lakehouse, query it, open its UI.
 
-    pie run [--codenet PATH] [--warehouse DIR] [--select SELECTION] [--problems p1,p2]
+    pie run [--codenet PATH] [--warehouse DIR] [--pie-dataset DIR] [--select SELECTION] [--problems p1,p2]
     pie sql "QUERY" [--warehouse DIR] [--format table|csv|json]
     pie measure FILE.cpp --input FILE [--backend NAME] [--json]
     pie ui [--port N]
@@ -25,6 +25,7 @@ def _settings(args: argparse.Namespace) -> Settings:
         codenet_root=getattr(args, "codenet", None),
         warehouse=args.warehouse,
         extra_tests=getattr(args, "extra_tests", None),
+        pie_dataset=getattr(args, "pie_dataset", None),
     )
 
 
@@ -60,6 +61,8 @@ def cmd_run(args: argparse.Namespace) -> int:
     print(f"warehouse: {settings.warehouse}")
     print(f"codenet:   {settings.codenet_root}")
     _print_summary(settings, outcome.wall_s)
+    print(f"checks: {outcome.checks_passed} passed, {len(outcome.failed_checks)} failed"
+          + "".join(f"\n  failed: {name}" for name in outcome.failed_checks))
     if outcome.failed_steps:
         print(f"\n{len(outcome.failed_steps)} step(s) failed (other partitions landed):", file=sys.stderr)
         for message in outcome.failed_steps:
@@ -82,7 +85,22 @@ def _print_summary(settings: Settings, wall_s: float) -> None:
     print("\n".join(f"  {name:<{width}} {n:>10,} rows" for name, n in counts.items()))
     if by_action:
         print("rejects: " + ", ".join(f"{n} {action}" for action, n in by_action) + "  (see: pie sql \"select * from ingest_rejects\")")
+    for export, location in _exports(settings).items():
+        print(f"export {export}: {location}")
     print(f"wall time: {wall_s:.1f} s")
+
+
+def _exports(settings: Settings) -> dict[str, str]:
+    """Each published export's LATEST version directory."""
+    from pie_assets.dataset.exports import EXPORTS_DIR, LATEST_FILE, latest_export
+    from pie_assets.lake.storage import Warehouse
+
+    warehouse = Warehouse(settings.warehouse)
+    root = warehouse.root / EXPORTS_DIR
+    if not root.exists():
+        return {}
+    return {entry.name: str(latest_export(warehouse, entry.name)) for entry in sorted(root.iterdir(), key=lambda e: e.name)
+            if (entry / LATEST_FILE).exists()}
 
 
 def cmd_sql(args: argparse.Namespace) -> int:
@@ -158,12 +176,15 @@ def cmd_ui(args: argparse.Namespace) -> int:
     os.environ.update({"PIE_CODENET": settings.codenet_root, "PIE_WAREHOUSE": settings.warehouse})
     if settings.extra_tests:
         os.environ["PIE_EXTRA_TESTS"] = settings.extra_tests
+    if settings.pie_dataset:
+        os.environ["PIE_DATASET"] = settings.pie_dataset
     workspace = home / "workspace.yaml"
     workspace.write_text(json.dumps({"load_from": [{"python_module": {
         "module_name": DEFINITIONS_MODULE, "location_name": CODE_LOCATION}}]}, indent=1) + "\n")
     print(f"warehouse:   {settings.warehouse}", file=sys.stderr)
     print(f"codenet:     {settings.codenet_root}", file=sys.stderr)
     print(f"extra tests: {settings.extra_tests or '-'}", file=sys.stderr)
+    print(f"pie dataset: {settings.pie_dataset or '-'}", file=sys.stderr)
     print(f"dagster home: {home} (code location {CODE_LOCATION!r})", file=sys.stderr)
     command = ["dagster", "dev", "-w", str(workspace), "-p", str(args.port)]
     print("$ " + " ".join(command), file=sys.stderr)
@@ -180,6 +201,7 @@ def build_parser() -> argparse.ArgumentParser:
         if source:
             p.add_argument("--codenet", help="Project_CodeNet root (default: the embedded sample or $PIE_CODENET)")
             p.add_argument("--extra-tests", help="extra tests in PIE's layout <dir>/<problem>/input.N.txt ($PIE_EXTRA_TESTS)")
+            p.add_argument("--pie-dataset", help="PIE's released *.jsonl files, the source of pie_pairs ($PIE_DATASET)")
 
     run = sub.add_parser("run", help="materialise the asset graph in-process")
     common(run, source=True)

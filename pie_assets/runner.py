@@ -22,6 +22,8 @@ from dagster._core.utils import toposort
 from dagster_shared.error import SerializableErrorInfo
 
 from pie_assets.codenet.layout import CodeNetLayout
+from pie_assets.defs.dataset.exports import PIE_PAIRS_EXPORT
+from pie_assets.defs.dataset.pie_import import PIE_IMPORT_TABLES
 from pie_assets.defs.partitions import PROBLEMS, partition_ranges
 from pie_assets.definitions import build_defs
 from pie_assets.progress import PROGRESS
@@ -48,7 +50,20 @@ class StageProgress:
 class RunOutcome:
     partitions: int = 0
     failed_steps: list[str] = field(default_factory=list)
+    checks_passed: int = 0
+    failed_checks: list[str] = field(default_factory=list)  # "asset.check (severity, rows)"
     wall_s: float = 0.0
+
+    def record(self, result: dg.ExecuteInProcessResult) -> None:
+        self.failed_steps += _failures(result)
+        for check in result.get_asset_check_evaluations():
+            if check.passed:
+                self.checks_passed += 1
+            else:
+                rows = check.metadata.get("failing_rows")
+                self.failed_checks.append(f"{check.asset_key.to_user_string()}.{check.check_name} "
+                                          f"({check.severity.value.lower()}"
+                                          + (f", {rows.value} rows)" if rows is not None else ")"))
 
 
 def open_instance() -> dg.DagsterInstance:
@@ -72,14 +87,32 @@ def run_pipeline(
     on_progress: Callable[[StageProgress], None] | None = None,
     log_level: str = "CRITICAL",
 ) -> RunOutcome:
-    """Discover problems, register their partitions, materialise `selection` (default: all).
+    """Discover problems, register their partitions, materialise `selection` (default:
+    `default_selection`).
 
     on_progress is called about twice a second while each per-problem stage runs.
     """
     started = time.perf_counter()
-    if not os.path.isdir(settings.codenet_root):
+    defs = build_defs(settings)
+    graph = defs.resolve_asset_graph()
+    try:
+        with warnings.catch_warnings():
+            # Dagster's own parser of "group:..." passes a beta parameter: not the user's concern.
+            warnings.filterwarnings("ignore", "Parameter `include_sources`", dg.BetaWarning)
+            chosen = dg.AssetSelection.from_string(selection) if selection else default_selection(settings)
+            # Tables written together (one multi-asset per problem) are materialized together.
+            keys = chosen.required_multi_asset_neighbors().resolve(graph)
+    except Exception as err:
+        raise UserError(f"invalid --select {selection!r}: {err}") from err
+    if not keys:
+        raise UserError(f"--select {selection!r} matches no asset")
+    # Only problem partitions and CodeNet readers need the root: `--select pie_pairs` runs without one.
+    needs_codenet = any(graph.get(key).is_partitioned
+                        or "codenet" in graph.assets_def_for_key(key).required_resource_keys for key in keys)
+    if needs_codenet and not os.path.isdir(settings.codenet_root):
         raise UserError(f"CodeNet root {settings.codenet_root} is not a directory")
-    discovered = CodeNetLayout(settings.codenet_root).discover_problem_ids()
+    discovered = (CodeNetLayout(settings.codenet_root).discover_problem_ids()
+                  if os.path.isdir(settings.codenet_root) else [])
     if problems:
         unknown = sorted(set(problems) - set(discovered))
         if unknown:
@@ -87,20 +120,6 @@ def run_pipeline(
         discovered = sorted(set(problems))
     known = set(instance.get_dynamic_partitions(PROBLEMS))
     instance.add_dynamic_partitions(PROBLEMS, [p for p in discovered if p not in known])
-
-    defs = build_defs(settings)
-    graph = defs.resolve_asset_graph()
-    try:
-        with warnings.catch_warnings():
-            # Dagster's own parser of "group:..." passes a beta parameter: not the user's concern.
-            warnings.filterwarnings("ignore", "Parameter `include_sources`", dg.BetaWarning)
-            chosen = dg.AssetSelection.from_string(selection) if selection else dg.AssetSelection.all()
-            # Tables written together (one multi-asset per problem) are materialized together.
-            keys = chosen.required_multi_asset_neighbors().resolve(graph)
-    except Exception as err:
-        raise UserError(f"invalid --select {selection!r}: {err}") from err
-    if not keys:
-        raise UserError(f"--select {selection!r} matches no asset")
     assets = list(defs.assets or [])
     resources = dict(defs.resources or {})
     outcome = RunOutcome(partitions=len(discovered))
@@ -114,7 +133,7 @@ def run_pipeline(
         if not graph.get(stage[0]).is_partitioned:
             result = dg.materialize(assets, instance=instance, resources=resources, run_config=run_config,
                                     selection=stage, raise_on_error=False)
-            outcome.failed_steps += _failures(result)
+            outcome.record(result)
             continue
         PROGRESS.reset(name)
         done = 0
@@ -127,12 +146,20 @@ def run_pipeline(
                 if on_progress else None,
                 track=stage[-1],
             )
-            outcome.failed_steps += _failures(result)
+            outcome.record(result)
             done += len(chunk)
             if on_progress:
                 on_progress(_progress(name, done, len(discovered)))
     outcome.wall_s = time.perf_counter() - started
     return outcome
+
+
+def default_selection(settings: Settings) -> dg.AssetSelection:
+    """Every asset, exports included (content-addressed: an unchanged input publishes nothing new);
+    without a PIE dataset directory, not its import and re-export, which would only fail."""
+    if settings.pie_dataset:
+        return dg.AssetSelection.all()
+    return dg.AssetSelection.all() - dg.AssetSelection.assets(*PIE_IMPORT_TABLES, PIE_PAIRS_EXPORT)
 
 
 def _progress(stage: str, problems_done: int, problems: int) -> StageProgress:

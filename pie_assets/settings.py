@@ -28,6 +28,7 @@ class Settings:
     extra_tests: str | None
     simulator_config: str = ""  # "" = $PIE_SIMULATOR_CONFIG or the versioned pie_assets/simulator.toml
     cache_dir: str = ""  # "" = $PIE_CACHE, else <warehouse>/_cache (local) or ~/.cache/pie-lakehouse
+    pie_dataset: str | None = None  # PIE's released *.jsonl files (the `pie_pairs` source)
 
     def resolved_cache_dir(self) -> str:
         """Compiled binaries and measurements: content-addressed, safe to share between runs."""
@@ -43,6 +44,7 @@ class Settings:
         codenet_root: str | None = None,
         warehouse: str | None = None,
         extra_tests: str | None = None,
+        pie_dataset: str | None = None,
     ) -> "Settings":
         """Explicit values win, then PIE_* environment variables, then the embedded sample."""
         root = codenet_root or os.environ.get("PIE_CODENET") or str(SAMPLE_CODENET_ROOT)
@@ -52,4 +54,6 @@ class Settings:
             extra = str(SAMPLE_EXTRA_TESTS)
         if "://" not in wh:
             wh = str(Path(wh).resolve())
-        return cls(codenet_root=str(Path(root).resolve()), warehouse=wh, extra_tests=extra or None)
+        dataset = pie_dataset or os.environ.get("PIE_DATASET")
+        return cls(codenet_root=str(Path(root).resolve()), warehouse=wh, extra_tests=extra or None,
+                   pie_dataset=str(Path(dataset).resolve()) if dataset else None)

@@ -30,7 +30,7 @@ def _materialize(settings, instance, keys):
     assert first.success
     return dg.materialize(
         assets, instance=instance, resources=resources,
-        selection=["submissions", "test_cases", "ingest_rejects"],
+        selection=["submissions", "test_cases", "ingest_rejects", "problem_statements"],
         tags=partition_range_tags(keys[0], keys[-1]), raise_on_error=False,
     )
 
@@ -78,7 +78,8 @@ def test_materialized_tables_match_what_duckdb_reads(quirky_settings, instance):
     assert _materialize(quirky_settings, instance, keys).success
     con = duckdb.connect(str(Warehouse(quirky_settings.warehouse).root / "pie.duckdb"), read_only=True)
     views = {r[0] for r in con.execute("select view_name from duckdb_views() where not internal").fetchall()}
-    assert views == {"problems", "problem_list_rejects", "submissions", "test_cases", "ingest_rejects"}
+    assert views == {"problems", "problem_list_rejects", "submissions", "test_cases", "ingest_rejects",
+                     "problem_statements"}
     schema = dict(con.execute("describe submissions").fetchall()[i][:2] for i in range(16))
     assert schema["submitted_at"] == "TIMESTAMP WITH TIME ZONE" and schema["cpu_time_ms"] == "BIGINT"
     by_problem = dict(con.execute("select problem_id, count(*) from test_cases group by 1").fetchall())
@@ -93,7 +94,8 @@ def test_sensor_adds_partitions_and_requests_batched_ranged_runs(quirky_settings
         ["p00001", "p00002", "p00003", "p00004"]]
     ranged = [r for r in result.run_requests if r.partition_key_range]
     assert [(r.partition_key_range.start, r.partition_key_range.end) for r in ranged] == [("p00001", "p00004")]
-    assert {k.to_user_string() for k in ranged[0].asset_selection} == {"submissions", "test_cases", "ingest_rejects"}
+    assert {k.to_user_string() for k in ranged[0].asset_selection} == {"submissions", "test_cases", "ingest_rejects",
+                                                                     "problem_statements"}
     assert [r.asset_selection for r in result.run_requests if not r.partition_key_range] == [PROBLEM_LIST_KEYS]
 
     # Once the partitions exist and problem_list.csv is unchanged, the sensor requests nothing.
@@ -172,8 +174,8 @@ def test_the_runtime_stage_reports_programs_and_tests(quirky_settings, instance)
     outcome = run_pipeline(quirky_settings, instance, problems=["p00001", "p00003"], on_progress=reports.append)
     assert outcome.failed_steps == []
     runtime = [r for r in reports if r.stage == "problem_runtimes"]
-    # p00001: 3 accepted C++ programs x 3 distinct inputs; p00003: 1 program x 0 tests (none).
-    assert runtime[-1] == StageProgress("problem_runtimes", 9, 9, "test", "4/4 programs, 2/2 problems")
+    # p00001: 5 C++ programs (every status) x 3 distinct inputs; p00003: 1 program x 0 tests (none).
+    assert runtime[-1] == StageProgress("problem_runtimes", 15, 15, "test", "6/6 programs, 2/2 problems")
     # Until the run has planned its work the bar counts problems; from then on, tests.
     units = "".join("t" if r.unit == "test" else "p" for r in runtime)
     assert units.lstrip("p") == "t" * units.count("t") and all(0 <= r.done <= r.total for r in runtime)

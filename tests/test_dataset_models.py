@@ -15,10 +15,10 @@ from dbt_like.assets import build_sql_assets
 from pie_assets.codenet.ingest import SUBMISSIONS_SCHEMA
 from pie_assets.codenet.problem_list import PROBLEMS_SCHEMA
 from pie_assets.dataset.config import DatasetConfig
-from pie_assets.defs.resources import LakeResource
 from pie_assets.lake.catalog import Catalog
 from pie_assets.lake.storage import Warehouse
 from pie_assets.runtime.annotate import SUBMISSION_RUNTIME_SCHEMA
+from model_runs import materialize_on, rows
 
 PIE_MODELS = ["trajectories", "trajectory_pairs", "problem_splits", "hq_pairs", "fastest_human", "tier_labels"]
 T0 = datetime(2020, 1, 1)
@@ -68,14 +68,7 @@ def _config(**overrides) -> DatasetConfig:
 
 def _build(root: Path, config: DatasetConfig | None = None, sql_dir: Path | None = None,
            selection: list[str] | None = PIE_MODELS, raise_on_error: bool = True) -> dg.ExecuteInProcessResult:
-    assets = build_sql_assets(sql_dir, config or DatasetConfig.load())
-    return dg.materialize(assets, resources={"lake": LakeResource(warehouse=str(root))},
-                          instance=dg.DagsterInstance.ephemeral(), selection=selection, raise_on_error=raise_on_error)
-
-
-def _rows(root: Path, sql: str) -> list[tuple]:
-    with Catalog(Warehouse(str(root))).connect() as con:
-        return con.execute(sql).fetchall()
+    return materialize_on(root, build_sql_assets(sql_dir, config or DatasetConfig.load()), selection, raise_on_error)
 
 
 @pytest.fixture
@@ -90,29 +83,29 @@ def test_models_give_the_known_answers(lake):
     assert result.success
     assert all(check.passed for check in result.get_asset_check_evaluations())
 
-    assert _rows(lake, "select user_id, submission_id, position, trajectory_length from trajectories "
+    assert rows(lake, "select user_id, submission_id, position, trajectory_length from trajectories "
                        "where problem_id = 'pA' order by user_id, position") == [
         ("u1", "s1", 1, 4), ("u1", "s2", 2, 4), ("u1", "s3", 3, 4), ("u1", "s4", 4, 4),
         ("u2", "s7", 1, 2), ("u2", "s8", 2, 2), ("u3", "s9", 1, 1)]
     # u1's regression s2 -> s3 gives no pair; u2's 5% gives none; s5 (WA) and s6 (fails here) are in none.
-    pairs = _rows(lake, "select src_id, tgt_id, speedup, improvement from trajectory_pairs order by all")
+    pairs = rows(lake, "select src_id, tgt_id, speedup, improvement from trajectory_pairs order by all")
     assert [(s, t) for s, t, *_ in pairs] == [("s1", "s2"), ("s1", "s3"), ("s1", "s4"), ("s2", "s4"), ("s3", "s4")]
     assert {(s, t): (round(sp, 6), round(im, 6)) for s, t, sp, im in pairs}[("s1", "s4")] == (2.5, 0.6)
-    code = _rows(lake, "select src_code, tgt_code from trajectory_pairs where src_id = 's1' and tgt_id = 's4'")[0]
+    code = rows(lake, "select src_code, tgt_code from trajectory_pairs where src_id = 's1' and tgt_id = 's4'")[0]
     assert code == ("line 0 of s1\nline 1 of s1\nline 2 of s1\n", "\n".join(f"line {i} of s4" for i in range(5)) + "\n")
 
     # HQ: the top 4 speedups of pA (2.5, then the tie 2.0 by src_id, then the tie 1.25 by src_id).
-    assert _rows(lake, "select src_id, tgt_id, hq_rank from hq_pairs order by hq_rank") == [
+    assert rows(lake, "select src_id, tgt_id, hq_rank from hq_pairs order by hq_rank") == [
         ("s1", "s4", 1), ("s1", "s2", 2), ("s3", "s4", 3), ("s1", "s3", 4)]
     # Fastest: s4 and s9 tie at 40; s4 was submitted first. pB's only program is its fastest.
-    assert _rows(lake, "select problem_id, submission_id, agg_cost, n_correct from fastest_human order by 1") == [
+    assert rows(lake, "select problem_id, submission_id, agg_cost, n_correct from fastest_human order by 1") == [
         ("pA", "s4", 40.0, 7), ("pB", "s10", 7.0, 1)]
     # Tiers over pA's 7 correct programs: ties share rank and tier; monotone in cost; pB's single one gets 10.
     tiers = dict(((sid, (tier, round(reward, 6))) for sid, tier, reward in
-                  _rows(lake, "select submission_id, tier, reward from tier_labels")))
+                  rows(lake, "select submission_id, tier, reward from tier_labels")))
     assert tiers == {"s4": (10, 1.0), "s9": (10, 1.0), "s2": (8, 0.8), "s3": (6, 0.5), "s8": (5, round(40 / 95, 6)),
                      "s1": (3, 0.4), "s7": (3, 0.4), "s10": (10, 1.0)}
-    splits = dict(_rows(lake, "select problem_id, split from problem_splits"))
+    splits = dict(rows(lake, "select problem_id, split from problem_splits"))
     assert set(splits) == {"pA", "pB", "pC"} and set(splits.values()) <= {"train", "val", "test"}
 
 
@@ -137,23 +130,23 @@ def test_vars_switch_filters_and_change_only_the_models_that_use_them(lake):
     assert changed["tier_labels"] == default["tier_labels"] and changed["trajectories"] == default["trajectories"]
     _build(lake, looser)
     # s8 now pairs with s7 (5% > 4%); every pair with s4 (5 lines) is gone.
-    assert _rows(lake, "select src_id, tgt_id from trajectory_pairs order by all") == [
+    assert rows(lake, "select src_id, tgt_id from trajectory_pairs order by all") == [
         ("s1", "s2"), ("s1", "s3"), ("s7", "s8")]
     _build(lake, _config(filter_min_improvement=False))
-    assert _rows(lake, "select count(*) from trajectory_pairs")[0][0] == 6 + 1  # every i < j of u1 and u2
+    assert rows(lake, "select count(*) from trajectory_pairs")[0][0] == 6 + 1  # every i < j of u1 and u2
 
 
 def test_splits_are_seeded_disjoint_and_overridable(lake, tmp_path):
     _build(lake)
-    first = _rows(lake, "select problem_id, split, split_draw from problem_splits order by 1")
+    first = rows(lake, "select problem_id, split, split_draw from problem_splits order by 1")
     _build(lake)
-    assert _rows(lake, "select problem_id, split, split_draw from problem_splits order by 1") == first
+    assert rows(lake, "select problem_id, split, split_draw from problem_splits order by 1") == first
     _build(lake, _config(split_seed=7))
-    assert [r[2] for r in _rows(lake, "select * from problem_splits order by 1")] != [r[2] for r in first]
+    assert [r[2] for r in rows(lake, "select * from problem_splits order by 1")] != [r[2] for r in first]
     overrides = tmp_path / "split.csv"
     overrides.write_text("problem_id,split\npA,test\n")
     _build(lake, _config(split_file=str(overrides), split_test_ratio=0.0, split_val_ratio=0.0))
-    assert _rows(lake, "select problem_id, split, split_source from problem_splits order by 1") == [
+    assert rows(lake, "select problem_id, split, split_source from problem_splits order by 1") == [
         ("pA", "test", "file"), ("pB", "train", "seed"), ("pC", "train", "seed")]
 
 
@@ -185,7 +178,7 @@ def test_a_failing_error_test_blocks_downstream_and_keeps_the_last_good_table(la
     good = [p for p in PROGRAMS if p[4] == "Accepted" and p[5]]
     _write_lake(lake, good)  # only OK rows: every test passes
     assert _build(lake, sql_dir=sql, selection=None).success
-    assert _rows(lake, "select count(*) from costs")[0][0] == len(good)
+    assert rows(lake, "select count(*) from costs")[0][0] == len(good)
 
     _write_lake(lake)  # now WA rows: accepted_values fails
     result = _build(lake, sql_dir=sql, selection=None, raise_on_error=False)
@@ -196,15 +189,15 @@ def test_a_failing_error_test_blocks_downstream_and_keeps_the_last_good_table(la
     assert failure.step_key == "costs" and "blocking tests failed: status_accepted_values (2 rows)" in \
         failure.step_failure_data.error.message
     assert not result.asset_materializations_for_node("cheapest")  # downstream did not run
-    assert _rows(lake, "select count(*) from costs")[0][0] == len(good)  # the last good version stays
+    assert rows(lake, "select count(*) from costs")[0][0] == len(good)  # the last good version stays
 
 
 def test_a_failing_warn_test_reports_and_publishes(lake, tmp_path):
     result = _build(lake, sql_dir=_private_models(tmp_path, "warn"), selection=None)
     checks = {c.check_name: (c.passed, c.severity) for c in result.get_asset_check_evaluations()}
     assert checks["status_accepted_values"] == (False, dg.AssetCheckSeverity.WARN)
-    assert _rows(lake, "select count(*) from costs")[0][0] == len(PROGRAMS)
-    assert _rows(lake, "select c from cheapest")[0][0] == 7.0
+    assert rows(lake, "select count(*) from costs")[0][0] == len(PROGRAMS)
+    assert rows(lake, "select c from cheapest")[0][0] == 7.0
 
 
 def test_a_view_model_switched_to_table_and_back(lake, tmp_path):
@@ -213,10 +206,10 @@ def test_a_view_model_switched_to_table_and_back(lake, tmp_path):
     (sql / "n.sql").write_text("select count(*) n from submissions")
     (sql / "n.yml").write_text("version: 2\nmodels:\n  - name: n\n    config: {materialized: table}\n")
     _build(lake, sql_dir=sql, selection=None)
-    assert (lake / "n.parquet").exists() and _rows(lake, "select n from n") == [(len(PROGRAMS),)]
+    assert (lake / "n.parquet").exists() and rows(lake, "select n from n") == [(len(PROGRAMS),)]
     (sql / "n.yml").write_text("version: 2\nmodels:\n  - name: n\n    config: {materialized: view}\n")
     _build(lake, sql_dir=sql, selection=None)
-    assert not (lake / "n.parquet").exists() and _rows(lake, "select n from n") == [(len(PROGRAMS),)]
+    assert not (lake / "n.parquet").exists() and rows(lake, "select n from n") == [(len(PROGRAMS),)]
 
 
 @pytest.mark.parametrize("yml, error", [

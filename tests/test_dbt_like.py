@@ -95,13 +95,13 @@ def _ingest(settings, instance):
     assets, resources = list(defs.assets), dict(defs.resources)
     dg.materialize(assets, instance=instance, resources=resources, selection=["problems"])
     dg.materialize(assets, instance=instance, resources=resources, tags=partition_range_tags("p00001", "p00004"),
-                   selection=["submissions", "test_cases", "ingest_rejects"])
+                   selection=["submissions", "test_cases", "ingest_rejects", "problem_statements"])
     return resources
 
 
 def test_model_materializes_as_a_catalog_view_with_passing_checks(quirky_settings, instance):
     resources = _ingest(quirky_settings, instance)
-    result = dg.materialize(build_sql_assets(), instance=instance, resources=resources)
+    result = dg.materialize(build_sql_assets(), instance=instance, resources=resources, selection=["problem_summary"])
     assert result.success
     checks = {c.check_name: c.passed for c in result.get_asset_check_evaluations()}
     assert checks == {"problem_id_not_null": True, "problem_id_unique": True, "n_submissions_not_null": True,
@@ -159,7 +159,7 @@ def test_ingesting_a_partition_refreshes_the_models_despite_a_failed_problem(qui
     _, cursor = _requested(defs, instance)  # the sensor's first tick: its baseline
     _, eager_cursor = _requested(eager, instance)
 
-    ingest = ["submissions", "test_cases", "ingest_rejects"]
+    ingest = ["submissions", "test_cases", "ingest_rejects", "problem_statements"]
     dg.materialize(assets, instance=instance, resources=resources, tags=partition_range_tags("p00001", "p00003"),
                    selection=ingest, raise_on_error=False)
     assert instance.get_materialized_partitions(dg.AssetKey("submissions")) == {"p00001", "p00003"}

@@ -60,8 +60,9 @@ def test_problem_without_tests_and_problem_not_listed(quirky):
     layout = CodeNetLayout(str(root))
     no_tests = ingest_problem(layout, "p00003", str(extra))
     assert no_tests.test_cases.is_empty() and len(no_tests.submissions) == 1
-    assert no_tests.rejects.filter(no_tests.rejects["action"] == "missing")["reason"].item().startswith(
-        "problem has no test cases")
+    missing = no_tests.rejects.filter(no_tests.rejects["action"] == "missing")
+    assert missing.filter(missing["table_name"] == "test_cases")["reason"].item().startswith("problem has no test cases")
     unlisted = ingest_problem(layout, "p00004", str(extra))
-    assert unlisted.rejects["reason"].to_list() == ["problem not listed in problem_list.csv (no name or limits)"]
+    assert unlisted.rejects["reason"].to_list() == ["problem not listed in problem_list.csv (no name or limits)",
+                                                    "problem page has no statement text (empty, or only samples)"]
     assert unlisted.test_cases["test_id"].to_list() == ["html_sample_1"]

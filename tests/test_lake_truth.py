@@ -23,7 +23,7 @@ from pie_assets.runs import partition_range_tags
 from pie_assets.runtime.config import DEFAULT_CONFIG_PATH
 from pie_assets.settings import Settings
 
-INGEST = ["submissions", "test_cases", "ingest_rejects"]
+INGEST = ["submissions", "test_cases", "ingest_rejects", "problem_statements"]
 RUNTIME = ["runtime_annotations", "submission_runtimes"]
 
 

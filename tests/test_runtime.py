@@ -188,7 +188,7 @@ def test_runtime_assets_materialize_with_code_version(quirky, instance, tmp_path
     instance.add_dynamic_partitions(PROBLEMS, ["p00001", "p00002"])
     tags = partition_range_tags("p00001", "p00002")
     dg.materialize(assets, instance=instance, resources=resources, tags=tags, raise_on_error=False,
-                   selection=["submissions", "test_cases", "ingest_rejects"])
+                   selection=["submissions", "test_cases", "ingest_rejects", "problem_statements"])
     result = dg.materialize(assets, instance=instance, resources=resources, tags=tags, raise_on_error=False,
                             selection=[k.to_user_string() for k in RUNTIME_KEYS])
     assert not result.success  # p00002 has no submissions (its metadata CSV is malformed) ...
@@ -197,13 +197,15 @@ def test_runtime_assets_materialize_with_code_version(quirky, instance, tmp_path
     event = instance.get_latest_materialization_event(RUNTIME_KEYS[0])
     assert event.asset_materialization.tags["dagster/code_version"] == SimulatorConfig.load().hash
     annotations = pl.read_parquet(tmp_path / "wh" / "runtime_annotations" / "p00001.parquet")
-    # Accepted C++ of p00001: s000000001 (A+B), s000000004 (the same code, filed under C/) and
-    # s000000008 (odd bytes, prints nothing); 4 test rows, of which 3 distinct inputs (the page's
-    # first sample is also the derived input.txt): each input is measured once.
+    # C++ of p00001, every status: s000000001 (A+B), s000000004 (the same code, filed under C/),
+    # s000000008 (odd bytes, prints nothing), s000000002 (Wrong Answer) and s000000009 (Compile
+    # Error); 4 test rows, of which 3 distinct inputs (the page's first sample is also the derived
+    # input.txt): each input is measured once.
     by_sub = annotations.group_by("submission_id").agg(pl.col("status").unique().sort(), pl.col("cost").sum(),
                                                        pl.len())
     got = {r["submission_id"]: (r["status"], r["len"]) for r in by_sub.iter_rows(named=True)}
-    assert got == {"s000000001": (["OK"], 3), "s000000004": (["OK"], 3), "s000000008": (["WA"], 3)}
+    assert got == {"s000000001": (["OK"], 3), "s000000004": (["OK"], 3), "s000000008": (["WA"], 3),
+                   "s000000002": (["WA"], 3), "s000000009": (["CE"], 3)}
     costs = dict(zip(by_sub["submission_id"], by_sub["cost"]))
     assert costs["s000000001"] == costs["s000000004"] > 0
 
@@ -214,7 +216,7 @@ def test_ingested_problems_request_their_runtime_annotation(quirky_settings, ins
     instance.add_dynamic_partitions(PROBLEMS, ["p00001", "p00003"])
     baseline = dg.evaluate_automation_conditions(defs=defs, instance=instance)  # the sensor's previous tick
     dg.materialize(list(defs.assets), instance=instance, resources=dict(defs.resources), partition_key="p00001",
-                   selection=["submissions", "test_cases", "ingest_rejects"])
+                   selection=["submissions", "test_cases", "ingest_rejects", "problem_statements"])
     result = dg.evaluate_automation_conditions(defs=defs, instance=instance, cursor=baseline.cursor)
     requested = {(key.to_user_string(), partition) for key, partition in
                  ((r.key, p) for r in result.results for p in r.true_subset.expensively_compute_partition_keys())}

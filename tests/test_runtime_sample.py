@@ -10,6 +10,7 @@ import os
 import duckdb
 import pytest
 
+from dataset_invariants import assert_dataset_invariants
 from test_sample_and_cli import pie
 
 pytestmark = pytest.mark.slow
@@ -35,12 +36,29 @@ def test_sample_end_to_end_deterministic_and_cached(tmp_path):
         assert "runtime_annotations" in result.stdout and "submission_runtimes" in result.stdout
 
     _assert_each_input_counted_once(str(first / "warehouse"))
+    # Every model builds with every check passing, and the exports are published.
+    assert "checks: " in result.stdout and " passed, 0 failed" in result.stdout, result.stdout
+    assert "export pie_export: " in result.stdout and "export perf_prompts_export: " in result.stdout
+    with duckdb.connect(str(first / "warehouse" / "pie.duckdb"), read_only=True) as con:
+        counts = assert_dataset_invariants(con)
+    assert counts["trajectory_pairs"] > 0 and counts["hq_pairs"] <= 4 * 7
     a, b = _costs(str(first / "warehouse")), _costs(str(second / "warehouse"))
-    assert len(a) == 307 and a == b  # 67 programs x their distinct inputs; two fresh caches: identical to the byte
+    assert len(a) == 385 and a == b  # 84 programs x their distinct inputs; two fresh caches: identical to the byte
     summary = json.loads(pie("sql", "select count(*) n, count(*) filter (where all_pass) ok, "
                                     "count(distinct binary_sha256) bins from submission_runtimes",
                              "--format", "json", cwd=first).stdout)[0]
-    assert summary["n"] >= 60 and summary["ok"] == summary["n"]  # the sample's accepted programs all pass
+    # Every status is annotated: the 67 accepted programs pass, and so do 3 others on these tests
+    # (one CodeNet MLE, two TLE); the rest carry their verdict and no cost.
+    assert summary["n"] == 84 and summary["ok"] == 70
+    verdicts = json.loads(pie("sql", """
+        select s.status codenet, list(distinct r.status order by r.status) runtime,
+               bool_and((r.agg_cost is null) = (not r.all_pass)) cost_only_if_all_pass
+        from submission_runtimes r join submissions s using (submission_id) group by 1""",
+                              "--format", "json", cwd=first).stdout)
+    assert {v["codenet"]: v["runtime"] for v in verdicts} == {
+        "Accepted": ["OK"], "Compile Error": ["CE"], "Wrong Answer": ["WA"], "Runtime Error": ["RE"],
+        "Time Limit Exceeded": ["OK", "TLE"], "Memory Limit Exceeded": ["OK"], "Output Limit Exceeded": ["WA"]}
+    assert all(v["cost_only_if_all_pass"] for v in verdicts)
 
     before = _cache_files(str(first / "warehouse"))
     warm = pie("run", "--quiet", cwd=first)
@@ -54,7 +72,8 @@ def test_sample_end_to_end_deterministic_and_cached(tmp_path):
         with big as (select problem_id, max(test_id) test_id from test_cases where origin = 'extra_dir' group by 1)
         select s.problem_id, s.user_id, max(r.instructions) / min(r.instructions) ratio
         from runtime_annotations r join big using (problem_id, test_id) join submissions s using (submission_id)
-        where r.status = 'OK' group by all having count(*) >= 2""", "--format", "json", cwd=first).stdout)
+        where r.status = 'OK' and s.status = 'Accepted' group by all having count(*) >= 2""",
+                         "--format", "json", cwd=first).stdout)
     assert len(spread) >= 14 and min(row["ratio"] for row in spread) >= 2.0
 
 
@@ -70,9 +89,10 @@ def _assert_each_input_counted_once(warehouse: str) -> None:
     measured: dict[str, list[tuple[str, float]]] = {}
     for sid, digest, cost in con.execute("select submission_id, input_sha256, cost from runtime_annotations").fetchall():
         measured.setdefault(sid, []).append((digest, cost))
-    summaries = con.execute("select submission_id, problem_id, n_tests, agg_cost from submission_runtimes").fetchall()
-    assert len(summaries) >= 60
-    for sid, problem, n_tests, agg_cost in summaries:
+    summaries = con.execute("select submission_id, problem_id, n_tests, agg_cost, all_pass "
+                            "from submission_runtimes").fetchall()
+    assert len(summaries) == 84
+    for sid, problem, n_tests, agg_cost, all_pass in summaries:
         digests = [digest for digest, _ in measured[sid]]
         assert sorted(digests) == sorted(distinct[problem]) and n_tests == len(distinct[problem])
-        assert agg_cost == sum(cost for _, cost in measured[sid])
+        assert agg_cost == (sum(cost for _, cost in measured[sid]) if all_pass else None)

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -34,7 +35,8 @@ query Asset($path: [String!]!) {
   }
 }
 """
-TABLES = ("problems", "problem_list_rejects", "submissions", "test_cases", "ingest_rejects", "problem_summary")
+TABLES = ("problems", "problem_list_rejects", "submissions", "test_cases", "ingest_rejects", "problem_statements",
+          "problem_summary")
 
 
 def _free_port() -> int:
@@ -71,7 +73,7 @@ def test_pie_ui_shows_row_counts_and_columns_and_automation_builds_the_summary(t
     config = tmp_path / "simulator.toml"
     from pie_assets.runtime.config import DEFAULT_CONFIG_PATH
 
-    config.write_text(DEFAULT_CONFIG_PATH.read_text().replace('statuses = ["Accepted"]', "statuses = []"))
+    config.write_text(re.sub(r"statuses = \[[^\]]*\]", "statuses = []", DEFAULT_CONFIG_PATH.read_text()))
     env["PIE_SIMULATOR_CONFIG"] = str(config)
     log = open(tmp_path / "ui.log", "w")
     ui = subprocess.Popen([sys.executable, "-m", "pie_assets.cli", "ui", "--port", str(port)], cwd=tmp_path, env=env,

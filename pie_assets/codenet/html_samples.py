@@ -49,7 +49,29 @@ def _normalize(text: str) -> str:
     return text + "\n" if text else ""
 
 
+@dataclass(frozen=True)
+class Claim:
+    """A sample heading (or label) and the `<pre>` it claims."""
+
+    label: etree._Element
+    pre: etree._Element
+    section: str  # "en", "ja" or "main" (outside any language span)
+    kind: str  # "input" or "output"
+    number: int | None
+
+
+def parse_page(html: str) -> etree._Element | None:
+    """A problem page's element tree (lxml's forgiving HTML parser), or None when it is empty."""
+    if not html.strip():
+        return None
+    try:
+        return lxml.html.fromstring(html)
+    except etree.ParserError:  # e.g. only a comment: nothing to parse
+        return None
+
+
 def _section(element: etree._Element) -> str:
+    """Which copy of an AtCoder page holds `element`: "en", "ja", or "main" outside both."""
     for ancestor in element.iterancestors("span", "div"):
         classes = (ancestor.get("class") or "").split()
         if "lang-en" in classes:
@@ -59,38 +81,53 @@ def _section(element: etree._Element) -> str:
     return "main"
 
 
-def extract_samples(html: str) -> PageSamples:
-    if not html.strip():
-        return PageSamples([], [])
-    root = lxml.html.fromstring(html)
-    claims: dict[str, list[tuple[str, int | None, str | None]]] = {}
-    pending: tuple[str, str, int | None] | None = None  # (section, kind, number) awaiting a <pre>
+def heading_text(element: etree._Element) -> str:
+    """A heading's own words, whitespace collapsed."""
+    return " ".join("".join(LABEL_TEXT(element)).split())
+
+
+def sample_claims(root: etree._Element) -> list[Claim]:
+    """Every `<pre>` a sample heading claims, in document order (see the module docstring)."""
+    claims: list[Claim] = []
+    pending: tuple[etree._Element, str, int | None] | None = None  # (label, kind, number) awaiting a <pre>
     in_samples = False
     for el in root.iter():
-        tag = el.tag if isinstance(el.tag, str) else ""
-        if tag.lower() in HEADINGS or tag.lower() in LABELS:
-            heading = " ".join("".join(LABEL_TEXT(el)).split())
-            is_heading = tag.lower() in HEADINGS
+        tag = el.tag.lower() if isinstance(el.tag, str) else ""
+        if tag in HEADINGS or tag in LABELS:
+            heading = heading_text(el)
+            is_heading = tag in HEADINGS
             if not heading or (not is_heading and len(heading) > MAX_LABEL_CHARS):
                 continue  # prose, not a label
-            kind = _kind(heading, in_samples)
+            kind = sample_kind(heading, in_samples)
             in_samples = in_samples or bool(SAMPLE_SECTION_RE.search(heading))
             number = NUMBER_RE.search(heading)
             if kind:
-                pending = (_section(el), kind, int(number.group()) if number else None)
+                pending = (el, kind, int(number.group()) if number else None)
             elif is_heading:
                 pending = None  # another section began: its <pre> is not a sample
-        elif tag.lower() == "pre" and pending is not None:
-            section, kind, number = pending
-            claims.setdefault(section, []).append((kind, number, _normalize(el.text_content())))
+        elif tag == "pre" and pending is not None:
+            label, kind, number = pending
+            claims.append(Claim(label, el, _section(label), kind, number))
             pending = None
+    return claims
+
+
+def extract_samples(html: str) -> PageSamples:
+    root = parse_page(html)
+    if root is None:
+        return PageSamples([], [])
+    by_section: dict[str, list[tuple[str, int | None, str]]] = {}
+    for claim in sample_claims(root):
+        by_section.setdefault(claim.section, []).append(
+            (claim.kind, claim.number, _normalize(claim.pre.text_content())))
     for section in ("en", "main", "ja"):
-        if section in claims:
-            return _pair(claims[section])
+        if section in by_section:
+            return _pair(by_section[section])
     return PageSamples([], [])
 
 
-def _kind(heading: str, in_samples: bool) -> str | None:
+def sample_kind(heading: str, in_samples: bool) -> str | None:
+    """"input" or "output" when `heading` labels a sample (bare "Input 1" only inside a sample section)."""
     if OUTPUT_RE.search(heading) or (in_samples and BARE_OUTPUT_RE.match(heading)):
         return "output"
     if INPUT_RE.search(heading) or (in_samples and BARE_INPUT_RE.match(heading)):

@@ -1,4 +1,4 @@
-"""One problem's ingestion: its C++ submissions with code, its test cases, and its rejects."""
+"""One problem's ingestion: its C++ submissions with code, its test cases, its statement, and its rejects."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from pie_assets.codenet.layout import CodeNetLayout
 from pie_assets.codenet.problem_list import listed_problem_ids
 from pie_assets.codenet.rejects import ProblemNotFoundError, Reject, rejects_frame
 from pie_assets.codenet.sources import SOURCE_SCHEMA, index_sources, read_sources
+from pie_assets.codenet.statements import read_statement
 from pie_assets.codenet.submission_metadata import (
     CPP_LANGUAGE,
     METADATA_SCHEMA,
@@ -29,6 +30,7 @@ SUBMISSIONS_SCHEMA: dict[str, pl.DataType] = {
 class ProblemTables:
     submissions: pl.DataFrame
     test_cases: pl.DataFrame
+    statements: pl.DataFrame
     rejects: pl.DataFrame
 
 
@@ -65,10 +67,12 @@ def ingest_problem(
     rejects.extend(sub_rejects)
     tests, test_rejects = collect_test_cases(layout, problem_id, extra_tests_dir)
     rejects.extend(test_rejects)
+    statements, statement_rejects = read_statement(layout, problem_id)
+    rejects.extend(statement_rejects)
     exists = (problem_id in metadata.frames or os.path.isdir(layout.data_dir(problem_id)) or not tests.is_empty())
     if not exists:
         raise ProblemNotFoundError(problem_id, rejects)
-    return ProblemTables(submissions, tests, rejects_frame(rejects))
+    return ProblemTables(submissions, tests, statements, rejects_frame(rejects))
 
 
 def _submissions(

@@ -2,7 +2,9 @@
 
 import dagster as dg
 
-PROBLEM_TABLE_KEYS = [dg.AssetKey(k) for k in ("submissions", "test_cases", "ingest_rejects")]
+from pie_assets.defs.assets.ingest import PROBLEM_TABLES
+
+PROBLEM_TABLE_KEYS = [dg.AssetKey(k) for k in PROBLEM_TABLES]
 PROBLEM_LIST_KEYS = [dg.AssetKey(k) for k in ("problems", "problem_list_rejects")]
 RUNTIME_KEYS = [dg.AssetKey(k) for k in ("runtime_annotations", "submission_runtimes")]
 

@@ -121,7 +121,7 @@ runtime_automation_sensor = dg.AutomationConditionSensorDefinition(
 # SQL models follow the tables they read (dbt_like.assets.MODEL_AUTOMATION); their checks run with them.
 sql_model_automation_sensor = dg.AutomationConditionSensorDefinition(
     "sql_model_automation_sensor",
-    target=dg.AssetSelection.groups(SQL_MODELS_GROUP),
+    target=dg.AssetSelection.groups(SQL_MODELS_GROUP, "dataset"),
     default_status=dg.DefaultSensorStatus.RUNNING,
     minimum_interval_seconds=30,
     description="Refreshes SQL models, and runs their checks, after a table or model they read was updated.",

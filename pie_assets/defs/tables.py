@@ -12,6 +12,7 @@ import polars as pl
 from pie_assets.codenet.ingest import SUBMISSIONS_SCHEMA
 from pie_assets.codenet.problem_list import PROBLEMS_SCHEMA
 from pie_assets.codenet.rejects import REJECT_SCHEMA
+from pie_assets.codenet.statements import STATEMENT_SCHEMA
 from pie_assets.codenet.test_cases import TEST_CASE_SCHEMA
 from pie_assets.runtime.annotate import ANNOTATION_SCHEMA, SUBMISSION_RUNTIME_SCHEMA
 
@@ -101,6 +102,18 @@ TABLES: dict[str, TableDoc] = {
         "Every row, file or value ingestion of a problem could not use, with path, line and reason.",
         REJECT_SCHEMA,
         _REJECT_COLUMNS,
+    ),
+    "problem_statements": TableDoc(
+        "The problem page's statement as plain text (task, input/output format, constraints; no samples): "
+        "the prompt of preference pairs. No row, and a reject, when the page is missing or has no text.",
+        STATEMENT_SCHEMA,
+        {
+            "problem_id": "the problem (partition)",
+            "statement": "plain text, paragraphs separated by blank lines, math flattened (≤, 10^9); "
+                         "AtCoder: the English copy when the page has one",
+            "statement_sha256": "sha256 of the statement's UTF-8 bytes",
+            "source_path": "the problem page, relative to the CodeNet root",
+        },
     ),
     "problem_list_rejects": TableDoc(
         "Rows and values of metadata/problem_list.csv that `problems` could not use (ingest_rejects' columns).",

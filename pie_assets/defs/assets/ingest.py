@@ -1,5 +1,5 @@
 """CodeNet ingestion assets: `problems` and `problem_list_rejects` (from problem_list.csv) and,
-per problem partition, `submissions`, `test_cases` and `ingest_rejects`."""
+per problem partition, `submissions`, `test_cases`, `ingest_rejects` and `problem_statements`."""
 
 import hashlib
 import os
@@ -21,7 +21,7 @@ from pie_assets.defs.table_metadata import content_version
 from pie_assets.defs.tables import TABLES
 
 GROUP = "codenet"
-PROBLEM_TABLES = ("submissions", "test_cases", "ingest_rejects")
+PROBLEM_TABLES = ("submissions", "test_cases", "ingest_rejects", "problem_statements")
 LIST_TABLES = ("problems", "problem_list_rejects")
 READER_DIR = Path(pie_assets.codenet.__file__).parent
 
@@ -85,7 +85,7 @@ def build_ingest_assets(extra_tests_dir: str | None) -> list[dg.AssetsDefinition
         def work(problem_id: str) -> dict[str, pl.DataFrame]:
             tables = ingest_problem(layout, problem_id, codenet.extra_tests_dir, metadata)
             return {"submissions": tables.submissions, "test_cases": tables.test_cases,
-                    "ingest_rejects": tables.rejects}
+                    "ingest_rejects": tables.rejects, "problem_statements": tables.statements}
 
         def on_error(problem_id: str, err: Exception) -> dict[str, pl.DataFrame]:
             if isinstance(err, ProblemNotFoundError):

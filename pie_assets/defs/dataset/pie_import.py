@@ -1,0 +1,59 @@
+"""`pie_pairs` and `pie_pairs_rejects`: PIE's released dataset directory as a lake source."""
+
+import dagster as dg
+
+import pie_assets.dataset.pie_format
+import pie_assets.dataset.pie_import
+from pie_assets.dataset.pie_import import PieDatasetError, read_pie_dataset
+from pie_assets.defs.dataset.tables import DATASET_TABLES
+from pie_assets.defs.dataset.versions import modules_version
+from pie_assets.defs.resources import LakeResource
+from pie_assets.defs.table_metadata import content_version, table_metadata
+from pie_assets.lake.storage import write_parquet_atomic
+
+GROUP = "dataset"
+PIE_IMPORT_TABLES = ("pie_pairs", "pie_pairs_rejects")
+HOW_TO_SET = "pass `pie run --pie-dataset DIR` or set $PIE_DATASET (a directory of PIE's *.jsonl files)"
+
+
+class PieDatasetSource(dg.ConfigurableResource):
+    """The directory of PIE's released `*.jsonl` files; None when none is configured (the code
+    location loads, `pie_pairs` fails when it is run)."""
+
+    directory: str | None = None
+
+
+def build_pie_import_assets(directory: str | None) -> dg.AssetsDefinition:
+    """The readers' source and the directory are the code version: an edited reader or another
+    dataset makes `pie_pairs` stale."""
+    code_version = modules_version(pie_assets.dataset.pie_format, pie_assets.dataset.pie_import,
+                                   setting=f"pie_dataset={directory or ''}")
+
+    @dg.multi_asset(
+        name="pie_import",
+        specs=[dg.AssetSpec(name, group_name=GROUP, kinds={"polars", "parquet"}, code_version=code_version,
+                            description=DATASET_TABLES[name].description,
+                            metadata=DATASET_TABLES[name].spec_metadata()).with_io_manager_key("lake_io_manager")
+               for name in PIE_IMPORT_TABLES],
+        can_subset=False,
+    )
+    def pie_import(context: dg.AssetExecutionContext, pie_dataset: PieDatasetSource, lake: LakeResource):
+        """Every *.jsonl of the PIE dataset directory → `pie_pairs`; bad lines → `pie_pairs_rejects`."""
+        if not pie_dataset.directory:
+            raise dg.Failure(description=f"no PIE dataset directory configured: {HOW_TO_SET}")
+        try:
+            pairs, rejects = read_pie_dataset(pie_dataset.directory)
+        except PieDatasetError as err:
+            raise dg.Failure(description=f"{err}: {HOW_TO_SET}") from err
+        context.log.info(f"{pairs.height} pairs, {rejects.height} rejects from {pie_dataset.directory}")
+        for name, table in zip(PIE_IMPORT_TABLES, (pairs, rejects)):
+            # Written here rather than by the IO manager, so the metadata carries these tables'
+            # column descriptions; the IO manager reads the same file as a downstream input.
+            path = lake.store.root / f"{name}.parquet"
+            write_parquet_atomic(table, path)
+            lake.catalog.ensure(name)
+            yield dg.MaterializeResult(
+                asset_key=name, data_version=dg.DataVersion(content_version(table)),
+                metadata=table_metadata(name, table, str(path), descriptions=DATASET_TABLES[name].columns))
+
+    return pie_import

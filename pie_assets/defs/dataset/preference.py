@@ -1,0 +1,96 @@
+"""`codedpo_scores`: CodeDPO's self-verification scores of every problem's programs and tests,
+computed from the `program_test_links` SQL model (see `pie_assets.dataset.codedpo` for the
+rule). An iteration to a fixed point is no SQL `select`, so this is a Python asset between the
+links model and `preference_pairs`, which reads its table like any other."""
+
+import json
+
+import dagster as dg
+import duckdb
+import polars as pl
+
+import pie_assets.dataset.codedpo
+from dbt_like.assets import MODEL_AUTOMATION
+from pie_assets.dataset.codedpo import LINK_COLUMNS, SCORES_SCHEMA, Params, self_verification_scores
+from pie_assets.dataset.config import DatasetConfig
+from pie_assets.defs.dataset.versions import modules_version
+from pie_assets.defs.resources import LakeResource
+from pie_assets.defs.table_metadata import content_version, table_metadata
+from pie_assets.lake.storage import write_parquet_atomic
+
+GROUP = "dataset"
+TABLE = "codedpo_scores"
+LINKS = "program_test_links"
+CONVERGED_CHECK = "every_problem_converged"
+COLUMNS = {
+    "problem_id": "the problem",
+    "kind": "code (a program: candidate_programs.program_id) or test (a runtime test: test_cases.runtime_test_id)",
+    "id": "the program or the test",
+    "score": "CodeDPO's self-verification score, divided by the problem's top score of its kind (1 = best)",
+    "rounds": "rounds the problem's iteration ran",
+    "converged": "no score of the problem moved more than codedpo_tolerance in its last round "
+                 "(false: stopped at codedpo_max_rounds)",
+}
+DESCRIPTION = (
+    "CodeDPO's self-verification over each problem's programs and runtime tests (program_test_links): "
+    "all scores start at 1; each round s(c) <- (1-d) s(c) + d * sum_t s(t) Link(c,t) and "
+    "s(t) <- (1-d) s(t) + d * sum_c s(c) Link(c,t), both from the previous round's scores, then each kind "
+    "divided by its maximum within the problem; d = codedpo_damping; a problem stops after the first round "
+    "in which no score moved more than codedpo_tolerance (converged) or after codedpo_max_rounds (not). "
+    "One row per (problem_id, kind, id)."
+)
+
+
+def _read_links(lake: LakeResource) -> pl.DataFrame:
+    columns = ", ".join(LINK_COLUMNS)
+    try:
+        with lake.catalog.connect() as con:
+            return con.execute(f"select {columns} from {LINKS}").pl()
+    except duckdb.CatalogException as err:
+        raise dg.Failure(description=f"{TABLE} reads the SQL model {LINKS}, which the catalog does not hold yet: "
+                                     f"materialise it first ({err})") from err
+
+
+def build_codedpo_scores_asset(config: DatasetConfig | None = None) -> dg.AssetsDefinition:
+    """The algorithm's source and the vars it uses are the code version: an edited algorithm or a
+    new damping, tolerance or round cap makes the scores (and the pairs after them) stale."""
+    params = Params.from_vars((config or DatasetConfig.load()).vars)
+    code_version = modules_version(pie_assets.dataset.codedpo,
+                                   setting=json.dumps(params.as_vars(), sort_keys=True))
+    schema = dg.TableSchema(columns=[dg.TableColumn(name, str(dtype), description=COLUMNS[name])
+                                     for name, dtype in SCORES_SCHEMA.items()])
+
+    @dg.asset(
+        name=TABLE,
+        deps=[dg.AssetKey(LINKS)],
+        group_name=GROUP,
+        kinds={"polars", "parquet"},
+        description=DESCRIPTION,
+        code_version=code_version,
+        automation_condition=MODEL_AUTOMATION,
+        metadata={"dagster/column_schema": schema},
+        check_specs=[dg.AssetCheckSpec(
+            CONVERGED_CHECK, asset=TABLE, blocking=False,
+            description="Every problem's scores converged within codedpo_max_rounds (warn: the scores of one "
+                        "that did not are still its last round's).")],
+    )
+    def codedpo_scores(context: dg.AssetExecutionContext, lake: LakeResource):
+        scores = self_verification_scores(_read_links(lake), params)
+        path = lake.store.root / f"{TABLE}.parquet"
+        write_parquet_atomic(scores, path)
+        lake.catalog.ensure(TABLE)
+        per_problem = scores.select("problem_id", "rounds", "converged").unique()
+        unconverged = per_problem.filter(~pl.col("converged"))["problem_id"].sort().to_list()
+        metadata = table_metadata(TABLE, scores, str(path), descriptions=COLUMNS)
+        metadata["vars"] = dg.MetadataValue.json(params.as_vars())
+        metadata["problems"] = dg.MetadataValue.int(per_problem.height)
+        metadata["max_rounds_run"] = dg.MetadataValue.int(int(per_problem["rounds"].max() or 0))
+        context.log.info(f"{per_problem.height} problems scored, {len(unconverged)} not converged")
+        yield dg.MaterializeResult(metadata=metadata, data_version=dg.DataVersion(content_version(scores)))
+        yield dg.AssetCheckResult(
+            check_name=CONVERGED_CHECK, passed=not unconverged, severity=dg.AssetCheckSeverity.WARN,
+            metadata={"unconverged_problems": len(unconverged),
+                      "first_unconverged": dg.MetadataValue.json(unconverged[:20])},
+        )
+
+    return codedpo_scores

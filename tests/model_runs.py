@@ -1,0 +1,24 @@
+"""Helpers for tests of SQL models and dataset assets: materialise them on a warehouse, query it."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+import dagster as dg
+
+from pie_assets.defs.resources import LakeResource
+from pie_assets.lake.catalog import Catalog
+from pie_assets.lake.storage import Warehouse
+
+
+def materialize_on(root: Path, assets: Sequence[dg.AssetsDefinition], selection: list[str] | None,
+                   raise_on_error: bool = True) -> dg.ExecuteInProcessResult:
+    """A real (ephemeral) Dagster instance, the lake resource on `root`."""
+    return dg.materialize(assets, resources={"lake": LakeResource(warehouse=str(root))},
+                          instance=dg.DagsterInstance.ephemeral(), selection=selection, raise_on_error=raise_on_error)
+
+
+def rows(root: Path, sql: str) -> list[tuple]:
+    with Catalog(Warehouse(str(root))).connect() as con:
+        return con.execute(sql).fetchall()
