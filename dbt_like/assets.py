@@ -10,7 +10,7 @@ the run do not run. A failing `warn` test is reported and the model is published
 
 
 import os
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -64,10 +64,31 @@ def _bind_error(model: SqlModel, err: duckdb.Error) -> ValueError:
     return ValueError(f"SQL model {model.name!r} does not bind: {err}")
 
 
-def _stage_table(lake: LakeResource, model: SqlModel) -> Iterator[Evaluation]:
+# ---- connection settings ([duckdb] of the dataset config) -------------------------------------
+# Applied to the connection a model is computed and tested on, before its SQL runs: e.g.
+# memory_limit (DuckDB spills past it) and threads. They change how a model is computed, not what.
+
+def _setting_literal(value: str | int | float | bool) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (int, float)):
+        return repr(value)
+    return "'" + str(value).replace("'", "''") + "'"
+
+
+def _apply_settings(con: duckdb.DuckDBPyConnection, settings: Mapping[str, str | int | float | bool] | None) -> None:
+    for name, value in (settings or {}).items():
+        con.execute(f"set {name} = {_setting_literal(value)}")
+
+# -----------------------------------------------------------------------------------------------
+
+
+def _stage_table(lake: LakeResource, model: SqlModel,
+                 settings: Mapping[str, str | int | float | bool] | None = None) -> Iterator[Evaluation]:
     """Yields the evaluation of the staged file; the file is published when the caller returns
     normally to this generator, and discarded when it raises into it."""
     with lake.store.table_file(model.name) as tmp, lake.catalog.connect() as con:
+        _apply_settings(con, settings)
         quoted = tmp.replace("'", "''")
         try:
             con.execute(f"copy ({model.sql}) to '{quoted}' (format parquet, compression lz4)")
@@ -78,8 +99,10 @@ def _stage_table(lake: LakeResource, model: SqlModel) -> Iterator[Evaluation]:
     lake.catalog.publish_table(model.name)
 
 
-def _stage_view(lake: LakeResource, model: SqlModel) -> Iterator[Evaluation]:
+def _stage_view(lake: LakeResource, model: SqlModel,
+                settings: Mapping[str, str | int | float | bool] | None = None) -> Iterator[Evaluation]:
     with lake.catalog.connect() as con:
+        _apply_settings(con, settings)
         try:
             con.execute(f'create temp view "{_staged_name(model)}" as {model.sql}')
         except duckdb.Error as err:
@@ -125,7 +148,7 @@ def _model_asset(model: SqlModel, config: DatasetConfig) -> dg.AssetsDefinition:
     def _asset(context: dg.AssetExecutionContext, lake: LakeResource):
         if model.error:
             raise dg.Failure(description=f"SQL model {model.name!r} cannot be read: {model.error}")
-        stage = _stage_table(lake, model) if model.materialized == "table" else _stage_view(lake, model)
+        stage = (_stage_table if model.materialized == "table" else _stage_view)(lake, model, config.duckdb)
         evaluation = next(stage)
         blocked = sorted(name for name, count in evaluation.failing.items() if count and by_name[name].blocking)
         if blocked:

@@ -1,12 +1,20 @@
 -- PIE's pairs: every (y_i, y_j), i < j, of a trajectory where y_j is more than min_improvement faster.
-with t as (select * from trajectories)
+-- Each program's code is joined once, before the self-join, and only for trajectories of two or more
+-- programs (one program makes no pair): the same rows as joining submissions for src and for tgt,
+-- without two hash tables over every submission's code.
+with t as (
+    select t.*, c.code
+    from trajectories t
+    join submissions c on c.problem_id = t.problem_id and c.submission_id = t.submission_id
+    where t.trajectory_length > 1
+)
 select
     s.submission_id as src_id,
     g.submission_id as tgt_id,
     s.user_id,
     s.problem_id,
-    c_src.code as src_code,
-    c_tgt.code as tgt_code,
+    s.code as src_code,
+    g.code as tgt_code,
     s.agg_cost as src_agg_cost,
     g.agg_cost as tgt_agg_cost,
     s.agg_cost / g.agg_cost as speedup,
@@ -25,8 +33,6 @@ from t s
 join t g
   on g.problem_id = s.problem_id and g.user_id = s.user_id and g.position > s.position
  and g.config_hash = s.config_hash
-join submissions c_src on c_src.problem_id = s.problem_id and c_src.submission_id = s.submission_id
-join submissions c_tgt on c_tgt.problem_id = g.problem_id and c_tgt.submission_id = g.submission_id
 where true
 {% if var('filter_min_improvement', true) %}
   and (s.agg_cost - g.agg_cost) / s.agg_cost > {{ var('min_improvement') }}

@@ -1,14 +1,17 @@
-"""The dataset config (`pie_assets/dataset.toml`): the values of the SQL models' `var()`s."""
+"""The dataset config (`pie_assets/dataset.toml`): the values of the SQL models' `var()`s, and the
+settings of the DuckDB connection that computes them (`[duckdb]`)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import re
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from pie_assets.versioned_config import config_file, config_hash, load_toml
 
 DEFAULT_DATASET_CONFIG = Path(__file__).resolve().parents[1] / "dataset.toml"
+SETTING_NAME = re.compile(r"^[a-z_]+$")
 
 
 @dataclass(frozen=True)
@@ -16,6 +19,18 @@ class DatasetConfig:
     vars: dict[str, Any]  # [vars]: what `var()` returns
     hash: str  # of the whole file's values (versioned_config.config_hash)
     path: str
+    settings: dict[str, Any] = field(default_factory=dict)  # [duckdb], as written
+
+    @property
+    def duckdb(self) -> dict[str, str | int | float | bool]:
+        """[duckdb]: DuckDB settings (name -> value, e.g. memory_limit = "3GB", threads = 2) for the
+        connection that computes and tests the SQL models; a name that is not a plain identifier or
+        a value that is not a string, number or boolean raises ValueError."""
+        for name, value in self.settings.items():
+            if not SETTING_NAME.match(name) or not isinstance(value, (str, int, float, bool)):
+                raise ValueError(f"dataset config {self.path}: [duckdb] {name} = {value!r} is not a DuckDB setting "
+                                 "(a lowercase name and a string, number or boolean)")
+        return dict(self.settings)
 
     @classmethod
     def load(cls, path: str | Path | None = None) -> "DatasetConfig":
@@ -24,7 +39,12 @@ class DatasetConfig:
         variables = values.get("vars", {})
         if not isinstance(variables, dict):
             raise ValueError(f"dataset config {path}: [vars] must be a table")
-        return cls(vars=variables, hash=config_hash(values), path=str(path))
+        settings = values.get("duckdb", {})
+        if not isinstance(settings, dict):
+            raise ValueError(f"dataset config {path}: [duckdb] must be a table")
+        config = cls(vars=variables, hash=config_hash(values), path=str(path), settings=settings)
+        config.duckdb  # noqa: B018 (validates the settings at load time)
+        return config
 
     def var(self, name: str) -> Any:
         try:
