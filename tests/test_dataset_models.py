@@ -237,3 +237,19 @@ def test_an_unknown_var_names_it(tmp_path):
     assert "var('nope') is not set" in model.error
     (tmp_path / "m.sql").write_text("select {{ var('nope', 3) }} a")
     assert load_model(tmp_path / "m.sql", {}).sql == "select 3 a"
+
+
+def test_a_table_model_whose_columns_change_gets_a_new_view(lake, tmp_path):
+    """Re-publishing a table with the same columns needs no catalog rebuild; new columns do."""
+    sql = tmp_path / "sql"
+    sql.mkdir()
+    (sql / "n.yml").write_text("version: 2\nmodels:\n  - name: n\n    config: {materialized: table}\n")
+    (sql / "n.sql").write_text("select count(*) n from submissions")
+    _build(lake, sql_dir=sql, selection=None)
+    catalog = lake / "pie.duckdb"
+    before = catalog.stat().st_mtime_ns
+    _build(lake, sql_dir=sql, selection=None)
+    assert catalog.stat().st_mtime_ns == before and rows(lake, "select n from n") == [(len(PROGRAMS),)]
+    (sql / "n.sql").write_text("select count(*) n, count(distinct user_id) users from submissions")
+    _build(lake, sql_dir=sql, selection=None)
+    assert rows(lake, "select n, users from n") == [(len(PROGRAMS), 3)]
