@@ -18,7 +18,7 @@ import dagster as dg
 import duckdb
 import polars as pl
 
-from dbt_like.models import SqlModel, load_models
+from dbt_like.models import SqlModel, load_models, sql_literal
 from pie_assets.dataset.config import DatasetConfig
 from pie_assets.defs.resources import LakeResource
 from pie_assets.defs.table_metadata import PREVIEW_ROWS, table_metadata
@@ -64,23 +64,11 @@ def _bind_error(model: SqlModel, err: duckdb.Error) -> ValueError:
     return ValueError(f"SQL model {model.name!r} does not bind: {err}")
 
 
-# ---- connection settings ([duckdb] of the dataset config) -------------------------------------
-# Applied to the connection a model is computed and tested on, before its SQL runs: e.g.
-# memory_limit (DuckDB spills past it) and threads. They change how a model is computed, not what.
-
-def _setting_literal(value: str | int | float | bool) -> str:
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, (int, float)):
-        return repr(value)
-    return "'" + str(value).replace("'", "''") + "'"
-
-
 def _apply_settings(con: duckdb.DuckDBPyConnection, settings: Mapping[str, str | int | float | bool] | None) -> None:
+    """[duckdb] of the dataset config (memory_limit: DuckDB spills past it; threads) on the
+    connection a model is computed and tested on: how it is computed, never what."""
     for name, value in (settings or {}).items():
-        con.execute(f"set {name} = {_setting_literal(value)}")
-
-# -----------------------------------------------------------------------------------------------
+        con.execute(f"set {name} = {sql_literal(value)}")
 
 
 def _stage_table(lake: LakeResource, model: SqlModel,

@@ -153,7 +153,8 @@ def render(template: str, variables: Mapping[str, Any]) -> tuple[str, dict[str, 
 
 # ---- tests ------------------------------------------------------------------------------------
 
-def _literal(value: Any) -> str:
+def sql_literal(value: Any) -> str:
+    """A Python value as a DuckDB literal (test arguments, connection settings)."""
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, (int, float)):
@@ -181,7 +182,7 @@ def _column_test(kind: str, column: str | None, args: dict[str, Any]) -> tuple[s
         values = args.get("values")
         if not isinstance(values, list) or not values:
             raise ValueError(f"accepted_values on {column} needs a non-empty `values` list")
-        listed = ", ".join(_literal(v) for v in values)
+        listed = ", ".join(sql_literal(v) for v in values)
         return (f"select count(*) from {RELATION} where {col} is not null and {col} not in ({listed})",
                 f"`{column}` is one of {', '.join(map(str, values))}.")
     if kind == "relationships":
