@@ -262,6 +262,7 @@ def generate(root: Path, problems: int, programs: int, seed: int) -> dict:
         agg_cost=pl.when(passing).then(pl.col("cost")),
         agg_instructions=pl.when(passing).then((pl.col("cost") * 0.7).round().cast(pl.Int64)),
         mean_accuracy=pl.when(passing).then(1.0).otherwise(0.5),
+        peak_memory_kb=pl.lit(3584, pl.Int64),
         binary_sha256=pl.lit(None, pl.Utf8),
     ).cast(SUBMISSION_RUNTIME_SCHEMA)
     del rows

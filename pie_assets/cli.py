@@ -3,6 +3,7 @@
     pie run [--codenet PATH] [--warehouse DIR] [--pie-dataset DIR] [--select SELECTION] [--problems p1,p2]
     pie sql "QUERY" [--warehouse DIR] [--format table|csv|json]
     pie measure FILE.cpp --input FILE [--backend NAME] [--json]
+    pie eval --model SPEC [--strategy NAME] [--k N] [--fast] [--warehouse DIR]
     pie ui [--port N]
 """
 
@@ -164,6 +165,61 @@ def cmd_measure(args: argparse.Namespace) -> int:
     return 0 if row["status"] == "OK" else 2
 
 
+def cmd_eval(args: argparse.Namespace) -> int:
+    """One checkpoint's evaluation through the same assets the sensor runs, with progress and a
+    summary table. SPEC: a registered name (built-in, a directory under the checkpoints root, an
+    entry of the models file) or a model / adapter directory anywhere."""
+    from tqdm import tqdm
+
+    from pie_assets.defs.evaluation.sensors import EVALUATION_KEYS
+    from pie_assets.evaluation.checkpoints import directory_spec, discover
+    from pie_assets.lake.catalog import Catalog
+    from pie_assets.lake.storage import Warehouse
+    from pie_assets.runner import StageProgress, open_instance, run_pipeline
+
+    settings = _settings(args)
+    names = {spec.name for spec in discover(settings.resolved_checkpoints_dir(), settings.resolved_models_file())}
+    request: dict[str, object] = {"fast": args.fast}
+    if args.model in names:
+        name = args.model
+    elif Path(args.model).is_dir() and directory_spec(Path(args.model)):
+        name = Path(args.model).resolve().name
+        request["model_path"] = str(Path(args.model).resolve())
+    else:
+        raise ValueError(f"--model {args.model!r} is neither a known checkpoint ({', '.join(sorted(names))}) "
+                         "nor a model or adapter directory")
+    if args.strategy:
+        request["strategies"] = [args.strategy]
+    if args.k:
+        request["n"] = args.k
+    bar = tqdm(total=0, unit="program", desc=f"eval {name}", disable=args.quiet, file=sys.stderr)
+
+    def progress(report: StageProgress) -> None:
+        bar.total, bar.n = report.total, min(report.done, report.total)
+        bar.set_postfix_str(report.note, refresh=False)
+        bar.refresh()
+
+    try:
+        outcome = run_pipeline(settings, open_instance(), selection=" or ".join(f"key:{k.to_user_string()}" for k in EVALUATION_KEYS),
+                               checkpoints=[name], evaluation_request=request, on_progress=progress,
+                               log_level="DEBUG" if args.debug else "CRITICAL")
+    finally:
+        bar.close()
+    if outcome.failed_steps:
+        print("\n".join(outcome.failed_steps), file=sys.stderr)
+        return 1
+    with Catalog(Warehouse(settings.warehouse)).connect() as con:
+        table = con.execute(
+            "select strategy, mode, k, n_pairs, round(pct_opt, 2) as pct_opt, round(speedup, 4) as speedup, "
+            "round(pct_correct, 2) as pct_correct, round(memory_reduction, 4) as memory_reduction, "
+            "round(percentile, 2) as percentile from model_evaluations where checkpoint = ? order by strategy, k",
+            [name]).pl()
+    _print_frame(table, "table")
+    print(f"evaluation of {name}: {outcome.wall_s:.1f} s; all rows: pie sql \"select * from model_evaluations "
+          f"where checkpoint = '{name}'\"")
+    return 0
+
+
 def cmd_ui(args: argparse.Namespace) -> int:
     """`dagster dev` on this code location, under the one location name `workspace.yaml` and
     `dg` use too (sensor cursors and run history belong to a location name)."""
@@ -225,6 +281,17 @@ def build_parser() -> argparse.ArgumentParser:
     measure.add_argument("--warehouse", help="warehouse whose _cache holds binaries and measurements")
     measure.add_argument("--json", action="store_true", help="print the row as JSON")
     measure.set_defaults(func=cmd_measure)
+
+    evaluate = sub.add_parser("eval", help="evaluate one checkpoint on the test pairs (PIE's metrics)")
+    evaluate.add_argument("--model", required=True,
+                          help="a checkpoint name (identity, nearest-pair, human-target, human-fastest, a directory "
+                               "under the checkpoints root, a models-file entry) or a model / adapter directory")
+    evaluate.add_argument("--strategy", help="one prompt strategy (default: the checkpoint's or the config's)")
+    evaluate.add_argument("--k", type=int, help="samples per prompt: Best@1..Best@k (default: [sampling] n)")
+    evaluate.add_argument("--fast", action="store_true", help="one pair per problem and a few tests (mode 'fast')")
+    evaluate.add_argument("--warehouse", help="warehouse root (default ./warehouse or $PIE_WAREHOUSE)")
+    evaluate.add_argument("--quiet", action="store_true", help="no progress bar")
+    evaluate.set_defaults(func=cmd_eval)
 
     ui = sub.add_parser("ui", help="start the Dagster UI on this code location")
     common(ui, source=True)

@@ -10,6 +10,10 @@ from pie_assets.defs.assets.runtime import build_runtime_assets
 from pie_assets.defs.dataset.exports import export_assets
 from pie_assets.defs.dataset.pie_import import PieDatasetSource, build_pie_import_assets
 from pie_assets.defs.dataset.preference import build_codedpo_scores_asset
+from pie_assets.defs.evaluation.assets import checkpoint_evaluation, retrieval_index
+from pie_assets.defs.evaluation.resources import EvaluationResource
+from pie_assets.defs.evaluation.schedules import build_evaluation_schedule
+from pie_assets.defs.evaluation.sensors import checkpoint_sensor
 from pie_assets.defs.jobs import ingest_problems_job
 from pie_assets.defs.resources import CodeNetSource, LakeParquetIOManager, LakeResource, SimulatorResource
 from pie_assets.defs.sensors import (
@@ -18,12 +22,15 @@ from pie_assets.defs.sensors import (
     runtime_config_sensor,
     sql_model_automation_sensor,
 )
+from pie_assets.evaluation.config import EvaluationConfig
+from pie_assets.evaluation.config import config_path as evaluation_config_path
 from pie_assets.runtime.config import SimulatorConfig, config_path
 from pie_assets.settings import Settings
 
 
 def build_defs(settings: Settings) -> dg.Definitions:
     simulator_config = settings.simulator_config or str(config_path())
+    evaluation_config = str(evaluation_config_path())
     return dg.Definitions(
         assets=[
             *build_ingest_assets(settings.extra_tests),
@@ -32,15 +39,23 @@ def build_defs(settings: Settings) -> dg.Definitions:
             build_codedpo_scores_asset(),
             build_pie_import_assets(settings.pie_dataset),
             *export_assets,
+            retrieval_index,
+            checkpoint_evaluation,
         ],
         jobs=[ingest_problems_job],
-        sensors=[codenet_problem_sensor, runtime_config_sensor, runtime_automation_sensor, sql_model_automation_sensor],
+        sensors=[codenet_problem_sensor, runtime_config_sensor, runtime_automation_sensor, sql_model_automation_sensor,
+                 checkpoint_sensor],
+        schedules=[build_evaluation_schedule(EvaluationConfig.load(evaluation_config).cron)],
         resources={
             "codenet": CodeNetSource(root=settings.codenet_root, extra_tests_dir=settings.extra_tests),
             "lake": LakeResource(warehouse=settings.warehouse),
             "pie_dataset": PieDatasetSource(directory=settings.pie_dataset),
             "lake_io_manager": LakeParquetIOManager(base_dir=settings.warehouse),
             "simulator": SimulatorResource(config_path=simulator_config, cache_dir=settings.resolved_cache_dir()),
+            "evaluation": EvaluationResource(
+                config_path=evaluation_config, checkpoints_dir=settings.resolved_checkpoints_dir(),
+                models_file=settings.resolved_models_file(), index_dir=settings.resolved_index_dir(),
+                reports_dir=settings.resolved_reports_dir()),
         },
     )
 

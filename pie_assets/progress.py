@@ -37,9 +37,26 @@ class WorkCounter:
         with self._lock:
             self._done.setdefault(stage, Counter()).update(units)
 
+    def bound(self, stage: str) -> "StageCounter":
+        return StageCounter(self, stage)
+
     def snapshot(self, stage: str) -> StageWork:
         with self._lock:
             return StageWork(Counter(self._planned.get(stage, ())), Counter(self._done.get(stage, ())))
+
+
+@dataclass(frozen=True)
+class StageCounter:
+    """One stage's side of the counter, for code that should not know the stage's name."""
+
+    counter: WorkCounter
+    stage: str
+
+    def plan(self, **units: int) -> None:
+        self.counter.plan(self.stage, **units)
+
+    def advance(self, **units: int) -> None:
+        self.counter.advance(self.stage, **units)
 
 
 PROGRESS = WorkCounter()

@@ -24,6 +24,8 @@ from dagster_shared.error import SerializableErrorInfo
 from pie_assets.codenet.layout import CodeNetLayout
 from pie_assets.defs.dataset.exports import PIE_PAIRS_EXPORT
 from pie_assets.defs.dataset.pie_import import PIE_IMPORT_TABLES
+from pie_assets.defs.evaluation.assets import EVALUATION_STAGE
+from pie_assets.defs.evaluation.partitions import CHECKPOINTS
 from pie_assets.defs.partitions import PROBLEMS, partition_ranges
 from pie_assets.definitions import build_defs
 from pie_assets.progress import PROGRESS
@@ -86,9 +88,13 @@ def run_pipeline(
     selection: str | None = None,
     on_progress: Callable[[StageProgress], None] | None = None,
     log_level: str = "CRITICAL",
+    checkpoints: list[str] | None = None,
+    evaluation_request: dict[str, object] | None = None,
 ) -> RunOutcome:
     """Discover problems, register their partitions, materialise `selection` (default:
-    `default_selection`).
+    `default_selection`). Stages partitioned per checkpoint run once per checkpoint: `checkpoints`
+    (default: every one the checkpoint sensor would find), with `evaluation_request` as the
+    evaluation's config (`EvaluationRequest`: strategies, n, fast, model_path).
 
     on_progress is called about twice a second while each per-problem stage runs.
     """
@@ -107,7 +113,7 @@ def run_pipeline(
     if not keys:
         raise UserError(f"--select {selection!r} matches no asset")
     # Only problem partitions and CodeNet readers need the root: `--select pie_pairs` runs without one.
-    needs_codenet = any(graph.get(key).is_partitioned
+    needs_codenet = any(_partitions_name(graph, key) == PROBLEMS
                         or "codenet" in graph.assets_def_for_key(key).required_resource_keys for key in keys)
     if needs_codenet and not os.path.isdir(settings.codenet_root):
         raise UserError(f"CodeNet root {settings.codenet_root} is not a directory")
@@ -130,6 +136,23 @@ def run_pipeline(
     stages = _stages(graph, keys)
     chunks = partition_ranges(list(instance.get_dynamic_partitions(PROBLEMS)), set(discovered))
     for name, stage in stages:
+        if _partitions_name(graph, stage[0]) == CHECKPOINTS:
+            names = checkpoints if checkpoints is not None else [s.name for s in resources["evaluation"].checkpoints()]
+            known_checkpoints = set(instance.get_dynamic_partitions(CHECKPOINTS))
+            instance.add_dynamic_partitions(CHECKPOINTS, [c for c in names if c not in known_checkpoints])
+            op_config = {"ops": {EVALUATION_STAGE: {"config": evaluation_request}}} if evaluation_request else {}
+            for number, checkpoint in enumerate(names, start=1):
+                PROGRESS.reset(name)
+                result = _materialize_with_progress(
+                    instance, lambda c=checkpoint, s=stage: dg.materialize(
+                        assets, instance=instance, resources=resources, selection=s, partition_key=c,
+                        run_config={**run_config, **op_config}, raise_on_error=False),
+                    on_progress=(lambda _k, c=checkpoint, i=number: on_progress(
+                        _evaluation_progress(name, c, i, len(names)))) if on_progress else None,
+                    track=stage[-1],
+                )
+                outcome.record(result)
+            continue
         if not graph.get(stage[0]).is_partitioned:
             result = dg.materialize(assets, instance=instance, resources=resources, run_config=run_config,
                                     selection=stage, raise_on_error=False)
@@ -170,6 +193,20 @@ def _progress(stage: str, problems_done: int, problems: int) -> StageProgress:
         return StageProgress(stage, problems_done, problems, "problem")
     note = f"{work.done['programs']}/{work.planned['programs']} programs, {problems_done}/{problems} problems"
     return StageProgress(stage, work.done["tests"], work.planned["tests"], "test", note)
+
+
+def _partitions_name(graph: AssetGraph, key: dg.AssetKey) -> str | None:
+    partitions_def = graph.get(key).partitions_def
+    return partitions_def.name if isinstance(partitions_def, dg.DynamicPartitionsDefinition) else None
+
+
+def _evaluation_progress(stage: str, checkpoint: str, number: int, checkpoints: int) -> StageProgress:
+    """Programs measured (generations and srcs), with the samples generated in the note."""
+    work = PROGRESS.snapshot(stage)
+    note = f"checkpoint {number}/{checkpoints} {checkpoint}"
+    if work.planned["generations"]:
+        note += f", {work.done['generations']}/{work.planned['generations']} generations"
+    return StageProgress(f"{stage}", work.done["programs"], work.planned["programs"], "program", note)
 
 
 def _stages(graph: AssetGraph, keys: Set[dg.AssetKey]) -> list[tuple[str, list[dg.AssetKey]]]:

@@ -29,14 +29,44 @@ class Settings:
     simulator_config: str = ""  # "" = $PIE_SIMULATOR_CONFIG or the versioned pie_assets/simulator.toml
     cache_dir: str = ""  # "" = $PIE_CACHE, else <warehouse>/_cache (local) or ~/.cache/pie-lakehouse
     pie_dataset: str | None = None  # PIE's released *.jsonl files (the `pie_pairs` source)
+    checkpoints_dir: str = ""  # "" = $PIE_CHECKPOINTS, else <warehouse>/checkpoints
+    models_file: str = ""  # "" = $PIE_MODELS_FILE, else <warehouse>/models.toml (OpenAI-compatible endpoints)
 
     def resolved_cache_dir(self) -> str:
         """Compiled binaries and measurements: content-addressed, safe to share between runs."""
         if self.cache_dir or os.environ.get("PIE_CACHE"):
             return self.cache_dir or os.environ["PIE_CACHE"]
+        local = self._local_warehouse()
+        return os.path.join(local, "_cache") if local else os.path.expanduser("~/.cache/pie-lakehouse")
+
+    def _local_warehouse(self) -> str | None:
         if "://" in self.warehouse and not self.warehouse.startswith("file://"):
-            return os.path.expanduser("~/.cache/pie-lakehouse")
-        return os.path.join(self.warehouse.removeprefix("file://"), "_cache")
+            return None
+        return self.warehouse.removeprefix("file://")
+
+    def _beside_warehouse(self, explicit: str, env_var: str, name: str) -> str:
+        """An explicit value, else the variable, else `<warehouse>/<name>` (a local warehouse) or
+        `~/.cache/pie-lakehouse/<name>` (an object-store one: models and indexes are local files)."""
+        if explicit or os.environ.get(env_var):
+            return explicit or os.environ[env_var]
+        local = self._local_warehouse()
+        return os.path.join(local, name) if local else os.path.expanduser(f"~/.cache/pie-lakehouse/{name}")
+
+    def resolved_checkpoints_dir(self) -> str:
+        """Model and adapter directories the checkpoint sensor registers and evaluates."""
+        return self._beside_warehouse(self.checkpoints_dir, "PIE_CHECKPOINTS", "checkpoints")
+
+    def resolved_models_file(self) -> str:
+        """The TOML list of OpenAI-compatible endpoints to evaluate."""
+        return self._beside_warehouse(self.models_file, "PIE_MODELS_FILE", "models.toml")
+
+    def resolved_reports_dir(self) -> str:
+        """Plots of the evaluations (PNG)."""
+        return self._beside_warehouse("", "PIE_REPORTS", "reports")
+
+    def resolved_index_dir(self) -> str:
+        """The retrieval index (FAISS needs a local file)."""
+        return self._beside_warehouse("", "PIE_RETRIEVAL_INDEX", "_retrieval")
 
     @classmethod
     def resolve(

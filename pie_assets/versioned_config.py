@@ -11,8 +11,9 @@ import hashlib
 import json
 import os
 import tomllib
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 
 def config_hash(values: dict[str, Any]) -> str:
@@ -31,3 +32,27 @@ def load_toml(path: Path, what: str) -> dict[str, Any]:
         return tomllib.loads(path.read_text())
     except (OSError, tomllib.TOMLDecodeError) as err:
         raise ValueError(f"{what} config {path}: {err}") from err
+
+
+@dataclass(frozen=True)
+class VersionedConfig:
+    """A parsed config file and its hash. Subclasses say what it is (`WHAT`, for errors) and
+    where it lives by default (`default_path`), and add typed accessors over `section`."""
+
+    values: dict[str, Any]
+    hash: str  # config_hash(values)
+    path: str
+    WHAT: ClassVar[str] = "config"
+
+    @classmethod
+    def default_path(cls) -> Path:
+        raise NotImplementedError
+
+    @classmethod
+    def load(cls, path: str | Path | None = None):
+        path = Path(path) if path else cls.default_path()
+        values = load_toml(path, cls.WHAT)
+        return cls(values=values, hash=config_hash(values), path=str(path))
+
+    def section(self, name: str) -> dict[str, Any]:
+        return self.values.get(name, {})

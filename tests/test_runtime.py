@@ -17,7 +17,7 @@ from pie_assets.defs.jobs import RUNTIME_KEYS
 from pie_assets.defs.partitions import PROBLEMS
 from pie_assets.defs.resources import SimulatorResource
 from pie_assets.defs.sensors import runtime_config_sensor
-from pie_assets.runtime.annotate import Annotator
+from pie_assets.runtime.annotate import ANNOTATION_SCHEMA, SUBMISSION_RUNTIME_SCHEMA, Annotator, Program, runtime_cases
 from pie_assets.runtime.config import DEFAULT_CONFIG_PATH, SimulatorConfig
 from pie_assets.runtime.sandbox import Sandbox
 from pie_assets.runs import partition_range_tags
@@ -140,6 +140,36 @@ def test_warm_rerun_runs_nothing_and_a_config_change_reruns(tmp_path):
     rerun = Annotator(changed, str(tmp_path / "cache"), sandbox)
     _annotate(rerun, {"slow": SLOW, "fast": FAST})
     assert sandbox.launches == 6 + 2 * 2  # binaries reused, tests re-judged and re-measured
+
+
+def test_a_program_is_measured_by_its_code_not_its_id(tmp_path):
+    """A generation byte-identical to an earlier program, under another id and through a fresh
+    Annotator on the same cache, runs nothing: the compile and outcome caches key on content.
+    The submission path is the same measurement with `submission_id` in front."""
+    config = _config(tmp_path)
+    sandbox = CountingSandbox()
+    cases = runtime_cases(_tests())
+    first = Annotator(config, str(tmp_path / "cache"), sandbox).measure_program(
+        Program.from_text("gen-1", SLOW.decode()), "p0", cases)
+    assert sandbox.launches == 3  # compile, native check, measurement
+    assert first.summary["all_pass"] and "submission_id" not in first.tests[0]
+    assert "submission_id" not in first.summary
+    again = Annotator(config, str(tmp_path / "cache"), sandbox).measure_program(
+        Program("gen-2", SLOW, hashlib.sha256(SLOW).hexdigest()), "p0", cases)
+    assert sandbox.launches == 3 and again == first
+    submission = {"submission_id": "s1", "code": SLOW.decode(), "code_encoding": "utf-8",
+                  "code_sha256": hashlib.sha256(SLOW).hexdigest()}
+    rows, summary = Annotator(config, str(tmp_path / "cache"), sandbox).submission_rows(submission, "p0", cases)
+    assert sandbox.launches == 3
+    assert rows == [{"submission_id": "s1", **row} for row in first.tests]
+    assert summary == {"submission_id": "s1", **first.summary}
+    assert list(rows[0]) == list(ANNOTATION_SCHEMA) and list(summary) == list(SUBMISSION_RUNTIME_SCHEMA)
+
+
+def test_program_from_text_hashes_the_encoded_bytes():
+    program = Program.from_text("gen-1", "// é\n", encoding="latin-1")
+    assert program.code == b"// \xe9\n"
+    assert program.code_sha256 == hashlib.sha256(b"// \xe9\n").hexdigest()
 
 
 def test_config_sensor_fires_on_change_only(tmp_path, instance):

@@ -1,7 +1,9 @@
 """Runtime annotation of one problem: compile → judge natively → measure with the backend.
 
-Every (binary, test, config) outcome is cached by content, so re-materialising with an unchanged
-config runs nothing, and byte-identical programs anywhere share one binary and one measurement.
+What is measured is a `Program`: source bytes under an id, a CodeNet submission or a model
+generation alike, through one path. Every (binary, test, config) outcome is cached by content, so
+re-materialising with an unchanged config runs nothing, and byte-identical programs anywhere,
+whatever their ids, share one binary and one measurement.
 """
 
 from __future__ import annotations
@@ -39,6 +41,7 @@ ANNOTATION_SCHEMA: dict[str, pl.DataType] = {
     "cost": pl.Float64,
     "sim_seconds": pl.Float64,
     "cpu_time_s": pl.Float64,
+    "peak_memory_kb": pl.Int64,
     "counters": COUNTERS_TYPE,
     "binary_sha256": pl.Utf8,
     "input_sha256": pl.Utf8,
@@ -58,8 +61,13 @@ SUBMISSION_RUNTIME_SCHEMA: dict[str, pl.DataType] = {
     "agg_cost": pl.Float64,
     "agg_instructions": pl.Int64,
     "mean_accuracy": pl.Float64,
+    "peak_memory_kb": pl.Int64,
     "binary_sha256": pl.Utf8,
 }
+# Format of the cached outcome records, part of their key. 2: the native check records the
+# program's peak memory. A record of an earlier format must not read as "no peak", so its key no
+# longer matches: after the upgrade every (binary, test) is judged and measured once more.
+OUTCOME_FORMAT = 2
 
 
 def make_backend(config: SimulatorConfig, sandbox: Sandbox) -> Backend:
@@ -77,6 +85,30 @@ def make_backend(config: SimulatorConfig, sandbox: Sandbox) -> Backend:
             raise ValueError("backend 'gem5' needs [gem5] binary and config_dir in the simulator config")
         return Gem5Backend(gem5_binary=section["binary"], config_dir=section["config_dir"], sandbox=sandbox)
     raise ValueError(f"unknown backend {name!r} in the simulator config (cachegrind | gem5 | native)")
+
+
+@dataclass(frozen=True)
+class Program:
+    """What gets compiled, judged and measured: the exact source bytes, keyed by whatever names the
+    program (a submission id, a generation id); caches key on `code_sha256`, never on the id."""
+
+    program_id: str
+    code: bytes
+    code_sha256: str
+
+    @classmethod
+    def from_text(cls, program_id: str, code: str, encoding: str = "utf-8") -> Program:
+        data = code.encode(encoding)
+        return cls(program_id, data, hashlib.sha256(data).hexdigest())
+
+
+@dataclass(frozen=True)
+class ProgramResult:
+    """One program's annotation rows (one per case) and its summary row, without the id column:
+    the caller names it (`submission_id` for CodeNet)."""
+
+    tests: list[dict[str, Any]]
+    summary: dict[str, Any]
 
 
 @dataclass(frozen=True)
@@ -102,7 +134,7 @@ def runtime_cases(tests: pl.DataFrame) -> list[TestCase]:
 
 
 class Annotator:
-    """Annotates submissions of a problem; thread-safe, shares caches across runs."""
+    """Annotates programs of a problem; thread-safe, shares caches across runs."""
 
     def __init__(self, config: SimulatorConfig, cache_root: str, sandbox: Sandbox) -> None:
         self.config = config
@@ -135,14 +167,23 @@ class Annotator:
 
     def submission_rows(self, submission: dict[str, Any], problem_id: str,
                         cases: list[TestCase]) -> tuple[list[dict[str, Any]], dict[str, Any]]:
+        """A CodeNet submission row (submission_id, code, code_encoding, code_sha256) measured as a
+        Program: rows of ANNOTATION_SCHEMA and SUBMISSION_RUNTIME_SCHEMA."""
         code = submission["code"].encode(submission["code_encoding"])
-        compiled = self.compiler.compile(code, submission["code_sha256"])
+        result = self.measure_program(Program(submission["submission_id"], code, submission["code_sha256"]),
+                                      problem_id, cases)
+        key = {"submission_id": submission["submission_id"]}
+        return [key | row for row in result.tests], key | result.summary
+
+    def measure_program(self, program: Program, problem_id: str, cases: list[TestCase]) -> ProgramResult:
+        """Compile, judge natively on every case, and (only if all pass) measure with the backend."""
+        compiled = self.compiler.compile(program.code, program.code_sha256)
         if not compiled.ok:
             outcomes = [{"status": compiled.status, "accuracy": 0.0, "detail": compiled.error} for _ in cases]
         else:
             outcomes = self.outcomes_for(compiled, cases)
-        rows = [self._row(submission, problem_id, case, compiled, outcome) for case, outcome in zip(cases, outcomes)]
-        return rows, self._summary(submission, problem_id, compiled, rows)
+        rows = [self._row(problem_id, case, compiled, outcome) for case, outcome in zip(cases, outcomes)]
+        return ProgramResult(rows, self._summary(problem_id, compiled, rows))
 
     def native_output(self, code: bytes, code_sha256: str, stdin: bytes) -> str | None:
         """The program's own output on `stdin`, run as the judge runs it (sandboxed, natively,
@@ -173,7 +214,8 @@ class Annotator:
 
     def _key(self, binary_sha256: str | None, case: TestCase) -> str:
         expected = hashlib.sha256(case.expected.encode()).hexdigest()
-        return hashlib.sha256(f"{binary_sha256}|{case.input_sha256}|{expected}|{self.config.hash}".encode()).hexdigest()
+        key = f"{OUTCOME_FORMAT}|{binary_sha256}|{case.input_sha256}|{expected}|{self.config.hash}"
+        return hashlib.sha256(key.encode()).hexdigest()
 
     def _run(self, backend: Backend, binary: str, case: TestCase, budget: Budget) -> Measurement:
         """A sandbox that could not start is the harness failing: INFRA, never the program's verdict."""
@@ -183,12 +225,14 @@ class Annotator:
             return Measurement("INFRA", detail=f"sandbox unavailable: {err}", sandbox=self.sandbox.mode)
 
     def _check(self, binary: str, case: TestCase) -> dict[str, Any]:
+        """The judging run, natively: its verdict and the program's peak memory, whatever the backend."""
         result = self._run(self.checker, binary, case, self.config.native_budget())
+        run = {"sandbox": result.sandbox, "peak_memory_kb": result.peak_rss_kb}
         if result.status != "OK":
-            return {"status": result.status, "accuracy": 0.0, "detail": result.detail, "sandbox": result.sandbox}
+            return {"status": result.status, "accuracy": 0.0, "detail": result.detail, **run}
         acc = accuracy(result.stdout.decode("utf-8", "replace"), case.expected, self.config.float_tolerance)
         return {"status": "OK" if acc == 1.0 else "WA", "accuracy": acc, "detail": "" if acc == 1.0 else
-                f"{acc:.3f} of expected lines matched", "sandbox": result.sandbox}
+                f"{acc:.3f} of expected lines matched", **run}
 
     def _measure(self, binary: str, case: TestCase) -> dict[str, Any]:
         m = self._run(self.backend, binary, case, self.config.measure_budget())
@@ -201,17 +245,18 @@ class Annotator:
                 "sim_seconds": m.sim_seconds, "cpu_time_s": m.cpu_time_s, "sandbox": m.sandbox,
                 "cost": self.backend.cost(m) if status == "OK" else None}
 
-    def _row(self, submission: dict[str, Any], problem_id: str, case: TestCase, compiled: CompileResult,
+    def _row(self, problem_id: str, case: TestCase, compiled: CompileResult,
              outcome: dict[str, Any]) -> dict[str, Any]:
         measured = outcome.get("measurement") or {}
         status = measured.get("status", outcome["status"])
         return {
-            "submission_id": submission["submission_id"], "problem_id": problem_id, "test_id": case.test_id,
+            "problem_id": problem_id, "test_id": case.test_id,
             "input_test_ids": list(case.input_test_ids or (case.test_id,)),
             "backend": self.backend.name, "backend_version": self.backend.version, "config_hash": self.config.hash,
             "status": status, "accuracy": outcome.get("accuracy", 0.0),
             "instructions": measured.get("instructions"), "cost": measured.get("cost"),
             "sim_seconds": measured.get("sim_seconds"), "cpu_time_s": measured.get("cpu_time_s"),
+            "peak_memory_kb": outcome.get("peak_memory_kb"),
             "counters": [{"name": k, "value": v} for k, v in sorted((measured.get("counters") or {}).items())],
             "binary_sha256": compiled.binary_sha256, "input_sha256": case.input_sha256,
             "sandboxed": measured.get("sandbox") or outcome.get("sandbox") or self.sandbox.mode,
@@ -219,18 +264,19 @@ class Annotator:
             "detail": measured.get("detail") or outcome.get("detail") or "",
         }
 
-    def _summary(self, submission: dict[str, Any], problem_id: str, compiled: CompileResult,
-                 rows: Iterable[dict[str, Any]]) -> dict[str, Any]:
+    def _summary(self, problem_id: str, compiled: CompileResult, rows: Iterable[dict[str, Any]]) -> dict[str, Any]:
         rows = list(rows)
         statuses = [r["status"] for r in rows]
         all_pass = bool(rows) and all(s == "OK" for s in statuses)
+        peaks = [r["peak_memory_kb"] for r in rows if r["peak_memory_kb"] is not None]
         return {
-            "submission_id": submission["submission_id"], "problem_id": problem_id, "backend": self.backend.name,
+            "problem_id": problem_id, "backend": self.backend.name,
             "config_hash": self.config.hash,
             "status": next((s for s in statuses if s != "OK"), "OK" if rows else "NO_TESTS"),
             "all_pass": all_pass, "n_tests": len(rows), "n_passed": statuses.count("OK"),
             "agg_cost": sum(r["cost"] for r in rows) if all_pass else None,
             "agg_instructions": sum(r["instructions"] or 0 for r in rows) if all_pass else None,
             "mean_accuracy": sum(r["accuracy"] for r in rows) / len(rows) if rows else None,
+            "peak_memory_kb": max(peaks, default=None),
             "binary_sha256": compiled.binary_sha256,
         }

@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from pie_assets.runtime.backends.base import Budget
-from pie_assets.versioned_config import config_file, config_hash, load_toml
+from pie_assets.versioned_config import VersionedConfig, config_file, config_hash
 
 DEFAULT_CONFIG_PATH = Path(__file__).resolve().parents[1] / "simulator.toml"
 
@@ -17,17 +16,12 @@ def config_path() -> Path:
     return config_file("PIE_SIMULATOR_CONFIG", DEFAULT_CONFIG_PATH)
 
 
-@dataclass(frozen=True)
-class SimulatorConfig:
-    values: dict[str, Any]
-    hash: str  # sha256 of the canonical JSON of `values`, first 16 hex digits
-    path: str
+class SimulatorConfig(VersionedConfig):
+    WHAT = "simulator"
 
     @classmethod
-    def load(cls, path: str | Path | None = None) -> "SimulatorConfig":
-        path = Path(path) if path else config_path()
-        values = load_toml(path, "simulator")
-        return cls(values=values, hash=config_hash(values), path=str(path))
+    def default_path(cls) -> Path:
+        return config_path()
 
     def with_backend(self, backend: str) -> "SimulatorConfig":
         """The same config measuring with another backend (its hash changes accordingly)."""
@@ -37,9 +31,6 @@ class SimulatorConfig:
         """The same config with some keys of one section replaced (its hash changes accordingly)."""
         changed = {**self.values, name: {**self.section(name), **values}}
         return SimulatorConfig(values=changed, hash=config_hash(changed), path=self.path)
-
-    def section(self, name: str) -> dict[str, Any]:
-        return self.values.get(name, {})
 
     @property
     def backend(self) -> str:

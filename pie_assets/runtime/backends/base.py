@@ -34,6 +34,9 @@ class Measurement:
     counters: dict[str, int] = field(default_factory=dict)  # raw backend counters (Ir, Dr, D1mr, ...)
     sim_seconds: float | None = None  # gem5 only
     cpu_time_s: float | None = None  # native only
+    # native only: the run's max resident set (KB); over repeats, the largest. None when the
+    # wall guard fired (the sandbox may then report its own usage, not the program's).
+    peak_rss_kb: int | None = None
     detail: str = ""  # why, for non-OK statuses (stderr excerpt, signal, guard)
     sandbox: str = ""  # how the program was contained (e.g. "bwrap", "unshare (degraded)")
 

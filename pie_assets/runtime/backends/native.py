@@ -22,7 +22,10 @@ _MEMORY_SIGNALS = (signal.SIGSEGV, signal.SIGBUS, signal.SIGKILL, signal.SIGABRT
 
 
 class NativeBackend:
-    """Runs the binary natively in the sandbox `repeats` times; cost = median CPU seconds."""
+    """Runs the binary natively in the sandbox `repeats` times; cost = median CPU seconds. Peak
+    memory is the largest max RSS of the runs. It repeats to the page on one CPU; a process that
+    migrates reads up to 32 pages (128 KB) per CPU apart, since Linux 6.2 keeps RSS counters per
+    CPU and the hiwater mark takes their approximate sum (bench/peak_memory.py)."""
 
     name = "native"
     deterministic = False
@@ -47,15 +50,15 @@ class NativeBackend:
             result = self.sandbox.run([PROGRAM], stdin=stdin, limits=limits, ro_binds={binary: PROGRAM})
             status, detail = classify(result, limits)
             if status != "OK":
-                return Measurement(
-                    status, stdout=result.stdout, cpu_time_s=result.cpu_s, detail=detail, sandbox=result.mode
-                )
+                return Measurement(status, stdout=result.stdout, cpu_time_s=result.cpu_s,
+                                   peak_rss_kb=peak_rss_kb(result), detail=detail, sandbox=result.mode)
             results.append(result)
         cpu = statistics.median(r.cpu_s for r in results)
         return Measurement(
             "OK",
             stdout=results[0].stdout,
             cpu_time_s=cpu,
+            peak_rss_kb=max(r.max_rss_kb for r in results),
             counters={"cpu_time_ns_median": round(cpu * 1e9), "repeats": self.repeats},
             sandbox=results[0].mode,
         )
@@ -86,6 +89,12 @@ def classify(result: SandboxResult, limits: Limits) -> tuple[str, str]:
     if _out_of_memory(result, limits):
         return "MLE", f"address-space limit {limits.address_space_mb} MB: {what}; {excerpt}"
     return "RE", f"{what}; {excerpt}" if excerpt else what
+
+
+def peak_rss_kb(result: SandboxResult) -> int | None:
+    """The program tree's max RSS, as our init reports it; None once the wall guard fired, since
+    an init that had to be killed reports nothing and the usage left is the sandbox's own."""
+    return None if result.timed_out else result.max_rss_kb
 
 
 def _out_of_memory(result: SandboxResult, limits: Limits) -> bool:

@@ -1,0 +1,43 @@
+"""The inputs of a checkpoint's evaluation, as one fingerprint: the test pairs and the retrieval
+index (their data versions in this Dagster instance), the simulator and evaluation configs, the
+evaluation code, the checkpoint's own version and the mode. `model_evaluations` records it; the
+nightly schedule re-evaluates a checkpoint only when today's differs."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+
+import dagster as dg
+from dagster._core.definitions.data_version import extract_data_version_from_entry
+
+from pie_assets.evaluation.checkpoints import CheckpointSpec
+from pie_assets.evaluation.config import EvaluationConfig
+
+VERSIONED_INPUTS = ("eval_pairs", "retrieval_index")
+
+
+def data_version(instance: dg.DagsterInstance, asset: str) -> str | None:
+    record = instance.get_latest_data_version_record(dg.AssetKey(asset))
+    version = extract_data_version_from_entry(record.event_log_entry) if record else None
+    return version.value if version else None
+
+
+def inputs_fingerprint(instance: dg.DagsterInstance, spec: CheckpointSpec, config: EvaluationConfig,
+                       simulator_hash: str, code_version: str, fast: bool = False) -> str:
+    parts = {"inputs": {name: data_version(instance, name) for name in VERSIONED_INPUTS},
+             "simulator": simulator_hash, "evaluation_config": config.hash, "code": code_version,
+             "checkpoint": spec.version, "fast": fast}
+    return hashlib.sha256(json.dumps(parts, sort_keys=True).encode()).hexdigest()[:16]
+
+
+def recorded_fingerprint(instance: dg.DagsterInstance, checkpoint: str) -> str | None:
+    """The fingerprint of the checkpoint's latest evaluation, or None when it has none."""
+    records = instance.fetch_materializations(
+        dg.AssetRecordsFilter(asset_key=dg.AssetKey("model_evaluations"), asset_partitions=[checkpoint]), limit=1
+    ).records
+    if not records:
+        return None
+    materialization = records[0].asset_materialization
+    value = materialization.metadata.get("inputs_fingerprint") if materialization else None
+    return value.value if value is not None else None

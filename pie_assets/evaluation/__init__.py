@@ -1,0 +1,1 @@
+"""Model evaluation: prompts, retrieval, generation, measurement and PIE's metrics."""

@@ -1,0 +1,164 @@
+"""What can be evaluated: model directories and adapters under the checkpoints root, the entries of
+the models file (OpenAI-compatible endpoints), the model-free baselines and the human references.
+
+Each is a `CheckpointSpec` named by its partition key of the `checkpoints` partitions. Its
+`version` changes when what it would generate changes (a directory's files, an entry's fields),
+so the checkpoint sensor re-evaluates a checkpoint replaced in place.
+
+Directories are found by their marker files: `config.json` (a Hugging Face model) or
+`adapter_config.json` (a peft adapter). Names beginning with `.` or `_`, or ending in `.tmp` or
+`.partial`, are skipped: that is where a trainer writes a checkpoint before renaming it into place,
+so the sensor never sees half a checkpoint. Versions come from file names, sizes and mtimes,
+which a sensor can read every 30 s without hashing gigabytes of weights.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import re
+import tomllib
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+BASELINES = ("identity", "nearest-pair")
+HUMAN_REFERENCES = ("human-target", "human-fastest")
+KINDS = ("transformers", "peft", "openai", "baseline", "human_reference")
+NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._+-]{0,127}$")
+SKIPPED_SUFFIXES = (".tmp", ".partial")
+OPENAI_APIS = ("chat", "completions")
+
+
+@dataclass(frozen=True)
+class CheckpointSpec:
+    name: str  # the partition key
+    kind: str  # one of KINDS
+    location: str = ""  # model / adapter directory, or the endpoint's base URL
+    model: str = ""  # the endpoint's model name
+    api: str = "chat"  # chat | completions (endpoints)
+    key_env: str = "OPENAI_API_KEY"  # the variable holding the endpoint's key (never the key itself)
+    strategies: tuple[str, ...] = ()  # empty: the evaluation config's strategies
+    version: str = ""
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def is_model(self) -> bool:
+        """Models are prompted and sampled; baselines and human references are not."""
+        return self.kind in ("transformers", "peft", "openai")
+
+    def to_json(self) -> str:
+        return json.dumps({**asdict(self), "strategies": list(self.strategies)}, sort_keys=True)
+
+    @classmethod
+    def from_json(cls, text: str) -> "CheckpointSpec":
+        values = json.loads(text)
+        return cls(**{**values, "strategies": tuple(values["strategies"])})
+
+
+def builtin_specs() -> list[CheckpointSpec]:
+    return ([CheckpointSpec(name, "baseline", version=f"builtin:{name}:1") for name in BASELINES]
+            + [CheckpointSpec(name, "human_reference", version=f"builtin:{name}:1") for name in HUMAN_REFERENCES])
+
+
+def directory_version(path: Path) -> str:
+    """Names, sizes and mtimes of every file below `path`: a rewritten file is a new version."""
+    digest = hashlib.sha256()
+    for root, dirs, files in os.walk(path):
+        dirs.sort()
+        for name in sorted(files):
+            file = Path(root) / name
+            st = file.stat()
+            digest.update(f"{file.relative_to(path)}\0{st.st_size}\0{st.st_mtime_ns}\n".encode())
+    return digest.hexdigest()[:16]
+
+
+def directory_spec(path: Path, name: str | None = None) -> CheckpointSpec | None:
+    """The spec of a model or adapter directory, or None when it is neither."""
+    if (path / "adapter_config.json").is_file():
+        kind = "peft"
+    elif (path / "config.json").is_file():
+        kind = "transformers"
+    else:
+        return None
+    return CheckpointSpec(name or path.name, kind, location=str(path.resolve()), version=directory_version(path))
+
+
+def _skipped(name: str) -> bool:
+    return name.startswith((".", "_")) or name.endswith(SKIPPED_SUFFIXES)
+
+
+def discover_directories(root: str) -> list[CheckpointSpec]:
+    """The model and adapter directories directly under `root` (a missing root holds none)."""
+    base = Path(root)
+    if not base.is_dir():
+        return []
+    specs = []
+    for entry in sorted(base.iterdir()):
+        if entry.is_dir() and not _skipped(entry.name) and NAME.match(entry.name):
+            spec = directory_spec(entry)
+            if spec:
+                specs.append(spec)
+    return specs
+
+
+def read_models_file(path: str) -> list[CheckpointSpec]:
+    """The `[[model]]` entries of a TOML models file (a missing file holds none):
+
+        [[model]]
+        name = "gpt-4o-mini"                  # the partition key
+        base_url = "https://api.openai.com/v1"
+        model = "gpt-4o-mini"
+        key_env = "OPENAI_API_KEY"            # the variable holding the key (default OPENAI_API_KEY)
+        api = "chat"                          # chat | completions
+        strategies = ["instruction", "cot"]   # optional
+
+    A malformed entry is a ValueError naming the file and the entry."""
+    file = Path(path)
+    if not file.is_file():
+        return []
+    try:
+        entries = tomllib.loads(file.read_text()).get("model", [])
+    except tomllib.TOMLDecodeError as err:
+        raise ValueError(f"models file {path}: {err}") from err
+    specs = []
+    for number, entry in enumerate(entries, start=1):
+        where = f"models file {path}, entry {number}"
+        missing = [k for k in ("name", "base_url", "model") if not entry.get(k)]
+        if missing:
+            raise ValueError(f"{where}: missing {', '.join(missing)}")
+        if not NAME.match(entry["name"]):
+            raise ValueError(f"{where}: name {entry['name']!r} is not a valid checkpoint name ({NAME.pattern})")
+        api = entry.get("api", "chat")
+        if api not in OPENAI_APIS:
+            raise ValueError(f"{where}: api {api!r} is not one of {', '.join(OPENAI_APIS)}")
+        known = {"name", "base_url", "model", "key_env", "api", "strategies"}
+        canonical = json.dumps(entry, sort_keys=True)
+        specs.append(CheckpointSpec(
+            entry["name"], "openai", location=entry["base_url"], model=entry["model"], api=api,
+            key_env=entry.get("key_env", "OPENAI_API_KEY"), strategies=tuple(entry.get("strategies", ())),
+            version=hashlib.sha256(canonical.encode()).hexdigest()[:16],
+            extra={k: v for k, v in entry.items() if k not in known},
+        ))
+    return specs
+
+
+def discover(checkpoints_root: str, models_file: str) -> list[CheckpointSpec]:
+    """Every checkpoint, built-ins first; a name used twice is a ValueError naming both."""
+    specs = builtin_specs() + discover_directories(checkpoints_root) + read_models_file(models_file)
+    seen: dict[str, CheckpointSpec] = {}
+    for spec in specs:
+        if spec.name in seen:
+            raise ValueError(f"checkpoint name {spec.name!r} is used twice: {seen[spec.name].kind} "
+                             f"{seen[spec.name].location or '(built-in)'} and {spec.kind} {spec.location or '(built-in)'}")
+        seen[spec.name] = spec
+    return specs
+
+
+def resolve(name: str, checkpoints_root: str, models_file: str) -> CheckpointSpec:
+    for spec in discover(checkpoints_root, models_file):
+        if spec.name == name:
+            return spec
+    raise KeyError(f"no checkpoint {name!r}: not built in, not a model directory under {checkpoints_root}, "
+                   f"not an entry of {models_file}")

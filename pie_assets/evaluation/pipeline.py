@@ -1,0 +1,258 @@
+"""One checkpoint's evaluation, from the test pairs to PIE's metrics: prompts → generations →
+measurement → `model_evaluations`. The Dagster asset and `pie eval` both run this.
+
+What each kind of checkpoint "generates" for a pair:
+- a model (transformers, peft, OpenAI-compatible): `n` samples per (strategy, pair), the program
+  extracted from each response;
+- `identity`: the slow program itself (speedup 1.0 by construction: the floor of the metric);
+- `nearest-pair`: the fast program of the training pair whose slow program is nearest to the
+  query's (the retrieval index's first hit), i.e. what copying the closest known edit gives;
+- `human-target` / `human-fastest`: the pair's human tgt / the problem's fastest correct human
+  program (PIE's human references, not clipped at 1).
+The non-model ones make one sample per pair under strategy `none` (no prompt).
+
+Every program (generation and src alike) is measured here by the same compile → sandbox → judge →
+backend path as human submissions, on the problem's runtime test set (fast mode: at most
+`tests_per_problem` of them, the same for every program), so src and generation costs come from
+one backend and one config; programs are keyed by content, so a generation identical to an
+earlier program costs nothing.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from typing import Any
+
+import polars as pl
+
+from pie_assets.evaluation.checkpoints import CheckpointSpec
+from pie_assets.evaluation.config import EvaluationConfig, FastMode
+from pie_assets.evaluation.extract import extract_program
+from pie_assets.evaluation.generate import generate_samples
+from pie_assets.evaluation.generators import make_generator
+from pie_assets.evaluation.metrics import best_at_k, evaluate
+from pie_assets.evaluation.prompts import prompt_hash, strategy
+from pie_assets.evaluation.retrieval import RetrievalIndex
+from pie_assets.evaluation.sampling import GenerationRequest, SamplingSettings
+from pie_assets.evaluation.schemas import (
+    GENERATION_RUNTIME_SCHEMA,
+    GENERATION_SCHEMA,
+    MODEL_EVALUATION_SCHEMA,
+    PROMPT_SCHEMA,
+)
+from pie_assets.progress import StageCounter
+from pie_assets.runtime.annotate import Annotator, Program, TestCase, runtime_cases
+
+NO_STRATEGY = "none"  # baselines and human references are not prompted
+
+
+@dataclass(frozen=True)
+class EvalInputs:
+    pairs: pl.DataFrame  # eval_pairs rows
+    tests: dict[str, pl.DataFrame]  # problem -> its test_cases partition
+    human_tests: pl.DataFrame  # runtime_annotations of correct human programs: problem_id, submission_id, test_id, status, cost
+    index: RetrievalIndex | None  # None when the lake has no training pairs
+
+
+@dataclass
+class EvalResult:
+    prompts: pl.DataFrame
+    generations: pl.DataFrame
+    generation_runtimes: pl.DataFrame
+    model_evaluations: pl.DataFrame
+    per_pair: dict[str, pl.DataFrame] = field(default_factory=dict)  # strategy -> best@n per pair (plots)
+    errors: dict[str, str] = field(default_factory=dict)  # request -> why its samples are missing
+    mode: str = "full"
+
+
+def eval_cases(tests: pl.DataFrame, fast: FastMode | None) -> list[TestCase]:
+    """The runtime test set; in fast mode its first `tests_per_problem` by sha256 of the input
+    (a fixed, content-derived choice: every program of the problem gets the same tests)."""
+    cases = runtime_cases(tests)
+    if fast is None:
+        return cases
+    chosen = sorted(cases, key=lambda c: hashlib.sha256(c.input_sha256.encode()).hexdigest())
+    return sorted(chosen[: fast.tests_per_problem], key=lambda c: c.test_id)
+
+
+def select_pairs(pairs: pl.DataFrame, fast: FastMode | None) -> pl.DataFrame:
+    return pairs if fast is None else pairs.filter(pl.col("fast_rank") <= fast.pairs_per_problem)
+
+
+def generation_id(checkpoint: str, strategy_name: str, src_id: str, tgt_id: str, sample_index: int,
+                  prompt_digest: str | None) -> str:
+    material = f"{checkpoint}|{strategy_name}|{src_id}|{tgt_id}|{sample_index}|{prompt_digest or ''}"
+    return "g" + hashlib.sha256(material.encode()).hexdigest()[:19]
+
+
+def build_prompts(spec: CheckpointSpec, strategies: Sequence[str], pairs: pl.DataFrame,
+                  index: RetrievalIndex | None, k: int) -> pl.DataFrame:
+    rows: list[dict[str, Any]] = []
+    codes = pairs["src_code"].to_list()
+    for name in strategies:
+        chosen = strategy(name)
+        if chosen.needs_examples and index is None:
+            raise ValueError(f"strategy {name!r} needs the retrieval index, and the lake has no training pairs")
+        examples = index.search(codes, k) if chosen.needs_examples and index is not None else [()] * len(codes)
+        for pair, shots in zip(pairs.iter_rows(named=True), examples):
+            prompt = chosen.build(pair["src_code"], shots)
+            rows.append({"checkpoint": spec.name, "strategy": name, "strategy_version": chosen.version,
+                         "problem_id": pair["problem_id"], "src_id": pair["src_id"], "tgt_id": pair["tgt_id"],
+                         "prompt": prompt, "prompt_hash": prompt_hash(prompt),
+                         "example_src_ids": [e.src_id for e in shots]})
+    return pl.DataFrame(rows, schema=PROMPT_SCHEMA, orient="row")
+
+
+def _generation_row(spec: CheckpointSpec, strategy_name: str, pair: dict[str, Any], sample_index: int,
+                    prompt_digest: str | None, code: str, status: str, response: str | None = None,
+                    finish_reason: str | None = None, cached: bool = False) -> dict[str, Any]:
+    return {"generation_id": generation_id(spec.name, strategy_name, pair["src_id"], pair["tgt_id"], sample_index,
+                                           prompt_digest),
+            "checkpoint": spec.name, "strategy": strategy_name, "problem_id": pair["problem_id"],
+            "src_id": pair["src_id"], "tgt_id": pair["tgt_id"], "sample_index": sample_index,
+            "prompt_hash": prompt_digest, "code": code,
+            "code_sha256": hashlib.sha256(code.encode()).hexdigest() if code else None,
+            "extraction_status": status, "finish_reason": finish_reason, "cached": cached, "response": response}
+
+
+def model_generations(spec: CheckpointSpec, config: EvaluationConfig, prompts: pl.DataFrame, pairs: pl.DataFrame,
+                      settings: SamplingSettings, cache_root: str | None,
+                      progress: StageCounter | None = None) -> tuple[pl.DataFrame, dict[str, str]]:
+    by_pair = {(p["src_id"], p["tgt_id"]): p for p in pairs.iter_rows(named=True)}
+    requests = [GenerationRequest(key=f"{r['strategy']}|{r['src_id']}|{r['tgt_id']}", prompt=r["prompt"],
+                                  src_code=by_pair[(r["src_id"], r["tgt_id"])]["src_code"], problem_id=r["problem_id"])
+                for r in prompts.iter_rows(named=True)]
+    if progress:
+        progress.plan(generations=len(requests) * settings.n)
+    result = generate_samples(make_generator(spec, config), requests, settings, cache_root,
+                              concurrency=config.concurrency,
+                              on_done=(lambda count: progress.advance(generations=count)) if progress else None)
+    rows = []
+    for row in prompts.iter_rows(named=True):
+        key = f"{row['strategy']}|{row['src_id']}|{row['tgt_id']}"
+        for sample in result.samples.get(key, []):
+            extracted = extract_program(sample.text)
+            rows.append(_generation_row(spec, row["strategy"], by_pair[(row["src_id"], row["tgt_id"])],
+                                        sample.sample_index, row["prompt_hash"], extracted.code, extracted.status,
+                                        sample.text, sample.finish_reason, sample.cached))
+    return pl.DataFrame(rows, schema=GENERATION_SCHEMA, orient="row"), dict(result.errors)
+
+
+def reference_generations(spec: CheckpointSpec, pairs: pl.DataFrame, index: RetrievalIndex | None) -> pl.DataFrame:
+    """What a baseline or a human reference gives for each pair (see the module docstring)."""
+    pair_rows = list(pairs.iter_rows(named=True))
+    if spec.name == "nearest-pair":
+        hits = index.search([p["src_code"] for p in pair_rows], 1) if index is not None else [[] for _ in pair_rows]
+        codes = [h[0].tgt_code if h else None for h in hits]
+    else:
+        column = {"identity": "src_code", "human-target": "tgt_code", "human-fastest": "fastest_code"}.get(spec.name)
+        if column is None:
+            raise ValueError(f"unknown built-in checkpoint {spec.name!r}")
+        codes = [p[column] for p in pair_rows]
+    rows = [_generation_row(spec, NO_STRATEGY, pair, 0, None, code or "", "reference" if code else "empty")
+            for pair, code in zip(pair_rows, codes)]
+    return pl.DataFrame(rows, schema=GENERATION_SCHEMA, orient="row")
+
+
+def _summary_fields(summary: dict[str, Any] | None) -> dict[str, Any]:
+    if summary is None:  # nothing to measure (an empty extraction)
+        return {"status": "NO_CODE", "all_pass": False, "n_tests": 0, "n_passed": 0, "mean_accuracy": 0.0,
+                "agg_cost": None, "peak_memory_kb": None, "binary_sha256": None}
+    return {k: summary.get(k) for k in ("status", "all_pass", "n_tests", "n_passed", "mean_accuracy", "agg_cost",
+                                        "peak_memory_kb", "binary_sha256")}
+
+
+def measure(annotator: Annotator, generations: pl.DataFrame, pairs: pl.DataFrame,
+            cases: dict[str, list[TestCase]], workers: int, mode: str,
+            progress: StageCounter | None = None) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """generation_runtimes (every generation measured on its problem's cases), and each pair's
+    src cost and peak memory measured the same way."""
+    jobs: dict[str, tuple[str, Program]] = {}
+    for pair in pairs.iter_rows(named=True):
+        jobs[f"src:{pair['src_id']}"] = (pair["problem_id"], Program.from_text(pair["src_id"], pair["src_code"]))
+    for g in generations.filter(pl.col("code") != "").iter_rows(named=True):
+        jobs[g["generation_id"]] = (g["problem_id"], Program.from_text(g["generation_id"], g["code"]))
+
+    def run(item: tuple[str, tuple[str, Program]]) -> tuple[str, dict[str, Any]]:
+        key, (problem_id, program) = item
+        summary = annotator.measure_program(program, problem_id, cases[problem_id]).summary
+        if progress:
+            progress.advance(programs=1)
+        return key, summary
+
+    if progress:
+        progress.plan(programs=len(jobs))
+    with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
+        summaries = dict(pool.map(run, jobs.items()))
+    rows = []
+    for g in generations.iter_rows(named=True):
+        src = summaries[f"src:{g['src_id']}"]
+        rows.append({"generation_id": g["generation_id"], "checkpoint": g["checkpoint"], "strategy": g["strategy"],
+                     "mode": mode, "problem_id": g["problem_id"], "src_id": g["src_id"], "tgt_id": g["tgt_id"],
+                     "sample_index": g["sample_index"], **_summary_fields(summaries.get(g["generation_id"])),
+                     "src_agg_cost": src.get("agg_cost"), "src_peak_memory_kb": src.get("peak_memory_kb"),
+                     "backend": annotator.backend.name, "config_hash": annotator.config.hash})
+    src_rows = pl.DataFrame(
+        [{"src_id": p["src_id"], "tgt_id": p["tgt_id"], **{f"src_{k}": summaries[f"src:{p['src_id']}"].get(k)
+                                                           for k in ("agg_cost", "peak_memory_kb")}}
+         for p in pairs.iter_rows(named=True)],
+        schema={"src_id": pl.Utf8, "tgt_id": pl.Utf8, "src_agg_cost": pl.Float64, "src_peak_memory_kb": pl.Int64},
+        orient="row")
+    runtimes = pl.DataFrame(rows, schema=GENERATION_RUNTIME_SCHEMA, orient="row")
+    return runtimes, src_rows
+
+
+def human_costs(human_tests: pl.DataFrame, cases: dict[str, list[TestCase]]) -> pl.DataFrame:
+    """Per correct human program, its cost summed over the evaluation's cases of its problem
+    (the full runtime test set: its agg_cost; fast mode: the same subset the generations ran)."""
+    wanted = pl.DataFrame([{"problem_id": p, "test_id": c.test_id} for p, cs in cases.items() for c in cs],
+                          schema={"problem_id": pl.Utf8, "test_id": pl.Utf8}, orient="row")
+    per_test = human_tests.join(wanted, on=["problem_id", "test_id"])
+    n_cases = wanted.group_by("problem_id").len("n_cases")
+    return (per_test.group_by("problem_id", "submission_id")
+            .agg(pl.len().alias("n"), (pl.col("status") == "OK").all().alias("ok"), pl.col("cost").sum().alias("agg_cost"))
+            .join(n_cases, on="problem_id")
+            .filter(pl.col("ok") & (pl.col("n") == pl.col("n_cases")))
+            .select("problem_id", "agg_cost"))
+
+
+def evaluate_checkpoint(spec: CheckpointSpec, config: EvaluationConfig, annotator: Annotator, inputs: EvalInputs, *,
+                        strategies: Sequence[str] = (), n: int | None = None, fast: bool = False,
+                        cache_root: str | None = None, workers: int = 2,
+                        progress: StageCounter | None = None) -> EvalResult:
+    fast_mode = config.fast if fast else None
+    mode = "fast" if fast else "full"
+    pairs = select_pairs(inputs.pairs, fast_mode)
+    settings = config.sampling(n)
+    errors: dict[str, str] = {}
+    if spec.is_model:
+        chosen = tuple(strategies or spec.strategies or config.strategies)
+        prompts = build_prompts(spec, chosen, pairs, inputs.index, config.retrieval_k)
+        generations, errors = model_generations(spec, config, prompts, pairs, settings, cache_root, progress)
+        n_samples = settings.n
+    else:
+        chosen = (NO_STRATEGY,)
+        prompts = pl.DataFrame(schema=PROMPT_SCHEMA)
+        generations = reference_generations(spec, pairs, inputs.index)
+        n_samples = 1
+    cases = {problem: eval_cases(inputs.tests[problem], fast_mode) for problem in pairs["problem_id"].unique()}
+    runtimes, src = measure(annotator, generations, pairs, cases, workers, mode, progress)
+    metric_pairs = pairs.select("problem_id", "src_id", "tgt_id").join(src, on=["src_id", "tgt_id"], how="left")
+    humans = human_costs(inputs.human_tests, cases)
+    clip = spec.kind != "human_reference"
+    evaluations, per_pair = [], {}
+    for name in chosen:
+        runs = runtimes.filter(pl.col("strategy") == name)
+        table = evaluate(metric_pairs, runs, n_samples, clip=clip, human_costs=humans)
+        evaluations.append(table.with_columns(
+            checkpoint=pl.lit(spec.name), kind=pl.lit(spec.kind), strategy=pl.lit(name), mode=pl.lit(mode),
+            n_samples=pl.lit(n_samples, pl.Int64), clipped=pl.lit(clip), backend=pl.lit(annotator.backend.name),
+            config_hash=pl.lit(annotator.config.hash), evaluation_config_hash=pl.lit(config.hash),
+            checkpoint_version=pl.lit(spec.version)))
+        per_pair[name] = best_at_k(metric_pairs, runs, n_samples, clip=clip)
+    model_evaluations = pl.concat(evaluations).select(
+        [pl.col(c).cast(t) for c, t in MODEL_EVALUATION_SCHEMA.items()])
+    return EvalResult(prompts, generations, runtimes, model_evaluations, per_pair, errors, mode)

@@ -1,0 +1,103 @@
+"""Evaluation plots as PNG bytes: the per-pair speedup distribution and %OPT / SPEEDUP against k.
+
+Figures are drawn on matplotlib's Agg canvas directly (no pyplot: no display, no global figure
+state shared between threads of a run). PNGs are saved without the `Software` text chunk, so the
+same input gives the same bytes: a re-materialised asset whose numbers did not change writes an
+identical file. `markdown_image` inlines a PNG for Dagster's `MetadataValue.md`, where the UI
+shows it.
+"""
+
+from __future__ import annotations
+
+import base64
+import io
+import os
+import uuid
+
+import numpy as np
+import polars as pl
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.figure import Figure
+
+from pie_assets.evaluation.metrics import PIE_OPT_THRESHOLD
+
+_SIZE = (8.0, 4.5)
+_DPI = 100
+_BINS = 30
+_LOG_SPREAD = 10.0  # max / min speedup from which the x axis is logarithmic
+
+
+def _figure(ncols: int = 1) -> tuple[Figure, list]:
+    fig = Figure(figsize=_SIZE, dpi=_DPI, layout="constrained")
+    FigureCanvasAgg(fig)
+    return fig, [fig.add_subplot(1, ncols, i + 1) for i in range(ncols)]
+
+
+def _png(fig: Figure) -> bytes:
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=_DPI, metadata={"Software": None})
+    return buf.getvalue()
+
+
+def speedup_distribution_png(per_pair: pl.DataFrame, title: str) -> bytes:
+    """Histogram of the pairs' Best@k speedups (`best_at_k` rows), with PIE's %OPT threshold."""
+    values = per_pair["speedup"].drop_nulls().drop_nans().to_numpy()
+    values = values[np.isfinite(values)]
+    fig, (ax,) = _figure()
+    low, high = (float(values.min()), float(values.max())) if values.size else (1.0, 1.0)
+    if low > 0 and high / low >= _LOG_SPREAD:
+        ax.hist(values, bins=np.geomspace(low, high, _BINS + 1), color="tab:blue")
+        ax.set_xscale("log")
+    else:
+        ax.hist(values, bins=_BINS, color="tab:blue")
+    ax.axvline(PIE_OPT_THRESHOLD, color="tab:red", linestyle="--",
+               label=f"%OPT threshold ({PIE_OPT_THRESHOLD:.2f}x)")
+    ks = per_pair["k"].unique().to_list() if "k" in per_pair.columns else []
+    at_k = f"@{ks[0]}" if len(ks) == 1 else "@k"
+    ax.set_xlabel(f"speedup{at_k} per pair (src / best generation, 1.0 = no gain)")
+    ax.set_ylabel("pairs")
+    ax.set_title(title)
+    ax.legend()
+    return _png(fig)
+
+
+def topk_png(evaluations: pl.DataFrame, title: str) -> bytes:
+    """%OPT and SPEEDUP against k (`evaluate` rows), one line per `strategy` when there is one."""
+    fig, (opt_ax, speedup_ax) = _figure(ncols=2)
+    if "strategy" in evaluations.columns:
+        groups = [(str(name), rows) for (name,), rows in
+                  evaluations.sort("strategy", "k").group_by("strategy", maintain_order=True)]
+    else:
+        groups = [(None, evaluations.sort("k"))]
+    for name, rows in groups:
+        opt_ax.plot(rows["k"].to_list(), rows["pct_opt"].to_list(), marker="o", label=name)
+        speedup_ax.plot(rows["k"].to_list(), rows["speedup"].to_list(), marker="o", label=name)
+    for ax, label in ((opt_ax, "%OPT (speedup >= 1.10), %"), (speedup_ax, "SPEEDUP (mean over pairs)")):
+        ax.set_xlabel("k (Best@k)")
+        ax.set_ylabel(label)
+        ax.set_xticks(sorted(evaluations["k"].unique().to_list()))
+        ax.grid(alpha=0.3)
+        if groups and groups[0][0] is not None:
+            ax.legend()
+    fig.suptitle(title)
+    return _png(fig)
+
+
+def write_png(data: bytes, path: str) -> str:
+    """Write atomically (temp file + rename): a reader never sees half a PNG."""
+    os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
+    tmp = f"{path}.{uuid.uuid4().hex}.tmp"
+    try:
+        with open(tmp, "wb") as f:
+            f.write(data)
+        os.replace(tmp, path)
+    finally:
+        if os.path.exists(tmp):
+            os.remove(tmp)
+    return path
+
+
+def markdown_image(data: bytes, alt: str) -> str:
+    """An inline Markdown image (base64 data URI) for `MetadataValue.md`."""
+    safe_alt = alt.replace("\\", "\\\\").replace("[", "\\[").replace("]", "\\]").replace("\n", " ")
+    return f"![{safe_alt}](data:image/png;base64,{base64.b64encode(data).decode('ascii')})"
