@@ -12,7 +12,6 @@ from __future__ import annotations
 import base64
 import io
 import os
-import uuid
 
 import numpy as np
 import polars as pl
@@ -20,6 +19,7 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
 from pie_assets.evaluation.metrics import PIE_OPT_THRESHOLD
+from pie_assets.lake.storage import atomic_local_target
 
 _SIZE = (8.0, 4.5)
 _DPI = 100
@@ -79,21 +79,17 @@ def topk_png(evaluations: pl.DataFrame, title: str) -> bytes:
         ax.grid(alpha=0.3)
         if groups and groups[0][0] is not None:
             ax.legend()
+    opt_ax.set_ylim(-2, 102)  # a share: its whole range, so 0 % reads as 0, not as a flat middle line
+    speedup_ax.set_ylim(bottom=0)
     fig.suptitle(title)
     return _png(fig)
 
 
 def write_png(data: bytes, path: str) -> str:
-    """Write atomically (temp file + rename): a reader never sees half a PNG."""
+    """Written by temp file + rename (the lake's one atomic write): a reader never sees half a PNG."""
     os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
-    tmp = f"{path}.{uuid.uuid4().hex}.tmp"
-    try:
-        with open(tmp, "wb") as f:
-            f.write(data)
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.remove(tmp)
+    with atomic_local_target(path) as tmp, open(tmp, "wb") as f:
+        f.write(data)
     return path
 
 
