@@ -4,6 +4,7 @@
     pie sql "QUERY" [--warehouse DIR] [--format table|csv|json]
     pie measure FILE.cpp --input FILE [--backend NAME] [--json]
     pie eval --model SPEC [--strategy NAME] [--k N] [--fast] [--warehouse DIR]
+    pie train --method sft|sft-perf|dpo|rrtf --base MODEL|tiny [--no-lora] [--data VERSION]
     pie ui [--port N]
 """
 
@@ -220,6 +221,23 @@ def cmd_eval(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_train(args: argparse.Namespace) -> int:
+    """One training run on the warehouse's exports into its checkpoints root, where the checkpoint
+    sensor registers and evaluates the new checkpoint (`pie ui`, or `pie eval --model NAME`)."""
+    from pie_assets.training.train import train
+
+    settings = _settings(args)
+    result = train(args.method, args.base, settings.warehouse, lora=args.lora, data_version=args.data,
+                   name=args.name, checkpoints_dir=settings.resolved_checkpoints_dir(), config=args.config,
+                   data_subset=args.data_subset, preference_kind=args.preference_kind, progress_bar=not args.quiet)
+    manifest = result.manifest
+    data = ", ".join(f"{d['export']} {d['version']} ({d['examples']} examples)" for d in manifest["data"])
+    print(f"checkpoint {manifest['name']}: {manifest['steps']} steps, final loss {manifest['final_loss']:.4f}, "
+          f"on {manifest['hardware']['device']} ({manifest['hardware']['dtype']}); data: {data}")
+    print(result.path)
+    return 0
+
+
 def cmd_ui(args: argparse.Namespace) -> int:
     """`dagster dev` on this code location, under the one location name `workspace.yaml` and
     `dg` use too (sensor cursors and run history belong to a location name)."""
@@ -292,6 +310,24 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate.add_argument("--warehouse", help="warehouse root (default ./warehouse or $PIE_WAREHOUSE)")
     evaluate.add_argument("--quiet", action="store_true", help="no progress bar")
     evaluate.set_defaults(func=cmd_eval)
+
+    from pie_assets.training.config import METHODS
+
+    train = sub.add_parser("train", help="fine-tune a model on the exports into a checkpoint the evaluation picks up")
+    train.add_argument("--method", required=True, choices=METHODS)
+    train.add_argument("--base", required=True, help="a local Hugging Face model directory, a hub name, or 'tiny' "
+                                                     "(a tiny random model built locally: smoke tests, offline demo)")
+    train.add_argument("--lora", action=argparse.BooleanOptionalAction, default=True,
+                       help="train a LoRA adapter (default) or, with --no-lora, the full model")
+    train.add_argument("--data", help="the export version to train on (default: the export's LATEST)")
+    train.add_argument("--data-subset", choices=["all", "hq"], default="all", help="sft: all train pairs or the HQ ones")
+    train.add_argument("--preference-kind", choices=["both", "correctness", "efficiency"], default="both",
+                       help="dpo: which preference pairs")
+    train.add_argument("--name", help="checkpoint name (default <method>-<base>-<data version>-<UTC time>)")
+    train.add_argument("--config", help="training config (default: $PIE_TRAINING_CONFIG or the versioned one)")
+    train.add_argument("--warehouse", help="warehouse root (default ./warehouse or $PIE_WAREHOUSE)")
+    train.add_argument("--quiet", action="store_true", help="no progress bar")
+    train.set_defaults(func=cmd_train)
 
     ui = sub.add_parser("ui", help="start the Dagster UI on this code location")
     common(ui, source=True)

@@ -162,6 +162,27 @@ def test_sensor_registers_and_evaluates_a_new_local_model(lake):
     assert _tick(lake, result.cursor).run_requests == []
 
 
+def test_trained_checkpoints_are_registered_and_evaluated_by_the_sensor(lake):
+    """The training loop closed: `pie train` writes a checkpoint, the sensor evaluates it."""
+    pytest.importorskip("trl", reason="training needs the ml extra: pip install -e '.[test,ml]'")
+    from pie_assets.training.train import train
+
+    names = []
+    for method in ("sft-perf", "dpo"):
+        result = train(method, "tiny", lake.settings.warehouse, checkpoints_dir=lake.settings.checkpoints_dir,
+                       name=f"trained-{method}", progress_bar=False)
+        assert result.manifest["method"] == method
+        names.append(result.path.name)
+    ticked = _tick(lake)
+    assert sorted(r.partition_key for r in ticked.run_requests) == sorted(names)
+    _execute(lake, ticked)
+    perf = lake.evaluations("trained-sft-perf")
+    # Evaluated with the prompt it was trained on (its manifest's evaluation_strategies).
+    assert {e["strategy"] for e in perf} == {"perf_conditioned"} and [e["k"] for e in perf] == [1, 2]
+    assert {e["kind"] for e in perf} == {"peft"}
+    assert [e["k"] for e in lake.evaluations("trained-dpo")] == [1, 2]
+
+
 def _oracle(pairs: dict[str, str], seen: list[str]):
     """An OpenAI-compatible chat endpoint that answers with the human's faster program of the
     pair whose slow program is in the prompt, in prose and a code fence, as chat models answer."""

@@ -74,6 +74,17 @@ def directory_version(path: Path) -> str:
     return digest.hexdigest()[:16]
 
 
+def trained_strategies(path: Path) -> tuple[str, ...]:
+    """The prompt strategies a checkpoint of `pie train` was trained for (its manifest's
+    `evaluation_strategies`), so it is evaluated with the prompts it knows; () otherwise."""
+    try:
+        manifest = json.loads((path / "manifest.json").read_text())
+    except (OSError, ValueError):
+        return ()
+    strategies = manifest.get("evaluation_strategies") if isinstance(manifest, dict) else None
+    return tuple(strategies) if isinstance(strategies, list) and all(isinstance(s, str) for s in strategies) else ()
+
+
 def directory_spec(path: Path, name: str | None = None) -> CheckpointSpec | None:
     """The spec of a model or adapter directory, or None when it is neither."""
     if (path / "adapter_config.json").is_file():
@@ -82,7 +93,8 @@ def directory_spec(path: Path, name: str | None = None) -> CheckpointSpec | None
         kind = "transformers"
     else:
         return None
-    return CheckpointSpec(name or path.name, kind, location=str(path.resolve()), version=directory_version(path))
+    return CheckpointSpec(name or path.name, kind, location=str(path.resolve()), version=directory_version(path),
+                          strategies=trained_strategies(path))
 
 
 def _skipped(name: str) -> bool:

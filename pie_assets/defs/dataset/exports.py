@@ -23,11 +23,13 @@ from pie_assets.dataset.config import DatasetConfig
 from pie_assets.dataset.export_rows import (
     PIE_EXPORT_INPUTS,
     PIE_PAIRS_EXPORT_INPUTS,
+    PREFERENCE_EXPORT_INPUTS,
     PROMPT_EXPORT_INPUTS,
     MissingInputs,
     connect,
     pie_export_files,
     pie_pairs_export_files,
+    preference_export_files,
     prompt_export_files,
 )
 from pie_assets.dataset.exports import ExportFile, Published, publish_export
@@ -129,6 +131,15 @@ def perf_prompts_export(context: dg.AssetExecutionContext, lake: LakeResource) -
                     _from_catalog(lake, PROMPT_EXPORT_INPUTS, prompt_export_files))
 
 
+@dg.asset(group_name=GROUP, deps=list(PREFERENCE_EXPORT_INPUTS), kinds=KINDS, code_version=CODE_VERSION)
+def preference_export(context: dg.AssetExecutionContext, lake: LakeResource) -> dg.MaterializeResult:
+    """Preference data for training, train split only: dpo (prompt = the problem statement,
+    chosen, rejected) for trl's DPOTrainer and rrtf (every ranked response of a prompt, rank 1
+    best) for the RRTF ranking loss; JSONL and Parquet."""
+    return _publish(context, lake, "preference_export", PREFERENCE_EXPORT_INPUTS,
+                    _from_catalog(lake, PREFERENCE_EXPORT_INPUTS, preference_export_files))
+
+
 @dg.asset(group_name=GROUP, deps=list(PIE_PAIRS_EXPORT_INPUTS), kinds={"jsonl"}, code_version=CODE_VERSION)
 def pie_pairs_export(context: dg.AssetExecutionContext, lake: LakeResource) -> dg.MaterializeResult:
     """The imported PIE dataset written back per source file in PIE's schema (fields in their
@@ -138,4 +149,4 @@ def pie_pairs_export(context: dg.AssetExecutionContext, lake: LakeResource) -> d
                                   lambda con: pie_pairs_export_files(con.execute("select * from pie_pairs").pl())))
 
 
-export_assets = [pie_export, perf_prompts_export, pie_pairs_export]
+export_assets = [pie_export, perf_prompts_export, preference_export, pie_pairs_export]

@@ -1,0 +1,50 @@
+"""`train_checkpoint`: one training run (`pie_assets.training.train.train`) as a Dagster job, for
+the launchpad and for schedules. It reads the warehouse from the `lake` resource and writes into
+the `evaluation` resource's checkpoints root, so the checkpoint sensor, which watches that root,
+evaluates the new checkpoint without a hand step. The torch stack is imported when the op runs:
+the code location loads without the `ml` extra.
+"""
+
+import dagster as dg
+from pydantic import Field
+
+from pie_assets.defs.evaluation.resources import EvaluationResource
+from pie_assets.defs.resources import LakeResource
+
+
+class TrainCheckpointConfig(dg.Config):
+    method: str = Field("sft-perf", description="sft | sft-perf | dpo | rrtf")
+    base: str = Field("tiny", description="a local Hugging Face model directory, a hub name, or tiny")
+    lora: bool = Field(True, description="a LoRA adapter (peft); false: full fine-tuning")
+    data_version: str = Field("", description="the export version to train on; empty: the export's LATEST")
+    name: str = Field("", description="the checkpoint's name; empty: <method>-<base>-<version>-<UTC time>")
+    data_subset: str = Field("all", description="sft: all | hq (pie_export's train or hq_train pairs)")
+    preference_kind: str = Field("both", description="dpo: both | correctness | efficiency")
+
+
+@dg.op(name="train", tags={"kind": "training"})
+def train_checkpoint_op(context: dg.OpExecutionContext, config: TrainCheckpointConfig, lake: LakeResource,
+                        evaluation: EvaluationResource) -> dg.Output[str]:
+    """Trains, logs each logged loss, and returns the checkpoint's path with its manifest as metadata."""
+    from pie_assets.training.train import train
+
+    result = train(config.method, config.base, lake.warehouse, lora=config.lora,
+                   data_version=config.data_version or None, name=config.name or None,
+                   checkpoints_dir=evaluation.checkpoints_dir, data_subset=config.data_subset,
+                   preference_kind=config.preference_kind, progress_bar=False,
+                   on_progress=lambda p: context.log.info(f"step {p.step}/{p.steps}: loss {p.loss:.4f}"))
+    manifest = result.manifest
+    context.log.info(f"checkpoint {manifest['name']} written to {result.path}")
+    return dg.Output(str(result.path), metadata={
+        "checkpoint": manifest["name"], "path": dg.MetadataValue.path(str(result.path)),
+        "method": manifest["method"], "base": manifest["base"]["path"],
+        "data": dg.MetadataValue.json(manifest["data"]), "steps": manifest["steps"],
+        "final_loss": dg.MetadataValue.float(float(manifest["final_loss"])) if manifest["final_loss"] is not None
+        else dg.MetadataValue.null(),
+        "manifest": dg.MetadataValue.json(manifest),
+    })
+
+
+@dg.job(name="train_checkpoint", tags={"kind": "training"})
+def train_checkpoint_job() -> None:
+    train_checkpoint_op()
