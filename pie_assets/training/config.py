@@ -100,7 +100,7 @@ class TrainingConfig(VersionedConfig):
     def hyperparameters(self, method: str, *, tiny: bool = False) -> Hyperparameters:
         if method not in METHODS:
             raise ValueError(f"unknown training method {method!r}; known: {', '.join(METHODS)}")
-        unknown_sections = set(self.values) - {"defaults", "tiny", *METHODS}
+        unknown_sections = set(self.values) - {"defaults", "tiny", "selfplay", *METHODS}  # [selfplay]: selfplay.py
         if unknown_sections:
             raise ValueError(f"training config {self.path}: unknown sections {', '.join(sorted(unknown_sections))}")
         merged: dict[str, Any] = {}

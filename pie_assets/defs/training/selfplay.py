@@ -1,0 +1,85 @@
+"""`selfplay_pairs`: PIE's self-play synthetic pairs (`pie_assets.training.selfplay` has the rules)
+as an unpartitioned table, marked synthetic, for the exports to add to the training data.
+
+Settings are the training config's `[selfplay]` section (PIE's values when absent); the backend
+is the checkpoint it names, `identity` by default: the model-free baseline, with which the
+honest result is no pair, and the materialisation says so rather than inventing any.
+"""
+
+import json
+from dataclasses import asdict
+
+import dagster as dg
+
+import pie_assets.training.selfplay
+from pie_assets.defs.dataset.versions import modules_version
+from pie_assets.defs.evaluation.resources import EvaluationResource
+from pie_assets.defs.resources import LakeResource, SimulatorResource
+from pie_assets.defs.table_metadata import content_version, table_metadata
+from pie_assets.lake.storage import write_parquet_atomic
+from pie_assets.training.selfplay import (
+    SELFPLAY_COLUMNS,
+    SelfPlaySettings,
+    build_seeds,
+    self_play,
+    selfplay_generator,
+)
+
+GROUP = "training"
+TABLE = "selfplay_pairs"
+SEEDS_SQL = """
+    select f.problem_id, f.submission_id, s.code, coalesce(st.statement, '') as statement
+    from fastest_human f
+    join problem_splits p using (problem_id)
+    join submissions s on s.submission_id = f.submission_id and s.problem_id = f.problem_id
+    left join problem_statements st on st.problem_id = f.problem_id
+    where p.split = 'train'
+    order by f.problem_id
+"""
+
+
+@dg.asset(
+    name=TABLE,
+    group_name=GROUP,
+    kinds={"polars", "parquet"},
+    # Edited rules or new [selfplay] settings make the table stale.
+    code_version=modules_version(pie_assets.training.selfplay, setting=json.dumps(asdict(SelfPlaySettings.load()))),
+    deps=["fastest_human", "problem_splits",
+          *(dg.AssetDep(table, partition_mapping=dg.AllPartitionMapping())
+            for table in ("problem_statements", "submissions", "test_cases"))],
+    description="PIE's self-play pairs: generated programs with a behaviour no known program has, and their "
+                "generated optimisations at least min_speedup times cheaper by the simulator (synthetic = true).",
+)
+def selfplay_pairs(context: dg.AssetExecutionContext, lake: LakeResource, simulator: SimulatorResource,
+                   evaluation: EvaluationResource) -> dg.MaterializeResult:
+    settings = SelfPlaySettings.load()
+    spec = evaluation.checkpoint(settings.generator)
+    generator = selfplay_generator(spec, evaluation.config())
+    with lake.catalog.connect() as con:
+        rows = con.execute(SEEDS_SQL).pl()
+    tests = {problem: lake.read_partition("test_cases", problem) for problem in rows["problem_id"].unique()}
+    seeds = build_seeds(rows, tests, settings.min_tests)
+    annotator = simulator.annotator()
+    context.log.info(f"self-play: {len(seeds)} seeds of {rows.height} train problems, generator {generator.name}, "
+                     f"backend {annotator.backend.name}")
+    result = self_play(seeds, generator, spec.name, annotator, settings, cache_root=simulator.cache_dir,
+                       concurrency=evaluation.config().concurrency)
+    if result.errors:
+        context.log.warning(f"{len(result.errors)} generation requests failed; first: {next(iter(result.errors.items()))}")
+
+    path = lake.store.root / f"{TABLE}.parquet"
+    write_parquet_atomic(result.pairs, path)
+    lake.catalog.ensure(TABLE)
+    counts = result.counts.as_dict()
+    why_empty = result.counts.explain(settings)
+    context.log.info(f"self-play stages: {json.dumps(counts)}")
+    if why_empty:
+        context.log.warning(f"self-play kept no pair: {why_empty}")
+    metadata = {
+        **table_metadata(TABLE, result.pairs, str(path), descriptions=SELFPLAY_COLUMNS),
+        **{f"stage_{name}": dg.MetadataValue.int(value) for name, value in counts.items()},
+        "generator": spec.name, "settings": dg.MetadataValue.json(asdict(settings)),
+        "failed_requests": dg.MetadataValue.json(result.errors),
+        "found_nothing": why_empty or "",
+    }
+    return dg.MaterializeResult(metadata=metadata, data_version=dg.DataVersion(content_version(result.pairs)))
