@@ -163,12 +163,12 @@ def test_sensor_registers_and_evaluates_a_new_local_model(lake):
 
 
 def test_trained_checkpoints_are_registered_and_evaluated_by_the_sensor(lake):
-    """The training loop closed: `pie train` writes a checkpoint, the sensor evaluates it."""
+    """The training loop closed, each method: `pie train` writes a checkpoint, the sensor evaluates it."""
     pytest.importorskip("trl", reason="training needs the ml extra: pip install -e '.[test,ml]'")
     from pie_assets.training.train import train
 
     names = []
-    for method in ("sft-perf", "dpo"):
+    for method in ("sft", "sft-perf", "dpo", "rrtf"):
         result = train(method, "tiny", lake.settings.warehouse, checkpoints_dir=lake.settings.checkpoints_dir,
                        name=f"trained-{method}", progress_bar=False)
         assert result.manifest["method"] == method
@@ -180,7 +180,9 @@ def test_trained_checkpoints_are_registered_and_evaluated_by_the_sensor(lake):
     # Evaluated with the prompt it was trained on (its manifest's evaluation_strategies).
     assert {e["strategy"] for e in perf} == {"perf_conditioned"} and [e["k"] for e in perf] == [1, 2]
     assert {e["kind"] for e in perf} == {"peft"}
-    assert [e["k"] for e in lake.evaluations("trained-dpo")] == [1, 2]
+    for method, strategy in (("sft", "instruction"), ("dpo", "instruction"), ("rrtf", "instruction")):
+        evaluations = lake.evaluations(f"trained-{method}")
+        assert [(e["strategy"], e["k"]) for e in evaluations] == [(strategy, 1), (strategy, 2)]
 
 
 def _oracle(pairs: dict[str, str], seen: list[str]):
