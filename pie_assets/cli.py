@@ -320,7 +320,8 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--lora", action=argparse.BooleanOptionalAction, default=True,
                        help="train a LoRA adapter (default) or, with --no-lora, the full model")
     train.add_argument("--data", help="the export version to train on (default: the export's LATEST)")
-    train.add_argument("--data-subset", choices=["all", "hq"], default="all", help="sft: all train pairs or the HQ ones")
+    train.add_argument("--data-subset", choices=["all", "hq", "synthetic"], default="all",
+                       help="sft: all train pairs, the HQ ones, or the self-play (synthetic) ones")
     train.add_argument("--preference-kind", choices=["both", "correctness", "efficiency"], default="both",
                        help="dpo: which preference pairs")
     train.add_argument("--name", help="checkpoint name (default <method>-<base>-<data version>-<UTC time>)")

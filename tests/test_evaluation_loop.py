@@ -137,6 +137,18 @@ def test_pie_run_evaluates_the_baselines_and_the_human_references(lake):
     assert (warehouse.parent / "warehouse" / "reports" / "human-target" / "topk.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
 
+def test_selfplay_pairs_feed_the_pie_export_marked_synthetic(lake):
+    from pie_assets.dataset.exports import latest_export
+    from pie_assets.lake.storage import Warehouse
+
+    directory = latest_export(Warehouse(lake.settings.warehouse), "pie_export")
+    manifest = json.loads((directory / "manifest.json").read_text())
+    (count,) = rows(Path(lake.settings.warehouse), "select count(*) from selfplay_pairs")[0]
+    # The model-free default finds nothing on the sample (no problem has 20 tests): an empty file, still marked.
+    assert manifest["synthetic"]["file"] == "synthetic_train" and manifest["synthetic"]["rows"] == count == 0
+    assert {f["name"]: f["rows"] for f in manifest["files"]}["synthetic_train.jsonl"] == 0
+
+
 def test_sensor_registers_and_evaluates_a_new_local_model(lake):
     pytest.importorskip("transformers", reason="local models need the ml extra: pip install -e '.[test,ml]'")
     from tiny_models import build_tiny_causal_lm

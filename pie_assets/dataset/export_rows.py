@@ -46,6 +46,7 @@ import polars as pl
 from pie_assets.codenet.test_cases import ORIGIN_PRIORITY
 from pie_assets.dataset.exports import ExportFile, jsonl_file, parquet_file
 from pie_assets.dataset.pie_format import (
+    FIELD_DTYPES,
     SPLITS,
     TEST_FIELDS,
     TOP_TIER,
@@ -59,6 +60,14 @@ PIE_EXPORT_INPUTS = ("trajectory_pairs", "hq_pairs", "problem_splits", "fastest_
                      "submission_runtimes", "test_cases")
 PROMPT_EXPORT_INPUTS = ("trajectory_pairs", "problem_splits", "tier_labels", "submission_runtimes")
 PIE_PAIRS_EXPORT_INPUTS = ("pie_pairs",)
+# Read when present (pie_export's synthetic_train file), never required: lineage only.
+PIE_EXPORT_OPTIONAL_INPUTS = ("selfplay_pairs",)
+SYNTHETIC_SQL = """
+select src_id, tgt_id, src_agg_cost as src_agg_runtime, tgt_agg_cost as tgt_agg_runtime, problem_id, speedup,
+       src_code, tgt_code
+from selfplay_pairs
+order by problem_id, src_id, tgt_id
+"""
 PREFERENCE_EXPORT_INPUTS = ("preference_pairs", "rrtf_rankings", "candidate_programs", "problem_statements",
                             "problem_splits", "submission_runtimes")
 # DPO (trl's prompt/chosen/rejected) and RRTF (per prompt, every ranked response), train split only:
@@ -192,6 +201,18 @@ def _pie_files(name: str, frame: pl.DataFrame, fields: Sequence[str]) -> list[Ex
     return [jsonl_file(f"{name}.jsonl", rows.to_dicts()), parquet_file(f"{name}.parquet", rows)]
 
 
+def _synthetic_pairs(con: duckdb.DuckDBPyConnection) -> pl.DataFrame | None:
+    """The self-play pairs in PIE's train fields (the ones self-play has; the others NULL), or
+    None when the lake has no `selfplay_pairs` (an optional input: its file is then left out)."""
+    present = con.execute("select count(*) from duckdb_views() where view_name = 'selfplay_pairs'").fetchone()[0]
+    if not present:
+        return None
+    frame = con.execute(SYNTHETIC_SQL).pl()
+    return frame.with_columns([pl.lit(None, FIELD_DTYPES[name]).alias(name)
+                               for name in TRAIN_FIELDS if name not in frame.columns]).cast(
+        {name: FIELD_DTYPES[name] for name in TRAIN_FIELDS})
+
+
 def pie_export_files(con: duckdb.DuckDBPyConnection) -> tuple[list[ExportFile], dict[str, Any]]:
     """train/val/test/hq_train in PIE's schema, JSONL and Parquet; and what the manifest adds."""
     pairs = _pairs(con, "trajectory_pairs")
@@ -207,7 +228,13 @@ def pie_export_files(con: duckdb.DuckDBPyConnection) -> tuple[list[ExportFile], 
         else:
             files += _pie_files(split, rows, TRAIN_FIELDS)
     files += _pie_files("hq_train", hq, TRAIN_FIELDS)
+    synthetic = _synthetic_pairs(con)
+    if synthetic is not None:
+        files += _pie_files("synthetic_train", synthetic, TRAIN_FIELDS)
     info = {"runtime": runtime_info(con),
+            "synthetic": None if synthetic is None else {
+                "file": "synthetic_train", "source": "selfplay_pairs (PIE's self-play: generated programs, not CodeNet)",
+                "rows": synthetic.height},
             "left_out": {"pairs_without_split": _without_split(con, "trajectory_pairs"),
                          "hq_pairs_without_split": _without_split(con, "hq_pairs")}}
     return files, info

@@ -23,7 +23,8 @@ from pie_assets.dataset.exports import MANIFEST_FILE, export_root, latest_export
 from pie_assets.evaluation.prompts import strategy
 from pie_assets.lake.storage import Warehouse
 
-SFT_SUBSETS = {"all": "train.jsonl", "hq": "hq_train.jsonl"}
+# synthetic: PIE's self-play pairs (pie_export's synthetic_train, from selfplay_pairs)
+SFT_SUBSETS = {"all": "train.jsonl", "hq": "hq_train.jsonl", "synthetic": "synthetic_train.jsonl"}
 PREFERENCE_KINDS = {"both": ("correctness", "efficiency"), "correctness": ("correctness",),
                     "efficiency": ("efficiency",)}
 

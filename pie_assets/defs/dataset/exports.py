@@ -22,6 +22,7 @@ import pie_assets.dataset.pie_format
 from pie_assets.dataset.config import DatasetConfig
 from pie_assets.dataset.export_rows import (
     PIE_EXPORT_INPUTS,
+    PIE_EXPORT_OPTIONAL_INPUTS,
     PIE_PAIRS_EXPORT_INPUTS,
     PREFERENCE_EXPORT_INPUTS,
     PROMPT_EXPORT_INPUTS,
@@ -115,11 +116,13 @@ def _from_catalog(lake: LakeResource, inputs: Sequence[str],
         return build(con)
 
 
-@dg.asset(group_name=GROUP, deps=list(PIE_EXPORT_INPUTS), kinds=KINDS, code_version=CODE_VERSION)
+@dg.asset(group_name=GROUP, deps=[*PIE_EXPORT_INPUTS, *PIE_EXPORT_OPTIONAL_INPUTS], kinds=KINDS,
+          code_version=CODE_VERSION)
 def pie_export(context: dg.AssetExecutionContext, lake: LakeResource) -> dg.MaterializeResult:
     """The lake's pairs in PIE's released schema: train, val, test (with tests, n_tests) and
-    hq_train (HQ pairs in train), JSONL and Parquet; runtimes in the backend's unit."""
-    return _publish(context, lake, "pie_export", PIE_EXPORT_INPUTS,
+    hq_train (HQ pairs in train), and synthetic_train (self-play pairs, marked synthetic in the
+    manifest) when the lake has selfplay_pairs; JSONL and Parquet; runtimes in the backend's unit."""
+    return _publish(context, lake, "pie_export", [*PIE_EXPORT_INPUTS, *PIE_EXPORT_OPTIONAL_INPUTS],
                     _from_catalog(lake, PIE_EXPORT_INPUTS, pie_export_files))
 
 

@@ -18,7 +18,7 @@ class TrainCheckpointConfig(dg.Config):
     lora: bool = Field(True, description="a LoRA adapter (peft); false: full fine-tuning")
     data_version: str = Field("", description="the export version to train on; empty: the export's LATEST")
     name: str = Field("", description="the checkpoint's name; empty: <method>-<base>-<version>-<UTC time>")
-    data_subset: str = Field("all", description="sft: all | hq (pie_export's train or hq_train pairs)")
+    data_subset: str = Field("all", description="sft: all | hq | synthetic (pie_export's train, hq_train or synthetic_train pairs)")
     preference_kind: str = Field("both", description="dpo: both | correctness | efficiency")
 
 
