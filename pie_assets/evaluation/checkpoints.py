@@ -18,10 +18,11 @@ import hashlib
 import json
 import os
 import re
-import tomllib
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
+
+from pie_assets.versioned_config import load_toml
 
 BASELINES = ("identity", "nearest-pair")
 HUMAN_REFERENCES = ("human-target", "human-fastest")
@@ -130,10 +131,7 @@ def read_models_file(path: str) -> list[CheckpointSpec]:
     file = Path(path)
     if not file.is_file():
         return []
-    try:
-        entries = tomllib.loads(file.read_text()).get("model", [])
-    except tomllib.TOMLDecodeError as err:
-        raise ValueError(f"models file {path}: {err}") from err
+    entries = load_toml(file, "models file").get("model", [])
     specs = []
     for number, entry in enumerate(entries, start=1):
         where = f"models file {path}, entry {number}"

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import dagster as dg
 
-from pie_assets.evaluation.checkpoints import CheckpointSpec, directory_spec, discover
+from pie_assets.evaluation.checkpoints import CheckpointSpec, directory_spec, discover, resolve
 from pie_assets.evaluation.config import EvaluationConfig
 
 
@@ -32,8 +32,7 @@ class EvaluationResource(dg.ConfigurableResource):
                 raise ValueError(f"{model_path} is neither a model directory (config.json) "
                                  "nor a peft adapter (adapter_config.json)")
             return spec
-        for spec in self.checkpoints():
-            if spec.name == name:
-                return spec
-        raise ValueError(f"no checkpoint {name!r}: not built in, not a model directory under {self.checkpoints_dir}, "
-                         f"not an entry of {self.models_file}")
+        try:
+            return resolve(name, self.checkpoints_dir, self.models_file)
+        except KeyError as err:  # a step failure with the message, not a KeyError's repr
+            raise ValueError(err.args[0]) from None
