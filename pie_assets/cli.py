@@ -31,11 +31,18 @@ def _settings(args: argparse.Namespace) -> Settings:
     )
 
 
+def _engine(args: argparse.Namespace) -> None:
+    """`--engine` overrides `[measure] engine` for this process (the simulator config reads $PIE_ENGINE)."""
+    if getattr(args, "engine", None):
+        os.environ["PIE_ENGINE"] = args.engine
+
+
 def cmd_run(args: argparse.Namespace) -> int:
     from tqdm import tqdm
 
     from pie_assets.runner import StageProgress, open_instance, run_pipeline
 
+    _engine(args)
     settings = _settings(args)
     problems = [p.strip() for p in args.problems.split(",") if p.strip()] if args.problems else None
     instance = open_instance()
@@ -65,6 +72,8 @@ def cmd_run(args: argparse.Namespace) -> int:
     _print_summary(settings, outcome.wall_s)
     print(f"checks: {outcome.checks_passed} passed, {len(outcome.failed_checks)} failed"
           + "".join(f"\n  failed: {name}" for name in outcome.failed_checks))
+    for note in outcome.skipped:
+        print(f"skipped {note}")
     if outcome.failed_steps:
         print(f"\n{len(outcome.failed_steps)} step(s) failed (other partitions landed):", file=sys.stderr)
         for message in outcome.failed_steps:
@@ -172,12 +181,13 @@ def cmd_eval(args: argparse.Namespace) -> int:
     entry of the models file) or a model / adapter directory anywhere."""
     from tqdm import tqdm
 
-    from pie_assets.defs.evaluation.sensors import EVALUATION_KEYS
+    from pie_assets.defs.evaluation.assets import GENERATION_TABLES
     from pie_assets.evaluation.checkpoints import directory_spec, discover
     from pie_assets.lake.catalog import Catalog
     from pie_assets.lake.storage import Warehouse
     from pie_assets.runner import StageProgress, open_instance, run_pipeline
 
+    _engine(args)
     settings = _settings(args)
     names = {spec.name for spec in discover(settings.resolved_checkpoints_dir(), settings.resolved_models_file())}
     request: dict[str, object] = {"fast": args.fast}
@@ -201,13 +211,13 @@ def cmd_eval(args: argparse.Namespace) -> int:
         bar.refresh()
 
     try:
-        outcome = run_pipeline(settings, open_instance(), selection=" or ".join(f"key:{k.to_user_string()}" for k in EVALUATION_KEYS),
+        outcome = run_pipeline(settings, open_instance(), selection=" or ".join(f"key:{k}" for k in [*GENERATION_TABLES, "model_evaluations"]),
                                checkpoints=[name], evaluation_request=request, on_progress=progress,
                                log_level="DEBUG" if args.debug else "CRITICAL")
     finally:
         bar.close()
-    if outcome.failed_steps:
-        print("\n".join(outcome.failed_steps), file=sys.stderr)
+    if outcome.failed_steps or outcome.skipped:
+        print("\n".join(outcome.failed_steps + outcome.skipped), file=sys.stderr)
         return 1
     with Catalog(Warehouse(settings.warehouse)).connect() as con:
         table = con.execute(
@@ -282,6 +292,9 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--select", help="Dagster asset selection, e.g. 'submissions' or 'group:codenet' (default: all)")
     run.add_argument("--problems", help="comma-separated problem ids (default: every problem found)")
     run.add_argument("--quiet", action="store_true", help="no progress bar")
+    run.add_argument("--engine", choices=["local", "ray"],
+                     help="where measurement runs: local threads or a Ray cluster ($RAY_ADDRESS; none: a local "
+                          "Ray instance); default [measure] engine")
     run.set_defaults(func=cmd_run)
 
     sql = sub.add_parser("sql", help="run a SQL query against the warehouse catalog")
@@ -309,6 +322,7 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate.add_argument("--fast", action="store_true", help="one pair per problem and a few tests (mode 'fast')")
     evaluate.add_argument("--warehouse", help="warehouse root (default ./warehouse or $PIE_WAREHOUSE)")
     evaluate.add_argument("--quiet", action="store_true", help="no progress bar")
+    evaluate.add_argument("--engine", choices=["local", "ray"], help="where measurement runs (as pie run --engine)")
     evaluate.set_defaults(func=cmd_eval)
 
     from pie_assets.training.config import METHODS

@@ -10,10 +10,10 @@ from pie_assets.defs.assets.runtime import build_runtime_assets
 from pie_assets.defs.dataset.exports import export_assets
 from pie_assets.defs.dataset.pie_import import PieDatasetSource, build_pie_import_assets
 from pie_assets.defs.dataset.preference import build_codedpo_scores_asset
-from pie_assets.defs.evaluation.assets import checkpoint_evaluation, retrieval_index
+from pie_assets.defs.evaluation.assets import checkpoint_generation, model_evaluations, retrieval_index
 from pie_assets.defs.evaluation.resources import EvaluationResource
 from pie_assets.defs.evaluation.schedules import build_evaluation_schedule
-from pie_assets.defs.evaluation.sensors import checkpoint_sensor
+from pie_assets.defs.evaluation.sensors import checkpoint_sensor, evaluation_automation_sensor
 from pie_assets.defs.jobs import ingest_problems_job
 from pie_assets.defs.training.jobs import train_checkpoint_job
 from pie_assets.defs.training.selfplay import selfplay_pairs
@@ -42,12 +42,13 @@ def build_defs(settings: Settings) -> dg.Definitions:
             build_pie_import_assets(settings.pie_dataset),
             *export_assets,
             retrieval_index,
-            checkpoint_evaluation,
+            checkpoint_generation,
+            model_evaluations,
             selfplay_pairs,
         ],
         jobs=[ingest_problems_job, train_checkpoint_job],
         sensors=[codenet_problem_sensor, runtime_config_sensor, runtime_automation_sensor, sql_model_automation_sensor,
-                 checkpoint_sensor],
+                 checkpoint_sensor, evaluation_automation_sensor],
         schedules=[build_evaluation_schedule(EvaluationConfig.load(evaluation_config).cron)],
         resources={
             "codenet": CodeNetSource(root=settings.codenet_root, extra_tests_dir=settings.extra_tests),

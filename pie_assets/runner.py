@@ -17,6 +17,7 @@ from collections.abc import Callable, Set
 from dataclasses import dataclass, field
 
 import dagster as dg
+import duckdb
 from dagster._core.definitions.assets.graph.asset_graph import AssetGraph
 from dagster._core.utils import toposort
 from dagster_shared.error import SerializableErrorInfo
@@ -24,8 +25,14 @@ from dagster_shared.error import SerializableErrorInfo
 from pie_assets.codenet.layout import CodeNetLayout
 from pie_assets.defs.dataset.exports import PIE_PAIRS_EXPORT
 from pie_assets.defs.dataset.pie_import import PIE_IMPORT_TABLES
-from pie_assets.defs.evaluation.assets import EVALUATION_STAGE
-from pie_assets.defs.evaluation.partitions import CHECKPOINTS
+from pie_assets.defs.evaluation.assets import GENERATION_STAGE
+from pie_assets.defs.evaluation.inputs import eval_problem_ids
+from pie_assets.defs.evaluation.partitions import (
+    CHECKPOINTS,
+    checkpoint_problem_partitions,
+    checkpoint_range_tags,
+    register_eval_problems,
+)
 from pie_assets.defs.partitions import PROBLEMS, partition_ranges
 from pie_assets.definitions import build_defs
 from pie_assets.progress import PROGRESS
@@ -54,6 +61,7 @@ class RunOutcome:
     failed_steps: list[str] = field(default_factory=list)
     checks_passed: int = 0
     failed_checks: list[str] = field(default_factory=list)  # "asset.check (severity, rows)"
+    skipped: list[str] = field(default_factory=list)  # stages with nothing to do, and why
     wall_s: float = 0.0
 
     def record(self, result: dg.ExecuteInProcessResult) -> None:
@@ -92,9 +100,10 @@ def run_pipeline(
     evaluation_request: dict[str, object] | None = None,
 ) -> RunOutcome:
     """Discover problems, register their partitions, materialise `selection` (default:
-    `default_selection`). Stages partitioned per checkpoint run once per checkpoint: `checkpoints`
-    (default: every one the checkpoint sensor would find), with `evaluation_request` as the
-    evaluation's config (`EvaluationRequest`: strategies, n, fast, model_path).
+    `default_selection`). Evaluation stages run once per checkpoint: `checkpoints` (default: every
+    one the checkpoint sensor would find); the generation stage on every test problem (registered
+    from `eval_pairs`), with `evaluation_request` as its config (`EvaluationRequest`: strategies,
+    n, fast, model_path), then the scoring stage per checkpoint.
 
     on_progress is called about twice a second while each per-problem stage runs.
     """
@@ -135,23 +144,55 @@ def run_pipeline(
     # stage's failed partitions never skip the next stage's good ones.
     stages = _stages(graph, keys)
     chunks = partition_ranges(list(instance.get_dynamic_partitions(PROBLEMS)), set(discovered))
-    for name, stage in stages:
-        if _partitions_name(graph, stage[0]) == CHECKPOINTS:
-            names = checkpoints if checkpoints is not None else [s.name for s in resources["evaluation"].checkpoints()]
+    checkpoint_names: list[str] = []
+
+    def registered_checkpoints() -> list[str]:
+        if not checkpoint_names:
+            checkpoint_names.extend(checkpoints if checkpoints is not None
+                                    else [s.name for s in resources["evaluation"].checkpoints()])
             known_checkpoints = set(instance.get_dynamic_partitions(CHECKPOINTS))
-            instance.add_dynamic_partitions(CHECKPOINTS, [c for c in names if c not in known_checkpoints])
-            op_config = {"ops": {EVALUATION_STAGE: {"config": evaluation_request}}} if evaluation_request else {}
+            instance.add_dynamic_partitions(CHECKPOINTS, [c for c in checkpoint_names if c not in known_checkpoints])
+        return checkpoint_names
+
+    skipped_keys: set[dg.AssetKey] = set()
+    for name, stage in stages:
+        partitions_def = graph.get(stage[0]).partitions_def
+        if blocked := sorted({p.to_user_string() for key in stage for p in graph.get(key).parent_keys
+                              if p in skipped_keys}):
+            outcome.skipped.append(f"{name}: its input {', '.join(blocked)} was skipped")
+            skipped_keys.update(stage)
+            continue
+        if partitions_def == checkpoint_problem_partitions:
+            names = registered_checkpoints()
+            try:
+                problems = register_eval_problems(instance, eval_problem_ids(resources["lake"]))
+            except duckdb.CatalogException:  # an upstream stage failed: its failure is reported
+                outcome.skipped.append(f"{name}: eval_pairs is not in the catalog, so no checkpoint is evaluated")
+                skipped_keys.update(stage)
+                continue
+            if not problems:
+                outcome.skipped.append(f"{name}: eval_pairs holds no test pair (no problem of the test split "
+                                       "has a trajectory pair), so no checkpoint is evaluated")
+                skipped_keys.update(stage)
+                continue
+            op_config = {"ops": {GENERATION_STAGE: {"config": evaluation_request}}} if evaluation_request else {}
             for number, checkpoint in enumerate(names, start=1):
                 PROGRESS.reset(name)
                 result = _materialize_with_progress(
                     instance, lambda c=checkpoint, s=stage: dg.materialize(
-                        assets, instance=instance, resources=resources, selection=s, partition_key=c,
-                        run_config={**run_config, **op_config}, raise_on_error=False),
+                        assets, instance=instance, resources=resources, selection=s,
+                        tags=checkpoint_range_tags(c, problems), run_config={**run_config, **op_config},
+                        raise_on_error=False),
                     on_progress=(lambda _k, c=checkpoint, i=number: on_progress(
                         _evaluation_progress(name, c, i, len(names)))) if on_progress else None,
                     track=stage[-1],
                 )
                 outcome.record(result)
+            continue
+        if _partitions_name(graph, stage[0]) == CHECKPOINTS:
+            for checkpoint in registered_checkpoints():
+                outcome.record(dg.materialize(assets, instance=instance, resources=resources, selection=stage,
+                                              partition_key=checkpoint, run_config=run_config, raise_on_error=False))
             continue
         if not graph.get(stage[0]).is_partitioned:
             result = dg.materialize(assets, instance=instance, resources=resources, run_config=run_config,

@@ -40,9 +40,18 @@ class VersionedConfig:
     where it lives by default (`default_path`), and add typed accessors over `section`."""
 
     values: dict[str, Any]
-    hash: str  # config_hash(values)
+    hash: str  # config_hash of the values, less UNHASHED
     path: str
     WHAT: ClassVar[str] = "config"
+    # section -> keys that say where or how fast the work runs, not what it produces: changing
+    # them must not make every row stale (e.g. the simulator's execution engine).
+    UNHASHED: ClassVar[dict[str, tuple[str, ...]]] = {}
+
+    @classmethod
+    def content_hash(cls, values: dict[str, Any]) -> str:
+        hashed = {name: ({k: v for k, v in section.items() if k not in cls.UNHASHED.get(name, ())}
+                         if isinstance(section, dict) else section) for name, section in values.items()}
+        return config_hash(hashed)
 
     @classmethod
     def default_path(cls) -> Path:
@@ -52,7 +61,7 @@ class VersionedConfig:
     def load(cls, path: str | Path | None = None):
         path = Path(path) if path else cls.default_path()
         values = load_toml(path, cls.WHAT)
-        return cls(values=values, hash=config_hash(values), path=str(path))
+        return cls(values=values, hash=cls.content_hash(values), path=str(path))
 
     def section(self, name: str) -> dict[str, Any]:
         return self.values.get(name, {})

@@ -47,6 +47,7 @@ class Lake:
     settings: Settings
     instance: dg.DagsterInstance
     config_file: Path
+    automation_cursor: object = None  # the scoring automation's, as the daemon keeps it
 
     def defs(self) -> dg.Definitions:
         return build_defs(self.settings)
@@ -73,7 +74,9 @@ def lake(tmp_path_factory) -> Lake:
     with dg.DagsterInstance.from_config(str(home)) as instance:
         outcome = run_pipeline(settings, instance, problems=PROBLEMS)
         assert outcome.failed_steps == [], outcome.failed_steps
-        yield Lake(settings, instance, config_file)
+        built = Lake(settings, instance, config_file)
+        assert _score(built) == []  # pie run scored every checkpoint after generating
+        yield built
     if old is None:
         os.environ.pop("PIE_EVALUATION_CONFIG", None)
     else:
@@ -89,17 +92,37 @@ def _tick(lake: Lake, cursor: str | None = None) -> dg.SensorResult:
         return sensor(context)
 
 
+def _checkpoint(request: dg.RunRequest) -> str:
+    return request.tags["pie/checkpoint"]
+
+
+def _score(lake: Lake) -> list[str]:
+    """What the daemon does for `evaluation_automation_sensor`: evaluate model_evaluations'
+    automation condition and launch what it requests; returns the checkpoints scored."""
+    defs = lake.defs()
+    result = dg.evaluate_automation_conditions(defs=defs, instance=lake.instance, cursor=lake.automation_cursor,
+                                               asset_selection=dg.AssetSelection.assets("model_evaluations"))
+    lake.automation_cursor = result.cursor
+    scored = sorted(result.get_requested_partitions(dg.AssetKey("model_evaluations")))
+    for checkpoint in scored:
+        assert dg.materialize(list(defs.assets), instance=lake.instance, resources=defs.resources,
+                              selection=["model_evaluations"], partition_key=checkpoint).success
+    return scored
+
+
 def _execute(lake: Lake, result: dg.SensorResult) -> list[str]:
-    """What the daemon does with a sensor result: add the partitions, launch the runs."""
+    """What the daemon does with a sensor result: add the partitions, launch the generation runs
+    (checkpoint x every test problem); then the scoring automation's tick."""
     for request in result.dynamic_partitions_requests or []:
         lake.instance.add_dynamic_partitions(request.partitions_def_name, list(request.partition_keys))
     defs = lake.defs()
     launched = []
     for request in result.run_requests or []:
         outcome = dg.materialize(list(defs.assets), instance=lake.instance, resources=defs.resources,
-                                 selection=request.asset_selection, partition_key=request.partition_key)
+                                 selection=request.asset_selection, tags=request.tags)
         assert outcome.success
-        launched.append(request.partition_key)
+        launched.append(_checkpoint(request))
+    assert _score(lake) == sorted(launched)
     return launched
 
 
@@ -137,6 +160,27 @@ def test_pie_run_evaluates_the_baselines_and_the_human_references(lake):
     assert (warehouse.parent / "warehouse" / "reports" / "human-target" / "topk.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
 
+def test_generation_tables_are_partitioned_per_checkpoint_and_problem_on_hive_paths(lake):
+    warehouse = Path(lake.settings.warehouse)
+    assert lake.instance.get_dynamic_partitions("eval_problems") == ["p90006"]
+    for table in ("prompts", "generations", "generation_runtimes"):
+        materialized = lake.instance.get_materialized_partitions(dg.AssetKey(table))
+        assert {"identity|p90006", "human-target|p90006"} <= materialized, table
+    path = warehouse / "generation_runtimes" / "checkpoint=identity" / "problem_id=p90006" / "data.parquet"
+    assert path.is_file()
+    # The catalog view reads the hive paths; the dimensions are the tables' own columns.
+    assert rows(warehouse, "select count(*), count(distinct problem_id) from generation_runtimes "
+                           "where checkpoint = 'identity'") == [(3, 1)]
+    record = lake.instance.fetch_materializations(
+        dg.AssetRecordsFilter(asset_key=dg.AssetKey("generation_runtimes"), asset_partitions=["identity|p90006"]),
+        limit=1).records[0]
+    assert record.asset_materialization.metadata["dagster/row_count"].value == 3
+    # Lineage: the test pairs' version, and the same checkpoint x problem of generations.
+    tags = record.asset_materialization.tags
+    assert tags["dagster/input_event_pointer/eval_pairs"] != "NULL"
+    assert "dagster/input_data_version/generations" in tags
+
+
 def test_selfplay_pairs_feed_the_pie_export_marked_synthetic(lake):
     from pie_assets.dataset.exports import latest_export
     from pie_assets.lake.storage import Warehouse
@@ -157,8 +201,10 @@ def test_sensor_registers_and_evaluates_a_new_local_model(lake):
     assert first.run_requests == []  # everything pie run evaluated is up to date
     build_tiny_causal_lm(Path(lake.settings.checkpoints_dir) / "tiny-lm")
     result = _tick(lake, first.cursor)
-    assert [r.partition_key for r in result.run_requests] == ["tiny-lm"]
+    assert [_checkpoint(r) for r in result.run_requests] == ["tiny-lm"]
     assert list(result.dynamic_partitions_requests[0].partition_keys) == ["tiny-lm"]
+    # One run: the new checkpoint on every test problem (registered by pie run: p90006).
+    assert result.run_requests[0].partition_key_range == dg.PartitionKeyRange("tiny-lm|p90006", "tiny-lm|p90006")
     assert _execute(lake, result) == ["tiny-lm"]
     assert "tiny-lm" in lake.instance.get_dynamic_partitions(CHECKPOINTS)
     evaluations = lake.evaluations("tiny-lm")
@@ -186,7 +232,7 @@ def test_trained_checkpoints_are_registered_and_evaluated_by_the_sensor(lake):
         assert result.manifest["method"] == method
         names.append(result.path.name)
     ticked = _tick(lake)
-    assert sorted(r.partition_key for r in ticked.run_requests) == sorted(names)
+    assert sorted(_checkpoint(r) for r in ticked.run_requests) == sorted(names)
     _execute(lake, ticked)
     perf = lake.evaluations("trained-sft-perf")
     # Evaluated with the prompt it was trained on (its manifest's evaluation_strategies).
@@ -224,8 +270,8 @@ def test_an_openai_compatible_endpoint_in_the_models_file_is_evaluated_the_same_
             f'[[model]]\nname = "oracle"\nbase_url = "{url}"\nmodel = "oracle-1"\nkey_env = "PIE_TEST_NO_KEY"\n'
             'strategies = ["instruction"]\n')
         result = _tick(lake)
-        assert "oracle" in [r.partition_key for r in result.run_requests]
-        _execute(lake, dg.SensorResult(run_requests=[r for r in result.run_requests if r.partition_key == "oracle"],
+        assert "oracle" in [_checkpoint(r) for r in result.run_requests]
+        _execute(lake, dg.SensorResult(run_requests=[r for r in result.run_requests if _checkpoint(r) == "oracle"],
                                        dynamic_partitions_requests=result.dynamic_partitions_requests))
         assert len(seen) == 3  # one request per pair (n = 2 choices each)
         evaluations = lake.evaluations("oracle")
@@ -238,8 +284,9 @@ def test_an_openai_compatible_endpoint_in_the_models_file_is_evaluated_the_same_
         assert statuses == [("fenced",)]
         # A re-evaluation queries nothing: every sample is in the generation cache.
         defs = lake.defs()
+        (oracle,) = [r for r in result.run_requests if _checkpoint(r) == "oracle"]
         dg.materialize(list(defs.assets), instance=lake.instance, resources=defs.resources,
-                       selection=result.run_requests[0].asset_selection, partition_key="oracle")
+                       selection=oracle.asset_selection, tags=oracle.tags)
         assert len(seen) == 3
         assert rows(warehouse, "select bool_and(cached) from generations where checkpoint = 'oracle'") == [(True,)]
 
@@ -258,7 +305,7 @@ def test_schedule_requests_nothing_until_an_input_changes_then_every_checkpoint(
         with dg.build_schedule_context(instance=lake.instance, resources=defs.resources,
                                        repository_def=defs.get_repository_def()) as context:
             ticked = defs.get_schedule_def("nightly_evaluation").evaluate_tick(context)
-        requested = sorted(r.partition_key for r in ticked.run_requests)
+        requested = sorted(_checkpoint(r) for r in ticked.run_requests)
         registered = set(lake.instance.get_dynamic_partitions(CHECKPOINTS))
         assert set(requested) == registered >= {"identity", "nearest-pair", "human-target", "human-fastest"}
     finally:
@@ -266,8 +313,8 @@ def test_schedule_requests_nothing_until_an_input_changes_then_every_checkpoint(
 
 
 def test_fast_mode_is_named_in_every_row(lake):
-    outcome = run_pipeline(lake.settings, lake.instance, selection="key:model_evaluations", checkpoints=["identity"],
-                           evaluation_request={"fast": True})
+    outcome = run_pipeline(lake.settings, lake.instance, selection="key:generation_runtimes or key:model_evaluations",
+                           checkpoints=["identity"], evaluation_request={"fast": True})
     assert outcome.failed_steps == []
     (row,) = lake.evaluations("identity")
     assert (row["mode"], row["n_pairs"]) == ("fast", 1)

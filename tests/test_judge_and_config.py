@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from pie_assets.runtime.config import DEFAULT_CONFIG_PATH, SimulatorConfig, config_hash
+from pie_assets.runtime.config import DEFAULT_CONFIG_PATH, SimulatorConfig
+from pie_assets.versioned_config import config_hash
 from pie_assets.runtime.judge import accuracy
 
 
@@ -71,7 +72,7 @@ def test_versioned_config_loads_and_hash_ignores_layout(tmp_path):
     changed = tmp_path / "changed.toml"
     changed.write_text(DEFAULT_CONFIG_PATH.read_text().replace('flags = ["-std=c++17", "-O3"]', 'flags = ["-std=c++17", "-O2"]'))
     assert SimulatorConfig.load(changed).hash != config.hash
-    assert config.with_backend("native").hash != config.hash == config_hash(config.values)
+    assert config.with_backend("native").hash != config.hash == SimulatorConfig.content_hash(config.values)
 
 
 def test_measure_budget_is_the_backends_cpu_budget_below_the_wall_guard():
@@ -91,8 +92,25 @@ def test_with_section_replaces_keys_and_rehashes():
     config = SimulatorConfig.load(DEFAULT_CONFIG_PATH)
     dynamic = config.with_section("compile", static=False)
     assert dynamic.section("compile")["static"] is False and dynamic.section("compile")["flags"] == ["-std=c++17", "-O3"]
-    assert dynamic.hash == config_hash(dynamic.values) != config.hash
+    assert dynamic.hash == SimulatorConfig.content_hash(dynamic.values) != config.hash
     assert config.section("compile")["static"] is True  # the original is untouched
+
+
+def test_where_programs_run_is_not_in_the_hash(monkeypatch):
+    """The engine and the Ray address say where programs run, not what they measure: switching
+    to Ray must not make every runtime row stale. Every other key is hashed."""
+    config = SimulatorConfig.load(DEFAULT_CONFIG_PATH)
+    on_ray = config.with_section("measure", engine="ray", ray_address="ray://head:10001")
+    assert (on_ray.engine, on_ray.ray_address, on_ray.hash) == ("ray", "ray://head:10001", config.hash)
+    assert config.hash == config_hash({**config.values, "measure": {
+        k: v for k, v in config.section("measure").items() if k not in ("engine", "ray_address")}})
+    assert config.with_section("measure", workers=3).hash != config.hash
+    monkeypatch.setenv("PIE_ENGINE", "ray")
+    monkeypatch.setenv("RAY_ADDRESS", "127.0.0.1:6379")
+    assert (config.engine, config.ray_address) == ("ray", "127.0.0.1:6379")
+    monkeypatch.setenv("PIE_ENGINE", "spark")
+    with pytest.raises(ValueError, match="engine must be local or ray, not 'spark'"):
+        config.engine
 
 
 def test_bad_config_is_a_clear_error(tmp_path):

@@ -12,7 +12,7 @@ and the data version and event of each input partition it was computed from, so 
 """
 
 
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 
 import dagster as dg
@@ -26,6 +26,7 @@ from dagster._core.definitions.data_version import (
     get_input_data_version_tag,
     get_input_event_pointer_tag,
 )
+from dagster._core.definitions.assets.graph.base_asset_graph import BaseAssetGraph
 import polars as pl
 
 from pie_assets.defs.checks import TableCheck, checks_for
@@ -41,17 +42,45 @@ ErrorTables = Callable[[str, Exception], dict[str, pl.DataFrame]]
 DEFAULT_WORKERS = 8
 
 
-def input_provenance(instance: dg.DagsterInstance, deps: Iterable[dg.AssetKey],
-                     partition: str) -> dict[dg.AssetKey, dict[str, str]]:
-    """Dagster's input tags for one partition, per input: the same partition's data version and
-    the storage id of its latest materialisation, read before the partition's inputs are."""
+def input_provenance(instance: dg.DagsterInstance,
+                     deps: dict[dg.AssetKey, str | None]) -> dict[dg.AssetKey, dict[str, str]]:
+    """Dagster's input tags for one partition, per input (with the input's partition for it):
+    the input's data version and the storage id of its latest materialisation, read before the
+    partition's inputs are."""
     tags: dict[dg.AssetKey, dict[str, str]] = {}
-    for dep in deps:
+    for dep, partition in deps.items():
         record = instance.get_latest_data_version_record(dep, False, partition_key=partition)
         version = (extract_data_version_from_entry(record.event_log_entry) if record else None) or DEFAULT_DATA_VERSION
         tags[dep] = {get_input_data_version_tag(dep): version.value,
                      get_input_event_pointer_tag(dep): str(record.storage_id) if record else NULL_EVENT_POINTER}
     return tags
+
+
+def input_partitions(graph: BaseAssetGraph, deps: set[dg.AssetKey], partitions_def: dg.PartitionsDefinition | None,
+                     key: str) -> dict[dg.AssetKey, str | None]:
+    """The partition of each input that partition `key` reads: none of an unpartitioned input,
+    the same key of an input partitioned alike, a dimension's key of a checkpoint x problem key.
+    Inputs read whole (all partitions of another set) carry no single version: left out."""
+    by_dimension = (partitions_def.get_partition_key_from_str(key).keys_by_dimension
+                    if isinstance(partitions_def, dg.MultiPartitionsDefinition) else {})
+    dimensions = list(getattr(partitions_def, "partitions_defs", []))
+    found: dict[dg.AssetKey, str | None] = {}
+    for dep in deps:
+        dep_def = graph.get(dep).partitions_def if graph.has(dep) else partitions_def  # unknown here: alike
+        if dep_def is None:
+            found[dep] = None
+        elif dep_def == partitions_def:
+            found[dep] = key
+        else:
+            found.update({dep: by_dimension[d.name] for d in dimensions if d.partitions_def == dep_def})
+    return found
+
+
+def lake_key(partitions_def: dg.PartitionsDefinition | None, key: str) -> str | dict[str, str]:
+    """The lake's key of a Dagster partition: per dimension (hive paths) for a multi-dimensional one."""
+    if isinstance(partitions_def, dg.MultiPartitionsDefinition):
+        return dict(sorted(partitions_def.get_partition_key_from_str(key).keys_by_dimension.items()))
+    return key
 
 
 def materialize_partitions(
@@ -67,7 +96,10 @@ def materialize_partitions(
     keys: Sequence[str] = context.partition_keys
     assets_def = context.assets_def
     deps = {key.to_user_string(): assets_def.asset_deps.get(key, set()) for key in assets_def.keys}
-    provenance = {key: input_provenance(context.instance, set().union(*deps.values()), key) for key in keys}
+    graph, partitions_def = context.job_def.asset_layer.asset_graph, assets_def.partitions_def
+    inputs = set().union(*deps.values())
+    provenance = {key: input_provenance(context.instance, input_partitions(graph, inputs, partitions_def, key))
+                  for key in keys}
     checks = [c for c in checks_for([k.to_user_string() for k in assets_def.keys])
               if dg.AssetCheckKey(dg.AssetKey(c.table), c.name) in context.selected_asset_check_keys]
     check_failures: dict[str, dict[str, int]] = {check.name: {} for check in checks}
@@ -85,7 +117,7 @@ def materialize_partitions(
         landed: dict[str, tuple[str, pl.DataFrame]] = {}
         try:
             for table, frame in tables.items():
-                landed[table] = (lake.store.write_partition(table, key, frame), frame)
+                landed[table] = (lake.store.write_partition(table, lake_key(partitions_def, key), frame), frame)
         except Exception as err:  # noqa: BLE001 - a failed write fails only this partition
             error = error or err
         return landed, error
@@ -103,7 +135,7 @@ def materialize_partitions(
                     partition=key,
                     metadata=table_metadata(table, frame, path),
                     tags={**({CODE_VERSION_TAG: version} if version else {}),
-                          **{k: v for dep in deps[table] for k, v in provenance[key][dep].items()},
+                          **{k: v for dep in deps[table] for k, v in provenance[key].get(dep, {}).items()},
                           DATA_VERSION_TAG: content_version(frame), DATA_VERSION_IS_USER_PROVIDED_TAG: "true"},
                 )
             if done % 50 == 0 or done == len(keys):

@@ -176,7 +176,7 @@ TABLES: dict[str, TableDoc] = {
         },
     ),
     "prompts": TableDoc(
-        "Per checkpoint: the prompt of every (strategy, test pair), as sent to the model; prompt_hash keys "
+        "Per checkpoint x test problem: the prompt of every (strategy, test pair), as sent to the model; prompt_hash keys "
         "the generation cache. Baselines and human references are not prompted (no rows).",
         PROMPT_SCHEMA,
         {
@@ -192,7 +192,7 @@ TABLES: dict[str, TableDoc] = {
         },
     ),
     "generations": TableDoc(
-        "Per checkpoint: every sample of every prompt (or a baseline's / human reference's program), the raw "
+        "Per checkpoint x test problem: every sample of every prompt (or a baseline's / human reference's program), the raw "
         "response and the program extracted from it.",
         GENERATION_SCHEMA,
         {
@@ -213,7 +213,7 @@ TABLES: dict[str, TableDoc] = {
         },
     ),
     "generation_runtimes": TableDoc(
-        "Per checkpoint: every generation compiled, judged and measured like a human submission, on the "
+        "Per checkpoint x test problem: every generation compiled, judged and measured like a human submission, on the "
         "problem's runtime tests (fast mode: a fixed subset), with the pair's src measured the same way.",
         GENERATION_RUNTIME_SCHEMA,
         {
@@ -237,6 +237,11 @@ TABLES: dict[str, TableDoc] = {
             "binary_sha256": "sha256 of the compiled binary",
             "backend": "cachegrind | gem5 | native",
             "config_hash": "hash of the simulator config",
+            "n_samples": "samples requested per prompt (1 for baselines and human references)",
+            "kind": "the checkpoint's kind when it generated (as in model_evaluations)",
+            "checkpoint_version": "the checkpoint's version (files or models-file entry) when it generated",
+            "evaluation_config_hash": "hash of the evaluation config the generation ran under",
+            "inputs_fingerprint": "fingerprint of the evaluation's inputs (the schedule compares it)",
         },
     ),
     "model_evaluations": TableDoc(

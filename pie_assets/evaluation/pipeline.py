@@ -1,5 +1,7 @@
-"""One checkpoint's evaluation, from the test pairs to PIE's metrics: prompts → generations →
-measurement → `model_evaluations`. The Dagster asset and `pie eval` both run this.
+"""One checkpoint's evaluation, from the test pairs to PIE's metrics, in two steps: prompts →
+generations → measurement per problem (`generate_and_measure`, the per checkpoint × problem
+tables), then `score` over every problem of the checkpoint (`model_evaluations`). The Dagster
+assets run both; `pie eval`, the sensor and the schedule go through them.
 
 What each kind of checkpoint "generates" for a pair:
 - a model (transformers, peft, OpenAI-compatible): `n` samples per (strategy, pair), the program
@@ -22,8 +24,8 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Sequence
-from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from concurrent.futures import as_completed
+from dataclasses import asdict, dataclass, field
 from typing import Any
 
 import polars as pl
@@ -51,21 +53,44 @@ NO_STRATEGY = "none"  # baselines and human references are not prompted
 
 @dataclass(frozen=True)
 class EvalInputs:
+    """What generation reads: the test pairs of the problems being evaluated, their test_cases
+    partitions, and the retrieval index (None when the lake has no training pairs)."""
+
     pairs: pl.DataFrame  # eval_pairs rows
     tests: dict[str, pl.DataFrame]  # problem -> its test_cases partition
-    human_tests: pl.DataFrame  # runtime_annotations of correct human programs: problem_id, submission_id, test_id, status, cost
-    index: RetrievalIndex | None  # None when the lake has no training pairs
+    index: RetrievalIndex | None
+
+
+@dataclass(frozen=True)
+class Provenance:
+    """What produced a checkpoint's generations, carried on every generation_runtimes row so
+    `model_evaluations` describes the generations it scores, not the checkpoint as it is later."""
+
+    kind: str
+    checkpoint_version: str
+    evaluation_config_hash: str
+    inputs_fingerprint: str
 
 
 @dataclass
-class EvalResult:
+class Generated:
+    """One checkpoint's generations on some problems, measured (the per-problem tables)."""
+
     prompts: pl.DataFrame
     generations: pl.DataFrame
     generation_runtimes: pl.DataFrame
-    model_evaluations: pl.DataFrame
-    per_pair: dict[str, pl.DataFrame] = field(default_factory=dict)  # strategy -> best@n per pair (plots)
     errors: dict[str, str] = field(default_factory=dict)  # request -> why its samples are missing
     mode: str = "full"
+
+
+@dataclass
+class Scored:
+    """One checkpoint's `model_evaluations` and, per strategy, best@n per pair (the plots)."""
+
+    model_evaluations: pl.DataFrame
+    per_pair: dict[str, pl.DataFrame]
+    mode: str
+    inputs_fingerprint: str
 
 
 def eval_cases(tests: pl.DataFrame, fast: FastMode | None) -> list[TestCase]:
@@ -166,27 +191,26 @@ def _summary_fields(summary: dict[str, Any] | None) -> dict[str, Any]:
 
 
 def measure(annotator: Annotator, generations: pl.DataFrame, pairs: pl.DataFrame,
-            cases: dict[str, list[TestCase]], workers: int, mode: str,
-            progress: StageCounter | None = None) -> tuple[pl.DataFrame, pl.DataFrame]:
-    """generation_runtimes (every generation measured on its problem's cases), and each pair's
-    src cost and peak memory measured the same way."""
+            cases: dict[str, list[TestCase]], workers: int, mode: str, n_samples: int, provenance: Provenance,
+            progress: StageCounter | None = None) -> pl.DataFrame:
+    """generation_runtimes: every generation measured on its problem's cases, beside its pair's
+    src measured the same way."""
     jobs: dict[str, tuple[str, Program]] = {}
     for pair in pairs.iter_rows(named=True):
         jobs[f"src:{pair['src_id']}"] = (pair["problem_id"], Program.from_text(pair["src_id"], pair["src_code"]))
     for g in generations.filter(pl.col("code") != "").iter_rows(named=True):
         jobs[g["generation_id"]] = (g["problem_id"], Program.from_text(g["generation_id"], g["code"]))
 
-    def run(item: tuple[str, tuple[str, Program]]) -> tuple[str, dict[str, Any]]:
-        key, (problem_id, program) = item
-        summary = annotator.measure_program(program, problem_id, cases[problem_id]).summary
-        if progress:
-            progress.advance(programs=1)
-        return key, summary
-
     if progress:
         progress.plan(programs=len(jobs))
-    with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
-        summaries = dict(pool.map(run, jobs.items()))
+    summaries: dict[str, dict[str, Any]] = {}
+    with annotator.executor(workers) as pool:  # the configured engine: threads here, or Ray tasks
+        futures = {pool.submit(annotator.measure_program, program, problem_id, cases[problem_id]): key
+                   for key, (problem_id, program) in jobs.items()}
+        for future in as_completed(futures):
+            summaries[futures[future]] = future.result().summary
+            if progress:
+                progress.advance(programs=1)
     rows = []
     for g in generations.iter_rows(named=True):
         src = summaries[f"src:{g['src_id']}"]
@@ -194,15 +218,9 @@ def measure(annotator: Annotator, generations: pl.DataFrame, pairs: pl.DataFrame
                      "mode": mode, "problem_id": g["problem_id"], "src_id": g["src_id"], "tgt_id": g["tgt_id"],
                      "sample_index": g["sample_index"], **_summary_fields(summaries.get(g["generation_id"])),
                      "src_agg_cost": src.get("agg_cost"), "src_peak_memory_kb": src.get("peak_memory_kb"),
-                     "backend": annotator.backend.name, "config_hash": annotator.config.hash})
-    src_rows = pl.DataFrame(
-        [{"src_id": p["src_id"], "tgt_id": p["tgt_id"], **{f"src_{k}": summaries[f"src:{p['src_id']}"].get(k)
-                                                           for k in ("agg_cost", "peak_memory_kb")}}
-         for p in pairs.iter_rows(named=True)],
-        schema={"src_id": pl.Utf8, "tgt_id": pl.Utf8, "src_agg_cost": pl.Float64, "src_peak_memory_kb": pl.Int64},
-        orient="row")
-    runtimes = pl.DataFrame(rows, schema=GENERATION_RUNTIME_SCHEMA, orient="row")
-    return runtimes, src_rows
+                     "backend": annotator.backend.name, "config_hash": annotator.config.hash,
+                     "n_samples": n_samples, **asdict(provenance)})
+    return pl.DataFrame(rows, schema=GENERATION_RUNTIME_SCHEMA, orient="row")
 
 
 def human_costs(human_tests: pl.DataFrame, cases: dict[str, list[TestCase]]) -> pl.DataFrame:
@@ -219,10 +237,12 @@ def human_costs(human_tests: pl.DataFrame, cases: dict[str, list[TestCase]]) -> 
             .select("problem_id", "agg_cost"))
 
 
-def evaluate_checkpoint(spec: CheckpointSpec, config: EvaluationConfig, annotator: Annotator, inputs: EvalInputs, *,
-                        strategies: Sequence[str] = (), n: int | None = None, fast: bool = False,
-                        cache_root: str | None = None, workers: int = 2,
-                        progress: StageCounter | None = None) -> EvalResult:
+def generate_and_measure(spec: CheckpointSpec, config: EvaluationConfig, annotator: Annotator, inputs: EvalInputs, *,
+                         inputs_fingerprint: str, strategies: Sequence[str] = (), n: int | None = None,
+                         fast: bool = False, cache_root: str | None = None, workers: int = 2,
+                         progress: StageCounter | None = None) -> Generated:
+    """Prompts, generations and their measurement for the pairs of `inputs` (any set of problems:
+    the asset runs it once per checkpoint over a run's problem partitions)."""
     fast_mode = config.fast if fast else None
     mode = "fast" if fast else "full"
     pairs = select_pairs(inputs.pairs, fast_mode)
@@ -234,25 +254,57 @@ def evaluate_checkpoint(spec: CheckpointSpec, config: EvaluationConfig, annotato
         generations, errors = model_generations(spec, config, prompts, pairs, settings, cache_root, progress)
         n_samples = settings.n
     else:
-        chosen = (NO_STRATEGY,)
         prompts = pl.DataFrame(schema=PROMPT_SCHEMA)
         generations = reference_generations(spec, pairs, inputs.index)
         n_samples = 1
     cases = {problem: eval_cases(inputs.tests[problem], fast_mode) for problem in pairs["problem_id"].unique()}
-    runtimes, src = measure(annotator, generations, pairs, cases, workers, mode, progress)
-    metric_pairs = pairs.select("problem_id", "src_id", "tgt_id").join(src, on=["src_id", "tgt_id"], how="left")
-    humans = human_costs(inputs.human_tests, cases)
-    clip = spec.kind != "human_reference"
+    provenance = Provenance(spec.kind, spec.version, config.hash, inputs_fingerprint)
+    runtimes = measure(annotator, generations, pairs, cases, workers, mode, n_samples, provenance, progress)
+    return Generated(prompts, generations, runtimes, errors, mode)
+
+
+def _single(runtimes: pl.DataFrame, column: str, checkpoint: str) -> str:
+    values = runtimes[column].unique().to_list()
+    if len(values) != 1:
+        raise ValueError(f"generation_runtimes of {checkpoint} mix {column} values {sorted(map(str, values))}: "
+                         "some problems were generated by another evaluation; evaluate the checkpoint again")
+    return values[0]
+
+
+def score(checkpoint: str, config: EvaluationConfig, runtimes: pl.DataFrame, prompts: pl.DataFrame,
+          tests: dict[str, pl.DataFrame], human_tests: pl.DataFrame) -> Scored:
+    """PIE's metrics for one checkpoint from its generation_runtimes (every problem partition) and
+    prompts: the test pairs are those prompted or generated, each src cost is the one measured
+    beside its generations, and the human programs are summed over the same cases."""
+    if runtimes.is_empty():
+        raise ValueError(f"{checkpoint} has no generation_runtimes: no generation request succeeded "
+                         "(see the failed_requests of its generations)")
+    mode = _single(runtimes, "mode", checkpoint)
+    kind = _single(runtimes, "kind", checkpoint)
+    fingerprint = _single(runtimes, "inputs_fingerprint", checkpoint)
+    if _single(runtimes, "evaluation_config_hash", checkpoint) != config.hash:
+        raise ValueError(f"the evaluation config changed since {checkpoint}'s generations were made: "
+                         "evaluate the checkpoint again")
+    fast_mode = config.fast if mode == "fast" else None
+    keys = ["problem_id", "src_id", "tgt_id"]
+    src = (runtimes.group_by(keys).agg(pl.col("src_agg_cost").first(), pl.col("src_peak_memory_kb").first()))
+    metric_pairs = (pl.concat([prompts.select(keys), runtimes.select(keys)]).unique().sort(keys)
+                    .join(src, on=keys, how="left"))
+    cases = {problem: eval_cases(tests[problem], fast_mode) for problem in metric_pairs["problem_id"].unique()}
+    humans = human_costs(human_tests, cases)
+    n_samples = int(runtimes["n_samples"].max())
+    clip = kind != "human_reference"
+    strategies = sorted(set(prompts["strategy"].to_list()) | set(runtimes["strategy"].to_list()))
     evaluations, per_pair = [], {}
-    for name in chosen:
+    for name in strategies:
         runs = runtimes.filter(pl.col("strategy") == name)
         table = evaluate(metric_pairs, runs, n_samples, clip=clip, human_costs=humans)
         evaluations.append(table.with_columns(
-            checkpoint=pl.lit(spec.name), kind=pl.lit(spec.kind), strategy=pl.lit(name), mode=pl.lit(mode),
-            n_samples=pl.lit(n_samples, pl.Int64), clipped=pl.lit(clip), backend=pl.lit(annotator.backend.name),
-            config_hash=pl.lit(annotator.config.hash), evaluation_config_hash=pl.lit(config.hash),
-            checkpoint_version=pl.lit(spec.version)))
+            checkpoint=pl.lit(checkpoint), kind=pl.lit(kind), strategy=pl.lit(name), mode=pl.lit(mode),
+            n_samples=pl.lit(n_samples, pl.Int64), clipped=pl.lit(clip), backend=pl.lit(_single(runtimes, "backend", checkpoint)),
+            config_hash=pl.lit(_single(runtimes, "config_hash", checkpoint)), evaluation_config_hash=pl.lit(config.hash),
+            checkpoint_version=pl.lit(_single(runtimes, "checkpoint_version", checkpoint))))
         per_pair[name] = best_at_k(metric_pairs, runs, n_samples, clip=clip)
     model_evaluations = pl.concat(evaluations).select(
         [pl.col(c).cast(t) for c, t in MODEL_EVALUATION_SCHEMA.items()])
-    return EvalResult(prompts, generations, runtimes, model_evaluations, per_pair, errors, mode)
+    return Scored(model_evaluations, per_pair, mode, fingerprint)

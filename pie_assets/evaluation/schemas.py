@@ -54,6 +54,11 @@ GENERATION_RUNTIME_SCHEMA: dict[str, pl.DataType] = {
     "binary_sha256": pl.Utf8,
     "backend": pl.Utf8,
     "config_hash": pl.Utf8,
+    "n_samples": pl.Int64,
+    "kind": pl.Utf8,
+    "checkpoint_version": pl.Utf8,
+    "evaluation_config_hash": pl.Utf8,
+    "inputs_fingerprint": pl.Utf8,
 }
 MODEL_EVALUATION_SCHEMA: dict[str, pl.DataType] = {
     "checkpoint": pl.Utf8,

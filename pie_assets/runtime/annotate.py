@@ -22,8 +22,9 @@ from pie_assets.runtime.backends.cachegrind import CachegrindBackend
 from pie_assets.runtime.backends.native import NativeBackend
 from pie_assets.runtime.compile import Compiler, CompileResult
 from pie_assets.runtime.config import SimulatorConfig
+from pie_assets.runtime.engine import make_executor, worker_annotator
 from pie_assets.runtime.judge import accuracy
-from pie_assets.runtime.sandbox import Sandbox, SandboxUnavailable
+from pie_assets.runtime.sandbox import BWRAP, Sandbox, SandboxUnavailable
 from pie_assets.runtime.store import ContentStore
 
 COUNTERS_TYPE = pl.List(pl.Struct({"name": pl.Utf8, "value": pl.Int64}))
@@ -138,11 +139,25 @@ class Annotator:
 
     def __init__(self, config: SimulatorConfig, cache_root: str, sandbox: Sandbox) -> None:
         self.config = config
+        self.cache_root = cache_root
         self.sandbox = sandbox
         self.compiler = Compiler.from_config(config, cache_root, sandbox)
         self.backend = make_backend(config, sandbox)
         self.checker = NativeBackend(sandbox=sandbox, repeats=1)
         self.outcomes = ContentStore(cache_root, "outcome")
+
+    @property
+    def worker_sandbox_mode(self) -> str:
+        """The sandbox a worker must use to give the rows this process would: the same launcher."""
+        return BWRAP if self.sandbox.mode == BWRAP else "unshare"
+
+    def __reduce__(self):
+        """Pickled (a Ray task's callable) as its recipe; each worker process rebuilds it once."""
+        return (worker_annotator, (self.config, self.cache_root, self.worker_sandbox_mode))
+
+    def executor(self, workers: int | None = None) -> Executor:
+        """The configured engine's executor for this annotator's tasks (`pie_assets.runtime.engine`)."""
+        return make_executor(self.config, self.worker_sandbox_mode, workers)
 
     def chosen(self, submissions: pl.DataFrame) -> pl.DataFrame:
         """The submissions this config annotates (`[measure] statuses`)."""

@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from pie_assets.runtime.backends.base import Budget
-from pie_assets.versioned_config import VersionedConfig, config_file, config_hash
+from pie_assets.versioned_config import VersionedConfig, config_file
 
 DEFAULT_CONFIG_PATH = Path(__file__).resolve().parents[1] / "simulator.toml"
 
@@ -18,6 +18,7 @@ def config_path() -> Path:
 
 class SimulatorConfig(VersionedConfig):
     WHAT = "simulator"
+    UNHASHED = {"measure": ("engine", "ray_address")}  # where programs run, not what is measured
 
     @classmethod
     def default_path(cls) -> Path:
@@ -30,7 +31,7 @@ class SimulatorConfig(VersionedConfig):
     def with_section(self, name: str, **values: Any) -> "SimulatorConfig":
         """The same config with some keys of one section replaced (its hash changes accordingly)."""
         changed = {**self.values, name: {**self.section(name), **values}}
-        return SimulatorConfig(values=changed, hash=config_hash(changed), path=self.path)
+        return SimulatorConfig(values=changed, hash=self.content_hash(changed), path=self.path)
 
     @property
     def backend(self) -> str:
@@ -43,6 +44,20 @@ class SimulatorConfig(VersionedConfig):
     @property
     def workers(self) -> int:
         return int(self.section("measure").get("workers", 0)) or (os.cpu_count() or 1)
+
+    @property
+    def engine(self) -> str:
+        """Where measurement tasks run: `local` (threads here) or `ray` (a Ray cluster);
+        `$PIE_ENGINE` overrides the file (`pie run --engine`)."""
+        engine = os.environ.get("PIE_ENGINE") or self.section("measure").get("engine", "local")
+        if engine not in ("local", "ray"):
+            raise ValueError(f"simulator config {self.path}: [measure] engine must be local or ray, not {engine!r}")
+        return engine
+
+    @property
+    def ray_address(self) -> str | None:
+        """The cluster to join: `$RAY_ADDRESS`, else `[measure] ray_address`; none: a local Ray instance."""
+        return os.environ.get("RAY_ADDRESS") or self.section("measure").get("ray_address") or None
 
     @property
     def float_tolerance(self) -> float:

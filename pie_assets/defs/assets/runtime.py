@@ -2,7 +2,6 @@
 submission × test) and `submission_runtimes` (one row per submission, PIE's agg_runtime)."""
 
 import os
-from concurrent.futures import ThreadPoolExecutor
 
 import dagster as dg
 import polars as pl
@@ -47,7 +46,8 @@ def build_runtime_assets(config_hash: str) -> dg.AssetsDefinition:
         if annotator.config.hash != config_hash:
             context.log.warning(f"simulator config changed since load ({config_hash} → {annotator.config.hash})")
         context.log.info(f"backend {annotator.backend.name} {annotator.backend.version}, "
-                         f"config {annotator.config.hash}, sandbox {annotator.sandbox.mode}")
+                         f"config {annotator.config.hash}, sandbox {annotator.sandbox.mode}, "
+                         f"engine {annotator.config.engine}")
         stage = context.assets_def.node_def.name
         for problem_id in context.partition_keys:  # the work ahead, for progress (inputs are small to read)
             try:
@@ -60,7 +60,7 @@ def build_runtime_assets(config_hash: str) -> dg.AssetsDefinition:
         def counted(tests: int) -> None:
             PROGRESS.advance(stage, programs=1, tests=tests)
 
-        with ThreadPoolExecutor(max_workers=annotator.config.workers) as pool:
+        with annotator.executor() as pool:
 
             def work(problem_id: str) -> dict[str, pl.DataFrame]:
                 submissions = lake.read_partition("submissions", problem_id)

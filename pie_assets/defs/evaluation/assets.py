@@ -1,9 +1,12 @@
-"""Evaluation assets: `retrieval_index` (FAISS over the training slow programs) and, per checkpoint
-partition, `prompts` → `generations` → `generation_runtimes` → `model_evaluations`, computed in one
-step (`checkpoint_evaluation`) from the test pairs (`eval_pairs`) by `pie_assets.evaluation.pipeline`.
+"""Evaluation assets: `retrieval_index` (FAISS over the training slow programs); per checkpoint x
+test problem, `prompts` → `generations` → `generation_runtimes` (`checkpoint_generation`, one run
+per checkpoint over a range of problems, each problem landing or failing on its own); and per
+checkpoint `model_evaluations` over all its problems, requested by declarative automation once
+its generations land (and by `pie run` / `pie eval` as their next stage).
 
-`model_evaluations` records the inputs' fingerprint (`inputs_fingerprint`), which the nightly
-schedule compares to decide whether a checkpoint needs a new evaluation, and shows the plots.
+Every generation_runtimes row carries the inputs' fingerprint (`inputs_fingerprint`);
+`model_evaluations` records it, and the nightly schedule compares it to decide whether a
+checkpoint needs a new evaluation. `model_evaluations` shows the plots.
 """
 
 import os
@@ -21,20 +24,26 @@ import pie_assets.evaluation.retrieval
 from dbt_like.assets import MODEL_AUTOMATION
 from pie_assets.defs.dataset.versions import modules_version
 from pie_assets.defs.evaluation.inputs import inputs_fingerprint
-from pie_assets.defs.evaluation.partitions import checkpoints_partitions
+from pie_assets.defs.evaluation.partitions import (
+    CHECKPOINT_DIMENSION,
+    PROBLEM_DIMENSION,
+    checkpoint_problem_partitions,
+    checkpoints_partitions,
+)
 from pie_assets.defs.evaluation.resources import EvaluationResource
 from pie_assets.defs.resources import LakeResource, SimulatorResource
+from pie_assets.defs.partition_batches import materialize_partitions
 from pie_assets.defs.table_metadata import content_version, table_metadata
 from pie_assets.defs.tables import TABLES
 from pie_assets.evaluation.embeddings import make_embedder
-from pie_assets.evaluation.pipeline import EvalInputs, EvalResult, evaluate_checkpoint
+from pie_assets.evaluation.pipeline import EvalInputs, Generated, Scored, generate_and_measure, score
 from pie_assets.evaluation.plots import markdown_image, speedup_distribution_png, topk_png, write_png
 from pie_assets.evaluation.retrieval import RetrievalIndex
 from pie_assets.progress import PROGRESS
 
 GROUP = "evaluation"
-EVALUATION_TABLES = ("prompts", "generations", "generation_runtimes", "model_evaluations")
-EVALUATION_STAGE = "checkpoint_evaluation"
+GENERATION_TABLES = ("prompts", "generations", "generation_runtimes")
+GENERATION_STAGE = "checkpoint_generation"
 EVALUATION_CODE_VERSION = modules_version(pie_assets.evaluation.pipeline, pie_assets.evaluation.prompts,
                                           pie_assets.evaluation.extract, pie_assets.evaluation.metrics)
 RETRIEVAL_CODE_VERSION = modules_version(pie_assets.evaluation.retrieval, pie_assets.evaluation.embeddings)
@@ -79,29 +88,94 @@ class EvaluationRequest(dg.Config):
     model_path: str = ""  # a model directory outside the checkpoints root, evaluated under the partition's name
 
 
-def _inputs(lake: LakeResource, evaluation: EvaluationResource, needs_index: bool) -> EvalInputs:
+def _generation_inputs(lake: LakeResource, evaluation: EvaluationResource, problems: list[str],
+                       needs_index: bool) -> EvalInputs:
     with lake.catalog.connect() as con:
-        pairs = con.execute("select * from eval_pairs order by problem_id, fast_rank").pl()
-        problems = sorted(pairs["problem_id"].unique().to_list())
-        human = con.execute(
-            "select a.problem_id, a.submission_id, a.test_id, a.status, a.cost from runtime_annotations a "
-            "join tier_labels t using (submission_id) where a.problem_id in (select unnest($1::varchar[]))",
-            [problems]).pl()
-    tests = {problem: lake.read_partition("test_cases", problem) for problem in problems}
+        pairs = con.execute("select * from eval_pairs where problem_id in (select unnest($1::varchar[])) "
+                            "order by problem_id, fast_rank", [problems]).pl()
+    tests = {problem: lake.read_partition("test_cases", problem) for problem in pairs["problem_id"].unique()}
     index = None
     if needs_index and os.path.isdir(evaluation.index_dir):
         index = RetrievalIndex.load(evaluation.index_dir, make_embedder(evaluation.config().retrieval))
-    return EvalInputs(pairs=pairs, tests=tests, human_tests=human, index=index)
+    return EvalInputs(pairs=pairs, tests=tests, index=index)
 
 
-def _plots(result: EvalResult, checkpoint: str, reports_dir: str) -> dict[str, dg.MetadataValue]:
+def _per_problem(generated: Generated, problems: list[str]) -> dict[str, dict[str, pl.DataFrame]]:
+    """problem -> its rows of each generation table (empty frames for a problem without test pairs)."""
+    frames = {"prompts": generated.prompts, "generations": generated.generations,
+              "generation_runtimes": generated.generation_runtimes}
+    return {problem: {table: frame.filter(pl.col("problem_id") == problem) for table, frame in frames.items()}
+            for problem in problems}
+
+
+@dg.multi_asset(
+    name=GENERATION_STAGE,
+    specs=[
+        dg.AssetSpec(name, group_name=GROUP, code_version=EVALUATION_CODE_VERSION, kinds={"parquet"},
+                     description=TABLES[name].description, metadata=TABLES[name].spec_metadata(),
+                     deps=deps, skippable=True)
+        for name, deps in (
+            ("prompts", ["eval_pairs", "retrieval_index"]),
+            ("generations", ["prompts"]),
+            ("generation_runtimes", ["generations", "eval_pairs",
+                                     dg.AssetDep("test_cases", partition_mapping=dg.AllPartitionMapping())]),
+        )
+    ],
+    partitions_def=checkpoint_problem_partitions,
+    backfill_policy=dg.BackfillPolicy.single_run(),
+    can_subset=False,
+)
+def checkpoint_generation(context: dg.AssetExecutionContext, config: EvaluationRequest, lake: LakeResource,
+                          simulator: SimulatorResource, evaluation: EvaluationResource):
+    """Per checkpoint x test problem: the prompts, the generations and their measurement. A run
+    covers a range of problems; each checkpoint's problems are generated and measured as one batch
+    (so the concurrency limits span problems), then every problem lands as its own partition."""
+    eval_config = evaluation.config()
+    annotator = simulator.annotator()
+    by_checkpoint: dict[str, list[tuple[str, str]]] = {}
+    for key in context.partition_keys:
+        keys = checkpoint_problem_partitions.get_partition_key_from_str(key).keys_by_dimension
+        by_checkpoint.setdefault(keys[CHECKPOINT_DIMENSION], []).append((key, keys[PROBLEM_DIMENSION]))
+    outcomes: dict[str, dict[str, pl.DataFrame] | Exception] = {}
+    for name, entries in by_checkpoint.items():
+        problems = [problem for _key, problem in entries]
+        try:
+            spec = evaluation.checkpoint(name, config.model_path)
+            inputs = _generation_inputs(lake, evaluation, problems, spec.name == "nearest-pair" or spec.is_model)
+            context.log.info(f"generating for {spec.name} ({spec.kind} {spec.location}): {inputs.pairs.height} pairs "
+                             f"of {len(problems)} problems, backend {annotator.backend.name}, config {annotator.config.hash}")
+            fingerprint = inputs_fingerprint(context.instance, spec, eval_config, annotator.config.hash,
+                                             EVALUATION_CODE_VERSION, config.fast)
+            generated = generate_and_measure(
+                spec, eval_config, annotator, inputs, inputs_fingerprint=fingerprint, strategies=config.strategies,
+                n=config.n or None, fast=config.fast, cache_root=simulator.cache_dir,
+                workers=annotator.config.workers, progress=PROGRESS.bound(GENERATION_STAGE))
+        except Exception as err:  # noqa: BLE001 - every problem of this checkpoint fails with it; others go on
+            outcomes.update({key: err for key, _problem in entries})
+            continue
+        if generated.errors:
+            context.log.warning(f"{name}: {len(generated.errors)} generation requests failed; first: "
+                                f"{next(iter(generated.errors.items()))}")
+        tables = _per_problem(generated, problems)
+        outcomes.update({key: tables[problem] for key, problem in entries})
+
+    def work(key: str) -> dict[str, pl.DataFrame]:
+        outcome = outcomes[key]
+        if isinstance(outcome, Exception):
+            raise outcome
+        return outcome
+
+    yield from materialize_partitions(context, lake, work, on_error=lambda _key, _err: {})
+
+
+def _plots(scored: Scored, checkpoint: str, reports_dir: str) -> dict[str, dg.MetadataValue]:
     """PNGs under <reports>/<checkpoint>/, shown in the materialisation (Markdown images)."""
     metadata: dict[str, dg.MetadataValue] = {}
     directory = os.path.join(reports_dir, checkpoint)
-    topk = topk_png(result.model_evaluations, f"{checkpoint}: %OPT and SPEEDUP against k ({result.mode})")
+    topk = topk_png(scored.model_evaluations, f"{checkpoint}: %OPT and SPEEDUP against k ({scored.mode})")
     write_png(topk, os.path.join(directory, "topk.png"))
     metadata["plot_topk"] = dg.MetadataValue.md(markdown_image(topk, "%OPT and SPEEDUP against k"))
-    for name, per_pair in result.per_pair.items():
+    for name, per_pair in scored.per_pair.items():
         png = speedup_distribution_png(per_pair, f"{checkpoint} / {name}: speedup per pair, best@{per_pair['k'].max()}")
         write_png(png, os.path.join(directory, f"speedups_{name}.png"))
         metadata[f"plot_speedups_{name}"] = dg.MetadataValue.md(markdown_image(png, f"speedups {name}"))
@@ -117,57 +191,44 @@ def _summary_markdown(evaluations: pl.DataFrame) -> str:
     return "\n".join(lines)
 
 
-@dg.multi_asset(
-    name=EVALUATION_STAGE,
-    specs=[
-        dg.AssetSpec(name, group_name=GROUP, code_version=EVALUATION_CODE_VERSION, kinds={"parquet"},
-                     description=TABLES[name].description, metadata=TABLES[name].spec_metadata(),
-                     deps=deps, skippable=False).with_io_manager_key("lake_io_manager")
-        for name, deps in (
-            ("prompts", ["eval_pairs", "retrieval_index"]),
-            ("generations", ["prompts"]),
-            ("generation_runtimes", [
-                "generations", "eval_pairs",
-                dg.AssetDep("test_cases", partition_mapping=dg.AllPartitionMapping())]),
-            ("model_evaluations", [
-                "generation_runtimes", "tier_labels",
-                dg.AssetDep("runtime_annotations", partition_mapping=dg.AllPartitionMapping())]),
-        )
-    ],
-    partitions_def=checkpoints_partitions,
-    can_subset=False,
-)
-def checkpoint_evaluation(context: dg.AssetExecutionContext, config: EvaluationRequest, lake: LakeResource,
-                          simulator: SimulatorResource, evaluation: EvaluationResource):
-    name = context.partition_key
-    spec = evaluation.checkpoint(name, config.model_path)
-    eval_config = evaluation.config()
-    annotator = simulator.annotator()
-    wants_index = spec.name == "nearest-pair" or spec.is_model
-    inputs = _inputs(lake, evaluation, wants_index)
-    context.log.info(f"evaluating {spec.name} ({spec.kind} {spec.location}) on {inputs.pairs.height} pairs, "
-                     f"backend {annotator.backend.name}, config {annotator.config.hash}")
+# Scored once the checkpoint's generations land: after a generation run (sensor, schedule, UI or
+# CLI) has updated any of its problems and no input is still being written.
+SCORING_AUTOMATION = (
+    dg.AutomationCondition.any_deps_updated().allow(dg.AssetSelection.assets("generation_runtimes")).since_last_handled()
+    & ~dg.AutomationCondition.any_deps_in_progress()
+    & ~dg.AutomationCondition.in_progress()
+).with_label("after_generations")
 
-    result = evaluate_checkpoint(spec, eval_config, annotator, inputs, strategies=config.strategies,
-                                 n=config.n or None, fast=config.fast, cache_root=simulator.cache_dir,
-                                 workers=annotator.config.workers, progress=PROGRESS.bound(EVALUATION_STAGE))
-    fingerprint = inputs_fingerprint(context.instance, spec, eval_config, annotator.config.hash,
-                                     EVALUATION_CODE_VERSION, config.fast)
-    if result.errors:
-        context.log.warning(f"{len(result.errors)} generation requests failed; first: "
-                            f"{next(iter(result.errors.items()))}")
-    frames = {"prompts": result.prompts, "generations": result.generations,
-              "generation_runtimes": result.generation_runtimes, "model_evaluations": result.model_evaluations}
-    for table, frame in frames.items():
-        extra: dict[str, object] = {"checkpoint_kind": spec.kind, "mode": result.mode}
-        if table == "generations":
-            extra["failed_requests"] = dg.MetadataValue.json(result.errors)
-        if table == "model_evaluations":
-            extra.update(_plots(result, name, evaluation.reports_dir))
-            extra["summary"] = dg.MetadataValue.md(_summary_markdown(result.model_evaluations))
-            extra["inputs_fingerprint"] = fingerprint
-        with warnings.catch_warnings():  # Output(data_version=...) is beta; it is what makes staleness truthful
-            warnings.simplefilter("ignore", dg.BetaWarning)
-            output = dg.Output(frame, output_name=table, data_version=dg.DataVersion(content_version(frame)),
-                               metadata=extra)
-        yield output
+
+@dg.asset(
+    group_name=GROUP, code_version=EVALUATION_CODE_VERSION, kinds={"parquet"}, io_manager_key="lake_io_manager",
+    description=TABLES["model_evaluations"].description, metadata=TABLES["model_evaluations"].spec_metadata(),
+    partitions_def=checkpoints_partitions, automation_condition=SCORING_AUTOMATION,
+    # A checkpoint reads its problems of the generation tables (Dagster infers the mapping from
+    # the shared `checkpoint` dimension), and the human labels of every problem.
+    deps=["prompts", "generation_runtimes", "tier_labels",
+          dg.AssetDep("runtime_annotations", partition_mapping=dg.AllPartitionMapping()),
+          dg.AssetDep("test_cases", partition_mapping=dg.AllPartitionMapping())],
+)
+def model_evaluations(context: dg.AssetExecutionContext, lake: LakeResource,
+                      evaluation: EvaluationResource) -> dg.Output[pl.DataFrame]:
+    """PIE's metrics for one checkpoint over every problem of its generation_runtimes, the human
+    programs of those problems summed on the same tests; with the plots and a summary."""
+    name = context.partition_key
+    with lake.catalog.connect() as con:
+        runtimes, prompts = (con.execute(f"select * from {table} where checkpoint = ?", [name]).pl()
+                             for table in ("generation_runtimes", "prompts"))
+        problems = sorted(set(runtimes["problem_id"].to_list()) | set(prompts["problem_id"].to_list()))
+        human = con.execute(
+            "select a.problem_id, a.submission_id, a.test_id, a.status, a.cost from runtime_annotations a "
+            "join tier_labels t using (submission_id) where a.problem_id in (select unnest($1::varchar[]))",
+            [problems]).pl()
+    tests = {problem: lake.read_partition("test_cases", problem) for problem in problems}
+    scored = score(name, evaluation.config(), runtimes, prompts, tests, human)
+    frame = scored.model_evaluations
+    metadata: dict[str, object] = {"mode": scored.mode, "problems": len(problems),
+                                   "summary": dg.MetadataValue.md(_summary_markdown(frame)),
+                                   "inputs_fingerprint": scored.inputs_fingerprint, **_plots(scored, name, evaluation.reports_dir)}
+    with warnings.catch_warnings():  # Output(data_version=...) is beta; it is what makes staleness truthful
+        warnings.simplefilter("ignore", dg.BetaWarning)
+        return dg.Output(frame, data_version=dg.DataVersion(content_version(frame)), metadata=metadata)

@@ -11,6 +11,7 @@ import json
 import dagster as dg
 from dagster._core.definitions.data_version import extract_data_version_from_entry
 
+from pie_assets.defs.resources import LakeResource
 from pie_assets.evaluation.checkpoints import CheckpointSpec
 from pie_assets.evaluation.config import EvaluationConfig
 
@@ -41,3 +42,9 @@ def recorded_fingerprint(instance: dg.DagsterInstance, checkpoint: str) -> str |
     materialization = records[0].asset_materialization
     value = materialization.metadata.get("inputs_fingerprint") if materialization else None
     return value.value if value is not None else None
+
+
+def eval_problem_ids(lake: LakeResource) -> list[str]:
+    """The problems of the test pairs (`eval_pairs`), in order."""
+    with lake.catalog.connect() as con:
+        return [row[0] for row in con.execute("select distinct problem_id from eval_pairs order by 1").fetchall()]

@@ -8,9 +8,9 @@ import dagster as dg
 
 from pie_assets.defs.evaluation.assets import EVALUATION_CODE_VERSION
 from pie_assets.defs.evaluation.inputs import inputs_fingerprint, recorded_fingerprint
-from pie_assets.defs.evaluation.partitions import CHECKPOINTS
+from pie_assets.defs.evaluation.partitions import CHECKPOINTS, EVAL_PROBLEMS
 from pie_assets.defs.evaluation.resources import EvaluationResource
-from pie_assets.defs.evaluation.sensors import EVALUATION_KEYS, evaluation_selection
+from pie_assets.defs.evaluation.sensors import generation_request, generation_selection
 from pie_assets.defs.resources import SimulatorResource
 
 
@@ -18,24 +18,26 @@ def build_evaluation_schedule(cron: str) -> dg.ScheduleDefinition:
     @dg.schedule(
         name="nightly_evaluation",
         cron_schedule=cron,
-        target=evaluation_selection,
+        target=generation_selection,
         default_status=dg.DefaultScheduleStatus.RUNNING,
         description="Re-evaluates every registered checkpoint whose inputs changed since its last "
-        "evaluation (fingerprint recorded on model_evaluations); requests nothing when nothing changed.",
+        "evaluation (fingerprint recorded on model_evaluations), on every registered test problem; "
+        "requests nothing when nothing changed.",
     )
     def nightly_evaluation(context: dg.ScheduleEvaluationContext, evaluation: EvaluationResource,
                            simulator: SimulatorResource):
         registered = set(context.instance.get_dynamic_partitions(CHECKPOINTS))
+        problems = context.instance.get_dynamic_partitions(EVAL_PROBLEMS)  # registered by the checkpoint sensor
         config = evaluation.config()
         simulator_hash = simulator.config().hash
         requests = []
         for spec in evaluation.checkpoints():
-            if spec.name not in registered:
+            if spec.name not in registered or not problems:
                 continue  # the checkpoint sensor registers and evaluates it first
             current = inputs_fingerprint(context.instance, spec, config, simulator_hash, EVALUATION_CODE_VERSION)
             if recorded_fingerprint(context.instance, spec.name) != current:
-                requests.append(dg.RunRequest(run_key=f"{spec.name}:{current}", partition_key=spec.name, asset_selection=EVALUATION_KEYS,
-                                              tags={"pie/checkpoint": spec.name, "pie/inputs": current}))
+                requests.append(generation_request(f"{spec.name}:{current}", spec.name, problems,
+                                                   **{"pie/inputs": current}))
         if not requests:
             return dg.SkipReason(f"no input of the {len(registered)} registered checkpoints changed")
         return requests

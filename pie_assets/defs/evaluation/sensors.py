@@ -1,7 +1,9 @@
 """The checkpoint sensor: every new checkpoint (a model or adapter directory under the checkpoints
 root, an entry of the models file, a built-in baseline or human reference) becomes a partition of
 `checkpoints` and is evaluated, with no hand step; a checkpoint replaced in place (a new version)
-is evaluated again."""
+is evaluated again. It also registers the test problems (`eval_problems`). It requests the
+generation run (checkpoint x every test problem); `evaluation_automation_sensor` then scores it
+(`model_evaluations`) once the generations land."""
 
 from __future__ import annotations
 
@@ -9,22 +11,36 @@ import json
 
 import dagster as dg
 
-from pie_assets.defs.evaluation.assets import EVALUATION_CODE_VERSION, EVALUATION_TABLES
-from pie_assets.defs.evaluation.inputs import inputs_fingerprint, recorded_fingerprint
-from pie_assets.defs.evaluation.partitions import CHECKPOINTS, checkpoints_partitions
-from pie_assets.defs.evaluation.resources import EvaluationResource
-from pie_assets.defs.resources import SimulatorResource
+from collections.abc import Sequence
 
-EVALUATION_KEYS = [dg.AssetKey(name) for name in EVALUATION_TABLES]
-evaluation_selection = dg.AssetSelection.assets(*EVALUATION_KEYS)
+from pie_assets.defs.evaluation.assets import EVALUATION_CODE_VERSION, GENERATION_TABLES
+from pie_assets.defs.evaluation.inputs import eval_problem_ids, inputs_fingerprint, recorded_fingerprint
+from pie_assets.defs.evaluation.partitions import (
+    CHECKPOINTS,
+    EVAL_PROBLEMS,
+    checkpoint_range_tags,
+    checkpoints_partitions,
+    eval_problems_partitions,
+)
+from pie_assets.defs.evaluation.resources import EvaluationResource
+from pie_assets.defs.resources import LakeResource, SimulatorResource
+
+GENERATION_KEYS = [dg.AssetKey(name) for name in GENERATION_TABLES]
+generation_selection = dg.AssetSelection.assets(*GENERATION_KEYS)
 # An evaluation reads the test pairs and the retrieval index; until both exist, new checkpoints
 # wait (and are not marked seen), so the first evaluation never runs on missing inputs.
 REQUIRED_INPUTS = (dg.AssetKey("eval_pairs"), dg.AssetKey("retrieval_index"))
 
 
+def generation_request(run_key: str, checkpoint: str, problems: Sequence[str], **tags: str) -> dg.RunRequest:
+    """One run generating for `checkpoint` on every registered test problem."""
+    return dg.RunRequest(run_key=run_key, asset_selection=GENERATION_KEYS,
+                         tags={**checkpoint_range_tags(checkpoint, problems), "pie/checkpoint": checkpoint, **tags})
+
+
 @dg.sensor(
     name="checkpoint_sensor",
-    target=evaluation_selection,
+    target=generation_selection,
     minimum_interval_seconds=30,
     default_status=dg.DefaultSensorStatus.RUNNING,
     description="Registers every new checkpoint (model/adapter directories under the checkpoints root, "
@@ -32,7 +48,7 @@ REQUIRED_INPUTS = (dg.AssetKey("eval_pairs"), dg.AssetKey("retrieval_index"))
     "and evaluates it; re-evaluates a checkpoint whose files or entry changed.",
 )
 def checkpoint_sensor(context: dg.SensorEvaluationContext, evaluation: EvaluationResource,
-                      simulator: SimulatorResource):
+                      simulator: SimulatorResource, lake: LakeResource):
     try:
         specs = evaluation.checkpoints()
     except ValueError as err:  # a malformed models file: say so on every tick until it is fixed
@@ -43,6 +59,12 @@ def checkpoint_sensor(context: dg.SensorEvaluationContext, evaluation: Evaluatio
     state = json.loads(context.cursor) if context.cursor else {"versions": {}, "requests": 0}
     seen: dict[str, str] = state["versions"]
     ready = all(context.instance.get_latest_materialization_event(key) is not None for key in REQUIRED_INPUTS)
+    registered = context.instance.get_dynamic_partitions(EVAL_PROBLEMS)
+    new_problems = [p for p in eval_problem_ids(lake) if p not in set(registered)] if ready else []
+    problems = [*registered, *new_problems]
+    if ready and not problems:
+        ready = False
+        context.log.info("eval_pairs holds no test pair: evaluations wait for one")
     requests = []
     for spec in specs:
         if not ready or seen.get(spec.name) == spec.version:
@@ -54,14 +76,25 @@ def checkpoint_sensor(context: dg.SensorEvaluationContext, evaluation: Evaluatio
             # The request number is in the run key: a checkpoint going A -> B -> A must be evaluated
             # again, and Dagster drops a run request whose key this sensor used before.
             state["requests"] += 1
-            requests.append(dg.RunRequest(run_key=f"checkpoint:{state['requests']}:{spec.name}", partition_key=spec.name,
-                                          asset_selection=EVALUATION_KEYS, tags={"pie/checkpoint": spec.name}))
+            requests.append(generation_request(f"checkpoint:{state['requests']}:{spec.name}", spec.name, problems))
     if new:
         context.log.info(f"new checkpoints: {', '.join(new)}")
     if not ready and any(seen.get(s.name) != s.version for s in specs):
         context.log.info("eval_pairs or retrieval_index is not materialised yet: evaluations wait for them")
     return dg.SensorResult(
         run_requests=requests,
-        dynamic_partitions_requests=[checkpoints_partitions.build_add_request(new)] if new else [],
+        dynamic_partitions_requests=[*([checkpoints_partitions.build_add_request(new)] if new else []),
+                                     *([eval_problems_partitions.build_add_request(new_problems)] if new_problems else [])],
         cursor=json.dumps(state, sort_keys=True),
     )
+
+
+# The scoring step follows the generations (`model_evaluations`' automation condition).
+evaluation_automation_sensor = dg.AutomationConditionSensorDefinition(
+    "evaluation_automation_sensor",
+    target=dg.AssetSelection.assets("model_evaluations"),
+    default_status=dg.DefaultSensorStatus.RUNNING,
+    minimum_interval_seconds=30,
+    description="Scores a checkpoint (model_evaluations: PIE's metrics and the plots) once a generation "
+    "run has updated its problems and nothing it reads is still being written.",
+)
