@@ -6,7 +6,6 @@ import multiprocessing
 import os
 import subprocess
 import sys
-import threading
 import time
 from concurrent.futures import ProcessPoolExecutor
 
@@ -20,36 +19,10 @@ from pie_assets.lake.storage import Warehouse
 from pie_assets.runner import run_pipeline
 from pie_assets.runs import partition_range_tags
 from pie_assets.settings import Settings
+from catalog_reader import CatalogReader
 from synthetic_corpus import build_synthetic_corpus
 
 TESTS_DIR = os.path.dirname(__file__)
-
-
-class Reader(threading.Thread):
-    """Queries the catalog in a loop, as a user would while runs write; records any error."""
-
-    def __init__(self, warehouse: str) -> None:
-        super().__init__(daemon=True)
-        self.warehouse = warehouse
-        self.stop = threading.Event()
-        self.errors: list[str] = []
-        self.queries = 0
-        self.counts: list[int] = []
-
-    def run(self) -> None:
-        catalog = Catalog(Warehouse(self.warehouse))
-        while not self.stop.is_set():
-            if not os.path.exists(os.path.join(self.warehouse, "pie.duckdb")):
-                time.sleep(0.01)
-                continue
-            try:
-                with catalog.connect() as con:
-                    views = {r[0] for r in con.execute("select view_name from duckdb_views() where not internal").fetchall()}
-                    if "submissions" in views:
-                        self.counts.append(con.execute("select count(*) from submissions").fetchone()[0])
-                self.queries += 1
-            except Exception as err:  # noqa: BLE001 - the test asserts there are none
-                self.errors.append(repr(err))
 
 
 @pytest.fixture
@@ -62,7 +35,7 @@ def synthetic(tmp_path):
 
 def test_reader_queries_while_a_run_writes(synthetic, instance):
     settings, ids = synthetic
-    reader = Reader(settings.warehouse)
+    reader = CatalogReader(settings.warehouse)
     reader.start()
     outcome = run_pipeline(settings, instance, selection="group:codenet")
     time.sleep(0.2)
@@ -98,7 +71,7 @@ def test_parallel_partition_runs_with_the_multiprocess_executor(synthetic, insta
     settings, ids = synthetic
     instance.add_dynamic_partitions(PROBLEMS, ids)
     home = os.environ["DAGSTER_HOME"]
-    reader = Reader(settings.warehouse)
+    reader = CatalogReader(settings.warehouse)
     reader.start()
     half = len(ids) // 2
     # Non-daemonic workers (unlike multiprocessing.Pool), so Dagster's executor may fork its own.

@@ -196,6 +196,7 @@ def test_config_sensor_fires_on_change_only(tmp_path, instance):
         ranges = [(r.partition_key_range.start, r.partition_key_range.end) for r in fired.run_requests]
         assert ranges == [("p00000", "p00099"), ("p00100", "p00149")]  # every partition, batched
         assert all(list(r.asset_selection) == RUNTIME_KEYS for r in fired.run_requests)
+        assert all(r.tags["pie/stage"] == "runtime" for r in fired.run_requests)  # the deployment's queue limit
         run_keys = {r.run_key for r in fired.run_requests}
         assert len(run_keys) == 2 and not run_keys & launched  # none is dropped as a duplicate
         launched |= run_keys

@@ -8,7 +8,6 @@ from __future__ import annotations
 import json
 import os
 import re
-import signal
 import socket
 import subprocess
 import sys
@@ -17,6 +16,8 @@ import urllib.request
 from pathlib import Path
 
 import pytest
+
+from process_group import stop_group
 
 pytestmark = pytest.mark.slow
 
@@ -106,9 +107,5 @@ def test_pie_ui_shows_row_counts_and_columns_and_automation_builds_the_summary(t
         startup = (tmp_path / "ui.log").read_text()
         assert "warehouse:" in startup and "dagster home:" in startup and "'pie_assets'" in startup
     finally:
-        os.killpg(ui.pid, signal.SIGINT)
-        try:
-            ui.wait(timeout=60)
-        except subprocess.TimeoutExpired:
-            os.killpg(ui.pid, signal.SIGKILL)
+        stop_group(ui)
         log.close()

@@ -19,16 +19,17 @@ from pie_assets.defs.jobs import (
 )
 from pie_assets.defs.partitions import PROBLEMS, partition_ranges, problems_partitions
 from pie_assets.defs.resources import CodeNetSource, SimulatorResource
-from pie_assets.runs import partition_range_tags
+from pie_assets.runs import RUNTIME_STAGE_TAGS, partition_range_tags
 
 
-def range_run_requests(ordered_keys: Sequence[str], selection: list[dg.AssetKey], prefix: str) -> list[dg.RunRequest]:
+def range_run_requests(ordered_keys: Sequence[str], selection: list[dg.AssetKey], prefix: str,
+                       tags: dict[str, str] | None = None) -> list[dg.RunRequest]:
     """One run per range of `partition_ranges` over keys given in the instance's partition order."""
     return [
         dg.RunRequest(
             run_key=f"{prefix}:{chunk[0]}..{chunk[-1]}",
             asset_selection=selection,
-            tags=partition_range_tags(chunk[0], chunk[-1]),
+            tags={**partition_range_tags(chunk[0], chunk[-1]), **(tags or {})},
         )
         for chunk in partition_ranges(ordered_keys, set(ordered_keys))
     ]
@@ -102,7 +103,8 @@ def runtime_config_sensor(context: dg.SensorEvaluationContext, simulator: Simula
     # again, and Dagster drops a run request whose key this sensor has used before.
     changes += 1
     return dg.SensorResult(
-        run_requests=range_run_requests(partitions, RUNTIME_KEYS, prefix=f"config:{changes}:{current}"),
+        run_requests=range_run_requests(partitions, RUNTIME_KEYS, prefix=f"config:{changes}:{current}",
+                                        tags=RUNTIME_STAGE_TAGS),
         cursor=json.dumps({"hash": current, "changes": changes}),
     )
 
@@ -114,6 +116,7 @@ runtime_automation_sensor = dg.AutomationConditionSensorDefinition(
     target=runtime_selection,
     default_status=dg.DefaultSensorStatus.RUNNING,
     minimum_interval_seconds=30,
+    run_tags=RUNTIME_STAGE_TAGS,
     description="Annotates runtimes of problem partitions whose submissions or tests were (re)ingested.",
 )
 

@@ -4,7 +4,9 @@ Writers never open the catalog file in place, so a user's duckdb CLI, `pie sql` 
 can hold it open while runs write: views glob the Parquet files at query time (new partitions
 appear without touching the catalog), and when a new table appears the catalog is rebuilt in a
 temp file and renamed over the old one under a file lock. Parallel partitions therefore never
-contend for DuckDB's single-writer lock.
+contend for DuckDB's single-writer lock. On S3 the rebuild is uploaded under a lock object
+(`remote_lock.ObjectLock`), so concurrent writers on any machine publish one after another and
+`pie.duckdb` and `_catalog.json` always name the same views: none is lost.
 """
 
 from __future__ import annotations
@@ -15,17 +17,22 @@ import os
 import tempfile
 import threading
 import uuid
-from contextlib import nullcontext
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 
 import duckdb
 from filelock import FileLock
 
+from pie_assets.lake.remote_lock import ObjectLock
 from pie_assets.lake.storage import Warehouse
 
 log = logging.getLogger(__name__)
 CATALOG_FILE = "pie.duckdb"
 MANIFEST_FILE = "_catalog.json"
 LOCK_FILE = ".catalog.lock"
+S3_PROTOCOLS = ("s3", "s3a")
+# memory:// lives in one process, so a process-wide mutex serialises its rebuilds.
+_MEMORY_LOCK = threading.Lock()
 
 
 class WarehouseNotFound(RuntimeError):
@@ -136,20 +143,36 @@ class Catalog:
             new = [(r[0], r[1]) for r in con.execute(f"describe select * from read_parquet('{quoted}')").fetchall()]
         return bool(view) and view == new
 
+    @contextmanager
+    def _rebuild_lock(self) -> Iterator[Callable[[], None]]:
+        """Serialises rebuilds of this warehouse between threads, processes and (on S3) machines.
+        Yields a fence to call before and after publishing: it raises if the lock was lost."""
+        root = self.warehouse.root
+        if self.warehouse.local:
+            root.mkdir(parents=True, exist_ok=True)
+            with FileLock(os.path.join(root.path, LOCK_FILE)):
+                yield lambda: None
+        elif root.protocol in S3_PROTOCOLS:
+            with ObjectLock(root.fs, f"{root.path}/{LOCK_FILE}") as lock:
+                yield lock.renew
+        elif root.protocol == "memory":
+            with _MEMORY_LOCK:
+                yield lambda: None
+        else:
+            raise ValueError(f"warehouse {root}: the catalog can be published to a local directory, s3:// "
+                             f"or memory://, not {root.protocol}:// (it has no lock there for concurrent writers)")
+
     def rebuild(self, new_models: dict[str, str] | None = None,
                 dropped_models: frozenset[str] = frozenset()) -> list[str]:
         """Write a fresh catalog beside the old one and swap it in atomically: a view per table,
-        then the registered SQL models."""
-        local = self.warehouse.local
-        lock = FileLock(os.path.join(self.warehouse.root.path, LOCK_FILE)) if local else nullcontext()
-        if local:
-            self.warehouse.root.mkdir(parents=True, exist_ok=True)
-        with lock:
+        then the registered SQL models. Tables are listed and models read under the lock, so
+        a rebuild never publishes less than the one before it."""
+        with self._rebuild_lock() as fence:
             tables = self.warehouse.tables()
             models = {name: sql for name, sql in {**self._manifest()["models"], **(new_models or {})}.items()
                       if name not in dropped_models}
             manifest = json.dumps({"views": sorted(tables), "models": models}, indent=1)
-            if local:
+            if self.warehouse.local:
                 root = self.warehouse.root.path
                 staged = os.path.join(root, f".{CATALOG_FILE}.{uuid.uuid4().hex}.tmp")
                 try:
@@ -166,8 +189,10 @@ class Catalog:
                 with tempfile.TemporaryDirectory() as tmpdir:
                     staged = os.path.join(tmpdir, CATALOG_FILE)
                     _write_views(staged, tables, models, frozenset(new_models or ()), self.warehouse.root.fs)
+                    fence()
                     self.warehouse.root.fs.put_file(staged, str(self.path))
                 (self.warehouse.root / MANIFEST_FILE).write_text(manifest)
+                fence()
         self._known.update(tables)
         return sorted(tables)
 

@@ -68,8 +68,11 @@ class Warehouse:
     """Paths of tables in the lake."""
 
     def __init__(self, root: str) -> None:
-        self.root = UPath(root)
-        self.local = is_local(self.root)
+        path = UPath(root)
+        self.local = is_local(path)
+        # Other processes write the lake: a cached listing (s3fs keeps them forever by default)
+        # would hide their tables and partitions from this process's catalog and queries.
+        self.root = path if self.local else UPath(root, use_listings_cache=False)
         self._made_dirs: set[str] = set()
 
     def partition_path(self, table: str, partition_key: PartitionKey) -> UPath:

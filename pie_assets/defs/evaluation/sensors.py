@@ -24,6 +24,7 @@ from pie_assets.defs.evaluation.partitions import (
 )
 from pie_assets.defs.evaluation.resources import EvaluationResource
 from pie_assets.defs.resources import LakeResource, SimulatorResource
+from pie_assets.runs import GENERATION_STAGE_TAGS
 
 GENERATION_KEYS = [dg.AssetKey(name) for name in GENERATION_TABLES]
 generation_selection = dg.AssetSelection.assets(*GENERATION_KEYS)
@@ -35,7 +36,8 @@ REQUIRED_INPUTS = (dg.AssetKey("eval_pairs"), dg.AssetKey("retrieval_index"))
 def generation_request(run_key: str, checkpoint: str, problems: Sequence[str], **tags: str) -> dg.RunRequest:
     """One run generating for `checkpoint` on every registered test problem."""
     return dg.RunRequest(run_key=run_key, asset_selection=GENERATION_KEYS,
-                         tags={**checkpoint_range_tags(checkpoint, problems), "pie/checkpoint": checkpoint, **tags})
+                         tags={**checkpoint_range_tags(checkpoint, problems), **GENERATION_STAGE_TAGS,
+                               "pie/checkpoint": checkpoint, **tags})
 
 
 @dg.sensor(
