@@ -322,7 +322,8 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate.add_argument("--fast", action="store_true", help="one pair per problem and a few tests (mode 'fast')")
     evaluate.add_argument("--warehouse", help="warehouse root (default ./warehouse or $PIE_WAREHOUSE)")
     evaluate.add_argument("--quiet", action="store_true", help="no progress bar")
-    evaluate.add_argument("--engine", choices=["local", "ray"], help="where measurement runs (as pie run --engine)")
+    evaluate.add_argument("--engine", choices=["local", "ray"],
+                          help="where generation requests and measurement run (as pie run --engine)")
     evaluate.set_defaults(func=cmd_eval)
 
     from pie_assets.training.config import METHODS

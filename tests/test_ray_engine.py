@@ -4,10 +4,6 @@ node without valgrind is named before anything is measured."""
 
 from __future__ import annotations
 
-import os
-import signal
-import threading
-import time
 from pathlib import Path
 
 import dagster as dg
@@ -17,6 +13,7 @@ import pytest
 from pie_assets.lake.storage import Warehouse
 from pie_assets.runner import run_pipeline
 from pie_assets.settings import SAMPLE_CODENET_ROOT, SAMPLE_EXTRA_TESTS, Settings
+from ray_cluster import killing_one_worker
 
 ray = pytest.importorskip("ray", reason="the Ray engine needs the cluster extra: pip install -e '.[cluster]'")
 
@@ -52,19 +49,6 @@ def _rows(settings: Settings, table: str) -> pl.DataFrame:
     return pl.concat(frames).drop([c for c in NOISE if c in frames[0].columns]).sort(keys)
 
 
-def _ray_worker_running_a_task() -> int | None:
-    """A worker process executing one of our tasks: Ray titles it `ray::_call` while it runs."""
-    for pid in os.listdir("/proc"):
-        if pid.isdigit():
-            try:
-                title = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")[0]
-            except OSError:
-                continue
-            if title.startswith(b"ray::_call"):
-                return int(pid)
-    return None
-
-
 @pytest.mark.slow  # two cold runs of two problems and a Ray start: ~2 minutes on 2 cores
 def test_the_sample_through_ray_gives_the_local_engines_rows(tmp_path, monkeypatch, local_ray):
     local = _run(tmp_path, "local", monkeypatch, "local")
@@ -86,23 +70,10 @@ def test_a_killed_worker_loses_and_doubles_no_row(tmp_path, monkeypatch, local_r
     monkeypatch.setenv("PIE_ENGINE", "ray")
     annotator = Annotator(SimulatorConfig.load(), str(tmp_path / "ray-cache"), Sandbox())
     store = Warehouse(local.warehouse)
-    killed: list[int] = []
-
-    def kill_one_worker() -> None:
-        deadline = time.monotonic() + 60
-        while not killed and time.monotonic() < deadline:
-            if (pid := _ray_worker_running_a_task()) is not None:
-                os.kill(pid, signal.SIGKILL)
-                killed.append(pid)
-            time.sleep(0.05)
-
-    killer = threading.Thread(target=kill_one_worker)
-    killer.start()
-    with annotator.executor() as pool:
+    with killing_one_worker() as killed, annotator.executor() as pool:
         frames = [annotator.annotate(problem, pl.read_parquet(store.partition_path("submissions", problem).path),
                                      pl.read_parquet(store.partition_path("test_cases", problem).path), pool)
                   for problem in PROBLEMS]
-    killer.join()
     assert killed, "no worker was caught running a task"
     annotations = pl.concat([a for a, _ in frames])
     assert annotations.select("submission_id", "test_id").is_duplicated().sum() == 0

@@ -10,17 +10,25 @@ Failures: a request whose backend call raises (after the backend's own retries) 
 the cache already had, and its error is recorded in `GenerationResult.errors`; everything that
 succeeded is cached and returned. The caller decides: record the failed keys (the Dagster asset)
 or `raise_for_errors()`.
+
+Engine: requests run where `[measure] engine` says (`engine`: the simulator config; none: here),
+threads here or Ray tasks (`runtime.engine.make_generation_executor`), at most `concurrency` in
+flight either way. A task only calls the generator and returns its completions (a backend error
+is returned as its message, never raised, so Ray retries only a dead worker); the driver checks
+them and writes the cache, so a task Ray ran twice still gives each sample index one entry.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Callable, Sequence
-from concurrent.futures import Future, ThreadPoolExecutor, as_completed
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import FIRST_COMPLETED, Executor, Future, wait
 from dataclasses import dataclass
 
 from pie_assets.evaluation.sampling import Completion, GenerationRequest, Generator, SamplingSettings
+from pie_assets.runtime.config import SimulatorConfig
+from pie_assets.runtime.engine import make_generation_executor
 from pie_assets.runtime.store import ContentStore
 
 CACHE_KIND = "generation"
@@ -66,9 +74,10 @@ class _Job:
 
 
 def generate_samples(generator: Generator, requests: Sequence[GenerationRequest], settings: SamplingSettings,
-                     cache_root: str | None, *, concurrency: int = 4,
+                     cache_root: str | None, *, concurrency: int = 4, engine: SimulatorConfig | None = None,
                      on_done: Callable[[int], None] | None = None) -> GenerationResult:
-    """`settings.n` samples for every request, at most `concurrency` backend calls in flight.
+    """`settings.n` samples for every request, at most `concurrency` backend calls in flight, on
+    the engine `engine` names (None: threads here).
 
     `on_done(samples_count)` is called from the calling thread as each request finishes (cached
     ones included), with that request's number of samples.
@@ -92,20 +101,38 @@ def generate_samples(generator: Generator, requests: Sequence[GenerationRequest]
             if on_done is not None:
                 on_done(len(samples[key]))
 
-    with ThreadPoolExecutor(max_workers=concurrency) as pool:
-        futures: dict[Future[list[Completion]], _Job] = {}
-        for job in jobs:
-            if len(job.cached) >= settings.n:
-                finish(job, [], None)
-            else:
-                futures[pool.submit(_run, generator, job, settings, store)] = job
-        for future in as_completed(futures):
-            job = futures[future]
-            try:
-                finish(job, future.result(), None)
-            except Exception as exc:  # one request's failure must not cost the others their samples
-                finish(job, [], f"{type(exc).__name__}: {exc}")
+    waiting = []
+    for job in jobs:
+        if len(job.cached) >= settings.n:
+            finish(job, [], None)
+        else:
+            waiting.append(job)
+    if waiting:
+        with make_generation_executor(engine, generator, concurrency) as pool:
+            for job, outcome in _in_flight(pool, generator, waiting, settings, concurrency):
+                # One request's failure must not cost the others their samples.
+                finish(job, *_record(generator, job, settings, store, outcome))
     return GenerationResult(samples={key: samples[key] for key in keys}, errors=errors)
+
+
+def _in_flight(pool: Executor, generator: Generator, jobs: list[_Job], settings: SamplingSettings,
+               concurrency: int) -> Iterator[tuple[_Job, Future]]:
+    """(job, its future) as each finishes, never more than `concurrency` submitted and unfinished."""
+    queue = iter(jobs)
+    running: dict[Future, _Job] = {}
+
+    def top_up() -> None:
+        while len(running) < max(1, concurrency) and (job := next(queue, None)) is not None:
+            first = len(job.cached)
+            running[pool.submit(request_completions, generator, job.request, settings.n - first, settings,
+                                first)] = job
+
+    top_up()
+    while running:
+        done, _ = wait(running, return_when=FIRST_COMPLETED)
+        for future in done:
+            yield running.pop(future), future
+        top_up()
 
 
 def _plan(generator: Generator, requests: Sequence[GenerationRequest], settings: SamplingSettings,
@@ -129,16 +156,35 @@ def _plan(generator: Generator, requests: Sequence[GenerationRequest], settings:
     return list(by_prompt.values())
 
 
-def _run(generator: Generator, job: _Job, settings: SamplingSettings, store: ContentStore | None) -> list[Completion]:
-    first = len(job.cached)
-    count = settings.n - first
-    # first_index only when resuming: generators that are never cached may not take it.
-    completions = (generator.generate(job.request, count, settings, first_index=first) if first
-                   else generator.generate(job.request, count, settings))
+def request_completions(generator: Generator, request: GenerationRequest, count: int, settings: SamplingSettings,
+                        first: int) -> list[Completion] | str:
+    """One backend call (a task: here or on a Ray worker): the completions, or the error's message."""
+    try:
+        # first_index only when resuming: generators that are never cached may not take it.
+        return (generator.generate(request, count, settings, first_index=first) if first
+                else generator.generate(request, count, settings))
+    except Exception as exc:  # a value, so a Ray task fails (and is retried) only when its worker dies
+        return _message(exc)
+
+
+def _message(exc: BaseException) -> str:
+    return f"{type(exc).__name__}: {exc}"
+
+
+def _record(generator: Generator, job: _Job, settings: SamplingSettings, store: ContentStore | None,
+            outcome: Future) -> tuple[list[Completion], str | None]:
+    """The driver's side of a finished call: (its new samples, cached here; or none and the error)."""
+    try:
+        completions = outcome.result()
+    except Exception as exc:  # the task itself failed: its worker died more often than Ray retries
+        return [], _message(exc)
+    if isinstance(completions, str):
+        return [], completions
+    count = settings.n - len(job.cached)
     if len(completions) != count:
-        raise RuntimeError(f"{generator.name} returned {len(completions)} completions, {count} were asked for")
+        return [], f"RuntimeError: {generator.name} returned {len(completions)} completions, {count} were asked for"
     if store is not None:
-        for index, completion in enumerate(completions, start=first):
+        for index, completion in enumerate(completions, start=len(job.cached)):
             store.put(sample_cache_key(generator.identity, job.request.prompt, index, settings),
                       {"text": completion.text, "finish_reason": completion.finish_reason})
-    return completions
+    return completions, None

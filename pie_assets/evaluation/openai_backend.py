@@ -7,7 +7,9 @@ gets the backoff too); a Retry-After over 120 s is not retried. So no retry loop
 
 The API key is read from `api_key_env`; when it is unset "EMPTY" is sent, which local servers
 accept (they ignore the key) and hosted APIs reject with a clear 401. The key never enters the
-identity (cache keys, run metadata).
+identity (cache keys, run metadata). On a Ray cluster the generator travels as its recipe with
+the driver's key (in the task's arguments, in memory), so workers need no key of their own, and
+each worker process keeps one client (`engine.worker_instance`): its connections are reused.
 
 Max tokens go as `max_tokens`: deprecated by OpenAI for chat in favour of `max_completion_tokens`
 but still accepted for non-reasoning models, and the name vLLM and TGI read.
@@ -21,15 +23,19 @@ import os
 import openai
 
 from pie_assets.evaluation.sampling import Completion, GenerationRequest, SamplingSettings
+from pie_assets.runtime.engine import worker_instance
 
 APIS = ("chat", "completions")
 
 
 class OpenAIGenerator:
     cacheable = True
+    task_cpus = 0.0  # a request waits on the endpoint
 
     def __init__(self, *, model: str, base_url: str, api_key_env: str = "OPENAI_API_KEY", api: str = "chat",
-                 max_retries: int = 5, timeout_s: float = 120.0, system_prompt: str | None = None) -> None:
+                 max_retries: int = 5, timeout_s: float = 120.0, system_prompt: str | None = None,
+                 api_key: str | None = None) -> None:
+        """`api_key`: the key itself (a worker's copy of the driver's); default `$api_key_env`."""
         if api not in APIS:
             raise ValueError(f"api must be one of {APIS}, not {api!r}")
         if system_prompt is not None and api != "chat":
@@ -41,8 +47,15 @@ class OpenAIGenerator:
         # The system prompt changes every sample, so it is part of the identity when there is one.
         system = "" if system_prompt is None else "#system=" + hashlib.sha256(system_prompt.encode()).hexdigest()[:16]
         self.identity = f"openai-{api}:{model}@{base_url}{system}"
-        self._client = openai.OpenAI(base_url=base_url, api_key=os.environ.get(api_key_env) or "EMPTY",
+        self._recipe = dict(model=model, base_url=base_url, api_key_env=api_key_env, api=api,
+                            max_retries=max_retries, timeout_s=timeout_s, system_prompt=system_prompt,
+                            api_key=api_key or os.environ.get(api_key_env) or "EMPTY")
+        self._client = openai.OpenAI(base_url=base_url, api_key=self._recipe["api_key"],
                                      max_retries=max_retries, timeout=timeout_s)
+
+    def __reduce__(self):
+        """Pickled (a Ray task's argument) as its recipe; each worker process builds it once."""
+        return (worker_openai_generator, (tuple(sorted(self._recipe.items())),))
 
     def generate(self, request: GenerationRequest, n: int, settings: SamplingSettings, *,
                  first_index: int = 0) -> list[Completion]:
@@ -69,3 +82,8 @@ class OpenAIGenerator:
         response = self._client.chat.completions.create(messages=messages, **common)
         return [Completion(choice.message.content or "", choice.finish_reason)
                 for choice in sorted(response.choices, key=lambda choice: choice.index)]
+
+
+def worker_openai_generator(recipe: tuple[tuple[str, object], ...]) -> OpenAIGenerator:
+    """This worker process's generator (and HTTP client) for the recipe."""
+    return worker_instance("openai", recipe, lambda: OpenAIGenerator(**dict(recipe)))

@@ -13,6 +13,9 @@ What each kind of checkpoint "generates" for a pair:
   program (PIE's human references, not clipped at 1).
 The non-model ones make one sample per pair under strategy `none` (no prompt).
 
+Generation requests and measurement run on the simulator config's engine (`[measure] engine`,
+`$PIE_ENGINE`, `--engine`): threads here, or tasks on a Ray cluster.
+
 Every program (generation and src alike) is measured here by the same compile → sandbox → judge →
 backend path as human submissions, on the problem's runtime test set (fast mode: at most
 `tests_per_problem` of them, the same for every program), so src and generation costs come from
@@ -47,6 +50,7 @@ from pie_assets.evaluation.schemas import (
 )
 from pie_assets.progress import StageCounter
 from pie_assets.runtime.annotate import Annotator, Program, TestCase, runtime_cases
+from pie_assets.runtime.config import SimulatorConfig
 
 NO_STRATEGY = "none"  # baselines and human references are not prompted
 
@@ -144,8 +148,10 @@ def _generation_row(spec: CheckpointSpec, strategy_name: str, pair: dict[str, An
 
 
 def model_generations(spec: CheckpointSpec, config: EvaluationConfig, prompts: pl.DataFrame, pairs: pl.DataFrame,
-                      settings: SamplingSettings, cache_root: str | None,
+                      settings: SamplingSettings, cache_root: str | None, engine: SimulatorConfig | None = None,
                       progress: StageCounter | None = None) -> tuple[pl.DataFrame, dict[str, str]]:
+    """The model's samples of every prompt, requested on the engine `engine` names (the
+    simulator config's `[measure] engine`: threads here or Ray tasks; None: here)."""
     by_pair = {(p["src_id"], p["tgt_id"]): p for p in pairs.iter_rows(named=True)}
     requests = [GenerationRequest(key=f"{r['strategy']}|{r['src_id']}|{r['tgt_id']}", prompt=r["prompt"],
                                   src_code=by_pair[(r["src_id"], r["tgt_id"])]["src_code"], problem_id=r["problem_id"])
@@ -153,7 +159,7 @@ def model_generations(spec: CheckpointSpec, config: EvaluationConfig, prompts: p
     if progress:
         progress.plan(generations=len(requests) * settings.n)
     result = generate_samples(make_generator(spec, config), requests, settings, cache_root,
-                              concurrency=config.concurrency,
+                              concurrency=config.concurrency, engine=engine,
                               on_done=(lambda count: progress.advance(generations=count)) if progress else None)
     rows = []
     for row in prompts.iter_rows(named=True):
@@ -251,7 +257,8 @@ def generate_and_measure(spec: CheckpointSpec, config: EvaluationConfig, annotat
     if spec.is_model:
         chosen = tuple(strategies or spec.strategies or config.strategies)
         prompts = build_prompts(spec, chosen, pairs, inputs.index, config.retrieval_k)
-        generations, errors = model_generations(spec, config, prompts, pairs, settings, cache_root, progress)
+        generations, errors = model_generations(spec, config, prompts, pairs, settings, cache_root,
+                                                annotator.config, progress)
         n_samples = settings.n
     else:
         prompts = pl.DataFrame(schema=PROMPT_SCHEMA)

@@ -45,6 +45,10 @@ class Generator(Protocol):
     name: str        # human readable, e.g. "openai-chat gpt-4o-mini @ http://..."
     identity: str    # stable id of the model for cache keys (model + endpoint, or weights version)
     cacheable: bool  # False for cheap deterministic baselines: recomputing beats a cache lookup
+    # CPUs one request holds on a Ray worker (`[measure] engine = "ray"`): 0 when it only waits on
+    # a remote endpoint, 1 for a local model. On Ray a generator travels pickled: as its recipe
+    # (`__reduce__`), rebuilt once per worker process, never with loaded weights or open clients.
+    task_cpus: float
 
     def generate(self, request: GenerationRequest, n: int, settings: SamplingSettings, *,
                  first_index: int = 0) -> list[Completion]:

@@ -7,6 +7,11 @@ ones are new ones. The identity hashes the weights (and the adapter's base), so 
 in the same directory never reuse the old samples.
 
 torch, transformers and peft are the optional extra `pie-lakehouse[ml]`, imported on first use.
+
+On a Ray cluster a request is a one-CPU task and the generator travels as its recipe (path and
+settings, never weights): each worker process loads the model once, on its first request, and
+keeps it for the next ones (`engine.worker_instance`). The path must be readable on every node
+(a shared filesystem, or a hub name).
 """
 
 from __future__ import annotations
@@ -14,11 +19,13 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import socket
 import threading
 from pathlib import Path
 from typing import Any
 
 from pie_assets.evaluation.sampling import Completion, GenerationRequest, SamplingSettings
+from pie_assets.runtime.engine import worker_instance
 
 HASHED_FILE_LIMIT = 64 * 1024 * 1024   # larger files (weight shards) count by size and mtime
 
@@ -62,6 +69,7 @@ def _import_ml() -> tuple[Any, Any]:
 
 class TransformersGenerator:
     cacheable = True
+    task_cpus = 1.0  # the model computes on the worker
 
     def __init__(self, path: str, *, device: str = "auto", dtype: str = "auto", seed: int = 0,
                  use_chat_template: bool = False) -> None:
@@ -79,6 +87,11 @@ class TransformersGenerator:
         self.name = f"transformers {path}" + ("" if self.base_path is None else f" (adapter over {self.base_path})")
         self._lock = threading.Lock()
         self._loaded: tuple[Any, Any, str] | None = None
+
+    def __reduce__(self):
+        """Pickled (a Ray task's argument) as its recipe; each worker process loads the model once."""
+        return (worker_transformers_generator,
+                (self.identity, self.path, self.device, self.dtype, self.seed, self.use_chat_template))
 
     def _load(self) -> tuple[Any, Any, str]:
         """(model, tokenizer, device), loaded once: generate_samples calls from many threads."""
@@ -139,6 +152,23 @@ class TransformersGenerator:
         """The torch seed of one generate call: a function of the generator's seed and the call."""
         material = f"{self.seed}|{first_index}|{hashlib.sha256(prompt.encode()).hexdigest()}"
         return int(hashlib.sha256(material.encode()).hexdigest()[:15], 16)
+
+
+def worker_transformers_generator(identity: str, path: str, device: str, dtype: str, seed: int,
+                                  use_chat_template: bool) -> TransformersGenerator:
+    """This worker process's generator for the recipe: its weights are loaded once, then reused.
+    Keyed by the driver's identity (the weights' digest), so retrained weights are loaded afresh,
+    and refused when this node's weights at `path` are not the driver's (its samples would be
+    cached under the driver's identity)."""
+    def build() -> TransformersGenerator:
+        generator = TransformersGenerator(path, device=device, dtype=dtype, seed=seed,
+                                          use_chat_template=use_chat_template)
+        if generator.identity != identity:
+            raise ValueError(f"{path} on {socket.gethostname()} holds other weights than the driver's "
+                             f"({generator.identity} != {identity}): share the checkpoint with every Ray node")
+        return generator
+
+    return worker_instance("transformers", (identity, path, device, dtype, seed, use_chat_template), build)
 
 
 def _eos_ids(model: Any, tokenizer: Any) -> list[int]:

@@ -1,15 +1,18 @@
-"""Where measurement tasks run: threads in this process (`[measure] engine = "local"`, the
-default) or a Ray cluster (`"ray"`, `pie run --engine ray`; address from `$RAY_ADDRESS` or
-`[measure] ray_address`, none: a local Ray instance).
+"""Where the heavy tasks run, measurement and generation requests alike: threads in this process
+(`[measure] engine = "local"`, the default) or a Ray cluster (`"ray"`, `pie run --engine ray`;
+address from `$RAY_ADDRESS` or `[measure] ray_address`, none: a local Ray instance).
 
-Both are a `concurrent.futures.Executor`, so the runtime assets and the evaluation's measurement
-submit work the same way either way. A task is an `Annotator` method call; on Ray the Annotator
-travels as its recipe (config, cache root, sandbox mode: `Annotator.__reduce__`) and each worker
-process rebuilds it once (`worker_annotator`). Results come back to the driver, which writes the
-lake: Ray runs a task again when its worker dies (`max_retries`), and the driver takes each
-task's result once, so no row is lost or doubled. Caches: a worker uses the driver's cache path;
-on one machine or a shared filesystem the cache is shared, a node without it computes into its
-own directory (content-addressed and written by rename, so either way nothing is corrupted).
+Both are a `concurrent.futures.Executor`, so the runtime assets, the evaluation and self-play
+submit work the same way either way. A measurement task is an `Annotator` method call, a
+generation task one `Generator.generate` call; on Ray the object travels as its recipe
+(`Annotator.__reduce__`: config, cache root, sandbox mode; a generator's: its constructor
+arguments) and each worker process builds it once (`worker_instance`), so an annotator's sandbox
+probe or a local model's weights are paid once per process, not per task. Results come back to
+the driver, which writes the lake and the generation cache: Ray runs a task again when its
+worker dies (`max_retries`), and the driver takes each task's result once, so no row or sample
+is lost or doubled. Caches: a worker uses the driver's cache path; on one machine or a shared
+filesystem the cache is shared, a node without it computes into its own directory
+(content-addressed and written by rename, so either way nothing is corrupted).
 """
 
 from __future__ import annotations
@@ -17,11 +20,18 @@ from __future__ import annotations
 import os
 import shutil
 import socket
-from collections.abc import Callable
+import threading
+from collections import OrderedDict
+from collections.abc import Callable, Hashable
 from concurrent.futures import Executor, Future, ThreadPoolExecutor
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from pie_assets.runtime.config import SimulatorConfig
+
+if TYPE_CHECKING:
+    from pie_assets.evaluation.sampling import Generator
+
+T = TypeVar("T")
 
 # Ray retries a task whose worker process died this many times; a program's own failure is a
 # row (CE, RE, TLE ...), never an exception, so application errors are not retried.
@@ -57,23 +67,34 @@ def make_executor(config: SimulatorConfig, sandbox_mode: str, workers: int | Non
     return ThreadPoolExecutor(max_workers=max(1, workers or config.workers))
 
 
+def make_generation_executor(config: SimulatorConfig | None, generator: Generator, concurrency: int) -> Executor:
+    """Where generation requests run: the same engine switch as measurement (no config: local).
+    Locally a thread pool of `concurrency`; on Ray tasks holding `generator.task_cpus` each (0 for
+    a remote endpoint's request, which only waits on the network) and no tool check: a request
+    needs no compiler. The caller bounds the requests in flight either way."""
+    if config is not None and config.engine == "ray":
+        return RayExecutor(config.ray_address, [], num_cpus=generator.task_cpus)
+    return ThreadPoolExecutor(max_workers=max(1, concurrency))
+
+
 def _call(fn: Callable[..., Any], args: tuple, kwargs: dict) -> Any:
     return fn(*args, **kwargs)
 
 
 class RayExecutor(Executor):
-    """`submit` runs the call as a Ray task (one CPU each) and returns its future. Joins the cluster
-    at `address` (none: starts a local instance), then checks every alive node for the tools."""
+    """`submit` runs the call as a Ray task (`num_cpus` each) and returns its future. Joins the
+    cluster at `address` (none: starts a local instance), then checks every alive node for the tools."""
 
-    def __init__(self, address: str | None, tools: list[str]) -> None:
+    def __init__(self, address: str | None, tools: list[str], num_cpus: float = 1) -> None:
         import ray
 
         if not ray.is_initialized():
             ray.init(address=address, include_dashboard=False, log_to_driver=False,
                      configure_logging=False, runtime_env={"env_vars": {"PIE_ENGINE": "local"}})
         self._ray = ray
-        self._task = ray.remote(num_cpus=1, max_retries=RAY_TASK_RETRIES, retry_exceptions=False)(_call)
-        self.check_nodes(tools)
+        self._task = ray.remote(num_cpus=num_cpus, max_retries=RAY_TASK_RETRIES, retry_exceptions=False)(_call)
+        if tools:
+            self.check_nodes(tools)
 
     def check_nodes(self, tools: list[str]) -> None:
         from ray.util.scheduling_strategies import NodeAffinitySchedulingStrategy
@@ -95,20 +116,39 @@ class RayExecutor(Executor):
         """Leaves Ray running: the process's later runs (and other drivers) share the cluster."""
 
 
-_WORKER_ANNOTATORS: dict[tuple[str, str, str], Any] = {}
+# Objects a worker process keeps per kind (annotators, generators): like the driver's model cache,
+# a third recipe of a kind evicts the least recently used, so a long-lived worker that serves
+# many checkpoints holds at most two models.
+WORKER_INSTANCES_PER_KIND = 2
+_WORKER_INSTANCES: dict[str, OrderedDict[Hashable, Any]] = {}
+_WORKER_INSTANCES_LOCK = threading.RLock()
+
+
+def worker_instance(kind: str, key: Hashable, build: Callable[[], T]) -> T:
+    """This process's object of `kind` for `key` (a recipe), built by `build` on first use: a
+    task's annotator or generator is made once per worker process and reused by its later tasks."""
+    with _WORKER_INSTANCES_LOCK:
+        cache = _WORKER_INSTANCES.setdefault(kind, OrderedDict())
+        if key in cache:
+            cache.move_to_end(key)
+        else:
+            cache[key] = build()
+            while len(cache) > WORKER_INSTANCES_PER_KIND:
+                cache.popitem(last=False)
+        return cache[key]
 
 
 def worker_annotator(config: SimulatorConfig, cache_root: str, sandbox_mode: str):
-    """The Annotator of this worker process for (config, cache, sandbox): built once, so its
-    sandbox probe and compile state are paid once per process, not once per task."""
+    """The Annotator of this worker process for (config, cache, sandbox)."""
     from pie_assets.runtime.annotate import Annotator
     from pie_assets.runtime.sandbox import Sandbox
 
-    key = (config.hash, cache_root, sandbox_mode)
-    if key not in _WORKER_ANNOTATORS:
+    def build() -> Annotator:
+        root = cache_root
         try:
-            os.makedirs(cache_root, exist_ok=True)
+            os.makedirs(root, exist_ok=True)
         except OSError:  # a node without the driver's cache path: its own cache
-            cache_root = os.path.join(os.path.expanduser("~"), ".cache", "pie-lakehouse")
-        _WORKER_ANNOTATORS[key] = Annotator(config, cache_root, Sandbox(mode=sandbox_mode))
-    return _WORKER_ANNOTATORS[key]
+            root = os.path.join(os.path.expanduser("~"), ".cache", "pie-lakehouse")
+        return Annotator(config, root, Sandbox(mode=sandbox_mode))
+
+    return worker_instance("annotator", (config.hash, cache_root, sandbox_mode), build)

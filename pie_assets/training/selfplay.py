@@ -29,13 +29,18 @@ Ids are the evaluation's generation ids (`pipeline.generation_id`): strategy `se
 new programs (src = the seed's submission id), `instruction` for optimisations (src = the
 representative's id). Every stage's count is in `StageCounts`, and `StageCounts.explain` says in
 words why a run found no pair.
+
+Generations and every compile, run and measurement go to the simulator config's engine
+(`[measure] engine`: threads here, or Ray tasks), through `generate_samples` and
+`Annotator.executor`, as the evaluation's do; the functions a task runs are module-level and
+take the annotator, which travels to a Ray worker as its recipe.
 """
 
 from __future__ import annotations
 
 import hashlib
 from collections.abc import Mapping, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Executor
 from dataclasses import asdict, dataclass, fields
 from typing import Any
 
@@ -148,6 +153,7 @@ class SeedGenerator:
     name = "identity (the program shown)"
     identity = "baseline:identity"
     cacheable = False
+    task_cpus = 0.0
 
     def generate(self, request: GenerationRequest, n: int, settings: SamplingSettings, *,
                  first_index: int = 0) -> list[Completion]:
@@ -255,15 +261,19 @@ def self_play(seeds: Sequence[Seed], generator: Generator, checkpoint: str, anno
                                   seed.problem_id) for seed in seeds]
     counts.programs_asked = len(requests) * settings.new_programs
     generated = generate_samples(generator, requests, settings.sampling(settings.new_programs), cache_root,
-                                 concurrency=concurrency)
+                                 concurrency=concurrency, engine=annotator.config)
     errors = dict(generated.errors)
     groups: list[_Group] = []
-    with ThreadPoolExecutor(max_workers=annotator.config.workers) as pool:
+    with annotator.executor() as pool:  # the configured engine: threads here, or Ray tasks
+        submitted = []  # every seed's candidates in flight at once, then grouped seed by seed
         for seed, request in zip(seeds, requests):
             digest = hashlib.sha256(request.prompt.encode()).hexdigest()
             candidates = [(generation_id(checkpoint, NEW_PROGRAM_STRATEGY, seed.submission_id, "", s.sample_index,
                                          digest), *_program(s.text)) for s in generated.samples[seed.submission_id]]
-            behaviours = list(pool.map(lambda c: _behaviour(annotator, c[1], c[2], seed.cases), candidates))
+            submitted.append((seed, candidates, [pool.submit(_behaviour, annotator, code, sha, seed.cases)
+                                                 for _, code, sha in candidates]))
+        for seed, candidates, futures in submitted:
+            behaviours = [future.result() for future in futures]
             counts.compiled += sum(compiles for compiles, _ in behaviours)
             ran = [_Program(c[0], seed.problem_id, c[1], outputs)
                    for c, (_, outputs) in zip(candidates, behaviours) if outputs is not None]
@@ -309,14 +319,14 @@ def _group(seed: Seed, programs: Sequence[_Program], tolerance: float, counts: S
 
 
 def _optimise(groups: Sequence[_Group], generator: Generator, checkpoint: str, annotator: Annotator,
-              settings: SelfPlaySettings, cache_root: str | None, concurrency: int, pool: ThreadPoolExecutor,
+              settings: SelfPlaySettings, cache_root: str | None, concurrency: int, pool: Executor,
               counts: StageCounts, errors: dict[str, str]) -> list[dict[str, Any]]:
     prompt = strategy(OPTIMIZE_STRATEGY)
     requests = [GenerationRequest(g.representative.program_id, prompt.build(g.representative.code),
                                   g.representative.code, g.representative.problem_id) for g in groups]
     counts.optimisations_asked = len(requests) * settings.optimizations
     generated = generate_samples(generator, requests, settings.sampling(settings.optimizations), cache_root,
-                                 concurrency=concurrency)
+                                 concurrency=concurrency, engine=annotator.config)
     errors.update(generated.errors)
     jobs = []
     for group, request in zip(groups, requests):
@@ -331,7 +341,8 @@ def _optimise(groups: Sequence[_Group], generator: Generator, checkpoint: str, a
                 targets.append(Program(generation_id(checkpoint, OPTIMIZE_STRATEGY, src.program_id, "",
                                                      sample.sample_index, digest), code.encode(), sha))
         jobs.append((group, targets))
-    measured = list(pool.map(lambda job: _pairs(job[0], job[1], checkpoint, annotator, settings), jobs))
+    measured = [future.result() for future in
+                [pool.submit(_pairs, group, targets, checkpoint, annotator, settings) for group, targets in jobs]]
     counts.optimisations_correct = sum(correct for _, correct in measured)
     return [row for rows, _ in measured for row in rows]
 
