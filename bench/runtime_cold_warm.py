@@ -6,7 +6,7 @@ content-addressed compile/outcome cache under <tmp>/wh/_cache; the second (warm)
 of it there. Prints both wall times (time.perf_counter around each process) and warm/cold as a
 percentage (target <= 5%), the cache files the warm run added (must be 0), and the sandbox launches
 of each run: the CLI runs under a Python audit hook that counts the `subprocess.Popen` calls
-starting a sandbox (argv `setpriv ... bwrap|unshare|init`), separating the probe each `Sandbox()`
+starting a sandbox (argv `<init> --guard ... bwrap|unshare|init`), separating the probe each `Sandbox()`
 makes at start from program and compiler runs; the warm run must launch nothing but probes.
 
     python bench/runtime_cold_warm.py [--keep]
@@ -29,7 +29,7 @@ COUNTING_CLI = """
 import atexit, json, runpy, sys
 out, counts = sys.argv.pop(1), {"probes": 0, "runs": 0}
 def hook(event, args):
-    if event == "subprocess.Popen" and list(args[1][:1]) == ["setpriv"]:
+    if event == "subprocess.Popen" and list(args[1][1:2]) == ["--guard"]:
         counts["probes" if list(args[1][-1:]) == ["true"] else "runs"] += 1
 sys.addaudithook(hook)
 atexit.register(lambda: open(out, "w").write(json.dumps(counts)))

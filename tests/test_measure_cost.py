@@ -6,6 +6,7 @@ that measures both (bench/measure_cost.py)."""
 
 from __future__ import annotations
 
+import copy as copy_module
 import hashlib
 import os
 import subprocess
@@ -19,7 +20,7 @@ from pie_assets.runtime.annotate import make_backend
 from pie_assets.runtime.backends.base import Budget
 from pie_assets.runtime.compile import PCH_INCLUDE_DIR, Compiler, compiler_identity
 from pie_assets.runtime.config import DEFAULT_CONFIG_PATH, SimulatorConfig
-from pie_assets.runtime.sandbox import Sandbox
+from pie_assets.runtime.sandbox import Limits, Sandbox
 
 BENCH = Path(__file__).resolve().parents[1] / "bench"
 sys.path.insert(0, str(BENCH))
@@ -178,6 +179,34 @@ def test_pch_keeps_instruction_counts_of_the_sample(tmp_path, sandbox, cachegrin
         counts = [instructions(cachegrind, binary, test.input) for binary in pair]
         assert counts[0] == counts[1], program.submission_id
         assert Path(pair[0]).read_bytes() == Path(pair[1]).read_bytes(), program.submission_id
+
+
+@pytest.mark.parametrize("per_problem", [
+    1, pytest.param(0, marks=pytest.mark.slow, id="all"),
+])
+def test_exec_only_valgrind_tool_keeps_every_counter_of_the_sample(tmp_path, sandbox, cachegrind, per_problem):
+    """valgrind started from the exec-only copy of its tool (so it reads no debug information of
+    itself) against the readable tool: every counter equal, on the sample's accepted programs (the
+    first `per_problem` of each problem, on the smallest pie test; 0 = all 67 on every pie test)
+    built both ways the benchmark compares (dynamic; static, stripped, PCH). Inside, the copy is
+    unreadable."""
+    (copy, tool), = cachegrind.tool_binds.items()
+    assert os.stat(copy).st_mode & 0o777 == 0o111 and Path(tool).name.startswith("cachegrind-")
+    read = sandbox.run(["cat", tool], stdin=b"", limits=Limits(), ro_binds=cachegrind.tool_binds)
+    assert read.returncode != 0 and b"Permission denied" in read.stderr
+    readable = copy_module.copy(cachegrind)
+    readable.tool_binds = {}
+    compilers = [Compiler(str(tmp_path / "old"), sandbox, "g++", FLAGS, 120, 4096),
+                 Compiler(str(tmp_path / "new"), sandbox, "g++", FLAGS, 120, 4096, static=True, strip=True,
+                          precompiled_header=True)]
+    for program in accepted_programs(per_problem):
+        code = program.source.read_bytes()
+        tests = pie_tests(program.problem_id, largest_only=False)
+        for binary in (compile_ok(compiler, code) for compiler in compilers):
+            for test in tests if per_problem == 0 else tests[:1]:
+                runs = [backend.run(binary, test.input, BUDGET) for backend in (cachegrind, readable)]
+                assert runs[0].status == runs[1].status == "OK", (program.submission_id, test.name)
+                assert runs[0].counters == runs[1].counters, (program.submission_id, test.name)
 
 
 @pytest.mark.slow

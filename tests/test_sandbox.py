@@ -6,6 +6,7 @@ import logging
 import signal
 import socket
 import subprocess
+import sys
 import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
@@ -309,6 +310,41 @@ def test_collect_returns_files_written_in_the_work_dir(sandbox, binaries):
     assert result.returncode == 0 and result.files == {"answer.txt": b"42\n"}
     with pytest.raises(ValueError):
         run(sandbox, binaries["writer"], collect=["../etc/passwd"])
+
+
+def test_an_exec_only_file_is_bound_as_it_is_runnable_but_unreadable(sandbox, binaries, tmp_path):
+    """A file no one may read (mode 0111) stays so inside (bound as it is, or here, under pytest's
+    private tmp dir, staged as an exec-only copy): it runs, and reading it fails. This is how
+    cachegrind keeps valgrind from reading its own debug information."""
+    exec_only = tmp_path / "exec_only"
+    exec_only.write_bytes(Path(binaries["hello"]).read_bytes())
+    exec_only.chmod(0o111)
+    assert run(sandbox, str(exec_only)).stdout == b"hello\n"
+    read = sandbox.run(["cat", PROG], stdin=b"", limits=Limits(), ro_binds={str(exec_only): PROG})
+    assert read.returncode != 0 and b"Permission denied" in read.stderr
+
+
+def test_a_run_whose_harness_dies_leaves_no_process(binaries):
+    """The guard in front of the containment: when the harness process dies mid-run (SIGKILLed,
+    so none of Python's cleanup runs), the sandbox and its program die with it."""
+    tag = f"orphan{uuid.uuid4().hex[:8]}"  # the program's command name: the file name it runs as
+    harness = subprocess.Popen([sys.executable, "-c", (
+        "import sys, threading\n"
+        "from pie_assets.runtime.sandbox import Limits, Sandbox\n"
+        "sandbox, binary, path = Sandbox(), sys.argv[1], '/sandbox/' + sys.argv[2]\n"
+        "threading.Thread(target=sandbox.run, args=([path],), kwargs={'stdin': b'', 'ro_binds': {binary: path},\n"
+        "                 'limits': Limits(wall_s=600)}).start()\n"
+        "threading.Event().wait()\n"), binaries["sleeper"], tag])
+    deadline = time.monotonic() + 30
+    while not processes_named(tag) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert processes_named(tag), "the sandboxed program never started"
+    harness.kill()
+    harness.wait()
+    deadline = time.monotonic() + 10
+    while processes_named(tag) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not processes_named(tag)
 
 
 def test_concurrent_runs_from_threads(sandbox, binaries):

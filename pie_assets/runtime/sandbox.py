@@ -11,6 +11,9 @@ exact wait status and the tree's rusage on a pipe. bubblewrap's own init cannot 
 monitor exits as soon as the program does, before reaping it, so wait4 on bwrap sees no CPU time,
 and it folds "killed by signal N" into exit code 128+N. As pid 1 of the namespace, our init cannot
 be signalled by the program, and it is non-dumpable, so the program cannot ptrace it or reach its fds.
+The same binary, in its guard mode, is the host command in front of the containment: it sets the
+parent-death signal (the whole run dies with the harness) and execs bwrap, as `setpriv
+--pdeathsig` did, but as a static binary: ~0.5 ms less CPU on every run.
 
 Fallback, "unshare (degraded)": the same init, rlimits, uid drop and ASLR-off, plus util-linux
 `unshare` namespaces where permitted. The filesystem is NOT isolated there (the program can write
@@ -110,8 +113,19 @@ static void kill_rest(void) {
     }
 }
 
+// init --guard HARNESS_PID -- COMMAND [ARGS...]: on the host, in front of the containment, what
+// `setpriv --pdeathsig KILL` did, without a dynamic binary's start: die with the harness, and never
+// start the command once the harness has died.
+static int guard(char **argv) {
+    if (prctl(PR_SET_PDEATHSIG, SIGKILL) != 0 || getppid() != (pid_t)atol(argv[2])) return 125;
+    execvp(argv[4], argv + 4);
+    fprintf(stderr, "sandbox guard: cannot execute %s: %s\n", argv[4], strerror(errno));
+    return 127;
+}
+
 // init REPORT_FD CPU_S AS_BYTES FSIZE_BYTES NPROC -- PROGRAM [ARGS...]
 int main(int argc, char **argv) {
+    if (argc >= 5 && strcmp(argv[1], "--guard") == 0 && strcmp(argv[3], "--") == 0) return guard(argv);
     if (argc < 8 || strcmp(argv[6], "--") != 0) { fputs("sandbox init: bad usage\n", stderr); return 125; }
     int report = atoi(argv[1]);
     prctl(PR_SET_DUMPABLE, 0);         // the program (same uid) may not ptrace us or open our fds
@@ -298,8 +312,9 @@ class Sandbox:
     def _command(
         self, argv: Sequence[str], work: Path, binds: list[tuple[str, str]], limits: Limits, report_fd: int
     ) -> list[str]:
-        """The full host command: parent-death guard, containment, our init (limits), program."""
-        guard = ["setpriv", "--pdeathsig", "KILL", "--"]
+        """The full host command: parent-death guard (our init's guard mode), containment, our init
+        (limits), program."""
+        guard = [self._init, "--guard", str(os.getpid()), "--"]
         if self.mode == BWRAP:
             init_binds = [*binds, (self._init, INIT_PATH)]
             return [*guard, *_bwrap_args(work, init_binds, limits), *_init_args(INIT_PATH, report_fd, limits), *argv]
@@ -617,22 +632,31 @@ def _decode(status: int) -> tuple[int | None, int | None]:
 
 
 def _reachable_by_others(path: str) -> bool:
-    """Whether 'other' permission bits let uid 65534 read `path` (ACLs ignored: a miss only copies)."""
+    """Whether 'other' permission bits let uid 65534 use `path` (ACLs ignored: a miss only copies):
+    read it, or, for an exec-only file (no read bit at all), execute it, so that it is bound as it
+    is and stays unreadable inside too."""
     resolved = Path(path).resolve()
     if not all(parent.stat().st_mode & stat.S_IXOTH for parent in resolved.parents):
         return False
     mode = resolved.stat().st_mode
-    needed = stat.S_IROTH | (stat.S_IXOTH if stat.S_ISDIR(mode) else 0)
+    if stat.S_ISDIR(mode):
+        needed = stat.S_IROTH | stat.S_IXOTH
+    else:
+        needed = stat.S_IROTH if mode & 0o444 else stat.S_IXOTH
     return mode & needed == needed
 
 
 def _make_world_readable(path: Path) -> None:
-    """a+r (and a+x where anyone had x, and on dirs) on a staged copy, so uid 65534 can use it."""
+    """a+r (and a+x where anyone had x, and on dirs) on a staged copy, so uid 65534 can use it; an
+    exec-only file stays exec-only (a+x)."""
     paths = [path, *path.rglob("*")] if path.is_dir() else [path]
     for item in paths:
         mode = item.stat().st_mode
         execute = stat.S_ISDIR(mode) or mode & (stat.S_IXUSR | stat.S_IXGRP | stat.S_IXOTH)
-        item.chmod(0o555 if execute else 0o444)
+        if not stat.S_ISDIR(mode) and not mode & 0o444:
+            item.chmod(0o111)
+        else:
+            item.chmod(0o555 if execute else 0o444)
 
 
 def _check_name(name: str) -> str:
