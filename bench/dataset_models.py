@@ -435,8 +435,8 @@ def run_duckdb(root: str) -> dict:
 
 def polars_models(root: str, out: str, variables: dict) -> dict[str, pl.LazyFrame]:
     """The five models' rules in plain polars; each reads the files the previous ones wrote."""
-    submissions = pl.scan_parquet(f"{root}/submissions/*.parquet")
-    runtimes = pl.scan_parquet(f"{root}/submission_runtimes/*.parquet")
+    submissions = pl.scan_parquet(f"{root}/submissions/*/*.parquet", hive_partitioning=False)
+    runtimes = pl.scan_parquet(f"{root}/submission_runtimes/*/*.parquet", hive_partitioning=False)
     key = ["problem_id", "user_id"]
 
     def upstream(name: str) -> pl.LazyFrame:

@@ -22,7 +22,9 @@ test) pairs that run below 10 ms natively with both settings' binaries, and the 
 ratios, each stage's share of each setting's total CPU, and the Spearman rank correlation of
 cachegrind cost vs native CPU time per setting (on each program's largest test, as
 bench/runtime_slowdown.py computes it, and on every test), against the targets (>= 3x fewer CPU s
-per measured test below 10 ms, >= 2x less compile CPU, Spearman on the largest tests >= 0.93).
+per measured test below 10 ms, >= 2x less compile CPU, Spearman on the largest tests no worse than
+the old setting's in the same run, and >= 0.93, the figure the issue quotes: native times of
+sub-millisecond runs are noisy, so both settings' figures move together from run to run).
 
     python bench/measure_cost.py [--per-problem 0] [--max-tests 0] [--repeats 5]   (~8 min on 2 cores)
 """
@@ -211,7 +213,8 @@ def report(costs: dict[str, Costs]) -> None:
     stage = old.stage_totals()["compile"] / new.stage_totals()["compile"]
     print(f"targets: measured test < 10 ms {ratio:.2f}x (>= 3x: {verdict(ratio >= 3)}); per compile "
           f"{per_compile:.2f}x (>= 2x: {verdict(per_compile >= 2)}; the whole compile stage, the one-time PCH build "
-          f"included, {stage:.2f}x); Spearman new {rho['new']:.3f} (>= 0.93: {verdict(rho['new'] >= 0.93)})")
+          f"included, {stage:.2f}x); Spearman new {rho['new']:.3f} vs old {rho['old']:.3f} in this run (no worse: "
+          f"{verdict(rho['new'] >= rho['old'])}; >= 0.93, the figure of 12-02: {verdict(rho['new'] >= 0.93)})")
     print(load())
 
 

@@ -119,7 +119,7 @@ def main() -> None:
     root = Path(tempfile.mkdtemp(prefix="pie-ray-overhead-"))
     try:
         store = ingest(root)
-        problems = sorted(path.stem for path in (root / "warehouse" / "submissions").glob("*.parquet"))
+        problems = sorted(path.name.removeprefix("problem_id=") for path in (root / "warehouse" / "submissions").iterdir())
         print(f"load average {' '.join(f'{v:.2f}' for v in os.getloadavg())}; {len(problems)} problems, "
               f"{CORES} cores each engine, Ray workers at nice {args.worker_niceness}")
         totals = {"local": [0.0, 0.0], "ray": [0.0, 0.0]}

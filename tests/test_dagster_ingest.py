@@ -62,7 +62,7 @@ def test_a_partition_whose_write_fails_fails_alone(quirky_settings, instance):
     """Partitions are written from the pool: a write error is that partition's failure."""
     keys = ["p00001", "p00003", "p00004"]
     instance.add_dynamic_partitions(PROBLEMS, keys)
-    blocker = Warehouse(quirky_settings.warehouse).root / "submissions" / "p00003.parquet"
+    blocker = Warehouse(quirky_settings.warehouse).partition_path("submissions", "p00003")
     blocker.mkdir(parents=True)  # a directory where p00003's file must go: os.replace fails
     result = _materialize(quirky_settings, instance, keys)
     assert not result.success

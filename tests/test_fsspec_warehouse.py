@@ -40,5 +40,5 @@ def test_file_url_is_treated_as_local(quirky, instance, tmp_path):
     root, extra = quirky
     settings = Settings(codenet_root=str(root), warehouse=f"file://{tmp_path}/wh", extra_tests=str(extra))
     run_pipeline(settings, instance, problems=["p00001"], selection="group:codenet")
-    assert (tmp_path / "wh" / "submissions" / "p00001.parquet").exists()
+    assert (tmp_path / "wh" / "submissions" / "problem_id=p00001" / "data.parquet").exists()
     assert (tmp_path / "wh" / "pie.duckdb").exists()

@@ -227,7 +227,7 @@ def test_runtime_assets_materialize_with_code_version(quirky, instance, tmp_path
     assert instance.get_materialized_partitions(RUNTIME_KEYS[0]) == {"p00001"}  # ... p00001 landed anyway
     event = instance.get_latest_materialization_event(RUNTIME_KEYS[0])
     assert event.asset_materialization.tags["dagster/code_version"] == SimulatorConfig.load().hash
-    annotations = pl.read_parquet(tmp_path / "wh" / "runtime_annotations" / "p00001.parquet")
+    annotations = pl.read_parquet(tmp_path / "wh" / "runtime_annotations" / "problem_id=p00001" / "data.parquet")
     # C++ of p00001, every status: s000000001 (A+B), s000000004 (the same code, filed under C/),
     # s000000008 (odd bytes, prints nothing), s000000002 (Wrong Answer) and s000000009 (Compile
     # Error); 4 test rows, of which 3 distinct inputs (the page's first sample is also the derived

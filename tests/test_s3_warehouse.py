@@ -140,7 +140,7 @@ def test_two_runs_write_different_problems_at_once(lake, tmp_path):
             per_problem = dict(con.execute(f"select problem_id, count(*) from {table} group by 1").fetchall())
             assert set(per_problem) == {"p90001", "p90002"}, table
             for problem, n in per_problem.items():  # the view shows each run's whole partition
-                with lake.fs.open(f"{lake.key}/{table}/{problem}.parquet", "rb") as f:
+                with lake.fs.open(f"{lake.key}/{table}/problem_id={problem}/data.parquet", "rb") as f:
                     assert n == pl.read_parquet(f).height > 0, (table, problem)
 
 

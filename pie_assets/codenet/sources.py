@@ -10,6 +10,7 @@ import os
 
 import polars as pl
 
+from pie_assets.codenet.layout import relative_to
 from pie_assets.codenet.rejects import Reject
 from pie_assets.codenet.text import decode_exact, sha256_hex
 
@@ -61,5 +62,5 @@ def read_sources(
         with open(path, "rb") as f:
             data = f.read()
         text, encoding = decode_exact(data)
-        rows.append((sid, text, encoding, sha256_hex(data), len(data), os.path.relpath(path, codenet_root)))
+        rows.append((sid, text, encoding, sha256_hex(data), len(data), relative_to(path, codenet_root)))
     return pl.DataFrame(rows, schema=SOURCE_SCHEMA, orient="row"), rejects

@@ -30,6 +30,7 @@ from dagster._core.definitions.assets.graph.base_asset_graph import BaseAssetGra
 import polars as pl
 
 from pie_assets.defs.checks import TableCheck, checks_for
+from pie_assets.defs.partitions import lake_key
 from pie_assets.defs.resources import LakeResource
 from pie_assets.defs.table_metadata import content_version, table_metadata
 
@@ -76,13 +77,6 @@ def input_partitions(graph: BaseAssetGraph, deps: set[dg.AssetKey], partitions_d
     return found
 
 
-def lake_key(partitions_def: dg.PartitionsDefinition | None, key: str) -> str | dict[str, str]:
-    """The lake's key of a Dagster partition: per dimension (hive paths) for a multi-dimensional one."""
-    if isinstance(partitions_def, dg.MultiPartitionsDefinition):
-        return dict(sorted(partitions_def.get_partition_key_from_str(key).keys_by_dimension.items()))
-    return key
-
-
 def materialize_partitions(
     context: dg.AssetExecutionContext,
     lake: LakeResource,
@@ -104,7 +98,7 @@ def materialize_partitions(
               if dg.AssetCheckKey(dg.AssetKey(c.table), c.name) in context.selected_asset_check_keys]
     check_failures: dict[str, dict[str, int]] = {check.name: {} for check in checks}
     failures: dict[str, Exception] = {}
-    written: set[str] = set()
+    written: dict[tuple[str, str], tuple[str, pl.Schema]] = {}  # (table, schema) -> a file of it
 
     def process(key: str) -> tuple[dict[str, tuple[str, pl.DataFrame]], Exception | None]:
         """Compute, check and write one partition in a pool thread (Parquet encoding releases the
@@ -128,7 +122,7 @@ def materialize_partitions(
                 failures[key] = error
                 context.log.error(f"partition {key} failed: {error}")
             for table, (path, frame) in landed.items():
-                written.add(table)
+                written.setdefault((table, repr(frame.schema)), (path, frame.schema))
                 version = code_version or assets_def.code_versions_by_key.get(dg.AssetKey(table))
                 yield dg.AssetMaterialization(
                     asset_key=table,
@@ -140,8 +134,8 @@ def materialize_partitions(
                 )
             if done % 50 == 0 or done == len(keys):
                 context.log.info(f"{done}/{len(keys)} partitions processed, {len(failures)} failed")
-    for table in sorted(written):
-        lake.catalog.ensure(table)
+    for (table, _), file in sorted(written.items()):
+        lake.catalog.ensure(table, file)
     for check in checks:
         failed = check_failures[check.name]
         yield dg.AssetCheckResult(

@@ -1,11 +1,17 @@
-"""One partition per CodeNet problem; the discovery sensor and `pie run` add the keys."""
+"""One partition per CodeNet problem; the discovery sensor and `pie run` add the keys. Here too:
+the lake's key of any partition (its hive path names each dimension by its column)."""
 
 from collections.abc import Sequence, Set
 
 import dagster as dg
 
+from pie_assets.lake.storage import PROBLEM_COLUMN, PartitionKey
+
 PROBLEMS = "problems"
+CHECKPOINTS = "checkpoints"
 problems_partitions = dg.DynamicPartitionsDefinition(name=PROBLEMS)
+# The column, and hive directory name, of each one-dimensional partition set's key.
+LAKE_COLUMNS = {PROBLEMS: PROBLEM_COLUMN, CHECKPOINTS: "checkpoint"}
 
 # Each Dagster run costs seconds of overhead, so backfills of thousands of problems are cut into
 # runs of this many partitions, each run processing its partitions in a thread pool.
@@ -32,3 +38,14 @@ def partition_ranges(ordered_keys: Sequence[str], selected: Set[str],
     if current:
         ranges.append(current)
     return ranges
+
+
+def lake_key(partitions_def: dg.PartitionsDefinition | None, key: str) -> PartitionKey:
+    """The lake's key of a Dagster partition: dimension column -> key, in sorted dimension order
+    for a multi-dimensional one (the order of its hive directories)."""
+    if isinstance(partitions_def, dg.MultiPartitionsDefinition):
+        return dict(sorted(partitions_def.get_partition_key_from_str(key).keys_by_dimension.items()))
+    name = getattr(partitions_def, "name", None)
+    if name not in LAKE_COLUMNS:
+        raise ValueError(f"partitions {name!r} have no lake column (pie_assets/defs/partitions.py LAKE_COLUMNS)")
+    return {LAKE_COLUMNS[name]: key}

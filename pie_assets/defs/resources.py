@@ -12,7 +12,8 @@ from upath import UPath
 from pie_assets.codenet.layout import CodeNetLayout
 from pie_assets.defs.table_metadata import table_metadata
 from pie_assets.lake.catalog import Catalog
-from pie_assets.lake.storage import Warehouse, write_parquet_atomic
+from pie_assets.defs.partitions import lake_key
+from pie_assets.lake.storage import PartitionKey, Warehouse, write_parquet_atomic
 
 
 class CodeNetSource(dg.ConfigurableResource):
@@ -67,22 +68,20 @@ class LakeParquetIOManager(PolarsParquetIOManager):
         partitions_def = context.asset_partitions_def
         if isinstance(partitions_def, dg.MultiPartitionsDefinition):
             dims = sorted(d.name for d in partitions_def.partitions_defs)
-            key: str | dict[str, str] = dict(zip(dims, partition.split("/")))
+            key: PartitionKey = dict(zip(dims, partition.split("/")))
         else:
-            key = partition
+            key = lake_key(partitions_def, partition)
         return _catalog(self.base_dir).warehouse.partition_path(table, key).with_suffix("")
 
     def write_df_to_path(self, context: dg.OutputContext, df: pl.DataFrame, path: UPath) -> None:
         write_parquet_atomic(df, path)
+        catalog = _catalog(self.base_dir)
+        catalog.ensure(context.asset_key.path[-1], (catalog.warehouse.location(path), df.schema))
 
     def get_metadata(self, context: dg.OutputContext, obj: pl.DataFrame | None) -> dict[str, dg.MetadataValue]:
         if obj is None:
             return {}
         return table_metadata(context.asset_key.path[-1], obj)
-
-    def handle_output(self, context: dg.OutputContext, obj: pl.DataFrame) -> None:
-        super().handle_output(context, obj)
-        _catalog(self.base_dir).ensure(context.asset_key.path[-1])
 
 
 @functools.lru_cache(maxsize=8)

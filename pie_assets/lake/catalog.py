@@ -21,15 +21,19 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
 import duckdb
+import polars as pl
 from filelock import FileLock
 
 from pie_assets.lake.remote_lock import ObjectLock
-from pie_assets.lake.storage import Warehouse
+from pie_assets.lake.storage import Warehouse, write_parquet_atomic
 
 log = logging.getLogger(__name__)
 CATALOG_FILE = "pie.duckdb"
 MANIFEST_FILE = "_catalog.json"
 LOCK_FILE = ".catalog.lock"
+# The manifest's layout: 2 = hive paths for every partitioned table. A catalog of an earlier
+# layout is rebuilt on first use, which first moves the old partition files to their hive paths.
+LAYOUT = 2
 S3_PROTOCOLS = ("s3", "s3a")
 # memory:// lives in one process, so a process-wide mutex serialises its rebuilds.
 _MEMORY_LOCK = threading.Lock()
@@ -39,26 +43,64 @@ class WarehouseNotFound(RuntimeError):
     """Raised when a reader points at a warehouse that has no tables yet."""
 
 
-def view_sql(name: str, location: str) -> str:
-    """Hive partitioning turns the `<dim>=<key>` directories of multi-dimensional tables into
-    columns; per-problem tables have none, so it adds nothing there."""
+def view_sql(name: str, location: str, union_by_name: bool) -> str:
+    """Hive partitioning reads the `<dim>=<key>` directories of partitioned tables as their
+    columns (the files hold the same column), so a filter on `problem_id` or `checkpoint` prunes
+    files before any is opened. Keys stay strings, as in the files (no autocast of "0042").
+    `union_by_name` reads every file's schema whenever the view is queried, so it is set only for
+    tables whose files differ in schema."""
     quoted = location.replace("'", "''")
     return (
         f'CREATE OR REPLACE VIEW "{name}" AS '
-        f"SELECT * FROM read_parquet('{quoted}', union_by_name = true, hive_partitioning = true)"
+        f"SELECT * FROM read_parquet('{quoted}', union_by_name = {str(union_by_name).lower()}, "
+        f"hive_partitioning = true, hive_types_autocast = false)"
     )
 
 
+# One row per Parquet file: a digest of its schema (names, DuckDB types, nesting).
+_SIGNATURES_SQL = """
+select file_name, sha256(string_agg(concat_ws(':', name, coalesce(duckdb_type, type), repetition_type,
+                                              num_children), ',' order by column_id nulls first, name))
+from parquet_schema(?) group by file_name
+"""
+
+
+def schema_signatures(con: duckdb.DuckDBPyConnection, location: str) -> set[str]:
+    """The distinct schema digests of the files a table location (file or glob) names."""
+    return {row[1] for row in con.execute(_SIGNATURES_SQL, [location]).fetchall()}
+
+
+def file_signature(location: str, filesystem=None) -> str:
+    """One file's schema digest, as `schema_signatures` computes it."""
+    with duckdb.connect() as con:
+        if filesystem is not None:
+            con.register_filesystem(filesystem)
+        (signature,) = schema_signatures(con, location)
+    return signature
+
+
 def _create_views(con: duckdb.DuckDBPyConnection, tables: dict[str, str], models: dict[str, str],
-                  required: frozenset[str] = frozenset()) -> None:
+                  required: frozenset[str] = frozenset(),
+                  uniform: dict[str, str] | None = None) -> dict[str, str]:
     """Table views, then model views (a model reading another one is retried after it).
+    Returns table -> schema digest for the tables whose files share one schema (their views need
+    no `union_by_name`); `uniform` gives that map instead of reading every file's schema here.
 
     A model in `required` (being registered now) must bind, or this raises; an older model that
     no longer binds (say a column it reads is gone) is left out with a warning, so it can never
     block ingestion, and comes back once it binds again.
     """
+    if uniform is None:
+        uniform = {}
+        for name, location in tables.items():
+            signatures = schema_signatures(con, location)
+            if len(signatures) == 1:
+                uniform[name] = signatures.pop()
+            else:
+                log.warning(f"table {name!r}: its files have {len(signatures)} different schemas, so its view "
+                            f"reads every file's schema at each query (rewrite the old partitions to speed it up)")
     for name, location in tables.items():
-        con.execute(view_sql(name, location))
+        con.execute(view_sql(name, location, union_by_name=name not in uniform))
     pending = dict(models)
     errors: dict[str, duckdb.Error] = {}
     while pending:
@@ -75,18 +117,28 @@ def _create_views(con: duckdb.DuckDBPyConnection, tables: dict[str, str], models
         if name in required:
             raise ValueError(f"SQL model {name!r} does not bind: {err}")
         log.warning(f"SQL model {name!r} left out of the catalog, it does not bind: {err}")
+    return {name: uniform[name] for name in tables if name in uniform}
 
 
 def _write_views(db_path: str, tables: dict[str, str], models: dict[str, str],
-                 required: frozenset[str], filesystem=None) -> None:
+                 required: frozenset[str], filesystem=None) -> dict[str, str]:
     """DuckDB binds a view when it is created, so a remote root's filesystem must be readable here."""
     con = duckdb.connect(db_path)
     try:
         if filesystem is not None:
             con.register_filesystem(filesystem)
-        _create_views(con, tables, models, required)
+        return _create_views(con, tables, models, required)
     finally:
         con.close()
+
+
+def _manifest_json(tables: dict[str, str], models: dict[str, str], schemas: dict[str, str]) -> str:
+    return json.dumps({"layout": LAYOUT, "views": sorted(tables), "models": models, "schemas": schemas}, indent=1)
+
+
+def _current_layout(manifest: dict) -> bool:
+    """A published catalog of the current layout, or none yet."""
+    return manifest["layout"] in (0, LAYOUT)
 
 
 class Catalog:
@@ -102,22 +154,44 @@ class Catalog:
         return self.warehouse.root / CATALOG_FILE
 
     def _manifest(self) -> dict:
-        """{"views": [table names], "models": {name: sql}} as last published."""
+        """{"layout": n, "views": [table names], "models": {name: sql}, "schemas": {table: digest
+        of the schema all its files share}} as last published (layout 1 when the manifest
+        predates the field, 0 when there is none)."""
         path = self.warehouse.root / MANIFEST_FILE
         try:
             manifest = json.loads(path.read_text())
         except (FileNotFoundError, ValueError):
-            return {"views": [], "models": {}}
-        return {"views": manifest.get("views", []), "models": manifest.get("models", {})}
+            return {"layout": 0, "views": [], "models": {}, "schemas": {}}
+        return {"layout": manifest.get("layout", 1), "views": manifest.get("views", []),
+                "models": manifest.get("models", {}), "schemas": manifest.get("schemas", {})}
 
-    def ensure(self, table: str) -> None:
-        """Make sure `table` has a view; cheap after the first call (a memo, then a JSON read)."""
-        if table in self._known:
+    def ensure(self, table: str, written: tuple[str, pl.Schema] | None = None) -> None:
+        """Make sure `table` has a view, and one that reads `written` (a file just written, with
+        its frame's schema): a view over files of one schema skips `union_by_name`, so a file of
+        another schema needs a rebuild. Cheap after the first call per table and schema (a memo,
+        then a JSON read and one file's footer)."""
+        memo = (table, repr(written[1]) if written else None)
+        if memo in self._known:
             return
         with self._mutex:
-            if table not in self._manifest()["views"]:
+            manifest = self._manifest()
+            stale = table not in manifest["views"] or not _current_layout(manifest) or (
+                written is not None and manifest["schemas"].get(table) != self._signature(written[0]))
+            if stale:
                 self.rebuild()
-            self._known.add(table)
+            self._known.add(memo)
+
+    def write_table(self, name: str, frame: pl.DataFrame) -> str:
+        """An unpartitioned table an asset writes itself: `<root>/<name>.parquet` atomically, then
+        its view. Returns the file's location."""
+        path = self.warehouse.root / f"{name}.parquet"
+        write_parquet_atomic(frame, path)
+        location = self.warehouse.location(path)
+        self.ensure(name, (location, frame.schema))
+        return location
+
+    def _signature(self, location: str) -> str:
+        return file_signature(location, None if self.warehouse.local else self.warehouse.root.fs)
 
     def register_model(self, name: str, sql: str) -> None:
         """Publish a SQL model as a view (kept across rebuilds); its SQL must bind now."""
@@ -130,18 +204,10 @@ class Catalog:
         table's file schemas: ~0.4 s at CodeNet scale, bench/dataset_models.py)."""
         manifest = self._manifest()
         if self.warehouse.local and name in manifest["views"] and name not in manifest["models"] \
-                and os.path.exists(self.path.path) and self._columns_unchanged(name):
-            return
+                and _current_layout(manifest) and os.path.exists(self.path.path) \
+                and manifest["schemas"].get(name) == self._signature(self.warehouse.location(self.warehouse.root / f"{name}.parquet")):
+            return  # DuckDB binds a view's columns when it is created: only a new schema needs a new view
         self.rebuild(dropped_models=frozenset({name}))
-
-    def _columns_unchanged(self, name: str) -> bool:
-        """DuckDB binds a view's columns when it is created: a file with other columns needs a new view."""
-        quoted = (self.warehouse.root / f"{name}.parquet").path.replace("'", "''")
-        with duckdb.connect(self.path.path, read_only=True) as con:
-            view = con.execute("select column_name, data_type from duckdb_columns() where table_name = ? "
-                               "order by column_index", [name]).fetchall()
-            new = [(r[0], r[1]) for r in con.execute(f"describe select * from read_parquet('{quoted}')").fetchall()]
-        return bool(view) and view == new
 
     @contextmanager
     def _rebuild_lock(self) -> Iterator[Callable[[], None]]:
@@ -168,18 +234,22 @@ class Catalog:
         then the registered SQL models. Tables are listed and models read under the lock, so
         a rebuild never publishes less than the one before it."""
         with self._rebuild_lock() as fence:
+            published = self._manifest()
+            if published["layout"] != LAYOUT and (moved := self.warehouse.upgrade_layout()):
+                log.warning(f"warehouse {self.warehouse.root}: {moved} partition files moved to hive paths")
             tables = self.warehouse.tables()
-            models = {name: sql for name, sql in {**self._manifest()["models"], **(new_models or {})}.items()
+            models = {name: sql for name, sql in {**published["models"], **(new_models or {})}.items()
                       if name not in dropped_models}
-            manifest = json.dumps({"views": sorted(tables), "models": models}, indent=1)
+            required = frozenset(new_models or ())
             if self.warehouse.local:
                 root = self.warehouse.root.path
                 staged = os.path.join(root, f".{CATALOG_FILE}.{uuid.uuid4().hex}.tmp")
                 try:
-                    _write_views(staged, tables, models, frozenset(new_models or ()))
+                    schemas = _write_views(staged, tables, models, required)
                 except ValueError:
                     os.unlink(staged)
                     raise
+                manifest = _manifest_json(tables, models, schemas)
                 os.replace(staged, self.path.path)
                 staged_manifest = os.path.join(root, f".{MANIFEST_FILE}.{uuid.uuid4().hex}.tmp")
                 with open(staged_manifest, "w") as f:
@@ -188,7 +258,8 @@ class Catalog:
             else:
                 with tempfile.TemporaryDirectory() as tmpdir:
                     staged = os.path.join(tmpdir, CATALOG_FILE)
-                    _write_views(staged, tables, models, frozenset(new_models or ()), self.warehouse.root.fs)
+                    schemas = _write_views(staged, tables, models, required, self.warehouse.root.fs)
+                    manifest = _manifest_json(tables, models, schemas)
                     fence()
                     self.warehouse.root.fs.put_file(staged, str(self.path))
                 (self.warehouse.root / MANIFEST_FILE).write_text(manifest)
@@ -200,8 +271,8 @@ class Catalog:
         """A read-only connection for queries, usable while runs write."""
         if not self.warehouse.local:
             return self._connect_remote()
-        if not os.path.exists(self.path.path):
-            if not self.warehouse.tables():
+        if not os.path.exists(self.path.path) or not _current_layout(self._manifest()):
+            if not self.warehouse.tables() and not self.warehouse.flat_partitions():
                 raise WarehouseNotFound(
                     f"no tables in warehouse {self.warehouse.root} (run `pie run` first)"
                 )
@@ -210,10 +281,13 @@ class Catalog:
 
     def _connect_remote(self) -> duckdb.DuckDBPyConnection:
         """Object storage: views in memory over the fsspec filesystem, no httpfs needed."""
+        if not _current_layout(self._manifest()):
+            self.rebuild()
         tables = self.warehouse.tables()
         if not tables:
             raise WarehouseNotFound(f"no tables in warehouse {self.warehouse.root}")
         con = duckdb.connect()
         con.register_filesystem(self.warehouse.root.fs)
-        _create_views(con, tables, self._manifest()["models"])
+        manifest = self._manifest()
+        _create_views(con, tables, manifest["models"], uniform=manifest["schemas"])
         return con

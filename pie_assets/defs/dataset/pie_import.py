@@ -9,7 +9,6 @@ from pie_assets.defs.dataset.tables import DATASET_TABLES
 from pie_assets.defs.dataset.versions import modules_version
 from pie_assets.defs.resources import LakeResource
 from pie_assets.defs.table_metadata import content_version, table_metadata
-from pie_assets.lake.storage import write_parquet_atomic
 
 GROUP = "dataset"
 PIE_IMPORT_TABLES = ("pie_pairs", "pie_pairs_rejects")
@@ -49,11 +48,9 @@ def build_pie_import_assets(directory: str | None) -> dg.AssetsDefinition:
         for name, table in zip(PIE_IMPORT_TABLES, (pairs, rejects)):
             # Written here rather than by the IO manager, so the metadata carries these tables'
             # column descriptions; the IO manager reads the same file as a downstream input.
-            path = lake.store.root / f"{name}.parquet"
-            write_parquet_atomic(table, path)
-            lake.catalog.ensure(name)
+            path = lake.catalog.write_table(name, table)
             yield dg.MaterializeResult(
                 asset_key=name, data_version=dg.DataVersion(content_version(table)),
-                metadata=table_metadata(name, table, str(path), descriptions=DATASET_TABLES[name].columns))
+                metadata=table_metadata(name, table, path, descriptions=DATASET_TABLES[name].columns))
 
     return pie_import

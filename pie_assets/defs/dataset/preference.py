@@ -16,7 +16,6 @@ from pie_assets.dataset.config import DatasetConfig
 from pie_assets.defs.dataset.versions import modules_version
 from pie_assets.defs.resources import LakeResource
 from pie_assets.defs.table_metadata import content_version, table_metadata
-from pie_assets.lake.storage import write_parquet_atomic
 
 GROUP = "dataset"
 TABLE = "codedpo_scores"
@@ -76,12 +75,10 @@ def build_codedpo_scores_asset(config: DatasetConfig | None = None) -> dg.Assets
     )
     def codedpo_scores(context: dg.AssetExecutionContext, lake: LakeResource):
         scores = self_verification_scores(_read_links(lake), params)
-        path = lake.store.root / f"{TABLE}.parquet"
-        write_parquet_atomic(scores, path)
-        lake.catalog.ensure(TABLE)
+        path = lake.catalog.write_table(TABLE, scores)
         per_problem = scores.select("problem_id", "rounds", "converged").unique()
         unconverged = per_problem.filter(~pl.col("converged"))["problem_id"].sort().to_list()
-        metadata = table_metadata(TABLE, scores, str(path), descriptions=COLUMNS)
+        metadata = table_metadata(TABLE, scores, path, descriptions=COLUMNS)
         metadata["vars"] = dg.MetadataValue.json(params.as_vars())
         metadata["problems"] = dg.MetadataValue.int(per_problem.height)
         metadata["max_rounds_run"] = dg.MetadataValue.int(int(per_problem["rounds"].max() or 0))

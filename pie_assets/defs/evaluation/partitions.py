@@ -7,12 +7,13 @@ from collections.abc import Sequence
 
 import dagster as dg
 
+from pie_assets.defs.partitions import CHECKPOINTS, LAKE_COLUMNS, PROBLEMS
 from pie_assets.runs import partition_range_tags
 
-CHECKPOINTS = "checkpoints"
 EVAL_PROBLEMS = "eval_problems"
-CHECKPOINT_DIMENSION = "checkpoint"
-PROBLEM_DIMENSION = "problem_id"  # named like the tables' column: the hive path adds no second column
+# Dimensions named like the tables' columns: the hive paths add no second column.
+CHECKPOINT_DIMENSION = LAKE_COLUMNS[CHECKPOINTS]
+PROBLEM_DIMENSION = LAKE_COLUMNS[PROBLEMS]
 checkpoints_partitions = dg.DynamicPartitionsDefinition(name=CHECKPOINTS)
 eval_problems_partitions = dg.DynamicPartitionsDefinition(name=EVAL_PROBLEMS)
 checkpoint_problem_partitions = dg.MultiPartitionsDefinition(

@@ -16,7 +16,6 @@ from pie_assets.defs.dataset.versions import modules_version
 from pie_assets.defs.evaluation.resources import EvaluationResource
 from pie_assets.defs.resources import LakeResource, SimulatorResource
 from pie_assets.defs.table_metadata import content_version, table_metadata
-from pie_assets.lake.storage import write_parquet_atomic
 from pie_assets.training.selfplay import (
     SELFPLAY_COLUMNS,
     SelfPlaySettings,
@@ -67,16 +66,14 @@ def selfplay_pairs(context: dg.AssetExecutionContext, lake: LakeResource, simula
     if result.errors:
         context.log.warning(f"{len(result.errors)} generation requests failed; first: {next(iter(result.errors.items()))}")
 
-    path = lake.store.root / f"{TABLE}.parquet"
-    write_parquet_atomic(result.pairs, path)
-    lake.catalog.ensure(TABLE)
+    path = lake.catalog.write_table(TABLE, result.pairs)
     counts = result.counts.as_dict()
     why_empty = result.counts.explain(settings)
     context.log.info(f"self-play stages: {json.dumps(counts)}")
     if why_empty:
         context.log.warning(f"self-play kept no pair: {why_empty}")
     metadata = {
-        **table_metadata(TABLE, result.pairs, str(path), descriptions=SELFPLAY_COLUMNS),
+        **table_metadata(TABLE, result.pairs, path, descriptions=SELFPLAY_COLUMNS),
         **{f"stage_{name}": dg.MetadataValue.int(value) for name, value in counts.items()},
         "generator": spec.name, "settings": dg.MetadataValue.json(asdict(settings)),
         "failed_requests": dg.MetadataValue.json(result.errors),
