@@ -1,5 +1,7 @@
-"""What the Ray tests share: finding a worker process while it runs one of our tasks, and killing
-it from a thread (SIGKILL, as a node's out-of-memory killer or a lost machine would)."""
+"""What the Ray tests share: finding a worker process of this process's own Ray cluster while it
+runs one of our tasks, and killing it from a thread (SIGKILL, as a node's out-of-memory killer or
+a lost machine would). Tests run in parallel (pytest-xdist), so another worker's cluster may be
+running tasks too: only processes descending from this one are ours."""
 
 from __future__ import annotations
 
@@ -12,15 +14,28 @@ from contextlib import contextmanager
 from pathlib import Path
 
 
+def _descends_from(pid: int, ancestor: int) -> bool:
+    while pid > 1:
+        try:
+            stat = Path(f"/proc/{pid}/stat").read_text()
+        except OSError:
+            return False
+        pid = int(stat.rpartition(")")[2].split()[1])  # the field after the state: the parent's pid
+        if pid == ancestor:
+            return True
+    return False
+
+
 def ray_worker_running_a_task() -> int | None:
-    """A worker process executing one of our tasks: Ray titles it `ray::_call` while it runs."""
+    """A worker process of our cluster (ray.init started its raylet, the workers' parent, from
+    this process) executing one of our tasks: Ray titles it `ray::_call` while it runs."""
     for pid in os.listdir("/proc"):
         if pid.isdigit():
             try:
                 title = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")[0]
             except OSError:
                 continue
-            if title.startswith(b"ray::_call"):
+            if title.startswith(b"ray::_call") and _descends_from(int(pid), os.getpid()):
                 return int(pid)
     return None
 
