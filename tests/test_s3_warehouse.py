@@ -258,3 +258,21 @@ def test_runtimes_of_an_s3_warehouse_are_cached_on_local_disk(lake, tmp_path):
         measured = con.execute("select count(*) from submission_runtimes").fetchone()[0]
         submitted = con.execute("select count(*) from submissions where problem_id = 'p90001'").fetchone()[0]
     assert measured == submitted > 0
+
+
+def test_a_flat_layout_warehouse_on_s3_moves_to_hive_paths_and_lookups_prune(lake):
+    """The earlier `<table>/<problem>.parquet` objects move to hive paths on first use (the
+    catalog's upgrade runs under the S3 lock), and a per-problem lookup opens one object."""
+    for problem in ("p1", "p2", "p3"):
+        with lake.fs.open(f"{lake.key}/submissions/{problem}.parquet", "wb") as f:
+            pl.DataFrame({"problem_id": [problem] * 2, "submission_id": [f"{problem}-a", f"{problem}-b"]}).write_parquet(f)
+    lake.fs.pipe(f"{lake.key}/_catalog.json", json.dumps({"views": ["submissions"], "models": {}}).encode())
+
+    with Catalog(Warehouse(lake.url)).connect() as con:
+        assert con.execute("select problem_id, count(*) from submissions group by 1 order by 1").fetchall() \
+            == [("p1", 2), ("p2", 2), ("p3", 2)]
+        plan = con.execute("explain analyze select * from submissions where problem_id = 'p2'").fetchall()[0][1]
+        assert "Scanning Files: 1/3" in plan
+    assert sorted(o for o in lake.objects() if o.endswith(".parquet")) == [
+        f"submissions/problem_id={p}/data.parquet" for p in ("p1", "p2", "p3")]
+    assert json.loads(lake.fs.cat(f"{lake.key}/_catalog.json"))["layout"] == 2

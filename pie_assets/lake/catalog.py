@@ -146,7 +146,7 @@ class Catalog:
 
     def __init__(self, warehouse: Warehouse) -> None:
         self.warehouse = warehouse
-        self._known: set[str] = set()
+        self._known: set[tuple[str, str | None]] = set()  # (table, frame schema) seen to have a view
         self._mutex = threading.Lock()
 
     @property
@@ -264,7 +264,7 @@ class Catalog:
                     self.warehouse.root.fs.put_file(staged, str(self.path))
                 (self.warehouse.root / MANIFEST_FILE).write_text(manifest)
                 fence()
-        self._known.update(tables)
+        self._known.update((name, None) for name in tables)
         return sorted(tables)
 
     def connect(self) -> duckdb.DuckDBPyConnection:
