@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import signal
 import tarfile
 from pathlib import Path
 
@@ -21,6 +22,24 @@ def shared_file(name: str) -> Path:
     if not path.exists():
         pytest.skip(f"shared data {path} is absent (CI provides ../shared beside the project)")
     return path
+
+
+def _sigterm_ignored() -> bool:
+    """What the kernel says (Python's own view misses a disposition set from C)."""
+    with open("/proc/self/status") as f:
+        mask = next(line for line in f if line.startswith("SigIgn:")).split()[1]
+    return bool(int(mask, 16) & (1 << (signal.SIGTERM - 1)))
+
+
+@pytest.fixture(autouse=True)
+def _sigterm_not_ignored():
+    """Seen in this suite: the test process ends up ignoring SIGTERM (which test or library sets
+    it is not found yet), and an ignored signal is inherited across exec, so the compute-log
+    `tail -F` that Dagster starts in a `pie run` subprocess survives the SIGTERM that should stop
+    it and holds the run's output pipe open: a test reading that pipe waits out its timeout."""
+    if _sigterm_ignored():
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    yield
 
 
 @pytest.fixture(scope="session")
