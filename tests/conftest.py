@@ -24,22 +24,14 @@ def shared_file(name: str) -> Path:
     return path
 
 
-def _sigterm_ignored() -> bool:
-    """What the kernel says (Python's own view misses a disposition set from C)."""
-    with open("/proc/self/status") as f:
-        mask = next(line for line in f if line.startswith("SigIgn:")).split()[1]
-    return bool(int(mask, 16) & (1 << (signal.SIGTERM - 1)))
-
-
-@pytest.fixture(autouse=True)
-def _sigterm_not_ignored():
-    """Seen in this suite: the test process ends up ignoring SIGTERM (which test or library sets
-    it is not found yet), and an ignored signal is inherited across exec, so the compute-log
-    `tail -F` that Dagster starts in a `pie run` subprocess survives the SIGTERM that should stop
-    it and holds the run's output pipe open: a test reading that pipe waits out its timeout."""
-    if _sigterm_ignored():
-        signal.signal(signal.SIGTERM, signal.SIG_DFL)
-    yield
+# Dagster maps SIGTERM to whatever handles SIGINT (dagster._utils.interrupts.setup_interrupt_handlers,
+# on every in-process run). A test run started in the background has SIGINT ignored, so SIGTERM
+# became ignored too, and an ignored signal is inherited across exec: the compute-log `tail -F`
+# Dagster starts in a `pie run` subprocess then survived the SIGTERM that should stop it and held
+# the run's output pipe open, and the tests reading that pipe waited out their timeouts. SIGINT
+# gets Python's own handler here, as in an interactive run.
+if signal.getsignal(signal.SIGINT) is signal.SIG_IGN:
+    signal.signal(signal.SIGINT, signal.default_int_handler)
 
 
 @pytest.fixture(scope="session")
