@@ -180,9 +180,10 @@ def _hive_depth(table_dir: UPath) -> int:
     """How many `<dim>=<key>` directory levels lead to a table's files (0: not a partitioned table)."""
     depth, level = 0, table_dir
     while True:
-        child = next((p for p in level.iterdir() if "=" in p.name and p.is_dir()), None)
+        entries = list(level.iterdir())  # listed once per level (a request per level on S3)
+        child = next((p for p in entries if "=" in p.name and p.is_dir()), None)
         if child is None:
-            has_files = any(p.name.endswith(".parquet") and p.is_file() for p in level.iterdir())
+            has_files = any(p.name.endswith(".parquet") and p.is_file() for p in entries)
             return depth if depth and has_files else 0
         depth, level = depth + 1, child
 
