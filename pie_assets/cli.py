@@ -19,6 +19,7 @@ from pathlib import Path
 
 import polars as pl
 
+from pie_assets.interrupts import restore_interrupts
 from pie_assets.settings import Settings
 
 
@@ -353,10 +354,12 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    restore_interrupts()  # `pie run &` from a script must still stop on SIGTERM
     args = build_parser().parse_args(argv)
     try:
         return args.func(args)
     except KeyboardInterrupt:
+        print("pie: interrupted", file=sys.stderr)
         return 130
     except Exception as err:
         if args.debug:

@@ -65,7 +65,13 @@ class RunOutcome:
     wall_s: float = 0.0
 
     def record(self, result: dg.ExecuteInProcessResult) -> None:
+        """Adds a run's failures and checks; a run that SIGINT or SIGTERM interrupted stops the
+        pipeline (Dagster turns the signal into a failed step, and later stages would go on)."""
         self.failed_steps += _failures(result)
+        if any(event.step_failure_data.error is not None
+               and event.step_failure_data.error.cls_name == INTERRUPTED
+               for event in result.get_step_failure_events()):
+            raise KeyboardInterrupt
         for check in result.get_asset_check_evaluations():
             if check.passed:
                 self.checks_passed += 1
@@ -271,33 +277,36 @@ def _latest_storage_id(instance: dg.DagsterInstance, asset: dg.AssetKey) -> int:
 def _materialize_with_progress(instance: dg.DagsterInstance, run: Callable[[], dg.ExecuteInProcessResult],
                                on_progress: Callable[[int], None] | None,
                                track: dg.AssetKey) -> dg.ExecuteInProcessResult:
-    """Counts `track`'s per-partition materialisations while the run goes (the last stage's table)."""
+    """Counts `track`'s per-partition materialisations while the run goes (the last stage's table).
+    The run stays on the main thread, where Dagster turns SIGINT and SIGTERM into an interrupted
+    run; a thread counts."""
     if not on_progress:
         return run()
     after = _latest_storage_id(instance, track)
-    box: dict[str, object] = {}
+    finished = threading.Event()
 
-    def target() -> None:
-        try:
-            box["result"] = run()
-        except BaseException as err:  # re-raised in the caller's thread
-            box["error"] = err
+    def report() -> None:
+        on_progress(len(instance.fetch_materializations(
+            dg.AssetRecordsFilter(asset_key=track, after_storage_id=after), limit=10_000).records))
 
-    worker = threading.Thread(target=target, daemon=True)
-    worker.start()
-    while worker.is_alive():
-        worker.join(0.5)
-        seen = instance.fetch_materializations(
-            dg.AssetRecordsFilter(asset_key=track, after_storage_id=after), limit=10_000
-        ).records
-        on_progress(len(seen))
-    if "error" in box:
-        raise box["error"]  # type: ignore[misc]
-    return box["result"]  # type: ignore[return-value]
+    def poll() -> None:
+        while not finished.wait(0.5):
+            report()
+
+    poller = threading.Thread(target=poll, daemon=True)
+    poller.start()
+    try:
+        result = run()
+    finally:
+        finished.set()
+        poller.join()
+    report()
+    return result
 
 
 # Dagster's wrapper around an exception raised in a step; its message only names the step.
 STEP_WRAPPER = "DagsterExecutionStepExecutionError"
+INTERRUPTED = "DagsterExecutionInterruptedError"
 
 
 def _failures(result: dg.ExecuteInProcessResult) -> list[str]:

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import os
-import signal
 import tarfile
 from pathlib import Path
 
 import dagster as dg
 import pytest
 
+from pie_assets.interrupts import restore_interrupts
 from pie_assets.settings import SAMPLE_CODENET_ROOT, SAMPLE_EXTRA_TESTS, Settings
 from quirky_corpus import build_quirky_corpus
 
@@ -24,14 +24,29 @@ def shared_file(name: str) -> Path:
     return path
 
 
-# Dagster maps SIGTERM to whatever handles SIGINT (dagster._utils.interrupts.setup_interrupt_handlers,
-# on every in-process run). A test run started in the background has SIGINT ignored, so SIGTERM
-# became ignored too, and an ignored signal is inherited across exec: the compute-log `tail -F`
-# Dagster starts in a `pie run` subprocess then survived the SIGTERM that should stop it and held
-# the run's output pipe open, and the tests reading that pipe waited out their timeouts. SIGINT
-# gets Python's own handler here, as in an interactive run.
-if signal.getsignal(signal.SIGINT) is signal.SIG_IGN:
-    signal.signal(signal.SIGINT, signal.default_int_handler)
+# A test run started in the background has SIGINT ignored; Dagster's in-process runs would then
+# leave SIGTERM ignored, inherited by every `pie run` subprocess and its compute-log tails
+# (pie_assets/interrupts.py says why). The same fix as the CLI's.
+restore_interrupts()
+
+
+# The files whose tests take longest (minutes each on 2 cores), first in this order, then the
+# other files holding slow tests, then the rest: under pytest-xdist, which hands a worker the next
+# file when it runs dry (`--dist loadfile --no-loadscope-reorder`), no worker then idles at the end
+# while another still runs a long test.
+LONGEST_FILES = ("test_runtime_sample.py", "test_wild_corpus.py", "test_evaluation_loop.py", "test_ray_engine.py")
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    slow_files = {item.path.name for item in items if item.get_closest_marker("slow")}
+
+    def rank(item: pytest.Item) -> tuple[int, int]:
+        name = item.path.name
+        if name in LONGEST_FILES:
+            return 0, LONGEST_FILES.index(name)
+        return (1 if name in slow_files else 2), 0
+
+    items.sort(key=rank)  # stable: each file keeps its own order
 
 
 @pytest.fixture(scope="session")

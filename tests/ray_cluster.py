@@ -13,30 +13,19 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-
-def _descends_from(pid: int, ancestor: int) -> bool:
-    while pid > 1:
-        try:
-            stat = Path(f"/proc/{pid}/stat").read_text()
-        except OSError:
-            return False
-        pid = int(stat.rpartition(")")[2].split()[1])  # the field after the state: the parent's pid
-        if pid == ancestor:
-            return True
-    return False
+from process_group import descendants
 
 
 def ray_worker_running_a_task() -> int | None:
     """A worker process of our cluster (ray.init started its raylet, the workers' parent, from
     this process) executing one of our tasks: Ray titles it `ray::_call` while it runs."""
-    for pid in os.listdir("/proc"):
-        if pid.isdigit():
-            try:
-                title = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")[0]
-            except OSError:
-                continue
-            if title.startswith(b"ray::_call") and _descends_from(int(pid), os.getpid()):
-                return int(pid)
+    for pid in descendants(os.getpid()):
+        try:
+            title = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")[0]
+        except OSError:
+            continue
+        if title.startswith(b"ray::_call"):
+            return pid
     return None
 
 

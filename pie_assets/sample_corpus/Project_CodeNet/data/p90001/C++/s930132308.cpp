@@ -8,11 +8,12 @@ int main(){
   cin>>n>>k;
   vector<ll> a(n);
   rep(i,n) cin>>a[i];
-  set<pair<int,int>> used;
+  vector<string> used;
   rep(i,n) rep(j,n){
     if(i==j) continue;
     if(a[i]+a[j]<=k){
-      used.insert(make_pair(min(i,j),max(i,j)));
+      string key=to_string(min(i,j))+","+to_string(max(i,j));
+      if(find(used.begin(),used.end(),key)==used.end()) used.push_back(key);
     }
   }
   cout<<used.size()<<endl;
