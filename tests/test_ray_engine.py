@@ -32,14 +32,20 @@ def local_ray():
     ray.shutdown()
 
 
-def _run(tmp_path: Path, name: str, monkeypatch, engine: str) -> Settings:
-    monkeypatch.setenv("PIE_ENGINE", engine)
-    settings = Settings(codenet_root=str(SAMPLE_CODENET_ROOT), warehouse=str(tmp_path / name / "warehouse"),
-                        extra_tests=str(SAMPLE_EXTRA_TESTS), cache_dir=str(tmp_path / name / "cache"))
-    with dg.DagsterInstance.ephemeral() as instance:
+def _run(root: Path, name: str, engine: str) -> Settings:
+    settings = Settings(codenet_root=str(SAMPLE_CODENET_ROOT), warehouse=str(root / name / "warehouse"),
+                        extra_tests=str(SAMPLE_EXTRA_TESTS), cache_dir=str(root / name / "cache"))
+    with pytest.MonkeyPatch.context() as patch, dg.DagsterInstance.ephemeral() as instance:
+        patch.setenv("PIE_ENGINE", engine)
         outcome = run_pipeline(settings, instance, problems=PROBLEMS, selection="group:codenet or group:runtime")
     assert outcome.failed_steps == []
     return settings
+
+
+@pytest.fixture(scope="module")
+def local(tmp_path_factory) -> Settings:
+    """The two problems through the local engine, once for the module: the rows Ray must give."""
+    return _run(tmp_path_factory.mktemp("local"), "local", "local")
 
 
 def _rows(settings: Settings, table: str) -> pl.DataFrame:
@@ -49,10 +55,9 @@ def _rows(settings: Settings, table: str) -> pl.DataFrame:
     return pl.concat(frames).drop([c for c in NOISE if c in frames[0].columns]).sort(keys)
 
 
-@pytest.mark.slow  # two cold runs of two problems and a Ray start: ~2 minutes on 2 cores
-def test_the_sample_through_ray_gives_the_local_engines_rows(tmp_path, monkeypatch, local_ray):
-    local = _run(tmp_path, "local", monkeypatch, "local")
-    through_ray = _run(tmp_path, "ray", monkeypatch, "ray")  # its own empty cache: every program measured on Ray
+@pytest.mark.slow  # two cold runs of two problems (one shared with the next test) and a Ray start
+def test_the_sample_through_ray_gives_the_local_engines_rows(tmp_path, local, local_ray):
+    through_ray = _run(tmp_path, "ray", "ray")  # its own empty cache: every program measured on Ray
     assert len(list((tmp_path / "ray" / "cache" / "outcome").rglob("*.json"))) > 0
     for table in ("runtime_annotations", "submission_runtimes"):
         expected, got = _rows(local, table), _rows(through_ray, table)
@@ -61,12 +66,11 @@ def test_the_sample_through_ray_gives_the_local_engines_rows(tmp_path, monkeypat
 
 
 @pytest.mark.slow
-def test_a_killed_worker_loses_and_doubles_no_row(tmp_path, monkeypatch, local_ray):
+def test_a_killed_worker_loses_and_doubles_no_row(tmp_path, monkeypatch, local, local_ray):
     from pie_assets.runtime.annotate import Annotator
     from pie_assets.runtime.config import SimulatorConfig
     from pie_assets.runtime.sandbox import Sandbox
 
-    local = _run(tmp_path, "local", monkeypatch, "local")
     monkeypatch.setenv("PIE_ENGINE", "ray")
     annotator = Annotator(SimulatorConfig.load(), str(tmp_path / "ray-cache"), Sandbox())
     store = Warehouse(local.warehouse)
