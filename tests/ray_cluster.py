@@ -11,21 +11,20 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from pathlib import Path
 
-from process_group import descendants
+import psutil
 
 
 def ray_worker_running_a_task() -> int | None:
     """A worker process of our cluster (ray.init started its raylet, the workers' parent, from
     this process) executing one of our tasks: Ray titles it `ray::_call` while it runs."""
-    for pid in descendants(os.getpid()):
+    for worker in psutil.Process().children(recursive=True):
         try:
-            title = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")[0]
-        except OSError:
+            title = worker.cmdline()[:1]
+        except psutil.Error:
             continue
-        if title.startswith(b"ray::_call"):
-            return pid
+        if title and title[0].startswith("ray::_call"):
+            return worker.pid
     return None
 
 

@@ -4,35 +4,34 @@ SIGTERM to SIGINT's handler on every in-process run (pie_assets/interrupts.py)."
 
 from __future__ import annotations
 
-import os
 import signal
 import subprocess
 import time
 from pathlib import Path
 
 import dagster as dg
+import psutil
 
-from process_group import descendants
-from test_sample_and_cli import PIE
+from test_sample_and_cli import PIE, pie_env
 
 SIGTERM_BIT = 1 << (signal.SIGTERM - 1)
 
 
 def _tails_under(pid: int) -> set[int]:
     tails = set()
-    for child in descendants(pid):
+    for child in psutil.Process(pid).children(recursive=True):
         try:
-            if Path(f"/proc/{child}/comm").read_text().strip() == "tail":
-                tails.add(child)
-        except OSError:
+            if child.name() == "tail":
+                tails.add(child.pid)
+        except psutil.Error:
             pass
     return tails
 
 
 def _running(pid: int) -> bool:
     try:
-        return Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()[0] != "Z"
-    except OSError:
+        return psutil.Process(pid).status() != psutil.STATUS_ZOMBIE
+    except psutil.Error:
         return False
 
 
@@ -44,11 +43,8 @@ def _ignores_sigterm(pid: int) -> bool:
 
 
 def test_a_background_pie_run_stops_on_sigterm_and_leaves_no_tail(tmp_path):
-    env = {**os.environ, "DAGSTER_HOME": str(tmp_path / ".dagster")}
-    for var in ("PIE_CODENET", "PIE_WAREHOUSE", "PIE_EXTRA_TESTS"):
-        env.pop(var, None)
     with open(tmp_path / "output.txt", "w") as output:
-        run = subprocess.Popen([*PIE, "run", "--quiet", "--problems", "p90004"], cwd=tmp_path, env=env,
+        run = subprocess.Popen([*PIE, "run", "--quiet", "--problems", "p90004"], cwd=tmp_path, env=pie_env(tmp_path),
                                stdout=output, stderr=subprocess.STDOUT,
                                preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_IGN))
         # Wait for a step to end and another to start (one tail gone, a new one up): Dagster has

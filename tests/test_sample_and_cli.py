@@ -17,11 +17,16 @@ from pie_assets.settings import SAMPLE_CODENET_ROOT, SAMPLE_EXTRA_TESTS
 PIE = [sys.executable, "-m", "pie_assets.cli"]
 
 
-def pie(*args: str, cwd: Path) -> subprocess.CompletedProcess:
+def pie_env(cwd: Path) -> dict[str, str]:
+    """A new user's environment: the Dagster home under `cwd`, no PIE_* source or warehouse."""
     env = {**os.environ, "DAGSTER_HOME": str(cwd / ".dagster")}
     for var in ("PIE_CODENET", "PIE_WAREHOUSE", "PIE_EXTRA_TESTS"):
         env.pop(var, None)
-    return subprocess.run([*PIE, *args], cwd=cwd, env=env, capture_output=True, text=True, timeout=600)
+    return env
+
+
+def pie(*args: str, cwd: Path) -> subprocess.CompletedProcess:
+    return subprocess.run([*PIE, *args], cwd=cwd, env=pie_env(cwd), capture_output=True, text=True, timeout=600)
 
 
 def test_sample_corpus_is_clean_and_rich():
