@@ -6,7 +6,6 @@ column schema."""
 from __future__ import annotations
 
 import json
-import os
 import re
 import socket
 import subprocess
@@ -18,6 +17,7 @@ from pathlib import Path
 import pytest
 
 from process_group import stop_group
+from test_sample_and_cli import pie_env
 
 pytestmark = pytest.mark.slow
 
@@ -67,9 +67,7 @@ def _materialized(node: dict | None) -> dict | None:
 
 def test_pie_ui_shows_row_counts_and_columns_and_automation_builds_the_summary(tmp_path: Path):
     port = _free_port()
-    env = {**os.environ, "DAGSTER_HOME": str(tmp_path / ".dagster")}
-    for var in ("PIE_CODENET", "PIE_WAREHOUSE", "PIE_EXTRA_TESTS"):
-        env.pop(var, None)
+    env = pie_env(tmp_path)
     # Measuring runtimes is not under test here: an empty status list makes the runtime step instant.
     config = tmp_path / "simulator.toml"
     from pie_assets.runtime.config import DEFAULT_CONFIG_PATH
