@@ -162,7 +162,7 @@ def test_concurrent_compilers_build_the_pch_safely(tmp_path, sandbox):
 
 
 @pytest.mark.parametrize("per_problem", [
-    2, pytest.param(0, marks=pytest.mark.exhaustive, id="all"),
+    1, pytest.param(0, marks=pytest.mark.exhaustive, id="all"),
 ])
 def test_pch_keeps_instruction_counts_of_the_sample(tmp_path, sandbox, cachegrind, per_problem):
     """The sample's accepted programs (the first `per_problem` of each problem, 0 = all 67),

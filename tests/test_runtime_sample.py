@@ -1,5 +1,6 @@
-"""The whole default graph on the embedded sample, through `pie run`, twice from scratch:
-runtimes are reproducible to the byte, and a warm re-run measures nothing."""
+"""The whole default graph on the embedded sample, through `pie run`, then its runtime stages again
+from scratch (CI: five of the seven problems): runtimes are reproducible to the byte, and a warm
+re-run measures nothing."""
 
 from __future__ import annotations
 
@@ -27,10 +28,19 @@ def _costs(warehouse: str) -> list[tuple]:
         "from runtime_annotations order by all").fetchall()
 
 
-def test_sample_end_to_end_deterministic_and_cached(tmp_path):
+# The second cold run's problems: in CI, all but p90002 and p90005, whose two heaviest programs hold
+# 60% of the sample's 6.1e9 measured instructions (the Ray test compares two more fresh caches);
+# `-m exhaustive`: all seven.
+LIGHTER = ("p90001", "p90003", "p90004", "p90006", "p90007")
+
+
+@pytest.mark.parametrize("again", [pytest.param(LIGHTER, id="lighter"),
+                                   pytest.param(None, marks=pytest.mark.exhaustive, id="all")])
+def test_sample_end_to_end_deterministic_and_cached(tmp_path, again):
     first, second = tmp_path / "a", tmp_path / "b"
     result = _cold_run(first)
-    _cold_run(second, "--select", "group:codenet or group:runtime")  # from scratch as far as the runtimes compared
+    problems = ("--problems", ",".join(again)) if again else ()
+    _cold_run(second, "--select", "group:codenet or group:runtime", *problems)  # from scratch as far as the runtimes compared
 
     _assert_each_input_counted_once(str(first / "warehouse"))
     # Every model builds with every check passing, and the exports are published.
@@ -40,7 +50,9 @@ def test_sample_end_to_end_deterministic_and_cached(tmp_path):
         counts = assert_dataset_invariants(con)
     assert counts["trajectory_pairs"] > 0 and counts["hq_pairs"] <= 4 * 7
     a, b = _costs(str(first / "warehouse")), _costs(str(second / "warehouse"))
-    assert len(a) == 385 and a == b  # 84 programs x their distinct inputs; two fresh caches: identical to the byte
+    assert len(a) == 385  # 84 programs x their distinct inputs
+    again_ids = _submissions(second)
+    assert b and b == [row for row in a if row[0] in again_ids]  # two fresh caches: identical to the byte
     summary = json.loads(pie("sql", "select count(*) n, count(*) filter (where all_pass) ok, "
                                     "count(distinct binary_sha256) bins from submission_runtimes",
                              "--format", "json", cwd=first).stdout)[0]
@@ -72,6 +84,11 @@ def test_sample_end_to_end_deterministic_and_cached(tmp_path):
         where r.status = 'OK' and s.status = 'Accepted' group by all having count(*) >= 2""",
                          "--format", "json", cwd=first).stdout)
     assert len(spread) >= 14 and min(row["ratio"] for row in spread) >= 2.0
+
+
+def _submissions(place) -> set[str]:
+    with duckdb.connect(str(place / "warehouse" / "pie.duckdb"), read_only=True) as con:
+        return {sid for (sid,) in con.execute("select submission_id from submissions").fetchall()}
 
 
 def _cold_run(place, *selection: str):
