@@ -97,13 +97,13 @@ def test_with_section_replaces_keys_and_rehashes():
 
 
 def test_where_programs_run_is_not_in_the_hash(monkeypatch):
-    """The engine and the Ray address say where programs run, not what they measure: switching
-    to Ray must not make every runtime row stale. Every other key is hashed."""
+    """The engine, the Ray address and the INFRA retries say where and how programs run, not what
+    they measure: switching to Ray must not make every runtime row stale. Every other key is hashed."""
     config = SimulatorConfig.load(DEFAULT_CONFIG_PATH)
     on_ray = config.with_section("measure", engine="ray", ray_address="ray://head:10001")
     assert (on_ray.engine, on_ray.ray_address, on_ray.hash) == ("ray", "ray://head:10001", config.hash)
     assert config.hash == config_hash({**config.values, "measure": {
-        k: v for k, v in config.section("measure").items() if k not in ("engine", "ray_address")}})
+        k: v for k, v in config.section("measure").items() if k not in ("engine", "ray_address", "infra_attempts")}})
     assert config.with_section("measure", workers=3).hash != config.hash
     monkeypatch.setenv("PIE_ENGINE", "ray")
     monkeypatch.setenv("RAY_ADDRESS", "127.0.0.1:6379")

@@ -157,12 +157,12 @@ def test_a_program_is_measured_by_its_code_not_its_id(tmp_path):
     again = Annotator(config, str(tmp_path / "cache"), sandbox).measure_program(
         Program("gen-2", SLOW, hashlib.sha256(SLOW).hexdigest()), "p0", cases)
     assert sandbox.launches == 3 and again == first
-    submission = {"submission_id": "s1", "code": SLOW.decode(), "code_encoding": "utf-8",
+    submission = {"submission_id": "s1", "status": "Accepted", "code": SLOW.decode(), "code_encoding": "utf-8",
                   "code_sha256": hashlib.sha256(SLOW).hexdigest()}
     rows, summary = Annotator(config, str(tmp_path / "cache"), sandbox).submission_rows(submission, "p0", cases)
     assert sandbox.launches == 3
     assert rows == [{"submission_id": "s1", **row} for row in first.tests]
-    assert summary == {"submission_id": "s1", **first.summary}
+    assert summary == {"submission_id": "s1", **first.summary, "codenet_status": "Accepted"}
     assert list(rows[0]) == list(ANNOTATION_SCHEMA) and list(summary) == list(SUBMISSION_RUNTIME_SCHEMA)
 
 
@@ -239,6 +239,13 @@ def test_runtime_assets_materialize_with_code_version(quirky, instance, tmp_path
                    "s000000002": (["WA"], 3), "s000000009": (["CE"], 3)}
     costs = dict(zip(by_sub["submission_id"], by_sub["cost"]))
     assert costs["s000000001"] == costs["s000000004"] > 0
+    # s000000008 is Accepted by CodeNet and WA here: listed by the warning, and the partition landed.
+    (warning,) = [c for c in result.get_asset_check_evaluations() if c.check_name == "accepted_programs_pass_here"]
+    assert not warning.passed and warning.severity == dg.AssetCheckSeverity.WARN
+    assert warning.metadata["failing_rows"].value == 1
+    (listed,) = warning.metadata["rows"].value.records
+    assert listed.data["submission_id"] == "s000000008" and listed.data["status"] == "WA"
+    assert listed.data["detail"] == "html_sample_2: 0.000 of expected lines matched"
 
 
 def test_ingested_problems_request_their_runtime_annotation(quirky_settings, instance):

@@ -1,9 +1,11 @@
-"""Blocking checks on the core tables: what must never flow on to pairs, tiers or evaluations.
+"""Checks on the core tables: what must never flow on to pairs, tiers or evaluations (blocking),
+and what a user must see before trusting a label (warnings).
 
-Each check counts a partition's offending rows before the partition is written. A partition that
-fails a check is not written (it fails alone, with the check named in its message), and the run
-records one result per check over its partitions, listing the failed ones. The ingestion rules
-(rejects) are meant to make these checks pass on any input: a failure means a bug, not bad data.
+Each check finds a partition's offending rows before the partition is written. A partition that
+fails a blocking check is not written (it fails alone, with the check named in its message); a
+warning never stops it, and lists its rows instead. The run records one result per check over its
+partitions. The ingestion rules (rejects) are meant to make the blocking checks pass on any input:
+a failure means a bug, not bad data.
 """
 
 from __future__ import annotations
@@ -23,23 +25,40 @@ class TableCheck:
     table: str
     name: str
     description: str
-    failing_rows: Callable[[pl.DataFrame], int]
+    failing: Callable[[pl.DataFrame], pl.DataFrame]  # the offending rows of a partition's frame
+    severity: dg.AssetCheckSeverity = dg.AssetCheckSeverity.ERROR
+    listed: tuple[str, ...] = ()  # columns of the offending rows shown in the result (a warning's)
+
+    @property
+    def blocking(self) -> bool:
+        return self.severity == dg.AssetCheckSeverity.ERROR
 
     def spec(self) -> dg.AssetCheckSpec:
-        return dg.AssetCheckSpec(self.name, asset=self.table, description=self.description, blocking=True)
+        return dg.AssetCheckSpec(self.name, asset=self.table, description=self.description, blocking=self.blocking)
 
 
-def _duplicates(*columns: str) -> Callable[[pl.DataFrame], int]:
-    return lambda frame: int(frame.select(columns).is_duplicated().sum())
+def _duplicates(*columns: str) -> Callable[[pl.DataFrame], pl.DataFrame]:
+    return lambda frame: frame.filter(frame.select(columns).is_duplicated())
 
 
-def _nulls(column: str) -> Callable[[pl.DataFrame], int]:
-    return lambda frame: frame[column].null_count()
+def _nulls(column: str) -> Callable[[pl.DataFrame], pl.DataFrame]:
+    return lambda frame: frame.filter(pl.col(column).is_null())
 
 
-def _outside(column: str, allowed: tuple[str, ...]) -> Callable[[pl.DataFrame], int]:
-    return lambda frame: int((~frame[column].is_in(allowed)).sum())
+def _outside(column: str, allowed: tuple[str, ...]) -> Callable[[pl.DataFrame], pl.DataFrame]:
+    return lambda frame: frame.filter(~pl.col(column).is_in(allowed))
 
+
+# An Accepted program that fails here is either a weak CodeNet test set (ours are stricter) or a
+# fault of ours that escaped INFRA: either way a label a user must see before trusting it.
+ACCEPTED_FAILING_HERE = TableCheck(
+    "submission_runtimes", "accepted_programs_pass_here",
+    "Every CodeNet-Accepted program passes every test here (a warning: the failing ones are listed with "
+    "the test and detail that failed, so a suspicious label is visible).",
+    lambda frame: frame.filter((pl.col("codenet_status") == "Accepted") & ~pl.col("all_pass")),
+    severity=dg.AssetCheckSeverity.WARN,
+    listed=("problem_id", "submission_id", "status", "detail"),
+)
 
 CORE_CHECKS: tuple[TableCheck, ...] = (
     TableCheck("submissions", "submission_id_unique", "No submission_id appears twice in a problem.",
@@ -55,6 +74,7 @@ CORE_CHECKS: tuple[TableCheck, ...] = (
                _outside("status", STATUSES)),
     TableCheck("submission_runtimes", "one_row_per_submission", "One aggregate row per submission.",
                _duplicates("submission_id")),
+    ACCEPTED_FAILING_HERE,
 )
 
 

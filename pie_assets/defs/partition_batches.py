@@ -96,7 +96,7 @@ def materialize_partitions(
                   for key in keys}
     checks = [c for c in checks_for([k.to_user_string() for k in assets_def.keys])
               if dg.AssetCheckKey(dg.AssetKey(c.table), c.name) in context.selected_asset_check_keys]
-    check_failures: dict[str, dict[str, int]] = {check.name: {} for check in checks}
+    check_failures: dict[str, dict[str, pl.DataFrame]] = {check.name: {} for check in checks}
     failures: dict[str, Exception] = {}
     written: dict[tuple[str, str], tuple[str, pl.Schema]] = {}  # (table, schema) -> a file of it
 
@@ -137,11 +137,7 @@ def materialize_partitions(
     for (table, _), file in sorted(written.items()):
         lake.catalog.ensure(table, file)
     for check in checks:
-        failed = check_failures[check.name]
-        yield dg.AssetCheckResult(
-            asset_key=check.table, check_name=check.name, passed=not failed, severity=dg.AssetCheckSeverity.ERROR,
-            metadata={"partitions_checked": len(keys), "failed_partitions": dg.MetadataValue.json(failed)},
-        )
+        yield _check_result(check, check_failures[check.name], len(keys))
     if failures:
         raise dg.Failure(
             description=f"{len(failures)} of {len(keys)} partitions failed:\n"
@@ -155,11 +151,33 @@ class CheckFailed(ValueError):
 
 
 def _enforce(checks: list[TableCheck], key: str, tables: dict[str, pl.DataFrame],
-             failed: dict[str, dict[str, int]]) -> None:
+             failed: dict[str, dict[str, pl.DataFrame]]) -> None:
+    """Records each check's offending rows of partition `key`; raises when a blocking one has any."""
     broken = []
     for check in checks:
-        if check.table in tables and (rows := check.failing_rows(tables[check.table])):
+        if check.table in tables and (rows := check.failing(tables[check.table])).height:
             failed[check.name][key] = rows
-            broken.append(f"{check.table} check {check.name} failed on {rows} rows")
+            if check.blocking:
+                broken.append(f"{check.table} check {check.name} failed on {rows.height} rows")
     if broken:
         raise CheckFailed("; ".join(broken))
+
+
+# Rows a warning lists in its result (all of them are counted).
+LISTED_ROWS = 200
+
+
+def _check_result(check: TableCheck, failed: dict[str, pl.DataFrame], checked: int) -> dg.AssetCheckResult:
+    """One result per check over the run's partitions: how many rows failed where, and, for a
+    warning, the rows themselves (its `listed` columns), so the UI shows what to look at."""
+    metadata: dict[str, dg.RawMetadataValue] = {
+        "partitions_checked": checked,
+        "failing_rows": sum(rows.height for rows in failed.values()),
+        "failed_partitions": dg.MetadataValue.json({key: rows.height for key, rows in failed.items()}),
+    }
+    if check.listed and failed:
+        listed = pl.concat([rows.select(check.listed) for rows in failed.values()]).head(LISTED_ROWS)
+        schema = dg.TableSchema(columns=[dg.TableColumn(name, str(dtype)) for name, dtype in listed.schema.items()])
+        metadata["rows"] = dg.MetadataValue.table([dg.TableRecord(row) for row in listed.to_dicts()], schema=schema)
+    return dg.AssetCheckResult(asset_key=check.table, check_name=check.name, passed=not failed,
+                               severity=check.severity, metadata=metadata)

@@ -164,6 +164,8 @@ TABLES: dict[str, TableDoc] = {
             "backend": "cachegrind | gem5 | native",
             "config_hash": "hash of the simulator config",
             "status": "OK, or the first status that is not OK",
+            "codenet_status": "CodeNet's own verdict of the submission (Accepted, Wrong Answer, ...); an Accepted "
+                              "program that is not all_pass here is listed by the check accepted_programs_pass_here",
             "all_pass": "every test passed natively and under the backend",
             "n_tests": "distinct test inputs measured",
             "n_passed": "tests with status OK",
@@ -173,6 +175,8 @@ TABLES: dict[str, TableDoc] = {
             "peak_memory_kb": "the largest peak_memory_kb of its tests (native max RSS, ASLR off); NULL when no "
                               "test has one",
             "binary_sha256": "sha256 of the compiled binary",
+            "detail": "why it is not all_pass: the first test that is not OK, as 'test_id: its detail'; empty when "
+                      "all pass",
         },
     ),
     "prompts": TableDoc(

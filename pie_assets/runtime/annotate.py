@@ -9,10 +9,11 @@ whatever their ids, share one binary and one measurement.
 from __future__ import annotations
 
 import hashlib
+import logging
 from collections.abc import Callable, Iterable
 from concurrent.futures import Executor
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 import polars as pl
 
@@ -24,9 +25,11 @@ from pie_assets.runtime.compile import Compiler, CompileResult
 from pie_assets.runtime.config import SimulatorConfig
 from pie_assets.runtime.engine import make_executor, worker_annotator
 from pie_assets.runtime.judge import accuracy
-from pie_assets.runtime.sandbox import BWRAP, Sandbox, SandboxUnavailable
+from pie_assets.runtime.sandbox import BWRAP, ProgramNotStarted, Sandbox, SandboxUnavailable
 from pie_assets.runtime.store import ContentStore
 
+log = logging.getLogger(__name__)
+T = TypeVar("T")
 COUNTERS_TYPE = pl.List(pl.Struct({"name": pl.Utf8, "value": pl.Int64}))
 ANNOTATION_SCHEMA: dict[str, pl.DataType] = {
     "submission_id": pl.Utf8,
@@ -56,6 +59,7 @@ SUBMISSION_RUNTIME_SCHEMA: dict[str, pl.DataType] = {
     "backend": pl.Utf8,
     "config_hash": pl.Utf8,
     "status": pl.Utf8,
+    "codenet_status": pl.Utf8,
     "all_pass": pl.Boolean,
     "n_tests": pl.Int64,
     "n_passed": pl.Int64,
@@ -64,6 +68,7 @@ SUBMISSION_RUNTIME_SCHEMA: dict[str, pl.DataType] = {
     "mean_accuracy": pl.Float64,
     "peak_memory_kb": pl.Int64,
     "binary_sha256": pl.Utf8,
+    "detail": pl.Utf8,
 }
 # Format of the cached outcome records, part of their key. 2: the native check records the
 # program's peak memory. A record of an earlier format must not read as "no peak", so its key no
@@ -188,11 +193,12 @@ class Annotator:
         result = self.measure_program(Program(submission["submission_id"], code, submission["code_sha256"]),
                                       problem_id, cases)
         key = {"submission_id": submission["submission_id"]}
-        return [key | row for row in result.tests], key | result.summary
+        summary = key | result.summary | {"codenet_status": submission.get("status")}
+        return [key | row for row in result.tests], {name: summary[name] for name in SUBMISSION_RUNTIME_SCHEMA}
 
     def measure_program(self, program: Program, problem_id: str, cases: list[TestCase]) -> ProgramResult:
         """Compile, judge natively on every case, and (only if all pass) measure with the backend."""
-        compiled = self.compiler.compile(program.code, program.code_sha256)
+        compiled = self.compile(program.code, program.code_sha256)
         if not compiled.ok:
             outcomes = [{"status": compiled.status, "accuracy": 0.0, "detail": compiled.error} for _ in cases]
         else:
@@ -203,7 +209,7 @@ class Annotator:
     def native_output(self, code: bytes, code_sha256: str, stdin: bytes) -> str | None:
         """The program's own output on `stdin`, run as the judge runs it (sandboxed, natively,
         INFRA handled), or None when it does not compile or does not run cleanly."""
-        compiled = self.compiler.compile(code, code_sha256)
+        compiled = self.compile(code, code_sha256)
         if not compiled.ok:
             return None
         case = TestCase("reference", stdin, "", hashlib.sha256(stdin).hexdigest())
@@ -232,12 +238,25 @@ class Annotator:
         key = f"{OUTCOME_FORMAT}|{binary_sha256}|{case.input_sha256}|{expected}|{self.config.hash}"
         return hashlib.sha256(key.encode()).hexdigest()
 
+    def compile(self, code: bytes, code_sha256: str) -> CompileResult:
+        """The compiler's result, a harness fault (INFRA) retried like a run's."""
+        return _retried(lambda: self.compiler.compile(code, code_sha256), lambda c: c.status == "INFRA",
+                        self.config.infra_attempts, f"compile of {code_sha256[:12]}")
+
     def _run(self, backend: Backend, binary: str, case: TestCase, budget: Budget) -> Measurement:
-        """A sandbox that could not start is the harness failing: INFRA, never the program's verdict."""
-        try:
-            return backend.run(binary, case.input, budget)
-        except SandboxUnavailable as err:
-            return Measurement("INFRA", detail=f"sandbox unavailable: {err}", sandbox=self.sandbox.mode)
+        """A sandbox that could not start the program is the harness failing: INFRA, never the
+        program's verdict; retried, and the last attempt's cause kept."""
+
+        def attempt() -> Measurement:
+            try:
+                return backend.run(binary, case.input, budget)
+            except ProgramNotStarted as err:
+                return Measurement("INFRA", detail=str(err), sandbox=self.sandbox.mode)
+            except SandboxUnavailable as err:
+                return Measurement("INFRA", detail=f"sandbox unavailable: {err}", sandbox=self.sandbox.mode)
+
+        return _retried(attempt, lambda m: m.status == "INFRA", self.config.infra_attempts,
+                        f"{backend.name} run on test {case.test_id}")
 
     def _check(self, binary: str, case: TestCase) -> dict[str, Any]:
         """The judging run, natively: its verdict and the program's peak memory, whatever the backend."""
@@ -294,4 +313,18 @@ class Annotator:
             "mean_accuracy": sum(r["accuracy"] for r in rows) / len(rows) if rows else None,
             "peak_memory_kb": max(peaks, default=None),
             "binary_sha256": compiled.binary_sha256,
+            "detail": next((f"{r['test_id']}: {r['detail']}" for r in rows if r["status"] != "OK"), ""),
         }
+
+
+def _retried(attempt: Callable[[], T], infra: Callable[[T], bool], attempts: int, what: str) -> T:
+    """`attempt()` until it is not the harness failing, at most `attempts` times: a fault of ours
+    (a race under load, a sandbox that did not start) must not cost a program its verdict, and one
+    that persists is still reported as INFRA (never cached), with the last cause."""
+    result = attempt()
+    for number in range(1, attempts):
+        if not infra(result):
+            break
+        log.warning(f"INFRA on {what} (attempt {number} of {attempts}), retrying: {result}")
+        result = attempt()
+    return result

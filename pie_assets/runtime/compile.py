@@ -33,6 +33,7 @@ import weakref
 from dataclasses import dataclass
 
 from pie_assets.runtime.config import SimulatorConfig
+from pie_assets.runtime.fork_lock import spawning
 from pie_assets.runtime.sandbox import Limits, Sandbox, SandboxUnavailable
 from pie_assets.runtime.store import ContentStore
 
@@ -60,8 +61,9 @@ class CompileResult:
 @functools.lru_cache(maxsize=None)
 def compiler_identity(compiler: str) -> str:
     """`g++ -dumpfullversion` plus the resolved driver path: part of every compile key."""
-    version = subprocess.run([compiler, "-dumpfullversion"], capture_output=True, text=True, check=True).stdout
-    path = subprocess.run(["sh", "-c", f"command -v {compiler}"], capture_output=True, text=True).stdout
+    with spawning():
+        version = subprocess.run([compiler, "-dumpfullversion"], capture_output=True, text=True, check=True).stdout
+        path = subprocess.run(["sh", "-c", f"command -v {compiler}"], capture_output=True, text=True).stdout
     return f"{os.path.realpath(path.strip())} {version.strip()}"
 
 

@@ -18,7 +18,8 @@ def config_path() -> Path:
 
 class SimulatorConfig(VersionedConfig):
     WHAT = "simulator"
-    UNHASHED = {"measure": ("engine", "ray_address")}  # where programs run, not what is measured
+    # Where programs run and how often a harness fault is retried, not what is measured.
+    UNHASHED = {"measure": ("engine", "ray_address", "infra_attempts")}
 
     @classmethod
     def default_path(cls) -> Path:
@@ -44,6 +45,15 @@ class SimulatorConfig(VersionedConfig):
     @property
     def workers(self) -> int:
         return int(self.section("measure").get("workers", 0)) or (os.cpu_count() or 1)
+
+    @property
+    def infra_attempts(self) -> int:
+        """Runs and compiles of one program that end INFRA (the harness failed) are tried this often
+        before the INFRA row is written (never cached, so the next run tries again)."""
+        attempts = int(self.section("measure").get("infra_attempts", 3))
+        if attempts < 1:
+            raise ValueError(f"simulator config {self.path}: [measure] infra_attempts must be at least 1")
+        return attempts
 
     @property
     def engine(self) -> str:

@@ -9,7 +9,10 @@ Inside, pid 1 is a tiny init of ours (C, compiled once per `Sandbox`): it applie
 ASLR-off to the program in a fork right before exec, reaps everything, and reports the program's
 exact wait status and the tree's rusage on a pipe. bubblewrap's own init cannot do that: its
 monitor exits as soon as the program does, before reaping it, so wait4 on bwrap sees no CPU time,
-and it folds "killed by signal N" into exit code 128+N. As pid 1 of the namespace, our init cannot
+and it folds "killed by signal N" into exit code 128+N. When the program cannot be started at all
+(exec fails: ETXTBSY, ENOENT, EACCES; or its rlimits cannot be set), the init reports which step
+failed and its errno instead, and `run` raises ProgramNotStarted: a harness fault, INFRA for the
+caller, kept apart from a program that exits 127 itself. As pid 1 of the namespace, our init cannot
 be signalled by the program, and it is non-dumpable, so the program cannot ptrace it or reach its fds.
 The same binary, in its guard mode, is the host command in front of the containment: it sets the
 parent-death signal (the whole run dies with the harness) and execs bwrap, as `setpriv
@@ -48,6 +51,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
 
+from pie_assets.runtime.fork_lock import spawning, writing_executable
+
 log = logging.getLogger(__name__)
 
 SANDBOX_UID = SANDBOX_GID = 65534
@@ -67,6 +72,7 @@ _UNSHARE_NS = ("--net", "--pid", "--fork", "--kill-child", "--ipc", "--uts", "--
 _INIT_SOURCE = r"""
 // pid 1 of a sandbox: rlimits + ASLR-off for the program, reaping, and an exact report.
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -78,11 +84,6 @@ _INIT_SOURCE = r"""
 #include <unistd.h>
 
 static rlim_t number(const char *text) { return strtoull(text, nullptr, 10); }
-
-static void limit(int resource, rlim_t soft, rlim_t hard) {
-    struct rlimit value = {soft, hard};
-    if (setrlimit(resource, &value) != 0) { perror("sandbox init: setrlimit"); _exit(126); }
-}
 
 static long micros(struct timeval tv) { return tv.tv_sec * 1000000L + tv.tv_usec; }
 
@@ -123,13 +124,33 @@ static int guard(char **argv) {
     return 127;
 }
 
+// What the program's fork failed at before running it, told to us on a pipe that its exec closes.
+enum { STARTED, SET_RLIMITS, SET_PERSONALITY, EXEC };
+struct failure { int stage, error; };
+
+static void fail(int pipe_fd, int stage) {
+    struct failure what = {stage, errno};
+    if (write(pipe_fd, &what, sizeof what) != sizeof what) {}  // nothing more to do: we exit 127 anyway
+    _exit(127);
+}
+
+static void limit(int pipe_fd, int resource, rlim_t soft, rlim_t hard) {
+    struct rlimit value = {soft, hard};
+    if (setrlimit(resource, &value) != 0) fail(pipe_fd, SET_RLIMITS);
+}
+
 // init REPORT_FD CPU_S AS_BYTES FSIZE_BYTES NPROC -- PROGRAM [ARGS...]
+// Reports "STATUS UTIME_US STIME_US MAXRSS_KB STAGE ERRNO": STAGE is STARTED once the program's
+// exec succeeded; otherwise what failed, with its errno, and STATUS is only our fork's exit 127,
+// never the program's (a program may exit 127 itself).
 int main(int argc, char **argv) {
     if (argc >= 5 && strcmp(argv[1], "--guard") == 0 && strcmp(argv[3], "--") == 0) return guard(argv);
     if (argc < 8 || strcmp(argv[6], "--") != 0) { fputs("sandbox init: bad usage\n", stderr); return 125; }
     int report = atoi(argv[1]);
     prctl(PR_SET_DUMPABLE, 0);         // the program (same uid) may not ptrace us or open our fds
     prctl(PR_SET_CHILD_SUBREAPER, 1);  // without a pid namespace, orphans still come back to us
+    int failed[2];
+    if (pipe2(failed, O_CLOEXEC) != 0) { perror("sandbox init: pipe2"); return 125; }
     sigset_t term;
     sigemptyset(&term);
     sigaddset(&term, SIGTERM);
@@ -138,18 +159,20 @@ int main(int argc, char **argv) {
     if (child < 0) { perror("sandbox init: fork"); return 125; }
     if (child == 0) {
         sigprocmask(SIG_UNBLOCK, &term, nullptr);
-        close_range(3, ~0U, 0);
+        int out = failed[1];  // kept (close-on-exec) through the close of every other fd above 2
+        if (out > 3) close_range(3, out - 1, 0);
+        close_range(out + 1, ~0U, 0);
         rlim_t cpu = number(argv[2]);
-        limit(RLIMIT_CPU, cpu, cpu + 1);
-        limit(RLIMIT_AS, number(argv[3]), number(argv[3]));
-        limit(RLIMIT_FSIZE, number(argv[4]), number(argv[4]));
-        limit(RLIMIT_NPROC, number(argv[5]), number(argv[5]));
-        limit(RLIMIT_CORE, 0, 0);
-        if (personality(personality(0xffffffff) | ADDR_NO_RANDOMIZE) == -1) { perror("sandbox init"); _exit(126); }
+        limit(out, RLIMIT_CPU, cpu, cpu + 1);
+        limit(out, RLIMIT_AS, number(argv[3]), number(argv[3]));
+        limit(out, RLIMIT_FSIZE, number(argv[4]), number(argv[4]));
+        limit(out, RLIMIT_NPROC, number(argv[5]), number(argv[5]));
+        limit(out, RLIMIT_CORE, 0, 0);
+        if (personality(personality(0xffffffff) | ADDR_NO_RANDOMIZE) == -1) fail(out, SET_PERSONALITY);
         execvp(argv[7], argv + 7);
-        fprintf(stderr, "sandbox init: cannot execute %s: %s\n", argv[7], strerror(errno));
-        _exit(127);
+        fail(out, EXEC);
     }
+    close(failed[1]);
     signal(SIGTERM, stop);
     sigprocmask(SIG_UNBLOCK, &term, nullptr);
     int status;
@@ -159,9 +182,12 @@ int main(int argc, char **argv) {
         if (pid < 0 && errno != EINTR) { perror("sandbox init: waitpid"); return 125; }
     }
     kill_rest();
+    struct failure what = {STARTED, 0};
+    if (read(failed[0], &what, sizeof what) != sizeof what) what.stage = STARTED;
     struct rusage usage;
     getrusage(RUSAGE_CHILDREN, &usage);
-    dprintf(report, "%d %ld %ld %ld\n", status, micros(usage.ru_utime), micros(usage.ru_stime), usage.ru_maxrss);
+    dprintf(report, "%d %ld %ld %ld %d %d\n", status, micros(usage.ru_utime), micros(usage.ru_stime), usage.ru_maxrss,
+            what.stage, what.error);
     return 0;
 }
 """
@@ -201,6 +227,12 @@ class SandboxUnavailable(RuntimeError):
     """No acceptable containment here, or the sandbox could not be set up for a run."""
 
 
+class ProgramNotStarted(SandboxUnavailable):
+    """Our init could not start the program (exec, rlimits or personality failed in its fork):
+    the harness's fault, never the program's verdict, even though the fork exits 127 as a shell
+    would. Reported apart from the program's own exit status, so `exit(127)` stays the program's."""
+
+
 @dataclass(frozen=True)
 class _Launcher:
     """How one containment starts our init."""
@@ -214,11 +246,18 @@ class _Launcher:
 
 @dataclass(frozen=True)
 class _Report:
-    """What our init saw: the program's wait status and its reaped tree's usage."""
+    """What our init saw: the program's wait status and its reaped tree's usage, or which step of
+    starting it failed (`stage`, the init's enum: 0 = started) with the errno."""
 
     status: int
     cpu_s: float
     max_rss_kb: int
+    stage: int = 0
+    errno: int = 0
+
+
+# The init's stages of starting a program (its enum), as the error message names them.
+_STAGES = {1: "set the rlimits of", 2: "turn address randomisation off for", 3: "execute"}
 
 
 class Sandbox:
@@ -271,7 +310,7 @@ class Sandbox:
                 child = _Child(lambda fd: self._command(argv, work, binds, limits, fd), self._launcher, work,
                                stdin_fd, limits)
             child.supervise()
-            return self._result(child, limits, work, names)
+            return self._result(child, argv, limits, work, names)
         finally:
             shutil.rmtree(root, ignore_errors=True)
 
@@ -302,10 +341,11 @@ class Sandbox:
             return src
         copy = root / "ro" / str(index)
         copy.parent.mkdir(mode=0o711, exist_ok=True)
-        if os.path.isdir(src):
-            shutil.copytree(src, copy)
-        else:
-            shutil.copy2(src, copy)
+        with writing_executable():  # a binary staged here is run next: no fork may hold its write
+            if os.path.isdir(src):
+                shutil.copytree(src, copy)
+            else:
+                shutil.copy2(src, copy)
         _make_world_readable(copy)
         return str(copy)
 
@@ -322,7 +362,8 @@ class Sandbox:
         init = _init_args(self._init, report_fd, limits)
         return [*guard, *self._launcher.unshare, *init, *_translate(argv, mapping)]
 
-    def _result(self, child: _Child, limits: Limits, work: Path, names: list[str]) -> SandboxResult:
+    def _result(self, child: _Child, argv: Sequence[str], limits: Limits, work: Path,
+                names: list[str]) -> SandboxResult:
         report = child.report()
         if report is None and not child.killed and self._launcher.pid_namespace:
             # our init is pid 1 there, out of the program's reach: no report means no start
@@ -331,6 +372,9 @@ class Sandbox:
             status = signal.SIGKILL if child.killed else child.status  # SIGKILL's own wait status
             usage = child.rusage
             report = _Report(status, usage.ru_utime + usage.ru_stime, usage.ru_maxrss)
+        if report.stage:
+            what = _STAGES.get(report.stage, f"start (stage {report.stage})")
+            raise ProgramNotStarted(f"sandbox init: cannot {what} {argv[0]}: {os.strerror(report.errno)}")
         returncode, sig = _decode(report.status)
         # SIGXCPU comes from RLIMIT_CPU; an unsolicited SIGKILL counts if the CPU time is there
         # (the hard limit, soft + 1, when SIGXCPU was caught or ignored).
@@ -373,17 +417,18 @@ class _Child:
         self._deadline = self.start + limits.wall_s
         self.report_fd, report_w = os.pipe()
         try:
-            self.proc = subprocess.Popen(
-                command(report_w),
-                stdin=stdin_fd,
-                stdout=subprocess.PIPE,
-                stderr=subprocess.PIPE,
-                cwd=cwd,
-                env=FIXED_ENV,
-                start_new_session=True,
-                pass_fds=(report_w,),
-                **drop,
-            )
+            with spawning():  # no executable's write descriptor may leak into this fork (fork_lock)
+                self.proc = subprocess.Popen(
+                    command(report_w),
+                    stdin=stdin_fd,
+                    stdout=subprocess.PIPE,
+                    stderr=subprocess.PIPE,
+                    cwd=cwd,
+                    env=FIXED_ENV,
+                    start_new_session=True,
+                    pass_fds=(report_w,),
+                    **drop,
+                )
         except BaseException:
             os.close(self.report_fd)
             raise
@@ -415,10 +460,10 @@ class _Child:
 
     def report(self) -> _Report | None:
         try:
-            status, utime_us, stime_us, max_rss_kb = (int(v) for v in self.report_text.split())
+            status, utime_us, stime_us, max_rss_kb, stage, errno = (int(v) for v in self.report_text.split())
         except ValueError:
             return None
-        return _Report(status, (utime_us + stime_us) / 1e6, max_rss_kb)
+        return _Report(status, (utime_us + stime_us) / 1e6, max_rss_kb, stage, errno)
 
     def _pump(self, sel: selectors.BaseSelector) -> None:
         """Until the outer process exited and every pipe hit EOF. A deadline passing means, in turn:
@@ -533,7 +578,8 @@ def _build_init(directory: Path) -> str:
     source, binary = directory / "init.cpp", directory / "init"
     source.write_text(_INIT_SOURCE)
     command = ["g++", "-O2", "-static", "-o", str(binary), str(source)]
-    compiled = subprocess.run(command, capture_output=True, text=True)
+    with spawning():
+        compiled = subprocess.run(command, capture_output=True, text=True)
     if compiled.returncode != 0:
         raise SandboxUnavailable(f"cannot build the sandbox init: {compiled.stderr[-500:]}")
     binary.chmod(0o755)

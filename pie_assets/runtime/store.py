@@ -11,6 +11,8 @@ import os
 import uuid
 from typing import Any
 
+from pie_assets.runtime.fork_lock import writing_executable
+
 
 class ContentStore:
     def __init__(self, root: str, kind: str) -> None:
@@ -41,7 +43,9 @@ class ContentStore:
         return self._path(key, ".bin")
 
     def put_blob(self, key: str, data: bytes) -> str:
-        """Blobs are executables (compiled programs), run by the sandbox's unprivileged user."""
+        """Blobs are executables (compiled programs), run by the sandbox's unprivileged user; no
+        fork may inherit the write (`fork_lock`)."""
         path = self.blob_path(key)
-        self._write(path, data, mode=0o755)
+        with writing_executable():
+            self._write(path, data, mode=0o755)
         return path

@@ -290,7 +290,7 @@ def _behaviour(annotator: Annotator, code: str, code_sha256: str,
                cases: Sequence[TestCase]) -> tuple[bool, tuple[str, ...] | None]:
     """Whether the program compiles, and its outputs on every case (None once a run is not clean)."""
     data = code.encode()
-    if not code or not annotator.compiler.compile(data, code_sha256).ok:
+    if not code or not annotator.compile(data, code_sha256).ok:
         return False, None
     outputs = []
     for case in cases:

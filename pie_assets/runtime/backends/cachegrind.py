@@ -12,7 +12,9 @@ deterministic time limit. The CPU budget (`budget.cpu_s`, `[budget] measure_cpu_
 that a program within the instruction budget finishes well inside it (it would have to run below
 33M Ir per CPU second; the slowest measured is ~48M), so it only stops programs far over budget
 early, and it is TLE as well (cached like any verdict, as for gem5, whose CPU limit is PIE's).
-Only the wall guard firing (`budget.wall_s`, longer than the CPU budget) is INFRA.
+The wall guard firing (`budget.wall_s`, longer than the CPU budget) is INFRA, and so is valgrind
+failing by itself: a non-zero end whose log never shows the program started (the tool or the
+program could not be executed) or that holds valgrind's own panic.
 """
 
 from __future__ import annotations
@@ -28,16 +30,19 @@ import subprocess
 import tempfile
 
 from pie_assets.runtime.backends.base import Budget, Measurement
+from pie_assets.runtime.fork_lock import spawning, writing_executable
 from pie_assets.runtime.sandbox import FIXED_ENV, Limits, Sandbox
 
 PROGRAM_PATH = "/sandbox/prog"
 OUT_FILE = "cachegrind.out"
 LOG_FILE = "valgrind.log"
+VALGRIND_PANIC = "the 'impossible' happened"  # valgrind's own crash report, not the program's
 
 
 @functools.lru_cache(maxsize=None)
 def valgrind_version() -> str:
-    return subprocess.run(["valgrind", "--version"], capture_output=True, text=True, check=True).stdout.strip()
+    with spawning():
+        return subprocess.run(["valgrind", "--version"], capture_output=True, text=True, check=True).stdout.strip()
 
 
 @functools.lru_cache(maxsize=None)
@@ -51,8 +56,9 @@ def exec_only_tool() -> tuple[str, str] | None:
     so under a copy of mode 0111 the same tool runs without that work; the program's counters
     are the same (tests/test_measure_cost.py compares them on the sample). The measured process
     is then not dumpable (no core, which RLIMIT_CORE = 0 forbids anyway)."""
-    launch = subprocess.run(["valgrind", "-d", "--tool=cachegrind", "--version"], capture_output=True, text=True,
-                            env={"PATH": FIXED_ENV["PATH"]})  # the launcher the sandbox runs
+    with spawning():
+        launch = subprocess.run(["valgrind", "-d", "--tool=cachegrind", "--version"], capture_output=True, text=True,
+                                env={"PATH": FIXED_ENV["PATH"]})  # the launcher the sandbox runs
     found = re.search(r"launcher launching (\S+)", launch.stderr)
     if launch.returncode != 0 or found is None:
         return None
@@ -61,7 +67,8 @@ def exec_only_tool() -> tuple[str, str] | None:
     atexit.register(shutil.rmtree, directory, True)
     os.chmod(directory, 0o711)
     copy = os.path.join(directory, os.path.basename(tool))
-    shutil.copyfile(tool, copy)
+    with writing_executable():
+        shutil.copyfile(tool, copy)
     os.chmod(copy, 0o111)
     return copy, tool
 
@@ -119,6 +126,12 @@ class CachegrindBackend:
             base.status, base.detail = "OLE", f"output exceeds {budget.output_bytes} bytes"
             return base
         if result.signal is not None or result.returncode != 0:
+            if f"Command: {PROGRAM_PATH}" not in log or VALGRIND_PANIC in log:
+                # valgrind itself failed (could not start its tool or load the program, or crashed):
+                # the harness's fault, never the program's verdict
+                stderr = result.stderr[-500:].decode("utf-8", "replace")
+                base.detail = f"valgrind did not run the program to its end: {stderr or log[-500:]}"
+                return base
             base.status = "RE"
             base.detail = (f"signal {result.signal}" if result.signal is not None else f"exit {result.returncode}") \
                 + ("; " + log[-500:] if "Process terminating" in log else "")
