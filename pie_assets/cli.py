@@ -29,6 +29,7 @@ def _settings(args: argparse.Namespace) -> Settings:
         warehouse=args.warehouse,
         extra_tests=getattr(args, "extra_tests", None),
         pie_dataset=getattr(args, "pie_dataset", None),
+        profile=getattr(args, "profile", None),
     )
 
 
@@ -148,7 +149,7 @@ def cmd_measure(args: argparse.Namespace) -> int:
     from pie_assets.runtime.sandbox import Sandbox
 
     settings = _settings(args)
-    config = SimulatorConfig.load(args.config or settings.simulator_config or None)
+    config = SimulatorConfig.load(args.config or settings.simulator_config or None, settings.profile or None)
     if args.backend:
         config = config.with_backend(args.backend)
     code = Path(args.file).read_bytes()
@@ -263,6 +264,8 @@ def cmd_ui(args: argparse.Namespace) -> int:
         os.environ["PIE_EXTRA_TESTS"] = settings.extra_tests
     if settings.pie_dataset:
         os.environ["PIE_DATASET"] = settings.pie_dataset
+    if settings.profile:
+        os.environ["PIE_PROFILE"] = settings.profile
     workspace = home / "workspace.yaml"
     workspace.write_text(json.dumps({"load_from": [{"python_module": {
         "module_name": DEFINITIONS_MODULE, "location_name": CODE_LOCATION}}]}, indent=1) + "\n")
@@ -270,10 +273,19 @@ def cmd_ui(args: argparse.Namespace) -> int:
     print(f"codenet:     {settings.codenet_root}", file=sys.stderr)
     print(f"extra tests: {settings.extra_tests or '-'}", file=sys.stderr)
     print(f"pie dataset: {settings.pie_dataset or '-'}", file=sys.stderr)
+    print(f"profile:     {settings.profile or '[measure] profile of the simulator config'}", file=sys.stderr)
     print(f"dagster home: {home} (code location {CODE_LOCATION!r})", file=sys.stderr)
     command = ["dagster", "dev", "-w", str(workspace), "-p", str(args.port)]
     print("$ " + " ".join(command), file=sys.stderr)
     os.execvp(command[0], command)
+
+
+def _profile_argument(parser: argparse.ArgumentParser) -> None:
+    from pie_assets.runtime.config import DEFAULT_PROFILE, SimulatorConfig
+
+    parser.add_argument("--profile", choices=SimulatorConfig.load(profile=DEFAULT_PROFILE).profiles,
+                        help="simulator profile: static (default: static, stripped binaries) or pie-parity (PIE's "
+                             "build: dynamic, not stripped); $PIE_PROFILE, [measure] profile")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -287,6 +299,7 @@ def build_parser() -> argparse.ArgumentParser:
             p.add_argument("--codenet", help="Project_CodeNet root (default: the embedded sample or $PIE_CODENET)")
             p.add_argument("--extra-tests", help="extra tests in PIE's layout <dir>/<problem>/input.N.txt ($PIE_EXTRA_TESTS)")
             p.add_argument("--pie-dataset", help="PIE's released *.jsonl files, the source of pie_pairs ($PIE_DATASET)")
+            _profile_argument(p)
 
     run = sub.add_parser("run", help="materialise the asset graph in-process")
     common(run, source=True)
@@ -312,6 +325,7 @@ def build_parser() -> argparse.ArgumentParser:
     measure.add_argument("--config", help="simulator config (default: $PIE_SIMULATOR_CONFIG or the versioned one)")
     measure.add_argument("--warehouse", help="warehouse whose _cache holds binaries and measurements")
     measure.add_argument("--json", action="store_true", help="print the row as JSON")
+    _profile_argument(measure)
     measure.set_defaults(func=cmd_measure)
 
     evaluate = sub.add_parser("eval", help="evaluate one checkpoint on the test pairs (PIE's metrics)")
@@ -323,6 +337,7 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate.add_argument("--fast", action="store_true", help="one pair per problem and a few tests (mode 'fast')")
     evaluate.add_argument("--warehouse", help="warehouse root (default ./warehouse or $PIE_WAREHOUSE)")
     evaluate.add_argument("--quiet", action="store_true", help="no progress bar")
+    _profile_argument(evaluate)
     evaluate.add_argument("--engine", choices=["local", "ray"],
                           help="where generation requests and measurement run (as pie run --engine)")
     evaluate.set_defaults(func=cmd_eval)

@@ -36,7 +36,7 @@ def build_defs(settings: Settings) -> dg.Definitions:
     return dg.Definitions(
         assets=[
             *build_ingest_assets(settings.extra_tests),
-            build_runtime_assets(SimulatorConfig.load(simulator_config).hash),
+            build_runtime_assets(SimulatorConfig.load(simulator_config, settings.profile or None).hash),
             *build_sql_assets(),
             build_codedpo_scores_asset(),
             build_pie_import_assets(settings.pie_dataset),
@@ -55,7 +55,8 @@ def build_defs(settings: Settings) -> dg.Definitions:
             "lake": LakeResource(warehouse=settings.warehouse),
             "pie_dataset": PieDatasetSource(directory=settings.pie_dataset),
             "lake_io_manager": LakeParquetIOManager(base_dir=settings.warehouse),
-            "simulator": SimulatorResource(config_path=simulator_config, cache_dir=settings.resolved_cache_dir()),
+            "simulator": SimulatorResource(config_path=simulator_config, cache_dir=settings.resolved_cache_dir(),
+                                           profile=settings.profile),
             "evaluation": EvaluationResource(
                 config_path=evaluation_config, checkpoints_dir=settings.resolved_checkpoints_dir(),
                 models_file=settings.resolved_models_file(), index_dir=settings.resolved_index_dir(),

@@ -31,6 +31,7 @@ class Settings:
     pie_dataset: str | None = None  # PIE's released *.jsonl files (the `pie_pairs` source)
     checkpoints_dir: str = ""  # "" = $PIE_CHECKPOINTS, else <warehouse>/checkpoints
     models_file: str = ""  # "" = $PIE_MODELS_FILE, else <warehouse>/models.toml (OpenAI-compatible endpoints)
+    profile: str = ""  # simulator profile; "" = $PIE_PROFILE, else the simulator config's [measure] profile
 
     def resolved_cache_dir(self) -> str:
         """Compiled binaries and measurements: content-addressed, safe to share between runs."""
@@ -75,6 +76,7 @@ class Settings:
         warehouse: str | None = None,
         extra_tests: str | None = None,
         pie_dataset: str | None = None,
+        profile: str | None = None,
     ) -> "Settings":
         """Explicit values win, then PIE_* environment variables, then the embedded sample."""
         root = codenet_root or os.environ.get("PIE_CODENET") or str(SAMPLE_CODENET_ROOT)
@@ -86,4 +88,4 @@ class Settings:
             wh = str(Path(wh).resolve())
         dataset = pie_dataset or os.environ.get("PIE_DATASET")
         return cls(codenet_root=str(Path(root).resolve()), warehouse=wh, extra_tests=extra or None,
-                   pie_dataset=str(Path(dataset).resolve()) if dataset else None)
+                   pie_dataset=str(Path(dataset).resolve()) if dataset else None, profile=profile or "")

@@ -98,12 +98,15 @@ def test_with_section_replaces_keys_and_rehashes():
 
 def test_where_programs_run_is_not_in_the_hash(monkeypatch):
     """The engine, the Ray address and the INFRA retries say where and how programs run, not what
-    they measure: switching to Ray must not make every runtime row stale. Every other key is hashed."""
+    they measure: switching to Ray must not make every runtime row stale. Every other key is hashed
+    (the profile through the values it sets, not its name; the profiles table not at all)."""
     config = SimulatorConfig.load(DEFAULT_CONFIG_PATH)
     on_ray = config.with_section("measure", engine="ray", ray_address="ray://head:10001")
     assert (on_ray.engine, on_ray.ray_address, on_ray.hash) == ("ray", "ray://head:10001", config.hash)
-    assert config.hash == config_hash({**config.values, "measure": {
-        k: v for k, v in config.section("measure").items() if k not in ("engine", "ray_address", "infra_attempts")}})
+    hashed = {name: section for name, section in config.values.items() if name != "profiles"}
+    assert config.hash == config_hash({**hashed, "measure": {
+        k: v for k, v in config.section("measure").items()
+        if k not in ("engine", "ray_address", "infra_attempts", "profile")}})
     assert config.with_section("measure", workers=3).hash != config.hash
     monkeypatch.setenv("PIE_ENGINE", "ray")
     monkeypatch.setenv("RAY_ADDRESS", "127.0.0.1:6379")
@@ -118,3 +121,28 @@ def test_bad_config_is_a_clear_error(tmp_path):
     bad.write_text("[measure\nbackend=")
     with pytest.raises(ValueError, match="simulator config .*bad.toml"):
         SimulatorConfig.load(bad)
+
+
+def test_profiles_apply_their_overrides_and_the_default_keeps_the_files_hash(tmp_path, monkeypatch):
+    """The default profile is the file as it is: its hash is the hash of the file's own values, so
+    warehouses labelled before profiles existed stay fresh. pie-parity builds as PIE did."""
+    default = SimulatorConfig.load(DEFAULT_CONFIG_PATH)
+    parity = SimulatorConfig.load(DEFAULT_CONFIG_PATH, "pie-parity")
+    assert (default.profile, parity.profile) == ("static", "pie-parity")
+    assert default.profiles == ["pie-parity", "static"]
+    plain = {name: section for name, section in default.values.items() if name != "profiles"}
+    plain["measure"] = {k: v for k, v in plain["measure"].items() if k not in ("engine", "ray_address",
+                                                                               "infra_attempts", "profile")}
+    assert default.hash == config_hash(plain)
+    assert (parity.section("compile")["static"], parity.section("compile")["strip"]) == (False, False)
+    assert parity.section("compile")["flags"] == ["-std=c++17", "-O3"] and parity.hash != default.hash
+    monkeypatch.setenv("PIE_PROFILE", "pie-parity")
+    assert SimulatorConfig.load(DEFAULT_CONFIG_PATH).hash == parity.hash
+    assert SimulatorConfig.load(DEFAULT_CONFIG_PATH, "static").hash == default.hash  # an explicit one wins
+    with pytest.raises(ValueError, match="unknown profile 'gem5-skylake'; known: pie-parity, static"):
+        SimulatorConfig.load(DEFAULT_CONFIG_PATH, "gem5-skylake")
+    # A config of its own without [profiles] is the default profile, as it was before profiles.
+    monkeypatch.delenv("PIE_PROFILE")
+    own = tmp_path / "simulator.toml"
+    own.write_text(DEFAULT_CONFIG_PATH.read_text().split("\n[profiles.")[0])
+    assert SimulatorConfig.load(own).profile == "static" and SimulatorConfig.load(own).hash == default.hash

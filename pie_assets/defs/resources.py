@@ -85,13 +85,13 @@ class LakeParquetIOManager(PolarsParquetIOManager):
 
 
 @functools.lru_cache(maxsize=8)
-def _annotator(config_path: str, config_hash: str, cache_dir: str, sandbox_mode: str):
+def _annotator(config_path: str, profile: str, config_hash: str, cache_dir: str, sandbox_mode: str):
     """One annotator per (config content, cache, sandbox) and process: it holds the backend."""
     from pie_assets.runtime.annotate import Annotator
     from pie_assets.runtime.config import SimulatorConfig
     from pie_assets.runtime.sandbox import Sandbox
 
-    return Annotator(SimulatorConfig.load(config_path), cache_dir, Sandbox(mode=sandbox_mode))
+    return Annotator(SimulatorConfig.load(config_path, profile or None), cache_dir, Sandbox(mode=sandbox_mode))
 
 
 class SimulatorResource(dg.ConfigurableResource):
@@ -100,12 +100,13 @@ class SimulatorResource(dg.ConfigurableResource):
     config_path: str
     cache_dir: str
     sandbox_mode: str = "auto"
+    profile: str = ""  # "" = $PIE_PROFILE, else the config's [measure] profile
 
     def config(self):
         from pie_assets.runtime.config import SimulatorConfig
 
-        return SimulatorConfig.load(self.config_path)
+        return SimulatorConfig.load(self.config_path, self.profile or None)
 
     def annotator(self):
         config = self.config()
-        return _annotator(self.config_path, config.hash, self.cache_dir, self.sandbox_mode)
+        return _annotator(self.config_path, config.profile, config.hash, self.cache_dir, self.sandbox_mode)

@@ -23,6 +23,10 @@ from pie_assets.evaluation.schemas import (
 from pie_assets.runtime.annotate import ANNOTATION_SCHEMA, SUBMISSION_RUNTIME_SCHEMA
 
 
+PROFILE_DOC = ("the simulator profile that built and measured the program: static (the default: static, stripped "
+               "binaries) or pie-parity (PIE's build: dynamic, not stripped); see simulator.toml [profiles]")
+
+
 @dataclass(frozen=True)
 class TableDoc:
     description: str
@@ -137,6 +141,7 @@ TABLES: dict[str, TableDoc] = {
             "backend": "cachegrind | gem5 | native",
             "backend_version": "version of the measuring tool and its settings",
             "config_hash": "hash of the simulator config that produced the row",
+            "profile": PROFILE_DOC,
             "status": "OK, WA, RE, TLE, MLE, OLE, CE or INFRA",
             "accuracy": "PIE's matched / expected lines of the native run",
             "instructions": "instructions executed (measured runs)",
@@ -163,6 +168,7 @@ TABLES: dict[str, TableDoc] = {
             "problem_id": "the problem (partition)",
             "backend": "cachegrind | gem5 | native",
             "config_hash": "hash of the simulator config",
+            "profile": PROFILE_DOC,
             "status": "OK, or the first status that is not OK",
             "codenet_status": "CodeNet's own verdict of the submission (Accepted, Wrong Answer, ...); an Accepted "
                               "program that is not all_pass here is listed by the check accepted_programs_pass_here",
@@ -241,6 +247,7 @@ TABLES: dict[str, TableDoc] = {
             "binary_sha256": "sha256 of the compiled binary",
             "backend": "cachegrind | gem5 | native",
             "config_hash": "hash of the simulator config",
+            "profile": PROFILE_DOC,
             "n_samples": "samples requested per prompt (1 for baselines and human references)",
             "kind": "the checkpoint's kind when it generated (as in model_evaluations)",
             "checkpoint_version": "the checkpoint's version (files or models-file entry) when it generated",
@@ -276,6 +283,7 @@ TABLES: dict[str, TableDoc] = {
             "clipped": "speedup clipped at 1 (models, baselines) or not (human references)",
             "backend": "the measuring backend",
             "config_hash": "hash of the simulator config",
+            "profile": PROFILE_DOC,
             "evaluation_config_hash": "hash of the evaluation config",
             "checkpoint_version": "the checkpoint's version (files or models-file entry)",
         },

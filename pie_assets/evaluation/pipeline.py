@@ -225,6 +225,7 @@ def measure(annotator: Annotator, generations: pl.DataFrame, pairs: pl.DataFrame
                      "sample_index": g["sample_index"], **_summary_fields(summaries.get(g["generation_id"])),
                      "src_agg_cost": src.get("agg_cost"), "src_peak_memory_kb": src.get("peak_memory_kb"),
                      "backend": annotator.backend.name, "config_hash": annotator.config.hash,
+                     "profile": annotator.config.profile,
                      "n_samples": n_samples, **asdict(provenance)})
     return pl.DataFrame(rows, schema=GENERATION_RUNTIME_SCHEMA, orient="row")
 
@@ -309,7 +310,8 @@ def score(checkpoint: str, config: EvaluationConfig, runtimes: pl.DataFrame, pro
         evaluations.append(table.with_columns(
             checkpoint=pl.lit(checkpoint), kind=pl.lit(kind), strategy=pl.lit(name), mode=pl.lit(mode),
             n_samples=pl.lit(n_samples, pl.Int64), clipped=pl.lit(clip), backend=pl.lit(_single(runtimes, "backend", checkpoint)),
-            config_hash=pl.lit(_single(runtimes, "config_hash", checkpoint)), evaluation_config_hash=pl.lit(config.hash),
+            config_hash=pl.lit(_single(runtimes, "config_hash", checkpoint)),
+            profile=pl.lit(_single(runtimes, "profile", checkpoint)), evaluation_config_hash=pl.lit(config.hash),
             checkpoint_version=pl.lit(_single(runtimes, "checkpoint_version", checkpoint))))
         per_pair[name] = best_at_k(metric_pairs, runs, n_samples, clip=clip)
     model_evaluations = pl.concat(evaluations).select(

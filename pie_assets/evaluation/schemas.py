@@ -54,6 +54,7 @@ GENERATION_RUNTIME_SCHEMA: dict[str, pl.DataType] = {
     "binary_sha256": pl.Utf8,
     "backend": pl.Utf8,
     "config_hash": pl.Utf8,
+    "profile": pl.Utf8,
     "n_samples": pl.Int64,
     "kind": pl.Utf8,
     "checkpoint_version": pl.Utf8,
@@ -70,6 +71,7 @@ MODEL_EVALUATION_SCHEMA: dict[str, pl.DataType] = {
     "clipped": pl.Boolean,
     "backend": pl.Utf8,
     "config_hash": pl.Utf8,
+    "profile": pl.Utf8,
     "evaluation_config_hash": pl.Utf8,
     "checkpoint_version": pl.Utf8,
 }

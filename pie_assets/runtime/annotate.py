@@ -39,6 +39,7 @@ ANNOTATION_SCHEMA: dict[str, pl.DataType] = {
     "backend": pl.Utf8,
     "backend_version": pl.Utf8,
     "config_hash": pl.Utf8,
+    "profile": pl.Utf8,
     "status": pl.Utf8,
     "accuracy": pl.Float64,
     "instructions": pl.Int64,
@@ -58,6 +59,7 @@ SUBMISSION_RUNTIME_SCHEMA: dict[str, pl.DataType] = {
     "problem_id": pl.Utf8,
     "backend": pl.Utf8,
     "config_hash": pl.Utf8,
+    "profile": pl.Utf8,
     "status": pl.Utf8,
     "codenet_status": pl.Utf8,
     "all_pass": pl.Boolean,
@@ -287,6 +289,7 @@ class Annotator:
             "problem_id": problem_id, "test_id": case.test_id,
             "input_test_ids": list(case.input_test_ids or (case.test_id,)),
             "backend": self.backend.name, "backend_version": self.backend.version, "config_hash": self.config.hash,
+            "profile": self.config.profile,
             "status": status, "accuracy": outcome.get("accuracy", 0.0),
             "instructions": measured.get("instructions"), "cost": measured.get("cost"),
             "sim_seconds": measured.get("sim_seconds"), "cpu_time_s": measured.get("cpu_time_s"),
@@ -305,7 +308,7 @@ class Annotator:
         peaks = [r["peak_memory_kb"] for r in rows if r["peak_memory_kb"] is not None]
         return {
             "problem_id": problem_id, "backend": self.backend.name,
-            "config_hash": self.config.hash,
+            "config_hash": self.config.hash, "profile": self.config.profile,
             "status": next((s for s in statuses if s != "OK"), "OK" if rows else "NO_TESTS"),
             "all_pass": all_pass, "n_tests": len(rows), "n_passed": statuses.count("OK"),
             "agg_cost": sum(r["cost"] for r in rows) if all_pass else None,

@@ -1,4 +1,10 @@
-"""The simulator config (`pie_assets/simulator.toml`) and its content hash."""
+"""The simulator config (`pie_assets/simulator.toml`), its profiles and its content hash.
+
+A profile is a named set of overrides in `[profiles.<name>]` (e.g. how programs are built), chosen
+by `[measure] profile`, `$PIE_PROFILE` or `--profile`. The config in use is the file with its
+profile applied; its hash covers those effective values only (not the name, not the other
+profiles), so two profiles that measure alike share a hash and the default's hash is the file's.
+"""
 
 from __future__ import annotations
 
@@ -10,6 +16,8 @@ from pie_assets.runtime.backends.base import Budget
 from pie_assets.versioned_config import VersionedConfig, config_file
 
 DEFAULT_CONFIG_PATH = Path(__file__).resolve().parents[1] / "simulator.toml"
+PROFILES = "profiles"  # the file's table of named profiles
+DEFAULT_PROFILE = "static"
 
 
 def config_path() -> Path:
@@ -18,12 +26,40 @@ def config_path() -> Path:
 
 class SimulatorConfig(VersionedConfig):
     WHAT = "simulator"
-    # Where programs run and how often a harness fault is retried, not what is measured.
-    UNHASHED = {"measure": ("engine", "ray_address", "infra_attempts")}
+    # Where programs run and how often a harness fault is retried, not what is measured; the
+    # profile's name neither: what it changes is hashed through the values it sets.
+    UNHASHED = {"measure": ("engine", "ray_address", "infra_attempts", "profile")}
 
     @classmethod
     def default_path(cls) -> Path:
         return config_path()
+
+    @classmethod
+    def content_hash(cls, values: dict[str, Any]) -> str:
+        return super().content_hash({name: section for name, section in values.items() if name != PROFILES})
+
+    @classmethod
+    def load(cls, path: str | Path | None = None, profile: str | None = None) -> SimulatorConfig:
+        """The file with a profile applied: `profile`, else `$PIE_PROFILE`, else `[measure] profile`."""
+        base = super().load(path)
+        name = profile or os.environ.get("PIE_PROFILE") or base.section("measure").get("profile") or DEFAULT_PROFILE
+        profiles = base.section(PROFILES)
+        if name != DEFAULT_PROFILE and name not in profiles:  # the default is the file as it is
+            raise ValueError(f"simulator config {base.path}: unknown profile {name!r}; "
+                             f"known: {', '.join(sorted({DEFAULT_PROFILE, *profiles}))}")
+        values = {**base.values, "measure": {**base.section("measure"), "profile": name}}
+        for section, overrides in profiles.get(name, {}).items():
+            values[section] = {**values.get(section, {}), **overrides}
+        return cls(values=values, hash=cls.content_hash(values), path=base.path)
+
+    @property
+    def profile(self) -> str:
+        """The profile these values are (stored in every runtime row beside the hash)."""
+        return self.section("measure")["profile"]
+
+    @property
+    def profiles(self) -> list[str]:
+        return sorted({DEFAULT_PROFILE, *self.section(PROFILES)})
 
     def with_backend(self, backend: str) -> "SimulatorConfig":
         """The same config measuring with another backend (its hash changes accordingly)."""
