@@ -1,4 +1,5 @@
-"""Evaluation plots as PNG bytes: the per-pair speedup distribution and %OPT / SPEEDUP against k.
+"""Evaluation plots as PNG bytes: the per-pair speedup distribution, %OPT / SPEEDUP against k, and
+this project's runtime labels against PIE's.
 
 Figures are drawn on matplotlib's Agg canvas directly (no pyplot: no display, no global figure
 state shared between threads of a run). PNGs are saved without the `Software` text chunk, so the
@@ -81,6 +82,32 @@ def topk_png(evaluations: pl.DataFrame, title: str) -> bytes:
             ax.legend()
     opt_ax.set_ylim(-2, 102)  # a share: its whole range, so 0 % reads as 0, not as a flat middle line
     speedup_ax.set_ylim(bottom=0)
+    fig.suptitle(title)
+    return _png(fig)
+
+
+def agreement_png(measured: pl.DataFrame, title: str) -> bytes:
+    """This project's labels against PIE's on PIE's programs (`pie_agreement.measured_pairs` rows):
+    each program's agg cost here against PIE's agg runtime, and each pair's speedup here against
+    PIE's, both on log axes, with PIE's %OPT threshold drawn on the second."""
+    fig, (cost_ax, speedup_ax) = _figure(ncols=2)
+    for side, color in (("src", "tab:blue"), ("tgt", "tab:orange")):
+        cost_ax.scatter(measured[f"{side}_agg_runtime"].to_list(), measured[f"{side}_agg_cost"].to_list(),
+                        s=12, alpha=0.6, color=color, label=f"{side} programs")
+    speedup_ax.scatter(measured["speedup_pie"].to_list(), measured["speedup_here"].to_list(), s=12, alpha=0.6)
+    for line in (speedup_ax.axvline, speedup_ax.axhline):
+        line(PIE_OPT_THRESHOLD, color="tab:red", linestyle="--", linewidth=1)
+    cost_ax.set_xlabel("PIE agg runtime (gem5, s)")
+    cost_ax.set_ylabel("agg cost here")
+    speedup_ax.set_xlabel("speedup in PIE's labels (src / tgt)")
+    speedup_ax.set_ylabel("speedup here")
+    for ax in (cost_ax, speedup_ax):
+        if measured.height:
+            ax.set_xscale("log")
+            ax.set_yscale("log")
+        ax.grid(alpha=0.3)
+    if measured.height:
+        cost_ax.legend()
     fig.suptitle(title)
     return _png(fig)
 
