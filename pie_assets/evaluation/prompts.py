@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from pie_assets.dataset.pie_format import PROMPT_SRC_CHARS, PROMPT_TEMPLATE, TOP_TIER, performance_prompt
-from pie_assets.evaluation.retrieval import Example
+from pie_assets.evaluation.examples import Example
 from pie_assets.versioned_config import config_hash
 
 
