@@ -1,5 +1,6 @@
 """`pie`: run the lakehouse, query it, open its UI.
 
+    pie [--debug] [--quiet] [--warehouse DIR] COMMAND ...   (the three also after COMMAND)
     pie run [--codenet PATH] [--warehouse DIR] [--pie-dataset DIR] [--select SELECTION] [--problems p1,p2]
     pie sql "QUERY" [--warehouse DIR] [--format table|csv|json]
     pie measure FILE.cpp --input FILE [--backend NAME] [--json]
@@ -14,7 +15,7 @@ import argparse
 import json
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import polars as pl
@@ -42,11 +43,16 @@ def _engine(args: argparse.Namespace) -> None:
 def cmd_run(args: argparse.Namespace) -> int:
     from tqdm import tqdm
 
-    from pie_assets.runner import StageProgress, open_instance, run_pipeline
+    from pie_assets.runner import StageProgress, UserError, check_selection, open_instance, run_pipeline
 
     _engine(args)
     settings = _settings(args)
     problems = [p.strip() for p in args.problems.split(",") if p.strip()] if args.problems else None
+    if args.select:
+        try:
+            check_selection(settings, args.select)
+        except UserError as err:
+            args.command_parser.error(str(err))
     instance = open_instance()
     bar: tqdm | None = None  # the running stage's, created on its first report, so early errors print alone
     bar_key = ("", "")
@@ -199,8 +205,8 @@ def cmd_eval(args: argparse.Namespace) -> int:
         name = Path(args.model).resolve().name
         request["model_path"] = str(Path(args.model).resolve())
     else:
-        raise ValueError(f"--model {args.model!r} is neither a known checkpoint ({', '.join(sorted(names))}) "
-                         "nor a model or adapter directory")
+        args.command_parser.error(f"--model {args.model!r} is neither a known checkpoint "
+                                  f"({', '.join(sorted(names))}) nor a model or adapter directory")
     if args.strategy:
         request["strategies"] = [args.strategy]
     if args.k:
@@ -288,63 +294,86 @@ def _profile_argument(parser: argparse.ArgumentParser) -> None:
                              "build: dynamic, not stripped); $PIE_PROFILE, [measure] profile")
 
 
+def _global_flags(default: object = None) -> argparse.ArgumentParser:
+    """The flags every command takes, before or after its name (`pie --debug run`, `pie run
+    --debug`). Under a command their default is SUPPRESS: a flag given before the command is
+    then not reset by the command's own parser."""
+    flags = argparse.ArgumentParser(add_help=False, argument_default=default)
+    flags.add_argument("--debug", action="store_true", help="show tracebacks and Dagster's logs")
+    flags.add_argument("--quiet", action="store_true", help="no progress bar")
+    flags.add_argument("--warehouse", help="warehouse root: a directory or fsspec URL (default ./warehouse or "
+                                           "$PIE_WAREHOUSE); its _cache holds binaries and measurements")
+    return flags
+
+
+def _strategy(name: str) -> str:
+    """`--strategy`'s type: a known strategy in its one spelling (`perf-conditioned` is
+    `perf_conditioned`), else argparse's error naming the name as given and the known ones."""
+    from pie_assets.evaluation.prompts import strategy
+
+    try:
+        return strategy(name).name
+    except KeyError as err:
+        raise argparse.ArgumentTypeError(err.args[0]) from None
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="pie", description="PIE Lakehouse: CodeNet → Parquet + DuckDB, with Dagster.")
-    parser.add_argument("--debug", action="store_true", help="show tracebacks")
+    from pie_assets.evaluation.prompts import STRATEGIES
+    from pie_assets.training.config import METHODS
+
+    parser = argparse.ArgumentParser(prog="pie", parents=[_global_flags()],
+                                     description="PIE Lakehouse: CodeNet → Parquet + DuckDB, with Dagster.")
     sub = parser.add_subparsers(dest="command", required=True)
+    command_flags = _global_flags(argparse.SUPPRESS)
 
-    def common(p: argparse.ArgumentParser, source: bool) -> None:
-        p.add_argument("--warehouse", help="warehouse root: a directory or fsspec URL (default ./warehouse or $PIE_WAREHOUSE)")
-        if source:
-            p.add_argument("--codenet", help="Project_CodeNet root (default: the embedded sample or $PIE_CODENET)")
-            p.add_argument("--extra-tests", help="extra tests in PIE's layout <dir>/<problem>/input.N.txt ($PIE_EXTRA_TESTS)")
-            p.add_argument("--pie-dataset", help="PIE's released *.jsonl files, the source of pie_pairs ($PIE_DATASET)")
-            _profile_argument(p)
+    def command(name: str, func: Callable[[argparse.Namespace], int], help: str) -> argparse.ArgumentParser:
+        p = sub.add_parser(name, help=help, parents=[command_flags])
+        p.set_defaults(func=func, command_parser=p)  # command_parser: refusals found after parsing (exit 2)
+        return p
 
-    run = sub.add_parser("run", help="materialise the asset graph in-process")
-    common(run, source=True)
-    run.add_argument("--select", help="Dagster asset selection, e.g. 'submissions' or 'group:codenet' (default: all)")
+    def sources(p: argparse.ArgumentParser) -> None:
+        p.add_argument("--codenet", help="Project_CodeNet root (default: the embedded sample or $PIE_CODENET)")
+        p.add_argument("--extra-tests",
+                       help="extra tests in PIE's layout <dir>/<problem>/input.N.txt ($PIE_EXTRA_TESTS)")
+        p.add_argument("--pie-dataset", help="PIE's released *.jsonl files, the source of pie_pairs ($PIE_DATASET)")
+        _profile_argument(p)
+
+    run = command("run", cmd_run, "materialise the asset graph in-process")
+    sources(run)
+    run.add_argument("--select", help="Dagster asset selection; bare asset names anywhere, e.g. 'submissions', "
+                                      "'problems or problem_list_rejects', 'group:codenet and not test_cases' "
+                                      "(default: all)")
     run.add_argument("--problems", help="comma-separated problem ids (default: every problem found)")
-    run.add_argument("--quiet", action="store_true", help="no progress bar")
     run.add_argument("--engine", choices=["local", "ray"],
                      help="where measurement runs: local threads or a Ray cluster ($RAY_ADDRESS; none: a local "
                           "Ray instance); default [measure] engine")
-    run.set_defaults(func=cmd_run)
 
-    sql = sub.add_parser("sql", help="run a SQL query against the warehouse catalog")
+    sql = command("sql", cmd_sql, "run a SQL query against the warehouse catalog")
     sql.add_argument("query")
-    common(sql, source=False)
     sql.add_argument("--format", choices=["table", "csv", "json"], default="table")
-    sql.set_defaults(func=cmd_sql)
 
-    measure = sub.add_parser("measure", help="compile, judge and measure one program on one input (sandboxed)")
+    measure = command("measure", cmd_measure, "compile, judge and measure one program on one input (sandboxed)")
     measure.add_argument("file", help="C++ source")
     measure.add_argument("--input", required=True, help="stdin of the run")
     measure.add_argument("--expected", help="expected output (default: the native run's output)")
     measure.add_argument("--backend", choices=["cachegrind", "gem5", "native"], help="override the config's backend")
     measure.add_argument("--config", help="simulator config (default: $PIE_SIMULATOR_CONFIG or the versioned one)")
-    measure.add_argument("--warehouse", help="warehouse whose _cache holds binaries and measurements")
     measure.add_argument("--json", action="store_true", help="print the row as JSON")
     _profile_argument(measure)
-    measure.set_defaults(func=cmd_measure)
 
-    evaluate = sub.add_parser("eval", help="evaluate one checkpoint on the test pairs (PIE's metrics)")
+    evaluate = command("eval", cmd_eval, "evaluate one checkpoint on the test pairs (PIE's metrics)")
     evaluate.add_argument("--model", required=True,
                           help="a checkpoint name (identity, nearest-pair, human-target, human-fastest, a directory "
                                "under the checkpoints root, a models-file entry) or a model / adapter directory")
-    evaluate.add_argument("--strategy", help="one prompt strategy (default: the checkpoint's or the config's)")
+    evaluate.add_argument("--strategy", type=_strategy, choices=STRATEGIES,
+                          help="one prompt strategy, '-' or '_' alike (default: the checkpoint's or the config's)")
     evaluate.add_argument("--k", type=int, help="samples per prompt: Best@1..Best@k (default: [sampling] n)")
     evaluate.add_argument("--fast", action="store_true", help="one pair per problem and a few tests (mode 'fast')")
-    evaluate.add_argument("--warehouse", help="warehouse root (default ./warehouse or $PIE_WAREHOUSE)")
-    evaluate.add_argument("--quiet", action="store_true", help="no progress bar")
     _profile_argument(evaluate)
     evaluate.add_argument("--engine", choices=["local", "ray"],
                           help="where generation requests and measurement run (as pie run --engine)")
-    evaluate.set_defaults(func=cmd_eval)
 
-    from pie_assets.training.config import METHODS
-
-    train = sub.add_parser("train", help="fine-tune a model on the exports into a checkpoint the evaluation picks up")
+    train = command("train", cmd_train, "fine-tune a model on the exports into a checkpoint the evaluation picks up")
     train.add_argument("--method", required=True, choices=METHODS)
     train.add_argument("--base", required=True, help="a local Hugging Face model directory, a hub name, or 'tiny' "
                                                      "(a tiny random model built locally: smoke tests, offline demo)")
@@ -357,14 +386,10 @@ def build_parser() -> argparse.ArgumentParser:
                        help="dpo: which preference pairs")
     train.add_argument("--name", help="checkpoint name (default <method>-<base>-<data version>-<UTC time>)")
     train.add_argument("--config", help="training config (default: $PIE_TRAINING_CONFIG or the versioned one)")
-    train.add_argument("--warehouse", help="warehouse root (default ./warehouse or $PIE_WAREHOUSE)")
-    train.add_argument("--quiet", action="store_true", help="no progress bar")
-    train.set_defaults(func=cmd_train)
 
-    ui = sub.add_parser("ui", help="start the Dagster UI on this code location")
-    common(ui, source=True)
+    ui = command("ui", cmd_ui, "start the Dagster UI on this code location")
+    sources(ui)
     ui.add_argument("--port", type=int, default=3000)
-    ui.set_defaults(func=cmd_ui)
     return parser
 
 

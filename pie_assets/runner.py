@@ -12,7 +12,6 @@ from __future__ import annotations
 import os
 import threading
 import time
-import warnings
 from collections.abc import Callable, Set
 from dataclasses import dataclass, field
 
@@ -37,6 +36,7 @@ from pie_assets.defs.partitions import PROBLEMS, partition_ranges
 from pie_assets.definitions import build_defs
 from pie_assets.progress import PROGRESS
 from pie_assets.runs import partition_range_tags
+from pie_assets.selection import parse_selection
 from pie_assets.settings import Settings
 
 
@@ -116,17 +116,7 @@ def run_pipeline(
     started = time.perf_counter()
     defs = build_defs(settings)
     graph = defs.resolve_asset_graph()
-    try:
-        with warnings.catch_warnings():
-            # Dagster's own parser of "group:..." passes a beta parameter: not the user's concern.
-            warnings.filterwarnings("ignore", "Parameter `include_sources`", dg.BetaWarning)
-            chosen = dg.AssetSelection.from_string(selection) if selection else default_selection(settings)
-            # Tables written together (one multi-asset per problem) are materialized together.
-            keys = chosen.required_multi_asset_neighbors().resolve(graph)
-    except Exception as err:
-        raise UserError(f"invalid --select {selection!r}: {err}") from err
-    if not keys:
-        raise UserError(f"--select {selection!r} matches no asset")
+    keys = _selected_keys(graph, settings, selection)
     # Only problem partitions and CodeNet readers need the root: `--select pie_pairs` runs without one.
     needs_codenet = any(_partitions_name(graph, key) == PROBLEMS
                         or "codenet" in graph.assets_def_for_key(key).required_resource_keys for key in keys)
@@ -222,6 +212,24 @@ def run_pipeline(
                 on_progress(_progress(name, done, len(discovered)))
     outcome.wall_s = time.perf_counter() - started
     return outcome
+
+
+def check_selection(settings: Settings, selection: str) -> None:
+    """A UserError when `selection` does not parse, names an unknown asset or group, or matches
+    nothing: what `pie run` checks before it opens the Dagster instance."""
+    _selected_keys(build_defs(settings).resolve_asset_graph(), settings, selection)
+
+
+def _selected_keys(graph: AssetGraph, settings: Settings, selection: str | None) -> Set[dg.AssetKey]:
+    try:
+        chosen = parse_selection(selection, graph) if selection else default_selection(settings)
+        # Tables written together (one multi-asset per problem) are materialized together.
+        keys = chosen.required_multi_asset_neighbors().resolve(graph)
+    except Exception as err:
+        raise UserError(f"invalid --select {selection!r}: {err}") from err
+    if not keys:
+        raise UserError(f"--select {selection!r} matches no asset")
+    return keys
 
 
 def default_selection(settings: Settings) -> dg.AssetSelection:

@@ -10,8 +10,8 @@ import sys
 
 import pytest
 
+from pie_assets.evaluation.examples import Example
 from pie_assets.evaluation.prompts import FIXED_EXAMPLES, STRATEGIES, prompt_hash, strategy
-from pie_assets.evaluation.retrieval import Example
 
 HEAD = "int main() {\n    long long total = 0, m = 1000003;\n    int i = 0, j = 1;\n"
 LINE = "    total = (total * 31 + i) % m;\n"

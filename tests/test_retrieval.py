@@ -13,7 +13,8 @@ import polars as pl
 import pytest
 
 from pie_assets.evaluation.embeddings import HashedNgramEmbedder, TransformersEmbedder, make_embedder
-from pie_assets.evaluation.retrieval import Example, RetrievalIndex
+from pie_assets.evaluation.examples import Example
+from pie_assets.evaluation.retrieval import RetrievalIndex
 
 SUM_CIN = """#include <iostream>
 using namespace std;

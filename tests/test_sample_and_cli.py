@@ -74,7 +74,6 @@ def test_pie_run_then_sql_on_the_sample(tmp_path):
         (["sql", "select 1", "--warehouse", "nowhere"], "no tables in warehouse"),
         (["run", "--codenet", "/nonexistent"], "is not a directory"),
         (["run", "--problems", "p99999"], "unknown problem(s)"),
-        (["run", "--select", "no_such_asset"], "--select"),
     ],
 )
 def test_errors_are_one_line(tmp_path, args, message):

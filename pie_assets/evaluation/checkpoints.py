@@ -22,6 +22,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from pie_assets.evaluation.prompts import strategy_names
 from pie_assets.versioned_config import load_toml
 
 BASELINES = ("identity", "nearest-pair")
@@ -147,7 +148,8 @@ def read_models_file(path: str) -> list[CheckpointSpec]:
         canonical = json.dumps(entry, sort_keys=True)
         specs.append(CheckpointSpec(
             entry["name"], "openai", location=entry["base_url"], model=entry["model"], api=api,
-            key_env=entry.get("key_env", "OPENAI_API_KEY"), strategies=tuple(entry.get("strategies", ())),
+            key_env=entry.get("key_env", "OPENAI_API_KEY"),
+            strategies=strategy_names(entry.get("strategies", ()), f"{where}: strategies"),
             version=hashlib.sha256(canonical.encode()).hexdigest()[:16],
             extra={k: v for k, v in entry.items() if k not in known},
         ))

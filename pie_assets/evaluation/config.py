@@ -8,6 +8,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
+from pie_assets.evaluation.prompts import strategy_names
 from pie_assets.evaluation.sampling import SamplingSettings
 from pie_assets.versioned_config import VersionedConfig, config_file
 
@@ -35,7 +36,8 @@ class EvaluationConfig(VersionedConfig):
 
     @property
     def strategies(self) -> tuple[str, ...]:
-        return tuple(self.section("evaluation").get("strategies", ["instruction"]))
+        return strategy_names(self.section("evaluation").get("strategies", ["instruction"]),
+                              f"evaluation config {self.path}, [evaluation] strategies")
 
     @property
     def baselines(self) -> tuple[str, ...]:

@@ -39,7 +39,7 @@ from pie_assets.evaluation.extract import extract_program
 from pie_assets.evaluation.generate import generate_samples
 from pie_assets.evaluation.generators import make_generator
 from pie_assets.evaluation.metrics import best_at_k, evaluate
-from pie_assets.evaluation.prompts import prompt_hash, strategy
+from pie_assets.evaluation.prompts import prompt_hash, strategy, strategy_names
 from pie_assets.evaluation.retrieval import RetrievalIndex
 from pie_assets.evaluation.sampling import GenerationRequest, SamplingSettings
 from pie_assets.evaluation.schemas import (
@@ -124,11 +124,11 @@ def build_prompts(spec: CheckpointSpec, strategies: Sequence[str], pairs: pl.Dat
     for name in strategies:
         chosen = strategy(name)
         if chosen.needs_examples and index is None:
-            raise ValueError(f"strategy {name!r} needs the retrieval index, and the lake has no training pairs")
+            raise ValueError(f"strategy {chosen.name!r} needs the retrieval index, and the lake has no training pairs")
         examples = index.search(codes, k) if chosen.needs_examples and index is not None else [()] * len(codes)
         for pair, shots in zip(pairs.iter_rows(named=True), examples):
             prompt = chosen.build(pair["src_code"], shots)
-            rows.append({"checkpoint": spec.name, "strategy": name, "strategy_version": chosen.version,
+            rows.append({"checkpoint": spec.name, "strategy": chosen.name, "strategy_version": chosen.version,
                          "problem_id": pair["problem_id"], "src_id": pair["src_id"], "tgt_id": pair["tgt_id"],
                          "prompt": prompt, "prompt_hash": prompt_hash(prompt),
                          "example_src_ids": [e.src_id for e in shots]})
@@ -256,7 +256,7 @@ def generate_and_measure(spec: CheckpointSpec, config: EvaluationConfig, annotat
     settings = config.sampling(n)
     errors: dict[str, str] = {}
     if spec.is_model:
-        chosen = tuple(strategies or spec.strategies or config.strategies)
+        chosen = strategy_names(strategies or spec.strategies or config.strategies, f"{spec.name}'s strategies")
         prompts = build_prompts(spec, chosen, pairs, inputs.index, config.retrieval_k)
         generations, errors = model_generations(spec, config, prompts, pairs, settings, cache_root,
                                                 annotator.config, progress)

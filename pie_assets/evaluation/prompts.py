@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from pie_assets.dataset.pie_format import PROMPT_SRC_CHARS, PROMPT_TEMPLATE, TOP_TIER, performance_prompt
-from pie_assets.evaluation.retrieval import Example
+from pie_assets.evaluation.examples import Example
 from pie_assets.versioned_config import config_hash
 
 
@@ -174,8 +174,23 @@ STRATEGIES: dict[str, PromptStrategy] = {s.name: s for s in (
 )}
 
 
+def strategy_name(name: str) -> str:
+    """The one spelling of a strategy name: `perf-conditioned` is `perf_conditioned`, wherever a
+    user writes it (the CLI, the evaluation config, a models file, a run's config)."""
+    return name.strip().replace("-", "_")
+
+
 def strategy(name: str) -> PromptStrategy:
     try:
-        return STRATEGIES[name]
+        return STRATEGIES[strategy_name(name)]
     except KeyError:
         raise KeyError(f"unknown prompt strategy {name!r}; known: {', '.join(STRATEGIES)}") from None
+
+
+def strategy_names(names: Sequence[str], where: str) -> tuple[str, ...]:
+    """`names` in their one spelling, each once; an unknown one is a ValueError naming `where`
+    (the file or setting that holds it) and the known ones."""
+    try:
+        return tuple(dict.fromkeys(strategy(name).name for name in names))
+    except KeyError as err:
+        raise ValueError(f"{where}: {err.args[0]}") from None

@@ -16,23 +16,14 @@ import os
 import shutil
 import tempfile
 from collections.abc import Sequence
-from dataclasses import dataclass, fields
+from dataclasses import fields
 
 import faiss
 import numpy as np
 import polars as pl
 
 from pie_assets.evaluation.embeddings import Embedder
-
-
-@dataclass(frozen=True)
-class Example:
-    src_id: str
-    tgt_id: str
-    problem_id: str
-    src_code: str
-    tgt_code: str
-    speedup: float
+from pie_assets.evaluation.examples import Example
 
 
 EXAMPLE_COLUMNS: tuple[str, ...] = tuple(f.name for f in fields(Example))
