@@ -114,6 +114,17 @@ def test_without_pies_tests_the_run_fails_once_naming_what_to_give(tmp_path: Pat
     reasons = rows(tmp_path / "wh", "select problem_id, reason from ingest_rejects where table_name = 'test_cases'")
     assert sorted(p for p, _ in reasons) == ["p00001", "p00002"]
 
+    # `pie eval --eval-pairs pie` on a warehouse that never imported PIE's dataset: one failure naming it.
+    bare = str(tmp_path / "bare")
+    assert _pie(tmp_path, "run", "--quiet", "--codenet", "none", "--select", "problems", "--warehouse", bare).returncode == 0
+    evaluation = _pie(tmp_path, "eval", "--quiet", "--model", "identity", "--eval-pairs", "pie", "--warehouse", bare)
+    assert evaluation.returncode == 1
+    lines = evaluation.stderr.splitlines()
+    assert lines[0].startswith("eval_pairs: ValueError: SQL model 'eval_pairs' does not bind (its input pie_pairs is "
+                               "not in the warehouse: materialise it first)")
+    assert lines[1:] == ["checkpoint_generation: not run, as eval_pairs failed above",
+                         "model_evaluations: not run, as eval_pairs failed above"]
+
 
 def test_the_sensor_discovers_pies_problems_without_codenet(tmp_path: Path, monkeypatch) -> None:
     """The UI route: with PIE_CODENET=none the code location loads; once pie_pairs is in the lake,
