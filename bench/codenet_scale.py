@@ -62,7 +62,7 @@ from pie_assets.codenet.layout import CodeNetLayout
 from pie_assets.codenet.problem_list import PROBLEM_LIST_HEADER
 from pie_assets.codenet.submission_metadata import CPP_LANGUAGE, METADATA_HEADER
 from pie_assets.defs.partitions import PROBLEMS, problems_partitions
-from pie_assets.defs.resources import CodeNetSource
+from pie_assets.defs.resources import CodeNetSource, LakeResource
 from pie_assets.defs.sensors import codenet_problem_sensor
 from pie_assets.lake.catalog import Catalog
 from pie_assets.lake.storage import Warehouse
@@ -259,7 +259,8 @@ def discover(tree: Tree, instance: dg.DagsterInstance, scratch: str, summary: Su
     the missing ones (dagster/_daemon/sensor.py, _handle_dynamic_partitions_requests): that is
     timed apart from the sensor's own evaluation, and beside one bulk insert alone (what `pie run`
     does) on a second instance of the same kind."""
-    resources = {"codenet": CodeNetSource(root=tree.root, extra_tests_dir=None)}
+    resources = {"codenet": CodeNetSource(root=tree.root, extra_tests_dir=None),
+                 "lake": LakeResource(warehouse=os.path.join(scratch, "warehouse"))}  # no pie_pairs yet
     cursor, ticks, runs, evaluation, registration = None, 0, [], 0.0, 0.0
     while True:
         ticks += 1

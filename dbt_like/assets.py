@@ -10,6 +10,7 @@ the run do not run. A failing `warn` test is reported and the model is published
 
 
 import os
+import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -61,7 +62,10 @@ def _evaluate(con: duckdb.DuckDBPyConnection, model: SqlModel) -> Evaluation:
 
 
 def _bind_error(model: SqlModel, err: duckdb.Error) -> ValueError:
-    return ValueError(f"SQL model {model.name!r} does not bind: {err}")
+    """Names the input to materialise first when the error is a table the warehouse lacks."""
+    absent = isinstance(err, duckdb.CatalogException) and re.search(r"Table with name (\w+) does not exist", str(err))
+    hint = f" (its input {absent.group(1)} is not in the warehouse: materialise it first)" if absent else ""
+    return ValueError(f"SQL model {model.name!r} does not bind{hint}: {err}")
 
 
 def _apply_settings(con: duckdb.DuckDBPyConnection, settings: Mapping[str, str | int | float | bool] | None) -> None:

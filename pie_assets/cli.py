@@ -1,10 +1,11 @@
 """`pie`: run the lakehouse, query it, open its UI.
 
     pie [--debug] [--quiet] [--warehouse DIR] COMMAND ...   (the three also after COMMAND)
-    pie run [--codenet PATH] [--warehouse DIR] [--pie-dataset DIR] [--select SELECTION] [--problems p1,p2]
+    pie run [--codenet PATH|none] [--warehouse DIR] [--pie-dataset DIR] [--eval-pairs lake|pie] [--select SELECTION]
+            [--problems p1,p2] [--profile NAME]
     pie sql "QUERY" [--warehouse DIR] [--format table|csv|json]
     pie measure FILE.cpp --input FILE [--backend NAME] [--json]
-    pie eval --model SPEC [--strategy NAME] [--k N] [--fast] [--warehouse DIR]
+    pie eval --model SPEC [--strategy NAME] [--k N] [--fast] [--eval-pairs lake|pie] [--profile NAME] [--warehouse DIR]
     pie train --method sft|sft-perf|dpo|rrtf --base MODEL|tiny [--no-lora] [--data VERSION]
     pie ui [--port N]
 """
@@ -21,7 +22,7 @@ from pathlib import Path
 import polars as pl
 
 from pie_assets.interrupts import restore_interrupts
-from pie_assets.settings import Settings
+from pie_assets.settings import NO_CODENET, Settings
 
 
 def _settings(args: argparse.Namespace) -> Settings:
@@ -31,6 +32,7 @@ def _settings(args: argparse.Namespace) -> Settings:
         extra_tests=getattr(args, "extra_tests", None),
         pie_dataset=getattr(args, "pie_dataset", None),
         profile=getattr(args, "profile", None),
+        eval_pairs=getattr(args, "eval_pairs", None),
     )
 
 
@@ -76,7 +78,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         if bar is not None:
             bar.close()
     print(f"warehouse: {settings.warehouse}")
-    print(f"codenet:   {settings.codenet_root}")
+    print(f"codenet:   {settings.codenet_root or NO_CODENET}")
     _print_summary(settings, outcome.wall_s)
     print(f"checks: {outcome.checks_passed} passed, {len(outcome.failed_checks)} failed"
           + "".join(f"\n  failed: {name}" for name in outcome.failed_checks))
@@ -218,8 +220,10 @@ def cmd_eval(args: argparse.Namespace) -> int:
         bar.set_postfix_str(report.note, refresh=False)
         bar.refresh()
 
+    # `--eval-pairs` rebuilds eval_pairs from the pairs it names before generating.
+    selected = [*(["eval_pairs"] if args.eval_pairs else []), *GENERATION_TABLES, "model_evaluations"]
     try:
-        outcome = run_pipeline(settings, open_instance(), selection=" or ".join(f"key:{k}" for k in [*GENERATION_TABLES, "model_evaluations"]),
+        outcome = run_pipeline(settings, open_instance(), selection=" or ".join(f"key:{k}" for k in selected),
                                checkpoints=[name], evaluation_request=request, on_progress=progress,
                                log_level="DEBUG" if args.debug else "CRITICAL")
     finally:
@@ -265,7 +269,7 @@ def cmd_ui(args: argparse.Namespace) -> int:
     settings = _settings(args)
     open_instance()  # sets DAGSTER_HOME to the instance `pie run` writes to
     home = Path(os.environ["DAGSTER_HOME"])
-    os.environ.update({"PIE_CODENET": settings.codenet_root, "PIE_WAREHOUSE": settings.warehouse})
+    os.environ.update({"PIE_CODENET": settings.codenet_root or NO_CODENET, "PIE_WAREHOUSE": settings.warehouse})
     if settings.extra_tests:
         os.environ["PIE_EXTRA_TESTS"] = settings.extra_tests
     if settings.pie_dataset:
@@ -276,7 +280,7 @@ def cmd_ui(args: argparse.Namespace) -> int:
     workspace.write_text(json.dumps({"load_from": [{"python_module": {
         "module_name": DEFINITIONS_MODULE, "location_name": CODE_LOCATION}}]}, indent=1) + "\n")
     print(f"warehouse:   {settings.warehouse}", file=sys.stderr)
-    print(f"codenet:     {settings.codenet_root}", file=sys.stderr)
+    print(f"codenet:     {settings.codenet_root or NO_CODENET}", file=sys.stderr)
     print(f"extra tests: {settings.extra_tests or '-'}", file=sys.stderr)
     print(f"pie dataset: {settings.pie_dataset or '-'}", file=sys.stderr)
     print(f"profile:     {settings.profile or '[measure] profile of the simulator config'}", file=sys.stderr)
@@ -284,6 +288,10 @@ def cmd_ui(args: argparse.Namespace) -> int:
     command = ["dagster", "dev", "-w", str(workspace), "-p", str(args.port)]
     print("$ " + " ".join(command), file=sys.stderr)
     os.execvp(command[0], command)
+
+
+EVAL_PAIRS_HELP = ("the pairs checkpoints are evaluated on: the lake's trajectory_pairs or the imported PIE "
+                   "dataset's (pie_pairs); overrides the dataset config's eval_pairs_from for this command")
 
 
 def _profile_argument(parser: argparse.ArgumentParser) -> None:
@@ -332,7 +340,8 @@ def build_parser() -> argparse.ArgumentParser:
         return p
 
     def sources(p: argparse.ArgumentParser) -> None:
-        p.add_argument("--codenet", help="Project_CodeNet root (default: the embedded sample or $PIE_CODENET)")
+        p.add_argument("--codenet", help="Project_CodeNet root, or none: PIE's release alone "
+                                         "(default: the embedded sample or $PIE_CODENET)")
         p.add_argument("--extra-tests",
                        help="extra tests in PIE's layout <dir>/<problem>/input.N.txt ($PIE_EXTRA_TESTS)")
         p.add_argument("--pie-dataset", help="PIE's released *.jsonl files, the source of pie_pairs ($PIE_DATASET)")
@@ -344,6 +353,7 @@ def build_parser() -> argparse.ArgumentParser:
                                       "'problems or problem_list_rejects', 'group:codenet and not test_cases' "
                                       "(default: all)")
     run.add_argument("--problems", help="comma-separated problem ids (default: every problem found)")
+    run.add_argument("--eval-pairs", choices=["lake", "pie"], help=EVAL_PAIRS_HELP)
     run.add_argument("--engine", choices=["local", "ray"],
                      help="where measurement runs: local threads or a Ray cluster ($RAY_ADDRESS; none: a local "
                           "Ray instance); default [measure] engine")
@@ -370,6 +380,7 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate.add_argument("--k", type=int, help="samples per prompt: Best@1..Best@k (default: [sampling] n)")
     evaluate.add_argument("--fast", action="store_true", help="one pair per problem and a few tests (mode 'fast')")
     _profile_argument(evaluate)
+    evaluate.add_argument("--eval-pairs", choices=["lake", "pie"], help=EVAL_PAIRS_HELP)
     evaluate.add_argument("--engine", choices=["local", "ray"],
                           help="where generation requests and measurement run (as pie run --engine)")
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import dagster as dg
 
 from dbt_like.assets import build_sql_assets
+from pie_assets.dataset.config import DatasetConfig
 from pie_assets.defs.assets.ingest import build_ingest_assets
 from pie_assets.defs.assets.runtime import build_runtime_assets
 from pie_assets.defs.dataset.exports import export_assets
@@ -33,11 +34,14 @@ from pie_assets.settings import Settings
 def build_defs(settings: Settings) -> dg.Definitions:
     simulator_config = settings.simulator_config or str(config_path())
     evaluation_config = str(evaluation_config_path())
+    dataset_config = DatasetConfig.load()
+    if settings.eval_pairs:  # `--eval-pairs`: this command's eval_pairs_from
+        dataset_config = dataset_config.with_vars(eval_pairs_from=settings.eval_pairs)
     return dg.Definitions(
         assets=[
             *build_ingest_assets(settings.extra_tests),
             build_runtime_assets(SimulatorConfig.load(simulator_config, settings.profile or None).hash),
-            *build_sql_assets(),
+            *build_sql_assets(config=dataset_config),
             build_codedpo_scores_asset(),
             build_pie_import_assets(settings.pie_dataset),
             *export_assets,

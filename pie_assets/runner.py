@@ -22,10 +22,11 @@ from dagster._core.utils import toposort
 from dagster_shared.error import SerializableErrorInfo
 
 from pie_assets.codenet.layout import CodeNetLayout
+from pie_assets.dataset.pie_problems import pie_problem_ids
 from pie_assets.defs.dataset.exports import PIE_PAIRS_EXPORT
 from pie_assets.defs.dataset.pie_import import PIE_IMPORT_TABLES
 from pie_assets.defs.evaluation.assets import GENERATION_STAGE
-from pie_assets.defs.evaluation.inputs import eval_problem_ids
+from pie_assets.defs.evaluation.inputs import eval_problem_ids, problems_without_test_cases
 from pie_assets.defs.evaluation.partitions import (
     CHECKPOINTS,
     checkpoint_problem_partitions,
@@ -82,6 +83,59 @@ class RunOutcome:
                                           + (f", {rows.value} rows)" if rows is not None else ")"))
 
 
+@dataclass
+class Landings:
+    """What this run's stages landed, so that no stage runs on a table the run failed to write: a
+    table none of whose partitions landed (its stage failed, or was skipped) skips the stages
+    reading it, naming the failure behind it, instead of failing each of them on a missing table;
+    and a problem that a per-problem stage failed on is left out of the per-problem stages after it."""
+
+    outcome: RunOutcome
+    missing: dict[dg.AssetKey, frozenset[str]] = field(default_factory=dict)  # table -> the failed tables behind it
+    failed_problems: dict[dg.AssetKey, set[str]] = field(default_factory=dict)  # per-problem table -> problems
+
+    def skip(self, name: str, stage: list[dg.AssetKey], reason: str, causes: frozenset[str] = frozenset()) -> None:
+        self.outcome.skipped.append(f"{name}: {reason}")
+        self.missing.update({key: causes for key in stage})
+
+    def skip_if_blocked(self, name: str, stage: list[dg.AssetKey], parents: Set[dg.AssetKey]) -> bool:
+        blocked = [p for p in parents if p in self.missing]
+        if blocked:
+            causes = frozenset().union(*(self.missing[p] for p in blocked))
+            self.skip(name, stage, f"not run, as {', '.join(sorted(causes))} failed above" if causes
+                      else "not run, as its input was skipped", causes)
+        return bool(blocked)
+
+    def ran(self, result: dg.ExecuteInProcessResult) -> dg.ExecuteInProcessResult:
+        self.outcome.record(result)  # at once: an interrupted run stops the pipeline here
+        return result
+
+    def settle(self, stage: list[dg.AssetKey], results: list[dg.ExecuteInProcessResult],
+               attempted: list[str] | None = None) -> None:
+        """After a stage's runs (`attempted`: the problems of a per-problem stage)."""
+        if all(result.success for result in results):
+            return
+        landed: dict[dg.AssetKey, set[str | None]] = {key: set() for key in stage}
+        for result in results:
+            for event in result.get_asset_materialization_events():
+                if event.asset_key in landed:
+                    landed[event.asset_key].add(event.partition)
+        self.missing.update({key: frozenset({key.to_user_string()}) for key, got in landed.items() if not got})
+        if attempted is not None:
+            self.failed_problems.update({key: set(attempted) - got for key, got in landed.items()})
+
+    def runnable(self, name: str, stage: list[dg.AssetKey], parents: Set[dg.AssetKey],
+                 problems: list[str]) -> list[str]:
+        """`problems` less those an input of the stage failed on in this run (reported)."""
+        failed = set().union(*(self.failed_problems.get(p, set()) for p in parents))
+        if dropped := [p for p in problems if p in failed]:
+            self.outcome.skipped.append(f"{name}: not run on {', '.join(dropped)}, whose input failed above")
+        chosen = [p for p in problems if p not in failed]
+        if not chosen:
+            self.skip(name, stage, "every problem's input failed above")
+        return chosen
+
+
 def open_instance() -> dg.DagsterInstance:
     """$DAGSTER_HOME if set, else ./.dagster: the instance `pie ui` shows, so runs stay visible."""
     home = os.environ.get("DAGSTER_HOME") or os.path.abspath(".dagster")
@@ -117,29 +171,41 @@ def run_pipeline(
     defs = build_defs(settings)
     graph = defs.resolve_asset_graph()
     keys = _selected_keys(graph, settings, selection)
-    # Only problem partitions and CodeNet readers need the root: `--select pie_pairs` runs without one.
+    # Only CodeNet readers need the root (`--select pie_pairs` runs without one); `--codenet none`
+    # says there is none: the problems then come from PIE's release alone.
+    layout = CodeNetLayout(settings.codenet_root) if settings.codenet_root else None
     needs_codenet = any(_partitions_name(graph, key) == PROBLEMS
                         or "codenet" in graph.assets_def_for_key(key).required_resource_keys for key in keys)
-    if needs_codenet and not os.path.isdir(settings.codenet_root):
-        raise UserError(f"CodeNet root {settings.codenet_root} is not a directory")
-    discovered = (CodeNetLayout(settings.codenet_root).discover_problem_ids()
-                  if os.path.isdir(settings.codenet_root) else [])
-    if problems:
-        unknown = sorted(set(problems) - set(discovered))
-        if unknown:
-            raise UserError(f"unknown problem(s) under {settings.codenet_root}: {', '.join(unknown)}")
-        discovered = sorted(set(problems))
-    known = set(instance.get_dynamic_partitions(PROBLEMS))
-    instance.add_dynamic_partitions(PROBLEMS, [p for p in discovered if p not in known])
+    if needs_codenet and layout is not None and not os.path.isdir(layout.root):
+        raise UserError(f"CodeNet root {layout.root} is not a directory (`--codenet none`: PIE's release alone)")
     assets = list(defs.assets or [])
     resources = dict(defs.resources or {})
-    outcome = RunOutcome(partitions=len(discovered))
+    outcome = RunOutcome()
     run_config = {"loggers": {"console": {"config": {"log_level": log_level}}}}
+    problem_keys: list[str] = []
 
-    # A partitioned stage runs once per chunk of problems. Stages are separate runs, so a
-    # stage's failed partitions never skip the next stage's good ones.
+    def registered_problems() -> list[str]:
+        """The problems of the CodeNet tree and of `pie_pairs` (or `problems`), registered as
+        partitions when a per-problem stage first needs them: after the import of PIE's release."""
+        if not problem_keys:
+            found = set(layout.discover_problem_ids() if layout is not None and os.path.isdir(layout.root) else [])
+            found |= set(pie_problem_ids(resources["lake"].catalog))
+            if problems:
+                if unknown := sorted(set(problems) - found):
+                    raise UserError(f"unknown problem(s) under {settings.codenet_root or 'no CodeNet root'} and in "
+                                    f"pie_pairs: {', '.join(unknown)}")
+                found = set(problems)
+            known = set(instance.get_dynamic_partitions(PROBLEMS))
+            instance.add_dynamic_partitions(PROBLEMS, sorted(found - known))
+            problem_keys.extend(sorted(found))
+            outcome.partitions = len(found)
+        return problem_keys
+
+    if problems and not any(key.to_user_string() in PIE_IMPORT_TABLES for key in keys):
+        registered_problems()  # no problem can appear during this run: say now that one is unknown
+
+    # Stages are separate runs, so a stage's failed partitions never skip the next stage's good ones.
     stages = _stages(graph, keys)
-    chunks = partition_ranges(list(instance.get_dynamic_partitions(PROBLEMS)), set(discovered))
     checkpoint_names: list[str] = []
 
     def registered_checkpoints() -> list[str]:
@@ -150,66 +216,72 @@ def run_pipeline(
             instance.add_dynamic_partitions(CHECKPOINTS, [c for c in checkpoint_names if c not in known_checkpoints])
         return checkpoint_names
 
-    skipped_keys: set[dg.AssetKey] = set()
+    landings = Landings(outcome)
     for name, stage in stages:
         partitions_def = graph.get(stage[0]).partitions_def
-        if blocked := sorted({p.to_user_string() for key in stage for p in graph.get(key).parent_keys
-                              if p in skipped_keys}):
-            outcome.skipped.append(f"{name}: its input {', '.join(blocked)} was skipped")
-            skipped_keys.update(stage)
+        parents = {p for key in stage for p in graph.get(key).parent_keys} - set(stage)
+        if landings.skip_if_blocked(name, stage, parents):
             continue
         if partitions_def == checkpoint_problem_partitions:
             names = registered_checkpoints()
             try:
-                problems = register_eval_problems(instance, eval_problem_ids(resources["lake"]))
+                eval_problems = register_eval_problems(instance, eval_problem_ids(resources["lake"]))
             except duckdb.CatalogException:  # an upstream stage failed: its failure is reported
-                outcome.skipped.append(f"{name}: eval_pairs is not in the catalog, so no checkpoint is evaluated")
-                skipped_keys.update(stage)
+                landings.skip(name, stage, "eval_pairs is not in the catalog, so no checkpoint is evaluated")
                 continue
-            if not problems:
-                outcome.skipped.append(f"{name}: eval_pairs holds no test pair (no problem of the test split "
-                                       "has a trajectory pair), so no checkpoint is evaluated")
-                skipped_keys.update(stage)
+            if not eval_problems:
+                landings.skip(name, stage, "eval_pairs holds no test pair (no problem of the test split has a "
+                                           "trajectory pair), so no checkpoint is evaluated")
+                continue
+            if untested := problems_without_test_cases(resources["lake"], eval_problems):
+                landings.skip(name, stage, f"no test cases for {', '.join(untested)} (ingestion failed above, or "
+                                           "give --extra-tests with PIE's merged_test_cases), so no checkpoint is "
+                                           "evaluated: every test pair counts in PIE's metrics")
                 continue
             op_config = {"ops": {GENERATION_STAGE: {"config": evaluation_request}}} if evaluation_request else {}
+            results = []
             for number, checkpoint in enumerate(names, start=1):
                 PROGRESS.reset(name)
-                result = _materialize_with_progress(
+                results.append(landings.ran(_materialize_with_progress(
                     instance, lambda c=checkpoint, s=stage: dg.materialize(
                         assets, instance=instance, resources=resources, selection=s,
-                        tags=checkpoint_range_tags(c, problems), run_config={**run_config, **op_config},
+                        tags=checkpoint_range_tags(c, eval_problems), run_config={**run_config, **op_config},
                         raise_on_error=False),
                     on_progress=(lambda _k, c=checkpoint, i=number: on_progress(
                         _evaluation_progress(name, c, i, len(names)))) if on_progress else None,
                     track=stage[-1],
-                )
-                outcome.record(result)
+                )))
+            landings.settle(stage, results)
             continue
         if _partitions_name(graph, stage[0]) == CHECKPOINTS:
-            for checkpoint in registered_checkpoints():
-                outcome.record(dg.materialize(assets, instance=instance, resources=resources, selection=stage,
-                                              partition_key=checkpoint, run_config=run_config, raise_on_error=False))
+            landings.settle(stage, [landings.ran(dg.materialize(
+                assets, instance=instance, resources=resources, selection=stage, partition_key=checkpoint,
+                run_config=run_config, raise_on_error=False)) for checkpoint in registered_checkpoints()])
             continue
         if not graph.get(stage[0]).is_partitioned:
-            result = dg.materialize(assets, instance=instance, resources=resources, run_config=run_config,
-                                    selection=stage, raise_on_error=False)
-            outcome.record(result)
+            landings.settle(stage, [landings.ran(dg.materialize(
+                assets, instance=instance, resources=resources, run_config=run_config, selection=stage,
+                raise_on_error=False))])
+            continue
+        run_problems = landings.runnable(name, stage, parents, registered_problems())
+        if not run_problems:
             continue
         PROGRESS.reset(name)
         done = 0
-        for chunk in chunks:
-            result = _materialize_with_progress(
+        results = []
+        for chunk in partition_ranges(list(instance.get_dynamic_partitions(PROBLEMS)), set(run_problems)):
+            results.append(landings.ran(_materialize_with_progress(
                 instance, lambda c=chunk, s=stage: dg.materialize(
                     assets, instance=instance, resources=resources, selection=s, run_config=run_config,
                     tags=partition_range_tags(c[0], c[-1]), raise_on_error=False),
-                on_progress=(lambda k, n=name, d=done: on_progress(_progress(n, d + k, len(discovered))))
+                on_progress=(lambda k, n=name, d=done: on_progress(_progress(n, d + k, len(run_problems))))
                 if on_progress else None,
                 track=stage[-1],
-            )
-            outcome.record(result)
+            )))
             done += len(chunk)
             if on_progress:
-                on_progress(_progress(name, done, len(discovered)))
+                on_progress(_progress(name, done, len(run_problems)))
+        landings.settle(stage, results, attempted=run_problems)
     outcome.wall_s = time.perf_counter() - started
     return outcome
 

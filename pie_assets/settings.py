@@ -16,14 +16,17 @@ SAMPLE_EXTRA_TESTS = PACKAGE_DIR / "sample_corpus" / "pie_tests"
 # One code location name for `pie ui`, workspace.yaml and `dg` (pyproject.toml): Dagster keys
 # sensor cursors and schedules by it, so a second name would start them over.
 CODE_LOCATION = "pie_assets"
+# `--codenet none` / `PIE_CODENET=none`: no CodeNet tree; problems come from PIE's release alone.
+NO_CODENET = "none"
 DEFINITIONS_MODULE = "pie_assets.definitions"
 
 
 @dataclass(frozen=True)
 class Settings:
-    """codenet_root: a Project_CodeNet directory; warehouse: a local dir or an fsspec URL."""
+    """codenet_root: a Project_CodeNet directory, None for none (PIE's release alone); warehouse:
+    a local dir or an fsspec URL."""
 
-    codenet_root: str
+    codenet_root: str | None
     warehouse: str
     extra_tests: str | None
     simulator_config: str = ""  # "" = $PIE_SIMULATOR_CONFIG or the versioned pie_assets/simulator.toml
@@ -32,6 +35,7 @@ class Settings:
     checkpoints_dir: str = ""  # "" = $PIE_CHECKPOINTS, else <warehouse>/checkpoints
     models_file: str = ""  # "" = $PIE_MODELS_FILE, else <warehouse>/models.toml (OpenAI-compatible endpoints)
     profile: str = ""  # simulator profile; "" = $PIE_PROFILE, else the simulator config's [measure] profile
+    eval_pairs: str | None = None  # overrides the dataset config's var eval_pairs_from ("lake" | "pie")
 
     def resolved_cache_dir(self) -> str:
         """Compiled binaries and measurements: content-addressed, safe to share between runs."""
@@ -77,15 +81,19 @@ class Settings:
         extra_tests: str | None = None,
         pie_dataset: str | None = None,
         profile: str | None = None,
+        eval_pairs: str | None = None,
     ) -> "Settings":
-        """Explicit values win, then PIE_* environment variables, then the embedded sample."""
+        """Explicit values win, then PIE_* environment variables, then the embedded sample;
+        a CodeNet root of `none` means no CodeNet tree."""
         root = codenet_root or os.environ.get("PIE_CODENET") or str(SAMPLE_CODENET_ROOT)
         wh = warehouse or os.environ.get("PIE_WAREHOUSE") or "warehouse"
         extra = extra_tests if extra_tests is not None else os.environ.get("PIE_EXTRA_TESTS")
-        if extra is None and Path(root).resolve() == SAMPLE_CODENET_ROOT:
+        no_codenet = root.lower() == NO_CODENET
+        if extra is None and not no_codenet and Path(root).resolve() == SAMPLE_CODENET_ROOT:
             extra = str(SAMPLE_EXTRA_TESTS)
         if "://" not in wh:
             wh = str(Path(wh).resolve())
         dataset = pie_dataset or os.environ.get("PIE_DATASET")
-        return cls(codenet_root=str(Path(root).resolve()), warehouse=wh, extra_tests=extra or None,
-                   pie_dataset=str(Path(dataset).resolve()) if dataset else None, profile=profile or "")
+        return cls(codenet_root=None if no_codenet else str(Path(root).resolve()), warehouse=wh,
+                   extra_tests=extra or None, pie_dataset=str(Path(dataset).resolve()) if dataset else None,
+                   eval_pairs=eval_pairs, profile=profile or "")

@@ -6,7 +6,6 @@ one way, wherever it is written."""
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import dagster as dg
 import pytest

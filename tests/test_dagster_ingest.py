@@ -87,7 +87,7 @@ def test_materialized_tables_match_what_duckdb_reads(quirky_settings, instance):
 
 
 def test_sensor_adds_partitions_and_requests_batched_ranged_runs(quirky_settings, instance):
-    resources = {"codenet": build_defs(quirky_settings).resources["codenet"]}
+    resources = {name: build_defs(quirky_settings).resources[name] for name in ("codenet", "lake")}
     context = dg.build_sensor_context(instance=instance, resources=resources)
     result = codenet_problem_sensor(context)
     assert [r.partition_keys for r in result.dynamic_partitions_requests] == [
@@ -115,7 +115,7 @@ def test_sensor_adds_partitions_and_requests_batched_ranged_runs(quirky_settings
 
 def test_sensor_run_request_executes_as_one_run(quirky_settings, instance):
     """The sensor's ranged RunRequest is runnable: its tags drive a single multi-partition run."""
-    resources = {"codenet": build_defs(quirky_settings).resources["codenet"]}
+    resources = {name: build_defs(quirky_settings).resources[name] for name in ("codenet", "lake")}
     result = codenet_problem_sensor(dg.build_sensor_context(instance=instance, resources=resources))
     instance.add_dynamic_partitions(PROBLEMS, result.dynamic_partitions_requests[0].partition_keys)
     request = next(r for r in result.run_requests if r.partition_key_range)

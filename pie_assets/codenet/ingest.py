@@ -46,9 +46,11 @@ def parse_metadata_of(layout: CodeNetLayout, problem_ids: list[str]) -> ParsedMe
 
 
 def ingest_problem(
-    layout: CodeNetLayout, problem_id: str, extra_tests_dir: str | None, metadata: ParsedMetadata | None = None
+    layout: CodeNetLayout, problem_id: str, extra_tests_dir: str | None, metadata: ParsedMetadata | None = None,
+    pie_tests: set[int] | None = None,
 ) -> ProblemTables:
-    """`metadata` comes from parse_metadata_of over the batch (parsed here if not given).
+    """`metadata` comes from parse_metadata_of over the batch (parsed here if not given);
+    `pie_tests`: PIE's `tests` indices of the problem (see collect_test_cases).
 
     Raises MalformedFileError when the problem's metadata CSV is unusable as a whole, and
     ProblemNotFoundError when nothing of the problem exists.
@@ -65,7 +67,7 @@ def ingest_problem(
         raise metadata.errors[problem_id]
     submissions, sub_rejects = _submissions(layout, problem_id, metadata)
     rejects.extend(sub_rejects)
-    tests, test_rejects = collect_test_cases(layout, problem_id, extra_tests_dir)
+    tests, test_rejects = collect_test_cases(layout, problem_id, extra_tests_dir, pie_tests)
     rejects.extend(test_rejects)
     statements, statement_rejects = read_statement(layout, problem_id)
     rejects.extend(statement_rejects)

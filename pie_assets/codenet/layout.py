@@ -41,6 +41,10 @@ class CodeNetLayout:
     def relative(self, path: str) -> str:
         return relative_to(path, self.root)
 
+    def holds(self, problem_id: str) -> bool:
+        """Whether the tree has the problem (a metadata CSV or a data directory), as discovered."""
+        return os.path.isfile(self.metadata_csv(problem_id)) or os.path.isdir(self.data_dir(problem_id))
+
     def discover_problem_ids(self) -> list[str]:
         """Every problem with a metadata CSV or a data directory, sorted (partition order)."""
         found: set[str] = set()

@@ -51,7 +51,20 @@ class ProblemNotFoundError(LookupError):
     """A partition whose problem has nothing under the CodeNet root (no metadata CSV, no sources,
     no tests): it fails, and its rejects say what is missing."""
 
-    def __init__(self, problem_id: str, rejects: list[Reject]) -> None:
-        super().__init__(f"problem {problem_id} has no metadata CSV, no source files and no test cases "
-                         "under the CodeNet root")
+    def __init__(self, problem_id: str, rejects: list[Reject], message: str | None = None) -> None:
+        super().__init__(message or f"problem {problem_id} has no metadata CSV, no source files and no test cases "
+                                    "under the CodeNet root")
         self.rejects = rejects
+
+
+class NoTestCasesError(ProblemNotFoundError):
+    """A problem of PIE's release alone (no CodeNet tree) without a usable test: nothing of it
+    can be measured, so its partition fails, naming what to give."""
+
+    def __init__(self, problem_id: str, rejects: list[Reject], extra_dir: str | None) -> None:
+        where = f"{problem_id}/input.N.txt + output.N.txt"
+        super().__init__(problem_id, rejects, (
+            f"no test cases for {problem_id}: give --extra-tests (or $PIE_EXTRA_TESTS) with PIE's "
+            f"merged_test_cases ({where})" if extra_dir is None else
+            f"no test cases for {problem_id}: --extra-tests {extra_dir} has no usable {where} of the tests its "
+            f"pairs list (PIE's merged_test_cases; ingest_rejects of {problem_id} say what is missing)"))

@@ -10,9 +10,12 @@ sample is also CodeNet's derived input.txt; PIE's merged tests repeat the public
 sums each test of a program once. So the runtime test set is the problem's DISTINCT inputs:
 `runtime_test_id` names, for each row, the one row that stands for its input (extra_dir first,
 as PIE's own test files, then codenet_derived, then html_sample; the lowest number within an
-origin). When `<dir>/pXXXXX/tests.json` holds a JSON list of test indices (PIE's `tests` field),
-the runtime set is restricted to those extra tests, as PIE restricts it: rows whose input is not
-among them get NULL.
+origin). PIE restricts a problem's tests to the indices of its rows' `tests` field: given those
+(the union over the problem's `pie_pairs` rows), or else a JSON list of them in
+`<dir>/pXXXXX/tests.json`, the runtime set is restricted to those extra tests: rows whose input is
+not among them get NULL, so a test not listed is never run.
+
+Without a CodeNet tree (`layout` None: PIE's release alone) the extra directory is the only origin.
 """
 
 from __future__ import annotations
@@ -55,11 +58,42 @@ def _input_sha256(text: str) -> str:
 
 
 def collect_test_cases(
-    layout: CodeNetLayout, problem_id: str, extra_dir: str | None
+    layout: CodeNetLayout | None, problem_id: str, extra_dir: str | None, pie_tests: set[int] | None = None
 ) -> tuple[pl.DataFrame, list[Reject]]:
+    """`pie_tests`: PIE's `tests` indices of the problem, which take the place of `tests.json`
+    (they index the extra directory, so they apply only with one)."""
     rows: list[tuple] = []
     rejects: list[Reject] = []
+    if layout is not None:
+        rows, rejects = _codenet_tests(layout, problem_id)
 
+    listed: set[int] | None = None
+    if extra_dir:
+        directory = os.path.join(extra_dir, problem_id)
+        rows_extra, rejects_extra = _extra_dir_tests(directory, problem_id)
+        present = {int(r[1].rsplit("_", 1)[1]) for r in rows_extra}
+        if pie_tests is None:
+            listed, list_rejects = _tests_list(directory, problem_id, present)
+        else:
+            listed, list_rejects = pie_tests, _listed_without_files(directory, problem_id, pie_tests, present,
+                                                                    "PIE's tests field")
+        rows.extend(rows_extra)
+        rejects.extend(rejects_extra + list_rejects)
+
+    if not rows:
+        where = (layout.relative(layout.description_html(problem_id)) if layout is not None
+                 else os.path.join(extra_dir or "", problem_id))
+        rejects.append(Reject(problem_id, "test_cases", where, None, "missing",
+                              "problem has no test cases (no page samples, derived or extra tests)"))
+    frame = pl.DataFrame(rows, schema={k: v for k, v in TEST_CASE_SCHEMA.items() if k != "runtime_test_id"},
+                         orient="row")
+    return with_runtime_test_ids(frame, listed), rejects
+
+
+def _codenet_tests(layout: CodeNetLayout, problem_id: str) -> tuple[list[tuple], list[Reject]]:
+    """The page's samples and CodeNet's derived test."""
+    rows: list[tuple] = []
+    rejects: list[Reject] = []
     page = layout.description_html(problem_id)
     if os.path.isfile(page):
         html = _read(page)
@@ -80,21 +114,7 @@ def collect_test_cases(
         present = inp if os.path.isfile(inp) else out
         rejects.append(Reject(problem_id, "test_cases", layout.relative(present), None, "file_rejected",
                               "derived test has only one of input.txt / output.txt"))
-
-    listed: set[int] | None = None
-    if extra_dir:
-        directory = os.path.join(extra_dir, problem_id)
-        rows_extra, rejects_extra = _extra_dir_tests(directory, problem_id)
-        listed, list_rejects = _tests_list(directory, problem_id, {int(r[1].rsplit("_", 1)[1]) for r in rows_extra})
-        rows.extend(rows_extra)
-        rejects.extend(rejects_extra + list_rejects)
-
-    if not rows:
-        rejects.append(Reject(problem_id, "test_cases", layout.relative(page), None, "missing",
-                              "problem has no test cases (no page samples, derived or extra tests)"))
-    frame = pl.DataFrame(rows, schema={k: v for k, v in TEST_CASE_SCHEMA.items() if k != "runtime_test_id"},
-                         orient="row")
-    return with_runtime_test_ids(frame, listed), rejects
+    return rows, rejects
 
 
 def with_runtime_test_ids(tests: pl.DataFrame, listed: set[int] | None = None) -> pl.DataFrame:
@@ -126,11 +146,14 @@ def _tests_list(directory: str, problem_id: str, present: set[int]) -> tuple[set
     except ValueError as err:
         reason = f"unusable {TESTS_LIST_FILE} ({err}): every extra test is used"
         return None, [Reject(problem_id, "test_cases", path, None, "file_rejected", reason)]
-    missing = sorted(set(indices) - present)
-    rejects = [Reject(problem_id, "test_cases", path, None, "missing",
-                      f"{TESTS_LIST_FILE} lists test {n}, which has no input.{n}.txt / output.{n}.txt pair")
-               for n in missing]
-    return set(indices), rejects
+    return set(indices), _listed_without_files(path, problem_id, set(indices), present, TESTS_LIST_FILE)
+
+
+def _listed_without_files(path: str, problem_id: str, listed: set[int], present: set[int], source: str) -> list[Reject]:
+    """A `missing` reject per listed test index without its input/output files."""
+    return [Reject(problem_id, "test_cases", path, None, "missing",
+                   f"{source} lists test {n}, which has no input.{n}.txt / output.{n}.txt pair")
+            for n in sorted(listed - present)]
 
 
 def _extra_dir_tests(directory: str, problem_id: str) -> tuple[list[tuple], list[Reject]]:

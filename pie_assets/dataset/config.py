@@ -46,6 +46,17 @@ class DatasetConfig:
         config.duckdb  # noqa: B018 (validates the settings at load time)
         return config
 
+    def with_vars(self, **overrides: Any) -> "DatasetConfig":
+        """The config with some vars set for one command (`pie run --eval-pairs pie`), each of
+        which must exist in the file; the hash covers the overrides, so what they produce is
+        never taken for what the file alone produces."""
+        if not overrides:
+            return self
+        for name in overrides:
+            self.var(name)
+        return DatasetConfig(vars={**self.vars, **overrides}, path=self.path, settings=self.settings,
+                             hash=config_hash({"file": self.hash, "overrides": overrides}))
+
     def var(self, name: str) -> Any:
         try:
             return self.vars[name]

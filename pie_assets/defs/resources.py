@@ -17,14 +17,15 @@ from pie_assets.lake.storage import PartitionKey, Warehouse, write_parquet_atomi
 
 
 class CodeNetSource(dg.ConfigurableResource):
-    """A Project_CodeNet directory plus an optional extra test directory in PIE's layout."""
+    """A Project_CodeNet directory (None: none, PIE's release alone) plus an optional extra test
+    directory in PIE's layout."""
 
-    root: str
+    root: str | None = None
     extra_tests_dir: str | None = None
 
     @property
-    def layout(self) -> CodeNetLayout:
-        return CodeNetLayout(self.root)
+    def layout(self) -> CodeNetLayout | None:
+        return CodeNetLayout(self.root) if self.root else None
 
 
 @functools.lru_cache(maxsize=None)

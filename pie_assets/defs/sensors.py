@@ -18,7 +18,8 @@ from pie_assets.defs.jobs import (
     runtime_selection,
 )
 from pie_assets.defs.partitions import PROBLEMS, partition_ranges, problems_partitions
-from pie_assets.defs.resources import CodeNetSource, SimulatorResource
+from pie_assets.dataset.pie_problems import pie_problem_ids
+from pie_assets.defs.resources import CodeNetSource, LakeResource, SimulatorResource
 from pie_assets.runs import RUNTIME_STAGE_TAGS, partition_range_tags
 
 
@@ -40,18 +41,20 @@ def range_run_requests(ordered_keys: Sequence[str], selection: list[dg.AssetKey]
     target=ingest_problems_selection | problem_list_selection,
     minimum_interval_seconds=60,
     default_status=dg.DefaultSensorStatus.RUNNING,
-    description="Adds a partition for every new problem under the CodeNet root and ingests it in batched runs; "
-    "re-ingests `problems` when problem_list.csv changes. (Runtime annotation follows through "
-    "runtime_automation_sensor.)",
+    description="Adds a partition for every new problem under the CodeNet root or in `pie_pairs` (PIE's "
+    "release) and ingests it in batched runs; re-ingests `problems` when problem_list.csv changes. "
+    "(Runtime annotation follows through runtime_automation_sensor.)",
 )
-def codenet_problem_sensor(context: dg.SensorEvaluationContext, codenet: CodeNetSource) -> dg.SensorResult:
+def codenet_problem_sensor(context: dg.SensorEvaluationContext, codenet: CodeNetSource,
+                           lake: LakeResource) -> dg.SensorResult:
     layout = codenet.layout
     known = set(context.instance.get_dynamic_partitions(PROBLEMS))
-    new = [p for p in layout.discover_problem_ids() if p not in known]
+    found = set(layout.discover_problem_ids() if layout is not None else []) | set(pie_problem_ids(lake.catalog))
+    new = sorted(p for p in found if p not in known)
 
     cursor = json.loads(context.cursor) if context.cursor else {}
-    stamp = None
-    if os.path.isfile(layout.problem_list_csv):
+    stamp = None if layout is not None else "none"  # no CodeNet tree: `problems` is written once, empty
+    if layout is not None and os.path.isfile(layout.problem_list_csv):
         st = os.stat(layout.problem_list_csv)
         stamp = f"{st.st_mtime_ns}:{st.st_size}"
     run_requests = []
@@ -59,7 +62,8 @@ def codenet_problem_sensor(context: dg.SensorEvaluationContext, codenet: CodeNet
         run_requests.append(dg.RunRequest(run_key=f"problem_list:{stamp}", asset_selection=PROBLEM_LIST_KEYS))
     run_requests += range_run_requests(new, PROBLEM_TABLE_KEYS, prefix="ingest")
     if new:
-        context.log.info(f"discovered {len(new)} new problems under {layout.root}")
+        context.log.info(f"discovered {len(new)} new problems under {layout.root if layout else '-'} "
+                         "and in pie_pairs")
     return dg.SensorResult(
         run_requests=run_requests,
         dynamic_partitions_requests=[problems_partitions.build_add_request(new)] if new else [],

@@ -76,7 +76,7 @@ TABLES: dict[str, TableDoc] = {
             "submission_id": "CodeNet submission id, sXXXXXXXXX (unique)",
             "problem_id": "the problem (partition)",
             "user_id": "CodeNet user id, uXXXXXXXXX",
-            "submitted_at": "submission time (UTC)",
+            "submitted_at": "submission time (UTC); NULL for a program of PIE's release, which gives none",
             "language": "CodeNet language (C++ only here)",
             "original_language": "the judge's language name, e.g. C++ (GCC 9.2.1)",
             "filename_ext": "file extension of the source",
@@ -89,7 +89,8 @@ TABLES: dict[str, TableDoc] = {
             "code_encoding": "encoding that gives back the exact bytes: code.encode(code_encoding)",
             "code_sha256": "sha256 of the exact source bytes",
             "code_bytes": "size of the source file",
-            "source_path": "the source file, relative to the CodeNet root",
+            "source_path": "the source file, relative to the CodeNet root; for a problem of PIE's release "
+                           "alone, the JSONL line and field, e.g. test.jsonl:3#src_code",
         },
     ),
     "test_cases": TableDoc(

@@ -10,9 +10,12 @@ import dagster as dg
 import polars as pl
 
 import pie_assets.codenet
+import pie_assets.dataset.pie_problems
 from pie_assets.codenet.ingest import ingest_problem, parse_metadata_of
 from pie_assets.codenet.problem_list import PROBLEMS_SCHEMA, read_problem_list
 from pie_assets.codenet.rejects import MalformedFileError, ProblemNotFoundError, Reject, rejects_frame
+from pie_assets.dataset.pie_import import TABLE as PIE_PAIRS
+from pie_assets.dataset.pie_problems import ingest_pie_problem, pie_rows, pie_tests
 from pie_assets.defs.checks import checks_for
 from pie_assets.defs.partition_batches import materialize_partitions
 from pie_assets.defs.partitions import problem_backfill_policy, problems_partitions
@@ -24,13 +27,15 @@ GROUP = "codenet"
 PROBLEM_TABLES = ("submissions", "test_cases", "ingest_rejects", "problem_statements")
 LIST_TABLES = ("problems", "problem_list_rejects")
 READER_DIR = Path(pie_assets.codenet.__file__).parent
+PIE_READER = Path(pie_assets.dataset.pie_problems.__file__)
+NO_CODENET_REASON = "no CodeNet tree (--codenet none / PIE_CODENET=none): no problem names or limits"
 
 
 def ingest_code_version(extra_tests_dir: str | None) -> str:
     """The readers' source and the one setting that changes what they produce: editing a reader
     or pointing at other extra tests makes every ingested partition stale in the UI."""
     digest = hashlib.sha256(f"extra_tests={extra_tests_dir or ''}\n".encode())
-    for path in sorted(READER_DIR.glob("*.py")):
+    for path in [*sorted(READER_DIR.glob("*.py")), PIE_READER]:
         digest.update(path.name.encode() + b"\0" + path.read_bytes())
     return digest.hexdigest()[:16]
 
@@ -54,8 +59,10 @@ def build_ingest_assets(extra_tests_dir: str | None) -> list[dg.AssetsDefinition
     def problem_list(context: dg.AssetExecutionContext, codenet: CodeNetSource):
         """problem_list.csv → `problems`, and the rows and values it could not use."""
         layout = codenet.layout
-        path = layout.problem_list_csv
-        if os.path.isfile(path):
+        if layout is None:
+            frame = pl.DataFrame(schema=PROBLEMS_SCHEMA)
+            rejects = [Reject(None, "problems", "", None, "missing", NO_CODENET_REASON)]
+        elif os.path.isfile(path := layout.problem_list_csv):
             frame, rejects = read_problem_list(path)
             rejects = [Reject(r.problem_id, r.table_name, layout.relative(r.path), r.line, r.action, r.reason, r.raw)
                        for r in rejects]
@@ -71,19 +78,31 @@ def build_ingest_assets(extra_tests_dir: str | None) -> list[dg.AssetsDefinition
 
     @dg.multi_asset(
         name="codenet_problem",
-        specs=[_spec(name, code_version, skippable=True) for name in PROBLEM_TABLES],
+        # PIE's release is the other source of a problem (`pie_pairs`: its programs and tests list).
+        specs=[_spec(name, code_version, skippable=True, deps=[PIE_PAIRS]) for name in PROBLEM_TABLES],
         check_specs=[check.spec() for check in checks_for(PROBLEM_TABLES)],
         partitions_def=problems_partitions,
         backfill_policy=problem_backfill_policy,
         can_subset=False,
     )
     def codenet_problem(context: dg.AssetExecutionContext, codenet: CodeNetSource, lake: LakeResource):
-        """Ingest each problem of the run's partition range; one bad problem fails only itself."""
+        """Ingest each problem of the run's partition range from the CodeNet tree, or from PIE's
+        release when the tree does not hold it; one bad problem fails only itself."""
         layout = codenet.layout
-        metadata = parse_metadata_of(layout, list(context.partition_keys))
+        problems = list(context.partition_keys)
+        metadata = parse_metadata_of(layout, problems) if layout is not None else None
+        pie = pie_rows(lake.catalog, problems)
 
         def work(problem_id: str) -> dict[str, pl.DataFrame]:
-            tables = ingest_problem(layout, problem_id, codenet.extra_tests_dir, metadata)
+            rows = pie.get(problem_id)
+            if rows is not None and (layout is None or not layout.holds(problem_id)):
+                tables = ingest_pie_problem(rows, problem_id, codenet.extra_tests_dir)
+            elif layout is not None:
+                tables = ingest_problem(layout, problem_id, codenet.extra_tests_dir, metadata,
+                                        pie_tests(rows) if rows is not None else None)
+            else:
+                raise ProblemNotFoundError(problem_id, [], f"problem {problem_id} is not in pie_pairs, and there is "
+                                                           "no CodeNet tree (--codenet none)")
             return {"submissions": tables.submissions, "test_cases": tables.test_cases,
                     "ingest_rejects": tables.rejects, "problem_statements": tables.statements}
 
@@ -93,8 +112,8 @@ def build_ingest_assets(extra_tests_dir: str | None) -> list[dg.AssetsDefinition
             if isinstance(err, MalformedFileError):
                 reject = Reject(problem_id, "submissions", err.path, err.line, "file_rejected", err.message)
             else:
-                reject = Reject(problem_id, "ingest", layout.relative(layout.data_dir(problem_id)), None,
-                                "file_rejected", f"{type(err).__name__}: {err}")
+                where = layout.relative(layout.data_dir(problem_id)) if layout is not None else problem_id
+                reject = Reject(problem_id, "ingest", where, None, "file_rejected", f"{type(err).__name__}: {err}")
             return {"ingest_rejects": rejects_frame([reject])}
 
         yield from materialize_partitions(context, lake, work, on_error)

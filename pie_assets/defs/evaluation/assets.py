@@ -23,7 +23,7 @@ import pie_assets.evaluation.prompts
 import pie_assets.evaluation.retrieval
 from dbt_like.assets import MODEL_AUTOMATION
 from pie_assets.defs.dataset.versions import modules_version
-from pie_assets.defs.evaluation.inputs import inputs_fingerprint
+from pie_assets.defs.evaluation.inputs import inputs_fingerprint, problems_without_test_cases
 from pie_assets.defs.evaluation.partitions import (
     CHECKPOINT_DIMENSION,
     PROBLEM_DIMENSION,
@@ -89,15 +89,21 @@ class EvaluationRequest(dg.Config):
 
 
 def _generation_inputs(lake: LakeResource, evaluation: EvaluationResource, problems: list[str],
-                       needs_index: bool) -> EvalInputs:
+                       needs_index: bool) -> tuple[EvalInputs, dict[str, Exception]]:
+    """The inputs of the problems that have test cases, and an error for each problem without
+    any (it fails alone; its pairs are not generated for)."""
+    missing = {problem: LookupError(f"no test cases for {problem}: its test_cases partition is missing or holds no "
+                                    "runtime test (ingest it; PIE's release needs --extra-tests with PIE's "
+                                    "merged_test_cases)")
+               for problem in problems_without_test_cases(lake, problems)}
     with lake.catalog.connect() as con:
         pairs = con.execute("select * from eval_pairs where problem_id in (select unnest($1::varchar[])) "
-                            "order by problem_id, fast_rank", [problems]).pl()
+                            "order by problem_id, fast_rank", [[p for p in problems if p not in missing]]).pl()
     tests = {problem: lake.read_partition("test_cases", problem) for problem in pairs["problem_id"].unique()}
     index = None
     if needs_index and os.path.isdir(evaluation.index_dir):
         index = RetrievalIndex.load(evaluation.index_dir, make_embedder(evaluation.config().retrieval))
-    return EvalInputs(pairs=pairs, tests=tests, index=index)
+    return EvalInputs(pairs=pairs, tests=tests, index=index), missing
 
 
 def _per_problem(generated: Generated, problems: list[str]) -> dict[str, dict[str, pl.DataFrame]]:
@@ -141,7 +147,11 @@ def checkpoint_generation(context: dg.AssetExecutionContext, config: EvaluationR
         problems = [problem for _key, problem in entries]
         try:
             spec = evaluation.checkpoint(name, config.model_path)
-            inputs = _generation_inputs(lake, evaluation, problems, spec.name == "nearest-pair" or spec.is_model)
+            needs_index = spec.name == "nearest-pair" or spec.is_model
+            inputs, missing = _generation_inputs(lake, evaluation, problems, needs_index)
+            outcomes.update({key: missing[problem] for key, problem in entries if problem in missing})
+            entries = [(key, problem) for key, problem in entries if problem not in missing]
+            problems = [problem for _key, problem in entries]
             context.log.info(f"generating for {spec.name} ({spec.kind} {spec.location}): {inputs.pairs.height} pairs "
                              f"of {len(problems)} problems, backend {annotator.backend.name}, config {annotator.config.hash}")
             fingerprint = inputs_fingerprint(context.instance, spec, eval_config, annotator.config.hash,

@@ -9,6 +9,7 @@ import hashlib
 import json
 
 import dagster as dg
+import duckdb
 from dagster._core.definitions.data_version import extract_data_version_from_entry
 
 from pie_assets.defs.resources import LakeResource
@@ -48,3 +49,16 @@ def eval_problem_ids(lake: LakeResource) -> list[str]:
     """The problems of the test pairs (`eval_pairs`), in order."""
     with lake.catalog.connect() as con:
         return [row[0] for row in con.execute("select distinct problem_id from eval_pairs order by 1").fetchall()]
+
+
+def problems_without_test_cases(lake: LakeResource, problems: list[str]) -> list[str]:
+    """The problems among `problems` with no runtime test in the lake (never ingested, ingestion
+    failed, or nothing to run): none of their pairs could be measured."""
+    try:
+        with lake.catalog.connect() as con:
+            tested = {row[0] for row in con.execute(
+                "select distinct problem_id from test_cases where runtime_test_id is not null "
+                "and problem_id in (select unnest($1::varchar[]))", [problems]).fetchall()}
+    except duckdb.CatalogException:
+        tested = set()
+    return [p for p in problems if p not in tested]
