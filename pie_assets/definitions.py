@@ -12,6 +12,7 @@ from pie_assets.defs.dataset.exports import export_assets
 from pie_assets.defs.dataset.pie_import import PieDatasetSource, build_pie_import_assets
 from pie_assets.defs.dataset.preference import build_codedpo_scores_asset
 from pie_assets.defs.evaluation.assets import checkpoint_generation, model_evaluations, retrieval_index
+from pie_assets.defs.evaluation.pie_agreement import pie_runtime_agreement
 from pie_assets.defs.evaluation.resources import EvaluationResource
 from pie_assets.defs.evaluation.schedules import build_evaluation_schedule
 from pie_assets.defs.evaluation.sensors import checkpoint_sensor, evaluation_automation_sensor
@@ -49,6 +50,7 @@ def build_defs(settings: Settings) -> dg.Definitions:
             checkpoint_generation,
             model_evaluations,
             selfplay_pairs,
+            pie_runtime_agreement,
         ],
         jobs=[ingest_problems_job, train_checkpoint_job],
         sensors=[codenet_problem_sensor, runtime_config_sensor, runtime_automation_sensor, sql_model_automation_sensor,

@@ -27,6 +27,7 @@ from pie_assets.defs.dataset.exports import PIE_PAIRS_EXPORT
 from pie_assets.defs.dataset.pie_import import PIE_IMPORT_TABLES
 from pie_assets.defs.evaluation.assets import GENERATION_STAGE
 from pie_assets.defs.evaluation.inputs import eval_problem_ids, problems_without_test_cases
+from pie_assets.defs.evaluation.pie_agreement import TABLE as PIE_AGREEMENT
 from pie_assets.defs.evaluation.partitions import (
     CHECKPOINTS,
     checkpoint_problem_partitions,
@@ -306,10 +307,11 @@ def _selected_keys(graph: AssetGraph, settings: Settings, selection: str | None)
 
 def default_selection(settings: Settings) -> dg.AssetSelection:
     """Every asset, exports included (content-addressed: an unchanged input publishes nothing new);
-    without a PIE dataset directory, not its import and re-export, which would only fail."""
+    without a PIE dataset directory, not its import, re-export and runtime agreement, which would
+    only fail."""
     if settings.pie_dataset:
         return dg.AssetSelection.all()
-    return dg.AssetSelection.all() - dg.AssetSelection.assets(*PIE_IMPORT_TABLES, PIE_PAIRS_EXPORT)
+    return dg.AssetSelection.all() - dg.AssetSelection.assets(*PIE_IMPORT_TABLES, PIE_PAIRS_EXPORT, PIE_AGREEMENT)
 
 
 def _progress(stage: str, problems_done: int, problems: int) -> StageProgress:

@@ -29,11 +29,12 @@ COUNT_BUFFERED = """#include <cstdio>
 int main() { int k; std::scanf("%d", &k); for (int i = 1; i <= k; ++i) std::printf("%d\\n", i); }
 """
 
-# problem -> its pairs (src_id, tgt_id, user, src, tgt, tests listed) and its merged tests.
+# problem -> its pairs (src_id, tgt_id, user, src, tgt, tests listed, PIE's src and tgt agg runtimes
+# in seconds, as gem5 would give them) and its merged tests.
 PAIRS = {
-    "p00001": [("s000000001", "s000000002", "u000000001", SUM_LOOP, SUM_FORMULA, [0, 1]),
-               ("s000000003", "s000000004", "u000000002", SUM_NESTED, SUM_FORMULA, [0, 2])],
-    "p00002": [("s000000011", "s000000012", "u000000003", COUNT_ENDL, COUNT_BUFFERED, [0, 1])],
+    "p00001": [("s000000001", "s000000002", "u000000001", SUM_LOOP, SUM_FORMULA, [0, 1], 0.0031, 0.0020),
+               ("s000000003", "s000000004", "u000000002", SUM_NESTED, SUM_FORMULA, [0, 2], 0.0350, 0.0021)],
+    "p00002": [("s000000011", "s000000012", "u000000003", COUNT_ENDL, COUNT_BUFFERED, [0, 1], 0.0042, 0.0023)],
 }
 TESTS = {
     "p00001": {0: ("10\n", "55\n"), 1: ("3000\n", "4501500\n"), 2: ("2000\n", "2001000\n"),
@@ -44,10 +45,12 @@ TESTS = {
 UNLISTED = {"p00001": 3, "p00002": 5}
 
 
-def pie_row(problem_id: str, src_id: str, tgt_id: str, user_id: str, src: str, tgt: str, tests: list[int]) -> dict:
+def pie_row(problem_id: str, src_id: str, tgt_id: str, user_id: str, src: str, tgt: str, tests: list[int],
+            src_runtime: float, tgt_runtime: float) -> dict:
     """A test.jsonl row with every field PIE's test files have, in PIE's order."""
-    values = {"src_id": src_id, "tgt_id": tgt_id, "src_agg_runtime": 0.0031, "tgt_agg_runtime": 0.0012,
-              "problem_id": problem_id, "user_id": user_id, "speedup": 2.58, "src_code": src, "tgt_code": tgt,
+    values = {"src_id": src_id, "tgt_id": tgt_id, "src_agg_runtime": src_runtime, "tgt_agg_runtime": tgt_runtime,
+              "problem_id": problem_id, "user_id": user_id, "speedup": src_runtime / tgt_runtime, "src_code": src,
+              "tgt_code": tgt,
               "fastest_agg_runtime": 0.0011, "src_status": "Accepted", "tgt_status": "Accepted",
               "target_reward": 0.92, "src_reward": 0.35, "fastest_agg_runtime_updated": 0.0011,
               "target_reward_updated": 0.92, "src_reward_updated": 0.35, "target_reward_updated_pct_bin": 9,

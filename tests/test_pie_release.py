@@ -23,6 +23,7 @@ from pie_assets.codenet.test_cases import collect_test_cases
 from pie_assets.dataset.config import DatasetConfig
 from pie_assets.dataset.pie_import import read_pie_dataset
 from pie_assets.dataset.pie_problems import pie_submissions, pie_tests
+from pie_assets.evaluation.pie_agreement import runtime_agreement
 from pie_assets.definitions import build_defs
 from pie_assets.defs.partitions import PROBLEMS
 from pie_assets.defs.sensors import codenet_problem_sensor
@@ -86,6 +87,23 @@ def test_pie_files_alone_are_ingested_measured_and_evaluated(tmp_path: Path) -> 
     assert target["pct_correct"] == 100.0 and target["clipped"] is False
     assert target["speedup"] == pytest.approx(expected) and target["speedup"] > 1.0
     assert rows(warehouse, "select distinct pair_source from eval_pairs") == [("pie_pairs",)]
+
+    # How far the labels here are from PIE's on PIE's programs: every pair measured, each problem and
+    # overall; the direction on each pair as computed here from both labels.
+    agreement = {r[0]: r[1:] for r in rows(warehouse, "select scope, n_pairs, n_programs, direction_agreement, "
+                                                      "profile, backend from pie_runtime_agreement")}
+    assert set(agreement) == {"p00001", "p00002", "all"}
+    assert agreement["all"][:2] == (3, 6) and agreement["p00001"][:2] == (2, 4)
+    assert agreement["all"][3:] == ("static", "cachegrind")
+    pie_runtimes = {pair[i]: pair[6 + i] for pairs in PAIRS.values() for pair in pairs for i in (0, 1)}
+    same_side = [(pie_runtimes[src] / pie_runtimes[tgt] >= 1.1) == (costs[src] / costs[tgt] >= 1.1)
+                 for pairs in PAIRS.values() for src, tgt, *_ in pairs]
+    assert agreement["all"][2] == pytest.approx(sum(same_side) / 3)
+    event = dg.DagsterInstance.from_config(str(tmp_path / ".dagster")).get_latest_materialization_event(
+        dg.AssetKey("pie_runtime_agreement"))
+    metadata = event.asset_materialization.metadata
+    assert metadata["dagster/row_count"].value == 3 and metadata["overall_n_pairs"].value == 3
+    assert metadata["plot"].value.startswith("![labels here vs PIE's](data:image/png;base64,")
 
     # `pie eval` on PIE's pairs, in fast mode: one pair per problem.
     again = _pie(tmp_path, "eval", "--quiet", "--model", "human-target", "--eval-pairs", "pie", "--fast",
@@ -202,3 +220,29 @@ def test_eval_pairs_flag_overrides_the_config_var_for_one_command(tmp_path: Path
     assert dg.AssetKey("pie_pairs") in deps and dg.AssetKey("trajectory_pairs") not in deps
     plain = build_defs(dataclasses.replace(settings, eval_pairs=None)).resolve_asset_graph()
     assert dg.AssetKey("trajectory_pairs") in plain.get(dg.AssetKey("eval_pairs")).parent_keys
+
+
+def test_runtime_agreement_by_hand() -> None:
+    """The agreement's numbers on pairs small enough to check by hand."""
+    pairs = pl.DataFrame({"problem_id": ["p1", "p1", "p2", "p2"], "src_id": ["a", "b", "c", "d"],
+                          "tgt_id": ["b", "e", "d", "f"], "src_agg_runtime": [4.0, 2.0, 1.0, 3.0],
+                          "tgt_agg_runtime": [2.0, 1.0, 3.0, 1.5]})
+    costs = pl.DataFrame({"program_id": ["a", "b", "c", "d", "e"], "agg_cost": [400.0, 150.0, 100.0, 330.0, 90.0]})
+    table = {r["scope"]: r for r in runtime_agreement(pairs, costs).iter_rows(named=True)}
+    assert list(table) == ["p1", "p2", "all"]  # d -> f has no measured tgt: left out
+    # p1: programs a, b, e rank alike in both (4 > 2 > 1; 400 > 150 > 90); both pairs >= 1.10 in both.
+    assert (table["p1"]["n_pairs"], table["p1"]["n_programs"], table["p1"]["spearman_cost"]) == (2, 3, 1.0)
+    assert table["p1"]["direction_agreement"] == 1.0
+    assert table["p1"]["log_speedup_corr"] is None  # PIE's two speedups are both 2.0: no correlation
+    # p2: one pair, c -> d, slower in both (1/3 and 100/330): the same side of 1.10.
+    assert (table["p2"]["n_pairs"], table["p2"]["direction_agreement"]) == (1, 1.0)
+    assert table["p2"]["spearman_cost"] == 1.0 and table["p2"]["log_speedup_corr"] is None
+    assert (table["all"]["n_pairs"], table["all"]["n_programs"], table["all"]["direction_agreement"]) == (3, 5, 1.0)
+    assert table["all"]["median_speedup_pie"] == 2.0
+    # ranks of PIE runtimes (e, c tie) 1.5 1.5 3 4 5 against costs 1 2 3 4 5: r = 9.5 / sqrt(9.5 * 10)
+    assert table["all"]["spearman_cost"] == pytest.approx(9.5 / (9.5 * 10) ** 0.5)
+    # An empty measurement: one overall row, nothing to correlate.
+    empty = runtime_agreement(pairs, costs.clear())
+    assert empty.to_dicts() == [{"scope": "all", "n_pairs": 0, "n_programs": 0, "spearman_cost": None,
+                                 "direction_agreement": None, "log_speedup_corr": None,
+                                 "median_speedup_pie": None, "median_speedup_here": None}]
