@@ -8,10 +8,11 @@ import hashlib
 import json
 import os
 
-import duckdb
 import pytest
 
 from dataset_invariants import assert_dataset_invariants
+from pie_assets.lake.catalog import Catalog
+from pie_assets.lake.storage import Warehouse
 from test_sample_and_cli import pie
 
 pytestmark = pytest.mark.slow
@@ -22,10 +23,10 @@ def _cache_files(warehouse: str) -> set[str]:
 
 
 def _costs(warehouse: str) -> list[tuple]:
-    con = duckdb.connect(os.path.join(warehouse, "pie.duckdb"), read_only=True)
-    return con.execute(
+    with Catalog(Warehouse(warehouse)).connect() as con:
+        return con.execute(
         "select submission_id, test_id, status, instructions, cost, counters, config_hash "
-        "from runtime_annotations order by all").fetchall()
+            "from runtime_annotations order by all").fetchall()
 
 
 # The second cold run's problems: in CI, all but p90002 and p90005, whose two heaviest programs hold
@@ -46,7 +47,7 @@ def test_sample_end_to_end_deterministic_and_cached(tmp_path, again):
     # Every model builds with every check passing, and the exports are published.
     assert "checks: " in result.stdout and " passed, 0 failed" in result.stdout, result.stdout
     assert "export pie_export: " in result.stdout and "export perf_prompts_export: " in result.stdout
-    with duckdb.connect(str(first / "warehouse" / "pie.duckdb"), read_only=True) as con:
+    with Catalog(Warehouse(str(first / "warehouse"))).connect() as con:
         counts = assert_dataset_invariants(con)
     assert counts["trajectory_pairs"] > 0 and counts["hq_pairs"] <= 4 * 7
     a, b = _costs(str(first / "warehouse")), _costs(str(second / "warehouse"))
@@ -87,7 +88,7 @@ def test_sample_end_to_end_deterministic_and_cached(tmp_path, again):
 
 
 def _submissions(place) -> set[str]:
-    with duckdb.connect(str(place / "warehouse" / "pie.duckdb"), read_only=True) as con:
+    with Catalog(Warehouse(str(place / "warehouse"))).connect() as con:
         return {sid for (sid,) in con.execute("select submission_id from submissions").fetchall()}
 
 
@@ -102,7 +103,7 @@ def _cold_run(place, *selection: str):
 def _assert_each_input_counted_once(warehouse: str) -> None:
     """agg_cost by hand: per problem the distinct inputs (hashed here from the stored text), each
     measured once per program, summed once, whatever number of origins repeat it."""
-    con = duckdb.connect(os.path.join(warehouse, "pie.duckdb"), read_only=True)
+    con = Catalog(Warehouse(warehouse)).connect()
     distinct: dict[str, set[str]] = {}
     test_rows = con.execute("select problem_id, input from test_cases").fetchall()
     for problem, text in test_rows:

@@ -21,7 +21,7 @@ import pytest
 s3fs = pytest.importorskip("s3fs", reason="an s3:// warehouse needs s3fs: pip install -e '.[cluster]' (or '.[s3]')")
 pytest.importorskip("moto", reason="the S3 server of these tests is moto's: pip install -e '.[test]'")
 
-from pie_assets.lake.catalog import Catalog
+from pie_assets.lake.catalog import LAYOUT, Catalog
 from pie_assets.lake.remote_lock import ObjectLock
 from pie_assets.lake.storage import Warehouse
 from pie_assets.settings import SAMPLE_CODENET_ROOT
@@ -275,4 +275,44 @@ def test_a_flat_layout_warehouse_on_s3_moves_to_hive_paths_and_lookups_prune(lak
         assert "Scanning Files: 1/3" in plan
     assert sorted(o for o in lake.objects() if o.endswith(".parquet")) == [
         f"submissions/problem_id={p}/data.parquet" for p in ("p1", "p2", "p3")]
-    assert json.loads(lake.fs.cat(f"{lake.key}/_catalog.json"))["layout"] == 2
+    assert json.loads(lake.fs.cat(f"{lake.key}/_catalog.json"))["layout"] == LAYOUT
+
+
+COPY_QUERY = ("select (select count(*) from submissions) s, (select count(*) from problems) p, "
+              "(select sum(n)::int from per_problem) n")
+
+
+def _sql(url: str, env: dict[str, str]) -> list[dict]:
+    return json.loads(_finish(_pie("sql", COPY_QUERY, "--warehouse", url, "--format", "json", env=env)))
+
+
+def test_a_prefix_copied_in_the_bucket_answers_from_its_own_objects(lake, tmp_path):
+    """A warehouse prefix copied within the bucket is a warehouse of its own: `pie sql` reads the
+    copy's objects while the original stands and after it is deleted, and the catalog uploaded
+    to the copy is rebuilt for its prefix (its views name objects by URL)."""
+    warehouse = Warehouse(lake.url)
+    catalog = Catalog(warehouse)
+    for problem, n in (("p1", 2), ("p2", 3)):
+        warehouse.write_partition("submissions", problem, pl.DataFrame({"problem_id": [problem] * n}))
+    catalog.write_table("problems", pl.DataFrame({"problem_id": ["p1", "p2"]}))
+    catalog.register_model("per_problem", "select problem_id, count(*) n from submissions group by 1")
+    copy = f"{lake.url.rsplit('/', 1)[0]}/elsewhere/pie"
+    copy_key = copy.removeprefix("s3://")
+    lake.fs.copy(lake.key, copy_key, recursive=True)
+    assert sorted(p.removeprefix(copy_key + "/") for p in lake.fs.find(copy_key)) == lake.objects()
+    lake.fs.rm(f"{copy_key}/submissions/problem_id=p2/data.parquet")  # the copy's own change
+
+    assert _sql(copy, lake.env) == [{"s": 2, "p": 2, "n": 2}]
+    assert _sql(lake.url, lake.env) == [{"s": 5, "p": 2, "n": 5}]
+    lake.fs.rm(lake.key, recursive=True)
+    assert _sql(copy, lake.env) == [{"s": 2, "p": 2, "n": 2}]
+
+    assert json.loads(lake.fs.cat_file(f"{copy_key}/_catalog.json"))["root"] == copy
+    local = tmp_path / "copy.duckdb"
+    lake.fs.get_file(f"{copy_key}/pie.duckdb", str(local))
+    with duckdb.connect(str(local), read_only=True) as con:  # as any DuckDB client reads the uploaded file
+        con.register_filesystem(lake.fs)
+        views = dict(con.execute("select view_name, sql from duckdb_views() where not internal").fetchall())
+        assert f"read_parquet('{copy}/submissions/*/*.parquet'" in views["submissions"]
+        assert not any(f"'{lake.url}/" in sql for sql in views.values())
+        assert con.execute("select count(*) from submissions").fetchone() == (2,)

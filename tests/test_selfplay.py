@@ -7,7 +7,6 @@ from __future__ import annotations
 import hashlib
 
 import dagster as dg
-import duckdb
 import polars as pl
 import pytest
 
@@ -18,6 +17,7 @@ from pie_assets.evaluation.config import config_path as evaluation_config_path
 from pie_assets.evaluation.pipeline import generation_id
 from pie_assets.evaluation.prompts import strategy
 from pie_assets.evaluation.sampling import Completion, GenerationRequest, SamplingSettings
+from pie_assets.lake.catalog import Catalog
 from pie_assets.lake.storage import Warehouse
 from pie_assets.runtime.annotate import Annotator, Program, runtime_cases
 from pie_assets.runtime.annotate import TestCase as RuntimeCase  # not "Test*": pytest would collect it
@@ -203,5 +203,5 @@ def test_identity_baseline_asset_keeps_nothing_and_says_why(tmp_path, monkeypatc
     assert metadata["dagster/row_count"].value == 0 and metadata["generator"].value == "identity"
     assert metadata["found_nothing"].value.startswith("every generated program that ran printed the expected output")
     assert [c.name for c in metadata["dagster/column_schema"].value.columns] == list(SELFPLAY_SCHEMA)
-    with duckdb.connect(str(warehouse / "pie.duckdb"), read_only=True) as con:  # `pie sql` sees the table
+    with Catalog(Warehouse(str(warehouse))).connect() as con:  # `pie sql` sees the table
         assert con.execute("select count(*) from selfplay_pairs").fetchone() == (0,)

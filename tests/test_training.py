@@ -124,7 +124,8 @@ def test_each_method_writes_a_checkpoint_the_evaluation_loads(method, exports, c
     assert path.parent == checkpoints and path.name.startswith(f"{method}-tiny-{exports[export][:8]}-")
     assert json.loads((path / "manifest.json").read_text()) == manifest
     assert manifest["name"] == path.name and manifest["method"] == method and manifest["lora"] is True
-    assert manifest["base"] == {"name": "tiny", "path": str(base.resolve()), "kind": "tiny"}
+    # The base beside it in the checkpoints root is named relative to the checkpoint: they move together.
+    assert manifest["base"] == {"name": "tiny", "path": "../_bases/tiny", "kind": "tiny"}
     assert manifest["data"] == [{"export": export, "version": exports[export], "file": file,
                                  "rows": 3 if method == "rrtf" else 2, "examples": examples,
                                  "selection": {"sft": "all", "dpo": "both"}.get(method, "train")}]
@@ -139,12 +140,27 @@ def test_each_method_writes_a_checkpoint_the_evaluation_loads(method, exports, c
     assert manifest["created_at"].endswith("+00:00")
 
     adapter = json.loads((path / "adapter_config.json").read_text())
-    assert adapter["base_model_name_or_path"] == str(base.resolve())
+    assert adapter["base_model_name_or_path"] == "../_bases/tiny" and (path / "../_bases/tiny").resolve() == base.resolve()
     assert not (path / "trainer").exists() and leftovers(checkpoints) == []
     [spec] = [s for s in discover_directories(str(checkpoints)) if s.name == path.name]
     assert spec.kind == "peft" and spec.strategies == tuple(strategies)
     samples = generate(path, "int main() {", SamplingSettings(n=2, temperature=1.0, max_new_tokens=8))
     assert len(samples) == 2 and all(s.finish_reason in ("stop", "length") for s in samples)
+
+
+def test_an_adapter_loads_the_base_beside_it_after_its_checkpoints_root_moves(exports, tmp_path) -> None:
+    """A warehouse (and the checkpoints root in it) moved or copied: the adapter names its tiny
+    base relative to itself, so it loads the moved base, the original being gone."""
+    result = train("sft-perf", "tiny", exports["root"], name="portable", checkpoints_dir=str(tmp_path / "old"),
+                   config=tiny_config(steps=1), progress_bar=False)
+    identity = TransformersGenerator(str(result.path), device="cpu").identity
+    (tmp_path / "old").rename(tmp_path / "new")
+
+    moved = TransformersGenerator(str(tmp_path / "new" / "portable"), device="cpu")
+    assert moved.base_path == str((tmp_path / "new" / "_bases" / "tiny").resolve())
+    assert moved.identity == identity  # the same weights: the generation cache still applies
+    request = GenerationRequest(key="k", prompt="int main() {", src_code="", problem_id="p00001")
+    assert len(moved.generate(request, 1, SamplingSettings(n=1, temperature=1.0, max_new_tokens=4))) == 1
 
 
 def test_sft_learns_a_repeated_pair_and_answers_in_the_evaluated_shape(exports, checkpoints) -> None:

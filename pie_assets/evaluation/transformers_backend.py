@@ -51,11 +51,14 @@ def _model_version(path: str) -> str:
 
 
 def _adapter_base(path: str) -> str | None:
-    """The base model of a peft adapter directory, None for a plain model (or a hub name)."""
+    """The base model of a peft adapter directory, None for a plain model (or a hub name). A base
+    named relative to the adapter (`../_bases/tiny`: `pie train` names a base in the same
+    checkpoints root so) is the one beside this adapter, wherever the directories were moved."""
     config = Path(path) / "adapter_config.json"
     if not config.is_file():
         return None
-    return json.loads(config.read_text())["base_model_name_or_path"]
+    base = json.loads(config.read_text())["base_model_name_or_path"]
+    return str((Path(path) / base).resolve()) if base.startswith((f".{os.sep}", f"..{os.sep}")) else base
 
 
 def _import_ml() -> tuple[Any, Any]:

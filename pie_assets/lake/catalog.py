@@ -7,10 +7,26 @@ temp file and renamed over the old one under a file lock. Parallel partitions th
 contend for DuckDB's single-writer lock. On S3 the rebuild is uploaded under a lock object
 (`remote_lock.ObjectLock`), so concurrent writers on any machine publish one after another and
 `pie.duckdb` and `_catalog.json` always name the same views: none is lost.
+
+A warehouse is a directory (or prefix) that can be moved or copied: nothing in it names its own
+absolute location. Local views name their files relative to the root (`submissions/*/*.parquet`),
+and every connection this module opens sets DuckDB's `file_search_path` to the root it was given,
+so a moved warehouse needs no rebuild and a copy reads its own files, never the original's. A
+rebuild on each move was the alternative; it would make every first read of a moved warehouse a
+write, and a copy opened by another client would still read the original's files until then.
+Relative names are always globs (`[p]roblems.parquet` for a one-file table): DuckDB looks a
+plain relative file name up in the working directory before the search path, a glob only under
+the search path. A plain DuckDB client sets the search path itself (README). DuckDB cannot
+resolve a relative name under a remote root, so on object storage the uploaded `pie.duckdb` names
+its objects by URL and the manifest records the root it was built for: a catalog of another root
+(a prefix copied elsewhere) is rebuilt on first use. `pie sql` and the assets never read the
+uploaded file there: they build their views in memory from a fresh listing, as they do for a
+reader that cannot rewrite a stale catalog (a read-only copy of a warehouse of an older layout).
 """
 
 from __future__ import annotations
 
+import errno
 import json
 import logging
 import os
@@ -31,9 +47,10 @@ log = logging.getLogger(__name__)
 CATALOG_FILE = "pie.duckdb"
 MANIFEST_FILE = "_catalog.json"
 LOCK_FILE = ".catalog.lock"
-# The manifest's layout: 2 = hive paths for every partitioned table. A catalog of an earlier
-# layout is rebuilt on first use, which first moves the old partition files to their hive paths.
-LAYOUT = 2
+# The manifest's layout: 2 = hive paths for every partitioned table; 3 = and local views name
+# their files relative to the root. A catalog of an earlier layout is rebuilt on first use, which
+# first moves the old partition files (layout 1) to their hive paths.
+LAYOUT = 3
 S3_PROTOCOLS = ("s3", "s3a")
 # memory:// lives in one process, so a process-wide mutex serialises its rebuilds.
 _MEMORY_LOCK = threading.Lock()
@@ -43,18 +60,49 @@ class WarehouseNotFound(RuntimeError):
     """Raised when a reader points at a warehouse that has no tables yet."""
 
 
+def _literal(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
 def view_sql(name: str, location: str, union_by_name: bool) -> str:
     """Hive partitioning reads the `<dim>=<key>` directories of partitioned tables as their
     columns (the files hold the same column), so a filter on `problem_id` or `checkpoint` prunes
     files before any is opened. Keys stay strings, as in the files (no autocast of "0042").
     `union_by_name` reads every file's schema whenever the view is queried, so it is set only for
     tables whose files differ in schema."""
-    quoted = location.replace("'", "''")
     return (
         f'CREATE OR REPLACE VIEW "{name}" AS '
-        f"SELECT * FROM read_parquet('{quoted}', union_by_name = {str(union_by_name).lower()}, "
+        f"SELECT * FROM read_parquet({_literal(location)}, union_by_name = {str(union_by_name).lower()}, "
         f"hive_partitioning = true, hive_types_autocast = false)"
     )
+
+
+def _relative_location(root: str, location: str) -> str:
+    """A local table's file or glob as its view names it: relative to the warehouse root, and a
+    glob even for one file (`[p]roblems.parquet`), since DuckDB resolves a relative glob only
+    under `file_search_path` but a plain relative name in the working directory first."""
+    relative = os.path.relpath(location, root)
+    return relative if "*" in relative else f"[{relative[0]}]{relative[1:]}"
+
+
+def _search_root(warehouse: Warehouse) -> str:
+    """The absolute root a local catalog's relative names resolve under (`file_search_path`)."""
+    root = os.path.abspath(warehouse.root.path)
+    if "," in root:  # DuckDB splits file_search_path on commas
+        raise ValueError(f"warehouse {root}: DuckDB cannot search a directory whose path holds ','; "
+                         "move the warehouse to a path without one")
+    return root
+
+
+def _reach_files(con: duckdb.DuckDBPyConnection, warehouse: Warehouse) -> None:
+    """Lets `con` read the warehouse's files as its views name them: locally by resolving
+    relative names under the root, for every connection to this database (GLOBAL: a cursor or a
+    second connection to the same file in this process shares it); remotely through the fsspec
+    filesystem (no httpfs needed)."""
+    if warehouse.local:
+        con.execute(f"SET GLOBAL file_search_path = {_literal(_search_root(warehouse))}")
+    else:
+        con.register_filesystem(warehouse.root.fs)
 
 
 # One row per Parquet file: a digest of its schema (names, DuckDB types, nesting).
@@ -120,25 +168,33 @@ def _create_views(con: duckdb.DuckDBPyConnection, tables: dict[str, str], models
     return {name: uniform[name] for name in tables if name in uniform}
 
 
-def _write_views(db_path: str, tables: dict[str, str], models: dict[str, str],
-                 required: frozenset[str], filesystem=None) -> dict[str, str]:
-    """DuckDB binds a view when it is created, so a remote root's filesystem must be readable here."""
+def _write_views(db_path: str, warehouse: Warehouse, tables: dict[str, str], models: dict[str, str],
+                 required: frozenset[str]) -> dict[str, str]:
+    """DuckDB binds a view when it is created, so the files must be reachable here."""
     con = duckdb.connect(db_path)
     try:
-        if filesystem is not None:
-            con.register_filesystem(filesystem)
+        _reach_files(con, warehouse)
         return _create_views(con, tables, models, required)
     finally:
         con.close()
 
 
-def _manifest_json(tables: dict[str, str], models: dict[str, str], schemas: dict[str, str]) -> str:
-    return json.dumps({"layout": LAYOUT, "views": sorted(tables), "models": models, "schemas": schemas}, indent=1)
+def _manifest_json(tables: dict[str, str], models: dict[str, str], schemas: dict[str, str],
+                   root: str | None) -> str:
+    """`root`: the URL the views of a remote catalog name (local views name no root)."""
+    located = {} if root is None else {"root": root}
+    return json.dumps({"layout": LAYOUT, **located, "views": sorted(tables), "models": models, "schemas": schemas},
+                      indent=1)
 
 
 def _current_layout(manifest: dict) -> bool:
     """A published catalog of the current layout, or none yet."""
     return manifest["layout"] in (0, LAYOUT)
+
+
+def _unwritable(err: OSError) -> bool:
+    """The warehouse cannot be written by this reader (permissions, a read-only mount)."""
+    return isinstance(err, PermissionError) or err.errno == errno.EROFS
 
 
 class Catalog:
@@ -154,16 +210,32 @@ class Catalog:
         return self.warehouse.root / CATALOG_FILE
 
     def _manifest(self) -> dict:
-        """{"layout": n, "views": [table names], "models": {name: sql}, "schemas": {table: digest
-        of the schema all its files share}} as last published (layout 1 when the manifest
-        predates the field, 0 when there is none)."""
+        """{"layout": n, "root": the URL a remote catalog's views name (None locally), "views":
+        [table names], "models": {name: sql}, "schemas": {table: digest of the schema all its
+        files share}} as last published (layout 1 when the manifest predates the field, 0 when
+        there is none)."""
         path = self.warehouse.root / MANIFEST_FILE
         try:
             manifest = json.loads(path.read_text())
         except (FileNotFoundError, ValueError):
-            return {"layout": 0, "views": [], "models": {}, "schemas": {}}
-        return {"layout": manifest.get("layout", 1), "views": manifest.get("views", []),
+            return {"layout": 0, "root": None, "views": [], "models": {}, "schemas": {}}
+        return {"layout": manifest.get("layout", 1), "root": manifest.get("root"), "views": manifest.get("views", []),
                 "models": manifest.get("models", {}), "schemas": manifest.get("schemas", {})}
+
+    def _serves_here(self, manifest: dict) -> bool:
+        """Whether the published catalog reads this warehouse's files: of the current layout and,
+        on object storage, built for this root (its views name objects by URL). A remote root
+        with no catalog yet is served too: its readers build their views in memory."""
+        if self.warehouse.local:
+            return _current_layout(manifest) and os.path.exists(self.path.path)
+        return manifest["layout"] == 0 or (manifest["layout"] == LAYOUT and manifest["root"] == str(self.warehouse.root))
+
+    def _view_locations(self) -> dict[str, str]:
+        """Table -> the file or glob its view reads: relative to a local root, a URL remotely."""
+        tables = self.warehouse.tables()
+        if not self.warehouse.local:
+            return tables
+        return {name: _relative_location(self.warehouse.root.path, location) for name, location in tables.items()}
 
     def ensure(self, table: str, written: tuple[str, pl.Schema] | None = None) -> None:
         """Make sure `table` has a view, and one that reads `written` (a file just written, with
@@ -175,7 +247,7 @@ class Catalog:
             return
         with self._mutex:
             manifest = self._manifest()
-            stale = table not in manifest["views"] or not _current_layout(manifest) or (
+            stale = table not in manifest["views"] or not self._serves_here(manifest) or (
                 written is not None and manifest["schemas"].get(table) != self._signature(written[0]))
             if stale:
                 self.rebuild()
@@ -237,7 +309,7 @@ class Catalog:
             published = self._manifest()
             if published["layout"] != LAYOUT and (moved := self.warehouse.upgrade_layout()):
                 log.warning(f"warehouse {self.warehouse.root}: {moved} partition files moved to hive paths")
-            tables = self.warehouse.tables()
+            tables = self._view_locations()
             models = {name: sql for name, sql in {**published["models"], **(new_models or {})}.items()
                       if name not in dropped_models}
             required = frozenset(new_models or ())
@@ -245,11 +317,11 @@ class Catalog:
                 root = self.warehouse.root.path
                 staged = os.path.join(root, f".{CATALOG_FILE}.{uuid.uuid4().hex}.tmp")
                 try:
-                    schemas = _write_views(staged, tables, models, required)
+                    schemas = _write_views(staged, self.warehouse, tables, models, required)
                 except ValueError:
                     os.unlink(staged)
                     raise
-                manifest = _manifest_json(tables, models, schemas)
+                manifest = _manifest_json(tables, models, schemas, root=None)
                 os.replace(staged, self.path.path)
                 staged_manifest = os.path.join(root, f".{MANIFEST_FILE}.{uuid.uuid4().hex}.tmp")
                 with open(staged_manifest, "w") as f:
@@ -258,8 +330,8 @@ class Catalog:
             else:
                 with tempfile.TemporaryDirectory() as tmpdir:
                     staged = os.path.join(tmpdir, CATALOG_FILE)
-                    schemas = _write_views(staged, tables, models, required, self.warehouse.root.fs)
-                    manifest = _manifest_json(tables, models, schemas)
+                    schemas = _write_views(staged, self.warehouse, tables, models, required)
+                    manifest = _manifest_json(tables, models, schemas, root=str(self.warehouse.root))
                     fence()
                     self.warehouse.root.fs.put_file(staged, str(self.path))
                 (self.warehouse.root / MANIFEST_FILE).write_text(manifest)
@@ -268,26 +340,34 @@ class Catalog:
         return sorted(tables)
 
     def connect(self) -> duckdb.DuckDBPyConnection:
-        """A read-only connection for queries, usable while runs write."""
-        if not self.warehouse.local:
-            return self._connect_remote()
-        if not os.path.exists(self.path.path) or not _current_layout(self._manifest()):
+        """A read-only connection for queries, usable while runs write, that reads this
+        warehouse's own files wherever it lies. A missing or stale catalog is rebuilt first; a
+        reader that cannot write the warehouse gets views built in memory for its session."""
+        if not self._serves_here(self._manifest()):
             if not self.warehouse.tables() and not self.warehouse.flat_partitions():
-                raise WarehouseNotFound(
-                    f"no tables in warehouse {self.warehouse.root} (run `pie run` first)"
-                )
-            self.rebuild()
-        return duckdb.connect(self.path.path, read_only=True)
+                raise WarehouseNotFound(f"no tables in warehouse {self.warehouse.root} (run `pie run` first)")
+            try:
+                self.rebuild()
+            except OSError as err:
+                if not _unwritable(err):
+                    raise
+                log.warning(f"warehouse {self.warehouse.root}: its catalog is out of date and this process cannot "
+                            f"rewrite it ({err}); this connection's views are built in memory")
+                return self._session()
+        if not self.warehouse.local:
+            return self._session()
+        con = duckdb.connect(self.path.path, read_only=True)
+        _reach_files(con, self.warehouse)
+        return con
 
-    def _connect_remote(self) -> duckdb.DuckDBPyConnection:
-        """Object storage: views in memory over the fsspec filesystem, no httpfs needed."""
-        if not _current_layout(self._manifest()):
-            self.rebuild()
-        tables = self.warehouse.tables()
+    def _session(self) -> duckdb.DuckDBPyConnection:
+        """Views in memory for one connection, from a fresh listing: how object storage is read
+        (no file to download), and how a reader answers where it cannot rebuild the catalog."""
+        tables = self._view_locations()
         if not tables:
-            raise WarehouseNotFound(f"no tables in warehouse {self.warehouse.root}")
+            raise WarehouseNotFound(f"no tables in warehouse {self.warehouse.root} (run `pie run` first)")
         con = duckdb.connect()
-        con.register_filesystem(self.warehouse.root.fs)
+        _reach_files(con, self.warehouse)
         manifest = self._manifest()
         _create_views(con, tables, manifest["models"], uniform=manifest["schemas"])
         return con

@@ -1,10 +1,14 @@
 """The model a run starts from: `tiny` (built locally once), a local Hugging Face directory, or a
-hub name. What `from_pretrained` is given becomes the adapter's `base_model_name_or_path`, so a
-local base is named by its absolute path: the evaluation then loads the adapter from anywhere.
+hub name. A checkpoint names its base (the adapter's `base_model_name_or_path`, the manifest's
+`base.path`) by its absolute path, so the evaluation loads the adapter from anywhere; a base in
+the same checkpoints root (the tiny one under `_bases/`) relative to the checkpoint instead,
+`../_bases/tiny`, so a warehouse holding both can be moved or copied and its adapters load their
+own base (the evaluation resolves such a name against the adapter's directory).
 """
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import shutil
@@ -31,8 +35,25 @@ class BaseModel:
         last = self.name if self.kind == TINY else self.path.rstrip("/").rsplit("/", 1)[-1]
         return re.sub(r"[^A-Za-z0-9._+-]", "-", last)[:SHORT_NAME_CHARS].strip("-.") or "model"
 
-    def to_dict(self) -> dict[str, str]:
-        return {"name": self.name, "path": self.path, "kind": self.kind}
+    def reference(self, checkpoints_dir: Path) -> str:
+        """How a checkpoint under `checkpoints_dir` names this base (see the module's docstring)."""
+        root = checkpoints_dir.resolve()
+        if self.kind == "hub" or not Path(self.path).is_relative_to(root):
+            return self.path
+        return os.path.join(os.pardir, os.path.relpath(self.path, root))
+
+    def to_dict(self, checkpoints_dir: Path) -> dict[str, str]:
+        """The manifest's `base` of a checkpoint under `checkpoints_dir`."""
+        return {"name": self.name, "path": self.reference(checkpoints_dir), "kind": self.kind}
+
+
+def name_base(adapter_dir: Path, reference: str) -> None:
+    """Names the adapter's base as the manifest does: peft saved the path it was loaded from
+    (renamed after the save, since peft's save reads the base's config at the name it holds)."""
+    config_file = adapter_dir / "adapter_config.json"
+    config = json.loads(config_file.read_text())
+    config["base_model_name_or_path"] = reference
+    config_file.write_text(json.dumps(config, indent=2, sort_keys=True) + "\n")
 
 
 def tiny_base(checkpoints_dir: Path) -> Path:

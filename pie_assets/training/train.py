@@ -19,7 +19,7 @@ from transformers import PrinterCallback, set_seed
 from pie_assets.lake.storage import Warehouse
 from pie_assets.settings import Settings
 from pie_assets.training.arguments import common_arguments
-from pie_assets.training.base import TINY, resolve_base
+from pie_assets.training.base import TINY, name_base, resolve_base
 from pie_assets.training.config import METHODS, TrainingConfig
 from pie_assets.training.data import TrainingData, dpo_data, perf_data, rrtf_data, sft_data
 from pie_assets.training.dpo import dpo_trainer
@@ -95,13 +95,15 @@ def train(method: str, base: str, warehouse: str, *, lora: bool = True, data_ver
         trainer.train()
         train_seconds = time.monotonic() - clock
         trainer.model.save_pretrained(stage)
+        if lora:
+            name_base(stage, model_base.reference(root))
         tokenizer.save_pretrained(stage)
         if (stage / TRAINER_DIR).exists():
             shutil.rmtree(stage / TRAINER_DIR)
         manifest = {
             "name": name,
             "method": method,
-            "base": model_base.to_dict(),
+            "base": model_base.to_dict(root),
             "lora": lora,
             "data": [data.source()],
             "hyperparameters": h.to_dict(),
