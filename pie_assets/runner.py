@@ -24,6 +24,7 @@ from dagster_shared.error import SerializableErrorInfo
 from pie_assets.codenet.layout import CodeNetLayout
 from pie_assets.dataset.pie_problems import pie_problem_ids
 from pie_assets.defs.dataset.exports import PIE_PAIRS_EXPORT
+from pie_assets.defs.dataset.pie_import import HOW_TO_SET as PIE_DATASET_HOW_TO_SET
 from pie_assets.defs.dataset.pie_import import PIE_IMPORT_TABLES
 from pie_assets.defs.evaluation.assets import GENERATION_STAGE
 from pie_assets.defs.evaluation.inputs import eval_problem_ids, problems_without_test_cases
@@ -40,6 +41,10 @@ from pie_assets.progress import PROGRESS
 from pie_assets.runs import partition_range_tags
 from pie_assets.selection import parse_selection
 from pie_assets.settings import Settings
+
+
+# What only PIE's release feeds: its import, its re-export and the agreement of the labels with it.
+PIE_RELEASE_SELECTION = dg.AssetSelection.assets(*PIE_IMPORT_TABLES, PIE_PAIRS_EXPORT, PIE_AGREEMENT)
 
 
 class UserError(RuntimeError):
@@ -190,7 +195,7 @@ def run_pipeline(
         partitions when a per-problem stage first needs them: after the import of PIE's release."""
         if not problem_keys:
             found = set(layout.discover_problem_ids() if layout is not None and os.path.isdir(layout.root) else [])
-            found |= set(pie_problem_ids(resources["lake"].catalog))
+            found |= set(pie_problem_ids(resources["lake"].store))
             if problems:
                 if unknown := sorted(set(problems) - found):
                     raise UserError(f"unknown problem(s) under {settings.codenet_root or 'no CodeNet root'} and in "
@@ -294,6 +299,9 @@ def check_selection(settings: Settings, selection: str) -> None:
 
 
 def _selected_keys(graph: AssetGraph, settings: Settings, selection: str | None) -> Set[dg.AssetKey]:
+    """The selection's assets; without a PIE dataset directory, never the assets of PIE's release
+    (they could only fail): a lineage selection such as `*model_evaluations` reaches `pie_pairs`
+    through ingestion, which reads it only when it exists."""
     try:
         chosen = parse_selection(selection, graph) if selection else default_selection(settings)
         # Tables written together (one multi-asset per problem) are materialized together.
@@ -302,16 +310,19 @@ def _selected_keys(graph: AssetGraph, settings: Settings, selection: str | None)
         raise UserError(f"invalid --select {selection!r}: {err}") from err
     if not keys:
         raise UserError(f"--select {selection!r} matches no asset")
+    if not settings.pie_dataset:
+        keys = keys - PIE_RELEASE_SELECTION.resolve(graph)
+        if not keys:
+            raise UserError(f"--select {selection!r} names only assets of PIE's release: {PIE_DATASET_HOW_TO_SET}")
     return keys
 
 
 def default_selection(settings: Settings) -> dg.AssetSelection:
     """Every asset, exports included (content-addressed: an unchanged input publishes nothing new);
-    without a PIE dataset directory, not its import, re-export and runtime agreement, which would
-    only fail."""
+    without a PIE dataset directory, not its import, re-export and runtime agreement."""
     if settings.pie_dataset:
         return dg.AssetSelection.all()
-    return dg.AssetSelection.all() - dg.AssetSelection.assets(*PIE_IMPORT_TABLES, PIE_PAIRS_EXPORT, PIE_AGREEMENT)
+    return dg.AssetSelection.all() - PIE_RELEASE_SELECTION
 
 
 def _progress(stage: str, problems_done: int, problems: int) -> StageProgress:

@@ -26,7 +26,6 @@ extra tests (`pie_tests`).
 
 from __future__ import annotations
 
-import duckdb
 import polars as pl
 
 from pie_assets.codenet.ingest import SUBMISSIONS_SCHEMA, ProblemTables
@@ -38,33 +37,37 @@ from pie_assets.codenet.test_cases import collect_test_cases
 from pie_assets.codenet.text import sha256_hex
 from pie_assets.codenet.validate import CODENET_STATUSES
 from pie_assets.dataset.pie_import import TABLE
-from pie_assets.lake.catalog import Catalog, WarehouseNotFound
+from pie_assets.lake.storage import Warehouse
 
 PIE_ROW_COLUMNS = ("problem_id", "src_id", "tgt_id", "src_code", "tgt_code", "src_status", "tgt_status",
                    "user_id", "tests", "source_file", "line")
 
 
-def pie_problem_ids(catalog: Catalog) -> list[str]:
+def _pie_pairs(warehouse: Warehouse, columns: list[str]) -> pl.DataFrame | None:
+    """`pie_pairs`' columns read from its Parquet file, not through `pie.duckdb`: a run must never
+    wait on a user who holds the catalog open read-write; None when the lake has no import."""
+    try:
+        with (warehouse.root / f"{TABLE}.parquet").open("rb") as f:
+            return pl.read_parquet(f, columns=columns)
+    except FileNotFoundError:
+        return None
+
+
+def pie_problem_ids(warehouse: Warehouse) -> list[str]:
     """The problems of `pie_pairs`, sorted (partition order); none when the lake has no import.
     An id that is not a CodeNet problem id (pNNNNN) never becomes a partition (it names paths)."""
-    try:
-        with catalog.connect() as con:
-            found = [row[0] for row in con.execute(f"select distinct problem_id from {TABLE} order by 1").fetchall()]
-    except (duckdb.CatalogException, WarehouseNotFound):
-        return []
-    return [p for p in found if p and PROBLEM_ID_RE.match(p)]
+    pairs = _pie_pairs(warehouse, ["problem_id"])
+    found = [] if pairs is None else pairs["problem_id"].drop_nulls().unique().sort().to_list()
+    return [p for p in found if PROBLEM_ID_RE.match(p)]
 
 
-def pie_rows(catalog: Catalog, problems: list[str]) -> dict[str, pl.DataFrame]:
+def pie_rows(warehouse: Warehouse, problems: list[str]) -> dict[str, pl.DataFrame]:
     """problem -> its `pie_pairs` rows (the columns ingestion uses), in (source_file, line) order;
     empty when the lake has no import."""
-    columns = ", ".join(PIE_ROW_COLUMNS)
-    try:
-        with catalog.connect() as con:
-            frame = con.execute(f"select {columns} from {TABLE} where problem_id in (select unnest($1::varchar[])) "
-                                "order by problem_id, source_file, line", [problems]).pl()
-    except (duckdb.CatalogException, WarehouseNotFound):
+    pairs = _pie_pairs(warehouse, list(PIE_ROW_COLUMNS))
+    if pairs is None:
         return {}
+    frame = pairs.filter(pl.col("problem_id").is_in(problems)).sort("problem_id", "source_file", "line")
     return {key[0]: rows for key, rows in frame.partition_by("problem_id", as_dict=True).items()}
 
 

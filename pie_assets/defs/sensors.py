@@ -49,7 +49,7 @@ def codenet_problem_sensor(context: dg.SensorEvaluationContext, codenet: CodeNet
                            lake: LakeResource) -> dg.SensorResult:
     layout = codenet.layout
     known = set(context.instance.get_dynamic_partitions(PROBLEMS))
-    found = set(layout.discover_problem_ids() if layout is not None else []) | set(pie_problem_ids(lake.catalog))
+    found = set(layout.discover_problem_ids() if layout is not None else []) | set(pie_problem_ids(lake.store))
     new = sorted(p for p in found if p not in known)
 
     cursor = json.loads(context.cursor) if context.cursor else {}

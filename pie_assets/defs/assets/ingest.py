@@ -91,7 +91,7 @@ def build_ingest_assets(extra_tests_dir: str | None) -> list[dg.AssetsDefinition
         layout = codenet.layout
         problems = list(context.partition_keys)
         metadata = parse_metadata_of(layout, problems) if layout is not None else None
-        pie = pie_rows(lake.catalog, problems)
+        pie = pie_rows(lake.store, problems)
 
         def work(problem_id: str) -> dict[str, pl.DataFrame]:
             rows = pie.get(problem_id)
