@@ -128,9 +128,10 @@ runtime_automation_sensor = dg.AutomationConditionSensorDefinition(
 # SQL models follow the tables they read (dbt_like.assets.MODEL_AUTOMATION); their checks run with them.
 sql_model_automation_sensor = dg.AutomationConditionSensorDefinition(
     "sql_model_automation_sensor",
-    target=dg.AssetSelection.groups(SQL_MODELS_GROUP, "dataset") | dg.AssetSelection.assets("retrieval_index"),
+    target=dg.AssetSelection.groups(SQL_MODELS_GROUP, "dataset")
+    | dg.AssetSelection.assets("retrieval_index", "pie_runtime_agreement"),
     default_status=dg.DefaultSensorStatus.RUNNING,
     minimum_interval_seconds=30,
-    description="Refreshes SQL models (and runs their checks) and the retrieval index after a table or "
-    "model they read was updated.",
+    description="Refreshes SQL models (and runs their checks), the retrieval index and the agreement of the "
+    "runtime labels with PIE's after a table or model they read was updated.",
 )
