@@ -31,4 +31,4 @@ union all
 select 'reported (PIE paper)', checkpoint, kind, strategy, 'full', k, 978, 8,
        speedup, pct_opt, pct_correct, null, null, null, null, null, 'gem5 (paper)'
 from reported
-order by source, speedup desc nulls last, checkpoint, strategy, mode
+order by source, speedup desc nulls last, checkpoint, strategy, mode, backend, k

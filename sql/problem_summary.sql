@@ -24,3 +24,4 @@ select p.problem_id,
 from problems p
 left join subs s using (problem_id)
 left join tests t using (problem_id)
+order by p.problem_id
