@@ -3,7 +3,7 @@
     pie [--debug] [--quiet] [--warehouse DIR] COMMAND ...   (the three also after COMMAND)
     pie run [--codenet PATH|none] [--warehouse DIR] [--pie-dataset DIR] [--eval-pairs lake|pie] [--select SELECTION]
             [--problems p1,p2] [--profile NAME]
-    pie sql "QUERY" [--warehouse DIR] [--format table|csv|json]
+    pie sql "QUERY" [--warehouse DIR] [--format auto|table|line|csv|json]
     pie measure FILE.cpp --input FILE [--backend NAME] [--json]
     pie eval --model SPEC [--strategy NAME] [--k N] [--fast] [--eval-pairs lake|pie] [--profile NAME] [--warehouse DIR]
     pie train --method sft|sft-perf|dpo|rrtf --base MODEL|tiny [--no-lora] [--data VERSION]
@@ -19,9 +19,8 @@ import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-import polars as pl
-
 from pie_assets.interrupts import restore_interrupts
+from pie_assets.result_layout import FORMATS, render
 from pie_assets.settings import NO_CODENET, Settings
 
 
@@ -130,21 +129,8 @@ def cmd_sql(args: argparse.Namespace) -> int:
 
     with Catalog(Warehouse(_settings(args).warehouse)).connect() as con:
         frame = con.execute(args.query).pl()
-    _print_frame(frame, args.format)
+    sys.stdout.write(render(frame, args.format))
     return 0
-
-
-def _print_frame(frame: pl.DataFrame, fmt: str) -> None:
-    if fmt == "csv":
-        sys.stdout.write(frame.write_csv())
-    elif fmt == "json":
-        print(json.dumps(json.loads(frame.write_json()), indent=1, ensure_ascii=False))
-    else:
-        with pl.Config(tbl_rows=200, tbl_cols=-1, fmt_str_lengths=60, tbl_width_chars=200,
-                       tbl_hide_dataframe_shape=True, tbl_hide_column_data_types=True):
-            print(frame)
-        if frame.height > 200:
-            print(f"({frame.height} rows; first 200 shown, use --format csv for all)")
 
 
 def cmd_measure(args: argparse.Namespace) -> int:
@@ -237,7 +223,7 @@ def cmd_eval(args: argparse.Namespace) -> int:
             "round(pct_correct, 2) as pct_correct, round(memory_reduction, 4) as memory_reduction, "
             "round(percentile, 2) as percentile from model_evaluations where checkpoint = ? order by strategy, k",
             [name]).pl()
-    _print_frame(table, "table")
+    sys.stdout.write(render(table))
     print(f"evaluation of {name}: {outcome.wall_s:.1f} s; all rows: pie sql \"select * from model_evaluations "
           f"where checkpoint = '{name}'\"")
     return 0
@@ -261,8 +247,9 @@ def cmd_train(args: argparse.Namespace) -> int:
 
 
 def cmd_ui(args: argparse.Namespace) -> int:
-    """`dagster dev` on this code location, under the one location name `workspace.yaml` and
-    `dg` use too (sensor cursors and run history belong to a location name)."""
+    """`dg dev` on this code location, under the one location name `workspace.yaml` and `dg` use
+    too (sensor cursors and run history belong to a location name). `dg dev` with a workspace file
+    starts the same webserver and daemon as `dagster dev`, without its SupersessionWarning."""
     from pie_assets.runner import open_instance
     from pie_assets.settings import CODE_LOCATION, DEFINITIONS_MODULE
 
@@ -285,11 +272,13 @@ def cmd_ui(args: argparse.Namespace) -> int:
     print(f"pie dataset: {settings.pie_dataset or '-'}", file=sys.stderr)
     print(f"profile:     {settings.profile or '[measure] profile of the simulator config'}", file=sys.stderr)
     print(f"dagster home: {home} (code location {CODE_LOCATION!r})", file=sys.stderr)
-    command = ["dagster", "dev", "-w", str(workspace), "-p", str(args.port)]
+    command = ["dg", "dev", "-w", str(workspace), "--host", UI_HOST, "-p", str(args.port)]
     print("$ " + " ".join(command), file=sys.stderr)
+    print(f"Dagster UI: http://{UI_HOST}:{args.port}", flush=True)  # before exec: unflushed output would be lost
     os.execvp(command[0], command)
 
 
+UI_HOST = "127.0.0.1"  # the webserver's own default, named so the URL `pie ui` prints is the one it serves
 EVAL_PAIRS_HELP = ("the pairs checkpoints are evaluated on: the lake's trajectory_pairs or the imported PIE "
                    "dataset's (pie_pairs); overrides the dataset config's eval_pairs_from for this command")
 
@@ -334,8 +323,9 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
     command_flags = _global_flags(argparse.SUPPRESS)
 
-    def command(name: str, func: Callable[[argparse.Namespace], int], help: str) -> argparse.ArgumentParser:
-        p = sub.add_parser(name, help=help, parents=[command_flags])
+    def command(name: str, func: Callable[[argparse.Namespace], int], help: str,
+                description: str) -> argparse.ArgumentParser:
+        p = sub.add_parser(name, help=help, description=description, parents=[command_flags])
         p.set_defaults(func=func, command_parser=p)  # command_parser: refusals found after parsing (exit 2)
         return p
 
@@ -347,7 +337,11 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument("--pie-dataset", help="PIE's released *.jsonl files, the source of pie_pairs ($PIE_DATASET)")
         _profile_argument(p)
 
-    run = command("run", cmd_run, "materialise the asset graph in-process")
+    run = command("run", cmd_run, "materialise the asset graph in-process",
+                  "Materialise the asset graph (or --select's part of it) in this process: Parquet tables under "
+                  "the warehouse, its DuckDB catalog pie.duckdb and its exports; the run is recorded in the "
+                  "Dagster home `pie ui` shows ($DAGSTER_HOME, else ./.dagster). Prints each table's row count, "
+                  "the checks' outcome and the exports' locations.")
     sources(run)
     run.add_argument("--select", help="Dagster asset selection; bare asset names anywhere, e.g. 'submissions', "
                                       "'problems or problem_list_rejects', 'group:codenet and not test_cases' "
@@ -358,11 +352,19 @@ def build_parser() -> argparse.ArgumentParser:
                      help="where measurement runs: local threads or a Ray cluster ($RAY_ADDRESS; none: a local "
                           "Ray instance); default [measure] engine")
 
-    sql = command("sql", cmd_sql, "run a SQL query against the warehouse catalog")
-    sql.add_argument("query")
-    sql.add_argument("--format", choices=["table", "csv", "json"], default="table")
+    sql = command("sql", cmd_sql, "run a SQL query against the warehouse catalog",
+                  "Run one DuckDB query on the warehouse's catalog (a read-only connection; every table is a view "
+                  "of its Parquet files) and print the result. Writes nothing but a missing or stale catalog.")
+    sql.add_argument("query", help="a DuckDB SQL query, e.g. \"select * from problem_summary\"")
+    sql.add_argument("--format", choices=FORMATS, default="auto",
+                     help="auto (default): a table when it fits the terminal's width ($COLUMNS), else line; table: "
+                          "a table at its natural width; line: one 'column = value' line per column, a blank line "
+                          "between rows; csv, json: every row, for scripts")
 
-    measure = command("measure", cmd_measure, "compile, judge and measure one program on one input (sandboxed)")
+    measure = command("measure", cmd_measure, "compile, judge and measure one program on one input (sandboxed)",
+                      "Compile, run, judge and measure one C++ program on one input exactly as the pipeline "
+                      "would (sandboxed), and print its runtime row; binaries and measurements are cached under "
+                      "the warehouse's _cache. Exit status 2 when the row's status is not OK.")
     measure.add_argument("file", help="C++ source")
     measure.add_argument("--input", required=True, help="stdin of the run")
     measure.add_argument("--expected", help="expected output (default: the native run's output)")
@@ -371,7 +373,10 @@ def build_parser() -> argparse.ArgumentParser:
     measure.add_argument("--json", action="store_true", help="print the row as JSON")
     _profile_argument(measure)
 
-    evaluate = command("eval", cmd_eval, "evaluate one checkpoint on the test pairs (PIE's metrics)")
+    evaluate = command("eval", cmd_eval, "evaluate one checkpoint on the test pairs (PIE's metrics)",
+                       "Evaluate one checkpoint on the evaluation pairs through the assets the checkpoint sensor "
+                       "runs: its generations and measurements land in the warehouse's generation tables and "
+                       "model_evaluations; prints PIE's metrics per strategy and k.")
     evaluate.add_argument("--model", required=True,
                           help="a checkpoint name (identity, nearest-pair, human-target, human-fastest, a directory "
                                "under the checkpoints root, a models-file entry) or a model / adapter directory")
@@ -384,8 +389,14 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate.add_argument("--engine", choices=["local", "ray"],
                           help="where generation requests and measurement run (as pie run --engine)")
 
-    train = command("train", cmd_train, "fine-tune a model on the exports into a checkpoint the evaluation picks up")
-    train.add_argument("--method", required=True, choices=METHODS)
+    train = command("train", cmd_train, "fine-tune a model on the exports into a checkpoint the evaluation picks up",
+                    "Fine-tune a model on the warehouse's published exports and write the checkpoint (weights or "
+                    "LoRA adapter and a manifest) under the checkpoints root, where the checkpoint sensor "
+                    "registers and evaluates it. Prints the checkpoint's name, loss and directory.")
+    train.add_argument("--method", required=True, choices=METHODS,
+                       help="sft: supervised on slow->fast pairs (pie_export); sft-perf: PIE's performance-"
+                            "conditioned prompts (perf_prompts_export); dpo: preference pairs; rrtf: every ranked "
+                            "response of a problem (both preference_export)")
     train.add_argument("--base", required=True, help="a local Hugging Face model directory, a hub name, or 'tiny' "
                                                      "(a tiny random model built locally: smoke tests, offline demo)")
     train.add_argument("--lora", action=argparse.BooleanOptionalAction, default=True,
@@ -398,9 +409,12 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--name", help="checkpoint name (default <method>-<base>-<data version>-<UTC time>)")
     train.add_argument("--config", help="training config (default: $PIE_TRAINING_CONFIG or the versioned one)")
 
-    ui = command("ui", cmd_ui, "start the Dagster UI on this code location")
+    ui = command("ui", cmd_ui, "start the Dagster UI on this code location",
+                 "Start Dagster's webserver and daemon (`dg dev`) on this code location and the Dagster home "
+                 "`pie run` writes to, and print the UI's URL. Its sensors ingest the sources and keep the "
+                 "tables and evaluations up to date in the warehouse. Writes workspace.yaml in the Dagster home.")
     sources(ui)
-    ui.add_argument("--port", type=int, default=3000)
+    ui.add_argument("--port", type=int, default=3000, help="the webserver's port on 127.0.0.1 (default: 3000)")
     return parser
 
 

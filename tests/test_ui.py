@@ -104,6 +104,8 @@ def test_pie_ui_shows_row_counts_and_columns_and_automation_builds_the_summary(t
         assert summary["dagster/row_count"] == 7  # the sample's problems
         startup = (tmp_path / "ui.log").read_text()
         assert "warehouse:" in startup and "dagster home:" in startup and "'pie_assets'" in startup
+        assert f"Dagster UI: http://127.0.0.1:{port}\n" in startup
+        assert "SupersessionWarning" not in startup  # `dagster dev` is superseded by `dg dev`
     finally:
         stop_group(ui)
         log.close()
