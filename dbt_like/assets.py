@@ -25,18 +25,27 @@ from pie_assets.defs.resources import LakeResource
 from pie_assets.defs.table_metadata import PREVIEW_ROWS, table_metadata
 
 GROUP = "sql_models"
-# Refresh after any input was updated (or the SQL changed), once every input has some data to
-# bind to. Not eager(): its ~any_deps_missing() maps an unpartitioned model onto every partition
-# of a per-problem table, so one failed problem would block the model for good; here a table
-# counts as present once any of its partitions is.
-MODEL_AUTOMATION = (
-    (dg.AutomationCondition.any_deps_updated() | dg.AutomationCondition.code_version_changed()).since_last_handled()
-    & dg.AutomationCondition.all_deps_match(
-        ~dg.AutomationCondition.missing() | dg.AutomationCondition.will_be_requested()
-    ).with_label("all_deps_have_data")
-    & ~dg.AutomationCondition.any_deps_in_progress()
-    & ~dg.AutomationCondition.in_progress()
-).with_label("sql_model")
+
+
+def follows_inputs(label: str, optional: dg.AssetSelection | None = None) -> dg.AutomationCondition:
+    """Refresh after any input was updated (or the code changed), once every input but the
+    `optional` ones has some data to bind to, and not while an input or the asset is in progress.
+    Not eager(): its ~any_deps_missing() maps an unpartitioned asset onto every partition of a
+    per-problem table, so one failed problem would block it for good; here a table counts as
+    present once any of its partitions is."""
+    have_data = dg.AutomationCondition.all_deps_match(
+        ~dg.AutomationCondition.missing() | dg.AutomationCondition.will_be_requested())
+    if optional is not None:
+        have_data = have_data.ignore(optional)
+    return (
+        (dg.AutomationCondition.any_deps_updated() | dg.AutomationCondition.code_version_changed()).since_last_handled()
+        & have_data.with_label("all_deps_have_data")
+        & ~dg.AutomationCondition.any_deps_in_progress()
+        & ~dg.AutomationCondition.in_progress()
+    ).with_label(label)
+
+
+MODEL_AUTOMATION = follows_inputs("sql_model")
 
 
 @dataclass(frozen=True)

@@ -18,7 +18,7 @@ from pie_assets.defs.evaluation.schedules import build_evaluation_schedule
 from pie_assets.defs.evaluation.sensors import checkpoint_sensor, evaluation_automation_sensor
 from pie_assets.defs.jobs import ingest_problems_job
 from pie_assets.defs.training.jobs import train_checkpoint_job
-from pie_assets.defs.training.selfplay import selfplay_pairs
+from pie_assets.defs.training.selfplay import selfplay_automation_sensor, selfplay_pairs
 from pie_assets.defs.resources import CodeNetSource, LakeParquetIOManager, LakeResource, SimulatorResource
 from pie_assets.defs.sensors import (
     codenet_problem_sensor,
@@ -54,7 +54,7 @@ def build_defs(settings: Settings) -> dg.Definitions:
         ],
         jobs=[ingest_problems_job, train_checkpoint_job],
         sensors=[codenet_problem_sensor, runtime_config_sensor, runtime_automation_sensor, sql_model_automation_sensor,
-                 checkpoint_sensor, evaluation_automation_sensor],
+                 checkpoint_sensor, evaluation_automation_sensor, selfplay_automation_sensor],
         schedules=[build_evaluation_schedule(EvaluationConfig.load(evaluation_config).cron)],
         resources={
             "codenet": CodeNetSource(root=settings.codenet_root, extra_tests_dir=settings.extra_tests),

@@ -12,6 +12,7 @@ import polars as pl
 import pytest
 
 from dbt_like.assets import build_sql_assets
+from dbt_like.models import load_models
 from pie_assets.codenet.ingest import SUBMISSIONS_SCHEMA
 from pie_assets.codenet.problem_list import PROBLEMS_SCHEMA
 from pie_assets.dataset.config import DatasetConfig
@@ -76,6 +77,14 @@ def lake(tmp_path) -> Path:
     root = tmp_path / "warehouse"
     _write_lake(root)
     return root
+
+
+def test_the_yaml_documents_every_column_a_model_selects(lake):
+    """What the UI describes is what the model holds: the YAML lists every column, in order."""
+    assert _build(lake).success
+    documented = {model.name: [c.name for c in model.columns] for model in load_models()}
+    actual = {name: [row[0] for row in rows(lake, f"describe {name}")] for name in PIE_MODELS}
+    assert actual == {name: documented[name] for name in PIE_MODELS}
 
 
 def test_models_give_the_known_answers(lake):

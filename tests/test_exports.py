@@ -259,3 +259,39 @@ def test_an_export_name_that_would_look_like_a_table_or_escape_is_refused(tmp_pa
     with pytest.raises(ValueError, match="cannot name an export"):
         publish_export(Warehouse(str(tmp_path)), name, [], {})
     assert not os.path.exists(tmp_path / "exports")
+
+
+def test_exports_follow_their_inputs_under_automation(sample_settings, instance):
+    """Declarative automation (what `pie ui`'s sensors evaluate): an export is requested once its
+    inputs were updated and every required one has data; pie_export does not wait for
+    selfplay_pairs; nothing is requested again until an input changes."""
+    from pie_assets.definitions import build_defs
+    from pie_assets.defs.partitions import PROBLEMS
+
+    defs = build_defs(sample_settings)
+    instance.add_dynamic_partitions(PROBLEMS, ["p00001"])
+    exports = ["pie_export", "perf_prompts_export", "preference_export", "pie_pairs_export"]
+
+    def tick(cursor=None):
+        result = dg.evaluate_automation_conditions(defs=defs, instance=instance, cursor=cursor)
+        return result, {name for name in exports if result.get_num_requested(dg.AssetKey(name))}
+
+    def updated(*names, partition=None):
+        for name in names:
+            instance.report_runless_asset_event(dg.AssetMaterialization(name, partition=partition))
+
+    result, requested = tick()
+    assert requested == set()
+    updated("trajectory_pairs", "problem_splits", "tier_labels")
+    updated("submission_runtimes", partition="p00001")
+    result, requested = tick(result.cursor)
+    assert requested == {"perf_prompts_export"}  # pie_export still lacks test_cases, hq_pairs, fastest_human
+    updated("hq_pairs", "fastest_human")
+    updated("test_cases", partition="p00001")
+    result, requested = tick(result.cursor)
+    assert requested == {"pie_export"}  # selfplay_pairs was never materialised: optional
+    result, requested = tick(result.cursor)
+    assert requested == set()
+    updated("pie_pairs")
+    result, requested = tick(result.cursor)
+    assert requested == {"pie_pairs_export"}

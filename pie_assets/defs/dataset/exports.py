@@ -19,6 +19,7 @@ from dagster._core.definitions.data_version import extract_data_version_from_ent
 import pie_assets.dataset.export_rows
 import pie_assets.dataset.exports
 import pie_assets.dataset.pie_format
+from dbt_like.assets import follows_inputs
 from pie_assets.dataset.config import DatasetConfig
 from pie_assets.dataset.export_rows import (
     PIE_EXPORT_INPUTS,
@@ -42,6 +43,9 @@ PIE_PAIRS_EXPORT = "pie_pairs_export"  # needs an imported PIE dataset
 CODE_VERSION = modules_version(pie_assets.dataset.pie_format, pie_assets.dataset.exports,
                                pie_assets.dataset.export_rows)
 KINDS = {"jsonl", "parquet"}
+# An export follows its inputs (sql_model_automation_sensor evaluates it) so that `pie train`
+# finds it under `pie ui` too; pie_export does not wait for selfplay_pairs, which it may go without.
+EXPORT_AUTOMATION = follows_inputs("export", optional=dg.AssetSelection.assets(*PIE_EXPORT_OPTIONAL_INPUTS))
 
 
 def _entry_info(entry: dg.EventLogEntry) -> dict[str, Any]:
@@ -117,7 +121,8 @@ def _from_catalog(lake: LakeResource, inputs: Sequence[str],
 
 
 @dg.asset(group_name=GROUP, deps=[*PIE_EXPORT_INPUTS, *PIE_EXPORT_OPTIONAL_INPUTS], kinds=KINDS,
-          code_version=CODE_VERSION)
+          code_version=CODE_VERSION,
+          automation_condition=EXPORT_AUTOMATION)
 def pie_export(context: dg.AssetExecutionContext, lake: LakeResource) -> dg.MaterializeResult:
     """The lake's pairs in PIE's released schema: train, val, test (with tests, n_tests) and
     hq_train (HQ pairs in train), and synthetic_train (self-play pairs, marked synthetic in the
@@ -126,7 +131,8 @@ def pie_export(context: dg.AssetExecutionContext, lake: LakeResource) -> dg.Mate
                     _from_catalog(lake, PIE_EXPORT_INPUTS, pie_export_files))
 
 
-@dg.asset(group_name=GROUP, deps=list(PROMPT_EXPORT_INPUTS), kinds=KINDS, code_version=CODE_VERSION)
+@dg.asset(group_name=GROUP, deps=list(PROMPT_EXPORT_INPUTS), kinds=KINDS, code_version=CODE_VERSION,
+          automation_condition=EXPORT_AUTOMATION)
 def perf_prompts_export(context: dg.AssetExecutionContext, lake: LakeResource) -> dg.MaterializeResult:
     """PIE's performance-conditioned prompt/completion pairs: train with the target's tier,
     val and test with tier 10; JSONL and Parquet."""
@@ -134,7 +140,8 @@ def perf_prompts_export(context: dg.AssetExecutionContext, lake: LakeResource) -
                     _from_catalog(lake, PROMPT_EXPORT_INPUTS, prompt_export_files))
 
 
-@dg.asset(group_name=GROUP, deps=list(PREFERENCE_EXPORT_INPUTS), kinds=KINDS, code_version=CODE_VERSION)
+@dg.asset(group_name=GROUP, deps=list(PREFERENCE_EXPORT_INPUTS), kinds=KINDS, code_version=CODE_VERSION,
+          automation_condition=EXPORT_AUTOMATION)
 def preference_export(context: dg.AssetExecutionContext, lake: LakeResource) -> dg.MaterializeResult:
     """Preference data for training, train split only: dpo (prompt = the problem statement,
     chosen, rejected) for trl's DPOTrainer and rrtf (every ranked response of a prompt, rank 1
@@ -143,7 +150,8 @@ def preference_export(context: dg.AssetExecutionContext, lake: LakeResource) -> 
                     _from_catalog(lake, PREFERENCE_EXPORT_INPUTS, preference_export_files))
 
 
-@dg.asset(group_name=GROUP, deps=list(PIE_PAIRS_EXPORT_INPUTS), kinds={"jsonl"}, code_version=CODE_VERSION)
+@dg.asset(group_name=GROUP, deps=list(PIE_PAIRS_EXPORT_INPUTS), kinds={"jsonl"}, code_version=CODE_VERSION,
+          automation_condition=EXPORT_AUTOMATION)
 def pie_pairs_export(context: dg.AssetExecutionContext, lake: LakeResource) -> dg.MaterializeResult:
     """The imported PIE dataset written back per source file in PIE's schema (fields in their
     original order, unknown fields kept): import → export gives the same objects."""

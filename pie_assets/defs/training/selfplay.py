@@ -4,20 +4,27 @@ as an unpartitioned table, marked synthetic, for the exports to add to the train
 Settings are the training config's `[selfplay]` section (PIE's values when absent); the backend
 is the checkpoint it names, `identity` by default: the model-free baseline, with which the
 honest result is no pair, and the materialisation says so rather than inventing any.
+
+Declarative automation (selfplay_automation_sensor) refreshes it after its inputs were updated
+only when the generator is a model: with `identity` every refresh would compile and run every
+seed to find nothing, so then it is materialised on demand only.
 """
 
 import json
 from dataclasses import asdict
 
 import dagster as dg
+import polars as pl
 
 import pie_assets.training.selfplay
+from dbt_like.assets import follows_inputs
 from pie_assets.defs.dataset.versions import modules_version
 from pie_assets.defs.evaluation.resources import EvaluationResource
 from pie_assets.defs.resources import LakeResource, SimulatorResource
 from pie_assets.defs.table_metadata import content_version, table_metadata
 from pie_assets.training.selfplay import (
     SELFPLAY_COLUMNS,
+    SELFPLAY_SCHEMA,
     SelfPlaySettings,
     build_seeds,
     self_play,
@@ -35,6 +42,8 @@ SEEDS_SQL = """
     where p.split = 'train'
     order by f.problem_id
 """
+SETTINGS = SelfPlaySettings.load()
+IDENTITY = SelfPlaySettings().generator  # the model-free default: it can find nothing
 
 
 @dg.asset(
@@ -42,12 +51,16 @@ SEEDS_SQL = """
     group_name=GROUP,
     kinds={"polars", "parquet"},
     # Edited rules or new [selfplay] settings make the table stale.
-    code_version=modules_version(pie_assets.training.selfplay, setting=json.dumps(asdict(SelfPlaySettings.load()))),
+    code_version=modules_version(pie_assets.training.selfplay, setting=json.dumps(asdict(SETTINGS))),
+    automation_condition=None if SETTINGS.generator == IDENTITY else follows_inputs("selfplay"),
+    metadata={"dagster/column_schema": table_metadata(TABLE, pl.DataFrame(schema=SELFPLAY_SCHEMA),
+                                                      descriptions=SELFPLAY_COLUMNS)["dagster/column_schema"]},
     deps=["fastest_human", "problem_splits",
           *(dg.AssetDep(table, partition_mapping=dg.AllPartitionMapping())
             for table in ("problem_statements", "submissions", "test_cases"))],
     description="PIE's self-play pairs: generated programs with a behaviour no known program has, and their "
-                "generated optimisations at least min_speedup times cheaper by the simulator (synthetic = true).",
+                "generated optimisations at least min_speedup times cheaper by the simulator (synthetic = true). "
+                "Refreshed automatically after its inputs change when [selfplay] generator names a model.",
 )
 def selfplay_pairs(context: dg.AssetExecutionContext, lake: LakeResource, simulator: SimulatorResource,
                    evaluation: EvaluationResource) -> dg.MaterializeResult:
@@ -80,3 +93,13 @@ def selfplay_pairs(context: dg.AssetExecutionContext, lake: LakeResource, simula
         "found_nothing": why_empty or "",
     }
     return dg.MaterializeResult(metadata=metadata, data_version=dg.DataVersion(content_version(result.pairs)))
+
+
+selfplay_automation_sensor = dg.AutomationConditionSensorDefinition(
+    "selfplay_automation_sensor",
+    target=dg.AssetSelection.assets(selfplay_pairs),
+    default_status=dg.DefaultSensorStatus.RUNNING,
+    minimum_interval_seconds=60,
+    description="Re-runs self-play after a table it reads was updated, when the training config's [selfplay] "
+    "generator is a model (the identity baseline finds nothing: then selfplay_pairs is not automated).",
+)
