@@ -13,6 +13,7 @@
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import os
 import sys
@@ -283,10 +284,16 @@ EVAL_PAIRS_HELP = ("the pairs checkpoints are evaluated on: the lake's trajector
                    "dataset's (pie_pairs); overrides the dataset config's eval_pairs_from for this command")
 
 
-def _profile_argument(parser: argparse.ArgumentParser) -> None:
+@functools.cache
+def _profiles() -> tuple[str, ...]:
+    """The simulator config's profile names, read once per process (four commands take --profile)."""
     from pie_assets.runtime.config import DEFAULT_PROFILE, SimulatorConfig
 
-    parser.add_argument("--profile", choices=SimulatorConfig.load(profile=DEFAULT_PROFILE).profiles,
+    return tuple(SimulatorConfig.load(profile=DEFAULT_PROFILE).profiles)
+
+
+def _profile_argument(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--profile", choices=_profiles(),
                         help="simulator profile: static (default: static, stripped binaries) or pie-parity (PIE's "
                              "build: dynamic, not stripped); $PIE_PROFILE, [measure] profile")
 
