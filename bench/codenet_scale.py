@@ -148,17 +148,21 @@ def source_pool(directory: str, size: int, rng: np.random.Generator) -> np.ndarr
     padding = rng.integers(0, 12, size)
     for k in range(size):
         lines = [f"    s += (i * {k % 997 + 1}) % {k % 89 + 2};  // step {j}" for j in range(int(padding[k]))]
-        code = ("#include <bits/stdc++.h>\nusing namespace std;\n\nint main() {\n    long long n, s = 0;\n"
-                f"    cin >> n;  // variant {k}\n    for (long long i = 0; i < n; ++i) {{\n" + "\n".join(lines)
-                + f"\n    }}\n    cout << s + {k} << endl;\n    return 0;\n}}\n").encode()
+        code = (
+            "#include <bits/stdc++.h>\nusing namespace std;\n\nint main() {\n    long long n, s = 0;\n"
+            f"    cin >> n;  // variant {k}\n    for (long long i = 0; i < n; ++i) {{\n"
+            + "\n".join(lines)
+            + f"\n    }}\n    cout << s + {k} << endl;\n    return 0;\n}}\n"
+        ).encode()
         with open(os.path.join(directory, f"{k}.cpp"), "wb") as f:
             f.write(code)
         sizes[k] = len(code)
     return sizes
 
 
-def metadata_frame(problem_id: str, first_sid: int, n: int, aizu: bool, pool_sizes: np.ndarray,
-                   rng: np.random.Generator) -> tuple[pl.DataFrame, np.ndarray]:
+def metadata_frame(
+    problem_id: str, first_sid: int, n: int, aizu: bool, pool_sizes: np.ndarray, rng: np.random.Generator
+) -> tuple[pl.DataFrame, np.ndarray]:
     """One problem's metadata rows, CodeNet's columns and value quirks; and the pool index of each C++ row."""
     lang_weights = np.array([w for *_, w in LANGUAGES], dtype=float)
     status_weights = np.array([w for _, w in STATUSES], dtype=float)
@@ -170,36 +174,48 @@ def metadata_frame(problem_id: str, first_sid: int, n: int, aizu: bool, pool_siz
     status_name = pl.Series([s for s, _ in STATUSES]).gather(status)
     runtime_error = (status_name == "Runtime Error").to_numpy()
     cpu = np.where(runtime_error & (rng.random(n) < 0.3), -1, rng.integers(0, 2000, n))
-    frame = pl.DataFrame({
-        "submission_id": "s" + pl.Series(sid).cast(pl.Utf8),
-        "problem_id": pl.repeat(problem_id, n, eager=True),
-        "user_id": "u" + pl.Series(rng.integers(0, USERS, n)).cast(pl.Utf8).str.pad_start(9, "0"),
-        "date": np.sort(rng.integers(1_300_000_000, 1_600_000_000, n)),
-        "language": pl.Series([name for name, *_ in LANGUAGES]).gather(lang),
-        "original_language": pl.Series([orig for _, orig, *_ in LANGUAGES]).gather(lang),
-        "filename_ext": pl.Series([ext for _, _, ext, _ in LANGUAGES]).gather(lang),
-        "status": status_name,
-        "cpu_time": cpu,
-        "memory": rng.integers(1000, 300_000, n),
-        "code_size": np.where(cpp, pool_sizes[pool_index], rng.integers(50, 5000, n)),
-        "accuracy": (pl.Series(rng.integers(0, 5, n)).cast(pl.Utf8) + "/4") if aizu else pl.repeat(None, n, dtype=pl.Utf8, eager=True),
-    })
+    frame = pl.DataFrame(
+        {
+            "submission_id": "s" + pl.Series(sid).cast(pl.Utf8),
+            "problem_id": pl.repeat(problem_id, n, eager=True),
+            "user_id": "u" + pl.Series(rng.integers(0, USERS, n)).cast(pl.Utf8).str.pad_start(9, "0"),
+            "date": np.sort(rng.integers(1_300_000_000, 1_600_000_000, n)),
+            "language": pl.Series([name for name, *_ in LANGUAGES]).gather(lang),
+            "original_language": pl.Series([orig for _, orig, *_ in LANGUAGES]).gather(lang),
+            "filename_ext": pl.Series([ext for _, _, ext, _ in LANGUAGES]).gather(lang),
+            "status": status_name,
+            "cpu_time": cpu,
+            "memory": rng.integers(1000, 300_000, n),
+            "code_size": np.where(cpp, pool_sizes[pool_index], rng.integers(50, 5000, n)),
+            "accuracy": (pl.Series(rng.integers(0, 5, n)).cast(pl.Utf8) + "/4")
+            if aizu
+            else pl.repeat(None, n, dtype=pl.Utf8, eager=True),
+        }
+    )
     # A compile error has no run: CodeNet leaves its cpu_time and memory empty; Accepted passed every test.
-    frame = frame.with_columns(*(pl.when(pl.col("status") != "Compile Error").then(pl.col(c)).alias(c)
-                                 for c in ("cpu_time", "memory")),
-                               pl.when(pl.col("status") == "Accepted").then(pl.lit("4/4" if aizu else None))
-                               .otherwise(pl.col("accuracy")).alias("accuracy"))
+    frame = frame.with_columns(
+        *(pl.when(pl.col("status") != "Compile Error").then(pl.col(c)).alias(c) for c in ("cpu_time", "memory")),
+        pl.when(pl.col("status") == "Accepted")
+        .then(pl.lit("4/4" if aizu else None))
+        .otherwise(pl.col("accuracy"))
+        .alias("accuracy"),
+    )
     return frame.select(METADATA_HEADER), np.where(cpp, pool_index, -1)
 
 
 def problem_page(title: str, samples: list[tuple[str, str]]) -> str:
     """An AIZU-style page: statement sections, then `Sample Input N` / `Output for the Sample Input N`."""
-    parts = [f"<H1>{title}</H1>\n<p>\nGiven $N$ integers, print their sum modulo a prime.\n</p>\n",
-             "<H2>Input</H2>\n<pre>\n$N$\n$a_1$ ... $a_N$\n</pre>\n", "<H2>Output</H2>\n<p>\nThe sum.\n</p>\n",
-             "<H2>Constraints</H2>\n<ul>\n<li>$1 \\leq N \\leq 10^5$</li>\n</ul>\n"]
+    parts = [
+        f"<H1>{title}</H1>\n<p>\nGiven $N$ integers, print their sum modulo a prime.\n</p>\n",
+        "<H2>Input</H2>\n<pre>\n$N$\n$a_1$ ... $a_N$\n</pre>\n",
+        "<H2>Output</H2>\n<p>\nThe sum.\n</p>\n",
+        "<H2>Constraints</H2>\n<ul>\n<li>$1 \\leq N \\leq 10^5$</li>\n</ul>\n",
+    ]
     for number, (given, expected) in enumerate(samples, start=1):
-        parts.append(f"<H2>Sample Input {number}</H2>\n<pre>\n{given}</pre>\n\n"
-                     f"<H2>Output for the Sample Input {number}</H2>\n<pre>\n{expected}</pre>\n")
+        parts.append(
+            f"<H2>Sample Input {number}</H2>\n<pre>\n{given}</pre>\n\n"
+            f"<H2>Output for the Sample Input {number}</H2>\n<pre>\n{expected}</pre>\n"
+        )
     return "\n".join(parts)
 
 
@@ -214,20 +230,26 @@ def generate(scratch: str, problems: int, submissions: int, pool: int, seed: int
     ids = [f"p{i:05d}" for i in range(problems)]
     aizu = np.arange(problems) < round(AIZU_SHARE * problems)
     counts = submission_counts(problems, submissions, rng)
-    listing = pl.DataFrame({
-        "id": ids, "name": [f"Problem {i}" for i in range(problems)],
-        "dataset": np.where(aizu, "AIZU", "AtCoder").tolist(),
-        "time_limit": np.where(aizu, rng.choice([1000, 2000, 3000, 8000], problems), 2000).tolist(),
-        "memory_limit": np.where(aizu, rng.choice([65536, 131072], problems), 1048576).tolist(),
-        **{name: [None] * problems for name in PROBLEM_LIST_HEADER[5:]},
-    }, schema_overrides={name: pl.Utf8 for name in PROBLEM_LIST_HEADER[5:]})
+    listing = pl.DataFrame(
+        {
+            "id": ids,
+            "name": [f"Problem {i}" for i in range(problems)],
+            "dataset": np.where(aizu, "AIZU", "AtCoder").tolist(),
+            "time_limit": np.where(aizu, rng.choice([1000, 2000, 3000, 8000], problems), 2000).tolist(),
+            "memory_limit": np.where(aizu, rng.choice([65536, 131072], problems), 1048576).tolist(),
+            **{name: [None] * problems for name in PROBLEM_LIST_HEADER[5:]},
+        },
+        schema_overrides={name: pl.Utf8 for name in PROBLEM_LIST_HEADER[5:]},
+    )
     listing.write_csv(layout.problem_list_csv)
     sample_counts = rng.choice(len(SAMPLE_WEIGHTS), problems, p=np.array(SAMPLE_WEIGHTS) / sum(SAMPLE_WEIGHTS))
     no_derived = rng.random(problems) < NO_DERIVED_SHARE
     first_sid, cpp_rows = 100_000_000, 0
     started = time.perf_counter()
     for index, problem_id in enumerate(ids):
-        frame, pool_index = metadata_frame(problem_id, first_sid, int(counts[index]), bool(aizu[index]), pool_sizes, rng)
+        frame, pool_index = metadata_frame(
+            problem_id, first_sid, int(counts[index]), bool(aizu[index]), pool_sizes, rng
+        )
         first_sid += len(frame)
         frame.write_csv(layout.metadata_csv(problem_id), line_terminator="\r\n" if index % 3 == 0 else "\n")
         cpp_dir = os.path.join(layout.data_dir(problem_id), CPP_LANGUAGE)
@@ -236,8 +258,10 @@ def generate(scratch: str, problems: int, submissions: int, pool: int, seed: int
         for sid, k in zip(frame["submission_id"].filter(pl.Series(cpp)).to_list(), pool_index[cpp].tolist()):
             os.link(os.path.join(pool_dir, f"{k}.cpp"), os.path.join(cpp_dir, f"{sid}.cpp"))
         cpp_rows += int(cpp.sum())
-        samples = [(f"{n + 1}\n{' '.join(str(v) for v in range(1, n + 2))}\n", f"{(n + 1) * (n + 2) // 2}\n")
-                   for n in range(int(sample_counts[index]))]
+        samples = [
+            (f"{n + 1}\n{' '.join(str(v) for v in range(1, n + 2))}\n", f"{(n + 1) * (n + 2) // 2}\n")
+            for n in range(int(sample_counts[index]))
+        ]
         with open(layout.description_html(problem_id), "w") as f:
             f.write(problem_page(f"Problem {index}", samples))
         if samples and not no_derived[index]:
@@ -247,8 +271,11 @@ def generate(scratch: str, problems: int, submissions: int, pool: int, seed: int
                 with open(os.path.join(derived, name), "w") as f:
                     f.write(text)
         if (index + 1) % 500 == 0:
-            print(f"  generated {index + 1}/{problems} problems, {first_sid - 100_000_000:,} rows, "
-                  f"{time.perf_counter() - started:.0f} s", flush=True)
+            print(
+                f"  generated {index + 1}/{problems} problems, {first_sid - 100_000_000:,} rows, "
+                f"{time.perf_counter() - started:.0f} s",
+                flush=True,
+            )
     return Tree(root, ids, int(counts.sum()), cpp_rows)
 
 
@@ -259,8 +286,10 @@ def discover(tree: Tree, instance: dg.DagsterInstance, scratch: str, summary: Su
     the missing ones (dagster/_daemon/sensor.py, _handle_dynamic_partitions_requests): that is
     timed apart from the sensor's own evaluation, and beside one bulk insert alone (what `pie run`
     does) on a second instance of the same kind."""
-    resources = {"codenet": CodeNetSource(root=tree.root, extra_tests_dir=None),
-                 "lake": LakeResource(warehouse=os.path.join(scratch, "warehouse"))}  # no pie_pairs yet
+    resources = {
+        "codenet": CodeNetSource(root=tree.root, extra_tests_dir=None),
+        "lake": LakeResource(warehouse=os.path.join(scratch, "warehouse")),
+    }  # no pie_pairs yet
     cursor, ticks, runs, evaluation, registration = None, 0, [], 0.0, 0.0
     while True:
         ticks += 1
@@ -276,7 +305,10 @@ def discover(tree: Tree, instance: dg.DagsterInstance, scratch: str, summary: Su
         registration += time.perf_counter() - started
         cursor = data.cursor
         runs += data.run_requests
-        if set(tree.problems) <= set(instance.get_dynamic_partitions(PROBLEMS)) and not data.dynamic_partitions_requests:
+        if (
+            set(tree.problems) <= set(instance.get_dynamic_partitions(PROBLEMS))
+            and not data.dynamic_partitions_requests
+        ):
             break
     ranged = [r for r in runs if r.partition_key_range]
     with partition_loading_context(dynamic_partitions_store=instance):
@@ -289,13 +321,15 @@ def discover(tree: Tree, instance: dg.DagsterInstance, scratch: str, summary: Su
         bulk.add_dynamic_partitions(PROBLEMS, tree.problems)
         one_insert = time.perf_counter() - started
     seconds = evaluation + registration
-    summary.add(f"(a) discovery: {len(tree.problems):,} partitions registered in {seconds:.2f} s over {ticks} sensor "
-                f"ticks (target < 60 s: {verdict(seconds < 60)}): sensor evaluation {evaluation:.2f} s, the daemon's "
-                f"registration {registration:.2f} s (one has_dynamic_partition per key, then one insert), against one bulk "
-                f"insert of every key as `pie run` does: {one_insert:.2f} s ({registration / one_insert:.0f}x); "
-                f"{len(runs)} runs requested: "
-                f"{len(ranged)} ranged ingest runs covering {covered:,} partitions + {len(runs) - len(ranged)} "
-                f"problem_list run")
+    summary.add(
+        f"(a) discovery: {len(tree.problems):,} partitions registered in {seconds:.2f} s over {ticks} sensor "
+        f"ticks (target < 60 s: {verdict(seconds < 60)}): sensor evaluation {evaluation:.2f} s, the daemon's "
+        f"registration {registration:.2f} s (one has_dynamic_partition per key, then one insert), against one bulk "
+        f"insert of every key as `pie run` does: {one_insert:.2f} s ({registration / one_insert:.0f}x); "
+        f"{len(runs)} runs requested: "
+        f"{len(ranged)} ranged ingest runs covering {covered:,} partitions + {len(runs) - len(ranged)} "
+        f"problem_list run"
+    )
 
 
 def children_cpu() -> float:
@@ -305,24 +339,36 @@ def children_cpu() -> float:
 
 def pie(*args: str, capture: bool = True) -> subprocess.CompletedProcess:
     """The real CLI, as a user runs it (`pie` is this module's console script)."""
-    return subprocess.run([sys.executable, "-m", "pie_assets.cli", *args], capture_output=capture, text=True,
-                          check=True)
+    return subprocess.run(
+        [sys.executable, "-m", "pie_assets.cli", *args], capture_output=capture, text=True, check=True
+    )
 
 
 def ingest(tree: Tree, warehouse: str, summary: Summary) -> None:
     """(b) `pie run --select group:codenet` over the whole tree."""
     cpu, started = children_cpu(), time.perf_counter()
-    pie("run", "--select", "group:codenet", "--codenet", tree.root, "--warehouse", warehouse,
-        *([] if sys.stderr.isatty() else ["--quiet"]), capture=False)
+    pie(
+        "run",
+        "--select",
+        "group:codenet",
+        "--codenet",
+        tree.root,
+        "--warehouse",
+        warehouse,
+        *([] if sys.stderr.isatty() else ["--quiet"]),
+        capture=False,
+    )
     seconds, cpu = time.perf_counter() - started, children_cpu() - cpu
     with Catalog(Warehouse(warehouse)).connect() as con:
         rows = con.execute("select count(*) from submissions").fetchone()[0]
         size = con.execute("select sum(code_bytes) from submissions").fetchone()[0]
     lake_mb = sum(f.stat().st_size for f in Path(warehouse).rglob("*.parquet")) / 1e6
-    summary.add(f"(b) ingestion: {len(tree.problems):,} problems, {tree.metadata_rows:,} metadata rows, {rows:,} C++ "
-                f"submissions ({size / 1e9:.2f} GB of code) in {seconds:.1f} s wall, {cpu:.0f} s CPU: "
-                f"{rows / seconds:,.0f} submissions/s, {tree.metadata_rows / seconds:,.0f} metadata rows/s, "
-                f"{len(tree.problems) / seconds:.1f} problems/s; lake {lake_mb:,.0f} MB of Parquet")
+    summary.add(
+        f"(b) ingestion: {len(tree.problems):,} problems, {tree.metadata_rows:,} metadata rows, {rows:,} C++ "
+        f"submissions ({size / 1e9:.2f} GB of code) in {seconds:.1f} s wall, {cpu:.0f} s CPU: "
+        f"{rows / seconds:,.0f} submissions/s, {tree.metadata_rows / seconds:,.0f} metadata rows/s, "
+        f"{len(tree.problems) / seconds:.1f} problems/s; lake {lake_mb:,.0f} MB of Parquet"
+    )
     if rows != tree.cpp_rows:
         summary.add(f"    note: {tree.cpp_rows - rows:,} C++ rows generated but not ingested (see ingest_rejects)")
 
@@ -346,8 +392,11 @@ def catalog_build(warehouse: str, repeat: int, summary: Summary) -> None:
 def sql_latency(tree: Tree, warehouse: str, repeat: int, summary: Summary) -> None:
     """(d) The CLI (a new process each time, as a user types it) and the in-process query."""
     lookup = LOOKUP if LOOKUP in tree.problems else tree.problems[len(tree.problems) // 2]
-    queries = {"select 1 (start-up alone)": "select 1", "count": "select count(*) from submissions",
-               f"lookup {lookup}": f"select * from submissions where problem_id = '{lookup}'"}
+    queries = {
+        "select 1 (start-up alone)": "select 1",
+        "count": "select count(*) from submissions",
+        f"lookup {lookup}": f"select * from submissions where problem_id = '{lookup}'",
+    }
 
     def in_process(query: str) -> None:
         with Catalog(Warehouse(warehouse)).connect() as con:
@@ -356,10 +405,15 @@ def sql_latency(tree: Tree, warehouse: str, repeat: int, summary: Summary) -> No
     for label, query in queries.items():
         cli = timed(lambda: pie("sql", query, "--warehouse", warehouse, "--format", "csv"), repeat)
         inner = timed(lambda: in_process(query), repeat)
-        target = f" (target < 1 s: CLI {verdict(cli[1] < 1)}, in process {verdict(inner[1] < 1)})" \
-            if label.startswith("lookup") else ""
-        summary.add(f"(d) pie sql {label}: CLI subprocess first {cli[0]:.2f} s, median {cli[1]:.2f} s; in process "
-                    f"(Catalog.connect + query) first {inner[0] * 1e3:.0f} ms, median {inner[1] * 1e3:.0f} ms{target}")
+        target = (
+            f" (target < 1 s: CLI {verdict(cli[1] < 1)}, in process {verdict(inner[1] < 1)})"
+            if label.startswith("lookup")
+            else ""
+        )
+        summary.add(
+            f"(d) pie sql {label}: CLI subprocess first {cli[0]:.2f} s, median {cli[1]:.2f} s; in process "
+            f"(Catalog.connect + query) first {inner[0] * 1e3:.0f} ms, median {inner[1] * 1e3:.0f} ms{target}"
+        )
 
 
 def free_port() -> int:
@@ -369,9 +423,12 @@ def free_port() -> int:
 
 
 def graphql(port: int, query: str, variables: dict) -> dict:
-    request = urllib.request.Request(f"http://127.0.0.1:{port}/graphql", method="POST",
-                                     data=json.dumps({"query": query, "variables": variables}).encode(),
-                                     headers={"Content-Type": "application/json"})
+    request = urllib.request.Request(
+        f"http://127.0.0.1:{port}/graphql",
+        method="POST",
+        data=json.dumps({"query": query, "variables": variables}).encode(),
+        headers={"Content-Type": "application/json"},
+    )
     with urllib.request.urlopen(request, timeout=300) as response:
         body = json.load(response)
     if "errors" in body:
@@ -387,9 +444,23 @@ def partitions_page(tree: Tree, warehouse: str, scratch: str, repeat: int, summa
     log_path = os.path.join(scratch, "webserver.log")
     started = time.perf_counter()
     with open(log_path, "w") as log:
-        server = subprocess.Popen([sys.executable, "-m", "dagster_webserver", "-m", "pie_assets.definitions",
-                                   "-h", "127.0.0.1", "-p", str(port)], env=env, stdout=log,
-                                  stderr=subprocess.STDOUT, start_new_session=True)
+        server = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "dagster_webserver",
+                "-m",
+                "pie_assets.definitions",
+                "-h",
+                "127.0.0.1",
+                "-p",
+                str(port),
+            ],
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
     key = {"assetKey": {"path": ["submissions"]}}
     try:
         while True:
@@ -412,17 +483,20 @@ def partitions_page(tree: Tree, warehouse: str, scratch: str, repeat: int, summa
             server.wait(timeout=30)
         except subprocess.TimeoutExpired:
             os.killpg(server.pid, signal.SIGKILL)
-    summary.add(f"(e) GraphQL, dagster-webserver up in {startup:.1f} s; Partitions tab of submissions "
-                f"(PartitionHealthQuery: {len(keys):,} keys, {len(materialized):,} materialised): first "
-                f"{health[0]:.2f} s, median {health[1]:.2f} s; one partition's AssetPartitionStaleQuery: "
-                f"first {stale[0]:.2f} s, median {stale[1]:.2f} s")
+    summary.add(
+        f"(e) GraphQL, dagster-webserver up in {startup:.1f} s; Partitions tab of submissions "
+        f"(PartitionHealthQuery: {len(keys):,} keys, {len(materialized):,} materialised): first "
+        f"{health[0]:.2f} s, median {health[1]:.2f} s; one partition's AssetPartitionStaleQuery: "
+        f"first {stale[0]:.2f} s, median {stale[1]:.2f} s"
+    )
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--problems", type=int, default=CODENET_PROBLEMS)
-    parser.add_argument("--submissions", type=int,
-                        help="metadata rows in all (default: CodeNet's 13.9M, scaled to --problems)")
+    parser.add_argument(
+        "--submissions", type=int, help="metadata rows in all (default: CodeNet's 13.9M, scaled to --problems)"
+    )
     parser.add_argument("--pool", type=int, default=65_536, help="distinct source files the C++ paths link to")
     parser.add_argument("--repeat", type=int, default=5, help="timed repeats after the first call")
     parser.add_argument("--dir", help="scratch directory (default: the system's temp directory)")
@@ -434,9 +508,11 @@ def main() -> None:
     try:
         started = time.perf_counter()
         tree = generate(scratch, args.problems, submissions, args.pool)
-        summary.add(f"generated under {scratch}: {len(tree.problems):,} problems, {tree.metadata_rows:,} metadata rows, "
-                    f"{tree.cpp_rows:,} C++ sources (links to {args.pool:,} distinct files) in "
-                    f"{time.perf_counter() - started:.0f} s")
+        summary.add(
+            f"generated under {scratch}: {len(tree.problems):,} problems, {tree.metadata_rows:,} metadata rows, "
+            f"{tree.cpp_rows:,} C++ sources (links to {args.pool:,} distinct files) in "
+            f"{time.perf_counter() - started:.0f} s"
+        )
         os.environ["DAGSTER_HOME"] = os.path.join(scratch, "dagster_home")
         os.environ.pop("PIE_EXTRA_TESTS", None)
         warehouse = os.path.join(scratch, "warehouse")
@@ -446,8 +522,10 @@ def main() -> None:
         sql_latency(tree, warehouse, args.repeat, summary)
         partitions_page(tree, warehouse, scratch, args.repeat, summary)
         load = ", ".join(f"{v:.1f}" for v in os.getloadavg())
-        print(f"\n=== CodeNet-scale figures ({os.cpu_count()} CPUs, load average {load}, scratch on "
-              f"{args.dir or tempfile.gettempdir()}, {time.perf_counter() - started:.0f} s in all) ===")
+        print(
+            f"\n=== CodeNet-scale figures ({os.cpu_count()} CPUs, load average {load}, scratch on "
+            f"{args.dir or tempfile.gettempdir()}, {time.perf_counter() - started:.0f} s in all) ==="
+        )
         print("\n".join(summary.lines))
     finally:
         if args.keep:

@@ -73,7 +73,7 @@ if str(ROOT) not in sys.path:
 MODELS = ("trajectories", "trajectory_pairs", "hq_pairs", "fastest_human", "tier_labels")
 POLARS_DIR = "_polars"  # under the warehouse root; `_` so the catalog does not take it for a table
 PARAMS_FILE = "_bench_dataset_models.json"
-GIB = 1024 ** 3
+GIB = 1024**3
 TARGET_RATIO = 1.0
 TARGET_PEAK = 4 * GIB
 TAIL_ALPHA = 2.2  # trajectory lengths: floor(U^(-1/alpha)), U uniform on (0, 1]
@@ -90,35 +90,35 @@ def load() -> str:
 
 # ---- generation -------------------------------------------------------------------------------
 
+
 def _uniform(seed: int, index: pl.Expr) -> pl.Expr:
     """A uniform (0, 1) per row, from a seeded hash of the row's index (deterministic, vectorised)."""
-    return ((index.hash(seed) // 2048).cast(pl.Float64) + 0.5) / 2.0 ** 53
+    return ((index.hash(seed) // 2048).cast(pl.Float64) + 0.5) / 2.0**53
 
 
 def _normal(seed: int, index: pl.Expr) -> pl.Expr:
     """A standard normal per row (Box-Muller over two hashed uniforms)."""
-    return ((-2.0 * _uniform(seed, index).log()).sqrt()
-            * (2.0 * math.pi * _uniform(seed + 1, index)).cos())
+    return (-2.0 * _uniform(seed, index).log()).sqrt() * (2.0 * math.pi * _uniform(seed + 1, index)).cos()
 
 
 def _code_templates() -> list[tuple[str, str]]:
     """(head, tail) of a short C++ program with 6..16 lines, a number goes between them."""
-    body = ["  for (int i = 0; i < n; i++)",
-            "    s += a[i % 5] * i;",
-            "  if (s % 3 == 0) s /= 3;",
-            "  s = s * 31 % 998244353;",
-            "  s ^= n << 1;",
-            "  vector<ll> v(n % 9, s);",
-            "  sort(v.begin(), v.end());",
-            "  s += v.size();",
-            "  if (s < 0) s = -s;",
-            "  s %= 1000000007;"]
+    body = [
+        "  for (int i = 0; i < n; i++)",
+        "    s += a[i % 5] * i;",
+        "  if (s % 3 == 0) s /= 3;",
+        "  s = s * 31 % 998244353;",
+        "  s ^= n << 1;",
+        "  vector<ll> v(n % 9, s);",
+        "  sort(v.begin(), v.end());",
+        "  s += v.size();",
+        "  if (s < 0) s = -s;",
+        "  s %= 1000000007;",
+    ]
     templates = []
     for extra in range(11):  # 6 fixed lines + 0..10 body lines
         head = "#include <bits/stdc++.h>\nusing ll = long long;\nint main() {\n  ll n, s = "
-        tail = (";\n  std::cin >> n;\n"
-                + "".join(line + "\n" for line in body[:extra])
-                + "  std::cout << s;\n}\n")
+        tail = ";\n  std::cin >> n;\n" + "".join(line + "\n" for line in body[:extra]) + "  std::cout << s;\n}\n"
         templates.append((head, tail))
     return templates
 
@@ -132,8 +132,9 @@ def _groups(problems: int, programs: int, seed: int) -> pl.DataFrame:
             group=g,
             length=(_uniform(seed, g) ** (-1.0 / TAIL_ALPHA)).floor().clip(1, MAX_LENGTH).cast(pl.Int64),
             # every problem gets a trajectory first, then a skewed share (a few problems are big)
-            problem=pl.when(g < problems).then(g.cast(pl.Int64))
-                      .otherwise((problems * _uniform(seed + 10, g) ** 1.5).floor().cast(pl.Int64).clip(0, problems - 1)),
+            problem=pl.when(g < problems)
+            .then(g.cast(pl.Int64))
+            .otherwise((problems * _uniform(seed + 10, g) ** 1.5).floor().cast(pl.Int64).clip(0, problems - 1)),
         )
         end = groups["length"].cum_sum()
         if end[-1] >= programs:
@@ -162,54 +163,115 @@ def generate(root: Path, problems: int, programs: int, seed: int) -> dict:
     # users distinct within a problem: the k-th trajectory of a problem gets user (k + offset) mod U
     k = pl.int_range(pl.len(), dtype=pl.Int64).over("problem")
     users = max(200_000, int(groups["problem"].value_counts()["count"].max()) + 1)
-    groups = groups.with_columns(
-        user=(k + pl.col("problem").hash(seed + 30).cast(pl.Int64, wrap_numerical=True).abs() % users) % users,
-        base_time=(EPOCH_START + _uniform(seed + 31, pl.col("group")) * EPOCH_SPAN).cast(pl.Int64),
-        user_factor=(0.5 * _normal(seed + 32, pl.col("group"))).exp(),
-        trend=1.2 * _uniform(seed + 34, pl.col("group")),
-    ).join(problem_ids, on="problem").with_columns(
-        user_id=pl.format("u{}", pl.col("user").cast(pl.Utf8).str.zfill(9)),
+    groups = (
+        groups.with_columns(
+            user=(k + pl.col("problem").hash(seed + 30).cast(pl.Int64, wrap_numerical=True).abs() % users) % users,
+            base_time=(EPOCH_START + _uniform(seed + 31, pl.col("group")) * EPOCH_SPAN).cast(pl.Int64),
+            user_factor=(0.5 * _normal(seed + 32, pl.col("group"))).exp(),
+            trend=1.2 * _uniform(seed + 34, pl.col("group")),
+        )
+        .join(problem_ids, on="problem")
+        .with_columns(
+            user_id=pl.format("u{}", pl.col("user").cast(pl.Utf8).str.zfill(9)),
+        )
     )
 
     # correct programs: positions along each trajectory
-    correct = (groups.select("group", "problem_id", "user_id", "base_time", "user_factor", "trend", "base_cost",
-                             "n_tests", pos=pl.int_ranges(0, pl.col("length")))
-               .explode("pos", empty_as_null=True).sort("group", "pos"))
+    correct = (
+        groups.select(
+            "group",
+            "problem_id",
+            "user_id",
+            "base_time",
+            "user_factor",
+            "trend",
+            "base_cost",
+            "n_tests",
+            pos=pl.int_ranges(0, pl.col("length")),
+        )
+        .explode("pos", empty_as_null=True)
+        .sort("group", "pos")
+    )
     i = pl.int_range(pl.len(), dtype=pl.UInt64)
-    gap = pl.when((pl.col("pos") == 0) | (_uniform(seed + 40, i) < 0.02)).then(0.0) \
-        .otherwise(-7200.0 * _uniform(seed + 41, i).log()).floor().cast(pl.Int64)
-    cost = (pl.col("base_cost") * pl.col("user_factor")
+    gap = (
+        pl.when((pl.col("pos") == 0) | (_uniform(seed + 40, i) < 0.02))
+        .then(0.0)
+        .otherwise(-7200.0 * _uniform(seed + 41, i).log())
+        .floor()
+        .cast(pl.Int64)
+    )
+    cost = (
+        (
+            pl.col("base_cost")
+            * pl.col("user_factor")
             * (-pl.col("trend") * (1.0 - (-pl.col("pos") / 4.0).exp()) + 0.25 * _normal(seed + 42, i)).exp()
-            ).round().clip(1.0)
-    correct = correct.with_columns(t=gap, cost=cost, repeat=_uniform(seed + 44, i) < 0.03).with_columns(
-        t=pl.col("base_time") + pl.col("t").cum_sum().over("group"),
-        cost=pl.when(pl.col("repeat") & (pl.col("pos") > 0)).then(pl.col("cost").shift(1).over("group"))
-               .otherwise(pl.col("cost")),
-    ).select("group", "problem_id", "user_id", "t", "cost", "n_tests",
-             status=pl.lit("Accepted"), runtime=pl.lit("pass"))
+        )
+        .round()
+        .clip(1.0)
+    )
+    correct = (
+        correct.with_columns(t=gap, cost=cost, repeat=_uniform(seed + 44, i) < 0.03)
+        .with_columns(
+            t=pl.col("base_time") + pl.col("t").cum_sum().over("group"),
+            cost=pl.when(pl.col("repeat") & (pl.col("pos") > 0))
+            .then(pl.col("cost").shift(1).over("group"))
+            .otherwise(pl.col("cost")),
+        )
+        .select(
+            "group", "problem_id", "user_id", "t", "cost", "n_tests", status=pl.lit("Accepted"), runtime=pl.lit("pass")
+        )
+    )
 
     # the rest of the runtime table: extras attached to random trajectories, at a time within them
     def extras(n: int, salt: int, statuses: list[str], runtime: str, null_user: bool = False) -> pl.DataFrame:
         j = pl.int_range(n, dtype=pl.UInt64)
-        status = (j.hash(seed + salt + 3) % len(statuses)).cast(pl.Int64).replace_strict(
-            dict(enumerate(statuses)), return_dtype=pl.Utf8)
-        frame = pl.select(group=(j.hash(seed + salt) % n_groups), u=_uniform(seed + salt + 1, j),
-                          cost=(12.0 + 1.5 * _normal(seed + salt + 2, j)).exp().round().clip(1.0),
-                          status=status, runtime=pl.lit(runtime))
-        frame = frame.join(groups.select("group", "problem_id", "user_id", "base_time", "n_tests",
-                                         span=pl.col("length") * 7200), on="group")
-        return frame.select("group", "problem_id",
-                            user_id=pl.lit(None, pl.Utf8) if null_user else pl.col("user_id"),
-                            t=pl.col("base_time") + (pl.col("u") * (pl.col("span") + 3600)).cast(pl.Int64),
-                            cost="cost", n_tests="n_tests", status="status", runtime="runtime")
+        status = (
+            (j.hash(seed + salt + 3) % len(statuses))
+            .cast(pl.Int64)
+            .replace_strict(dict(enumerate(statuses)), return_dtype=pl.Utf8)
+        )
+        frame = pl.select(
+            group=(j.hash(seed + salt) % n_groups),
+            u=_uniform(seed + salt + 1, j),
+            cost=(12.0 + 1.5 * _normal(seed + salt + 2, j)).exp().round().clip(1.0),
+            status=status,
+            runtime=pl.lit(runtime),
+        )
+        frame = frame.join(
+            groups.select("group", "problem_id", "user_id", "base_time", "n_tests", span=pl.col("length") * 7200),
+            on="group",
+        )
+        return frame.select(
+            "group",
+            "problem_id",
+            user_id=pl.lit(None, pl.Utf8) if null_user else pl.col("user_id"),
+            t=pl.col("base_time") + (pl.col("u") * (pl.col("span") + 3600)).cast(pl.Int64),
+            cost="cost",
+            n_tests="n_tests",
+            status="status",
+            runtime="runtime",
+        )
 
-    verdicts = ["Wrong Answer", "Wrong Answer", "Wrong Answer", "Time Limit Exceeded", "Runtime Error",
-                "Compile Error", "Memory Limit Exceeded", "Time Limit Exceeded", "Wrong Answer", "Runtime Error"]
+    verdicts = [
+        "Wrong Answer",
+        "Wrong Answer",
+        "Wrong Answer",
+        "Time Limit Exceeded",
+        "Runtime Error",
+        "Compile Error",
+        "Memory Limit Exceeded",
+        "Time Limit Exceeded",
+        "Wrong Answer",
+        "Runtime Error",
+    ]
     wrong = extras(int(programs * 0.15), 51, verdicts, "fail")
-    parts = [correct, wrong,
-             extras(int(programs * 0.015), 61, ["Accepted"], "fail"),  # Accepted, fails a test here
-             extras(int(programs * 0.002), 71, ["Accepted"], "pass", null_user=True),
-             extras(int(programs * 0.003), 81, ["Accepted"], "none")]  # not measured yet
+    parts = [
+        correct,
+        wrong,
+        extras(int(programs * 0.015), 61, ["Accepted"], "fail"),  # Accepted, fails a test here
+        extras(int(programs * 0.002), 71, ["Accepted"], "pass", null_user=True),
+        extras(int(programs * 0.003), 81, ["Accepted"], "none"),
+    ]  # not measured yet
     rows = pl.concat(parts, how="vertical_relaxed")
     del parts, correct, wrong
 
@@ -223,50 +285,84 @@ def generate(root: Path, problems: int, programs: int, seed: int) -> dict:
         chosen = pl.when(tpl < bound).then(lines).otherwise(chosen)
     tpl = chosen
     ending = _uniform(seed + 91, r)
-    rows = rows.with_columns(
-        submission_id=pl.format("s{}", ((r * 387_420_489 + 123_456_789) % 1_000_000_000).cast(pl.Utf8).str.zfill(9)),
-        tpl=tpl, number=(r.hash(seed + 92) % 100_000).cast(pl.Utf8), ending=ending,
-    ).with_columns(
-        code=pl.concat_str(
-            pl.col("tpl").replace_strict({n: h for n, (h, _) in enumerate(templates)}, return_dtype=pl.Utf8),
-            pl.col("number"),
-            pl.col("tpl").replace_strict({n: t for n, (_, t) in enumerate(templates)}, return_dtype=pl.Utf8)),
-    ).with_columns(
-        code=pl.when(pl.col("ending") < 0.05).then(pl.col("code").str.replace_all("\n", "\r\n", literal=True))
-              .when(pl.col("ending") < 0.15).then(pl.col("code").str.strip_chars_end("\n"))
-              .when(pl.col("ending") < 0.18).then(pl.col("code") + "\n\n")
-              .otherwise(pl.col("code")),
+    rows = (
+        rows.with_columns(
+            submission_id=pl.format(
+                "s{}", ((r * 387_420_489 + 123_456_789) % 1_000_000_000).cast(pl.Utf8).str.zfill(9)
+            ),
+            tpl=tpl,
+            number=(r.hash(seed + 92) % 100_000).cast(pl.Utf8),
+            ending=ending,
+        )
+        .with_columns(
+            code=pl.concat_str(
+                pl.col("tpl").replace_strict({n: h for n, (h, _) in enumerate(templates)}, return_dtype=pl.Utf8),
+                pl.col("number"),
+                pl.col("tpl").replace_strict({n: t for n, (_, t) in enumerate(templates)}, return_dtype=pl.Utf8),
+            ),
+        )
+        .with_columns(
+            code=pl.when(pl.col("ending") < 0.05)
+            .then(pl.col("code").str.replace_all("\n", "\r\n", literal=True))
+            .when(pl.col("ending") < 0.15)
+            .then(pl.col("code").str.strip_chars_end("\n"))
+            .when(pl.col("ending") < 0.18)
+            .then(pl.col("code") + "\n\n")
+            .otherwise(pl.col("code")),
+        )
     )
     language = ["C++ (GCC 9.2.1)", "C++14 (GCC 5.4.1)", "C++", "C++11"]
     submissions = rows.select(
-        "submission_id", "problem_id", "user_id",
+        "submission_id",
+        "problem_id",
+        "user_id",
         submitted_at=pl.from_epoch("t", time_unit="s").dt.replace_time_zone("UTC").dt.cast_time_unit("us"),
         language=pl.lit("C++"),
-        original_language=(r.hash(seed + 93) % len(language)).cast(pl.Int64)
-                           .replace_strict(dict(enumerate(language)), return_dtype=pl.Utf8),
-        filename_ext=pl.lit("cpp"), status="status",
-        cpu_time_ms=(r.hash(seed + 94) % 2000).cast(pl.Int64), memory_kb=(3000 + r.hash(seed + 95) % 60000).cast(pl.Int64),
+        original_language=(r.hash(seed + 93) % len(language))
+        .cast(pl.Int64)
+        .replace_strict(dict(enumerate(language)), return_dtype=pl.Utf8),
+        filename_ext=pl.lit("cpp"),
+        status="status",
+        cpu_time_ms=(r.hash(seed + 94) % 2000).cast(pl.Int64),
+        memory_kb=(3000 + r.hash(seed + 95) % 60000).cast(pl.Int64),
         code_size=pl.col("code").str.len_bytes().cast(pl.Int64),
-        accuracy=pl.lit(None, pl.Utf8), code="code", code_encoding=pl.lit("utf-8"),
+        accuracy=pl.lit(None, pl.Utf8),
+        code="code",
+        code_encoding=pl.lit("utf-8"),
         code_sha256=pl.format("{}{}", r.hash(seed + 96), r.hash(seed + 97)),  # synthetic, not a real digest
         code_bytes=pl.col("code").str.len_bytes().cast(pl.Int64),
         source_path=pl.format("data/{}/C++/{}.cpp", "problem_id", "submission_id"),
     ).cast(SUBMISSIONS_SCHEMA)
     passing = pl.col("runtime") == "pass"
-    runtimes = rows.filter(pl.col("runtime") != "none").select(
-        "submission_id", "problem_id", backend=pl.lit("cachegrind"), config_hash=pl.lit(CONFIG_HASH),
-        profile=pl.lit("static"),
-        status=pl.when(passing).then(pl.lit("OK")).when(pl.col("status") == "Compile Error").then(pl.lit("CE"))
-                 .when(pl.col("status") == "Accepted").then(pl.lit("TLE")).otherwise(pl.lit("WA")),
-        all_pass=passing, n_tests="n_tests",
-        n_passed=pl.when(passing).then(pl.col("n_tests")).otherwise(pl.col("n_tests") // 2),
-        agg_cost=pl.when(passing).then(pl.col("cost")),
-        agg_instructions=pl.when(passing).then((pl.col("cost") * 0.7).round().cast(pl.Int64)),
-        codenet_status="status", mean_accuracy=pl.when(passing).then(1.0).otherwise(0.5),
-        peak_memory_kb=pl.lit(3584, pl.Int64),
-        binary_sha256=pl.lit(None, pl.Utf8),
-        detail=pl.when(passing).then(pl.lit("")).otherwise(pl.lit("t0: synthetic")),
-    ).select(SUBMISSION_RUNTIME_SCHEMA.keys()).cast(SUBMISSION_RUNTIME_SCHEMA)
+    runtimes = (
+        rows.filter(pl.col("runtime") != "none")
+        .select(
+            "submission_id",
+            "problem_id",
+            backend=pl.lit("cachegrind"),
+            config_hash=pl.lit(CONFIG_HASH),
+            profile=pl.lit("static"),
+            status=pl.when(passing)
+            .then(pl.lit("OK"))
+            .when(pl.col("status") == "Compile Error")
+            .then(pl.lit("CE"))
+            .when(pl.col("status") == "Accepted")
+            .then(pl.lit("TLE"))
+            .otherwise(pl.lit("WA")),
+            all_pass=passing,
+            n_tests="n_tests",
+            n_passed=pl.when(passing).then(pl.col("n_tests")).otherwise(pl.col("n_tests") // 2),
+            agg_cost=pl.when(passing).then(pl.col("cost")),
+            agg_instructions=pl.when(passing).then((pl.col("cost") * 0.7).round().cast(pl.Int64)),
+            codenet_status="status",
+            mean_accuracy=pl.when(passing).then(1.0).otherwise(0.5),
+            peak_memory_kb=pl.lit(3584, pl.Int64),
+            binary_sha256=pl.lit(None, pl.Utf8),
+            detail=pl.when(passing).then(pl.lit("")).otherwise(pl.lit("t0: synthetic")),
+        )
+        .select(SUBMISSION_RUNTIME_SCHEMA.keys())
+        .cast(SUBMISSION_RUNTIME_SCHEMA)
+    )
     del rows
 
     warehouse = Warehouse(str(root))
@@ -276,7 +372,8 @@ def generate(root: Path, problems: int, programs: int, seed: int) -> dict:
     Catalog(warehouse).rebuild()
 
     correct_rows = submissions.filter((pl.col("status") == "Accepted") & pl.col("user_id").is_not_null()).join(
-        runtimes.filter("all_pass").select("problem_id", "submission_id"), on=["problem_id", "submission_id"])
+        runtimes.filter("all_pass").select("problem_id", "submission_id"), on=["problem_id", "submission_id"]
+    )
     lengths = correct_rows.group_by("problem_id", "user_id").len()["len"]
     return {
         "problems": int(submissions["problem_id"].n_unique()),
@@ -321,6 +418,7 @@ def prepare(directory: Path, problems: int, programs: int, seed: int) -> dict:
 
 # ---- measuring (in the child) -----------------------------------------------------------------
 
+
 class Meter:
     """Wall, CPU and peak RSS (VmHWM, reset per phase) of this process."""
 
@@ -361,8 +459,11 @@ class Meter:
     def stop(self) -> dict:
         peak = self._status("VmHWM")
         self.highest = max(self.highest, peak)
-        return {"wall": time.perf_counter() - self.wall, "cpu": self._cpu() - self.cpu,
-                "peak": peak if self.resettable else None}
+        return {
+            "wall": time.perf_counter() - self.wall,
+            "cpu": self._cpu() - self.cpu,
+            "peak": peak if self.resettable else None,
+        }
 
     def rss(self) -> int:
         return self._status("VmRSS")
@@ -413,8 +514,11 @@ def run_duckdb(root: str) -> dict:
             meter.start()
             stage = assets._stage_table(lake, model, config.duckdb)  # as the asset calls it
             evaluation = next(stage)
-            blocked = [name for name, count in evaluation.failing.items()
-                       if count and next(t for t in model.tests if t.name == name).blocking]
+            blocked = [
+                name
+                for name, count in evaluation.failing.items()
+                if count and next(t for t in model.tests if t.name == name).blocking
+            ]
             if blocked:
                 stage.close()
             else:
@@ -423,8 +527,12 @@ def run_duckdb(root: str) -> dict:
             compute = phases["compute"]
             peaks = [p for p in (compute["peak"], publish["peak"]) if p is not None]
             result["models"][model.name] = {
-                "wall": compute["wall"] + publish["wall"], "cpu": compute["cpu"] + publish["cpu"],
-                "publish": publish["wall"], "peak": max(peaks) if peaks else None, "rows": evaluation.rows}
+                "wall": compute["wall"] + publish["wall"],
+                "cpu": compute["cpu"] + publish["cpu"],
+                "publish": publish["wall"],
+                "peak": max(peaks) if peaks else None,
+                "rows": evaluation.rows,
+            }
             result["tests"][model.name] = {**phases["tests"], "n": len(model.tests)}
             result["failing"][model.name] = {name: count for name, count in evaluation.failing.items() if count}
             if blocked:
@@ -448,44 +556,90 @@ def polars_models(root: str, out: str, variables: dict) -> dict[str, pl.LazyFram
         code = pl.col("code").str.replace_all("\r", "", literal=True).str.strip_chars_end("\n")
         return (
             submissions.filter((pl.col("status") == "Accepted") & pl.col("user_id").is_not_null())
-            .join(runtimes.filter(pl.col("all_pass")).select(
-                "problem_id", "submission_id", "agg_cost", "agg_instructions", "n_tests", "backend", "config_hash"),
-                on=["problem_id", "submission_id"])
+            .join(
+                runtimes.filter(pl.col("all_pass")).select(
+                    "problem_id", "submission_id", "agg_cost", "agg_instructions", "n_tests", "backend", "config_hash"
+                ),
+                on=["problem_id", "submission_id"],
+            )
             .sort("problem_id", "user_id", "submitted_at", "submission_id")
-            .select("problem_id", "user_id", "submission_id",
-                    position=pl.int_range(1, pl.len() + 1, dtype=pl.Int64).over(key),
-                    trajectory_length=pl.len().over(key).cast(pl.Int64),
-                    submitted_at="submitted_at", status="status", agg_cost="agg_cost",
-                    agg_instructions="agg_instructions", n_tests="n_tests", backend="backend",
-                    config_hash="config_hash", n_lines=(code.str.count_matches("\n", literal=True) + 1).cast(pl.Int64))
+            .select(
+                "problem_id",
+                "user_id",
+                "submission_id",
+                position=pl.int_range(1, pl.len() + 1, dtype=pl.Int64).over(key),
+                trajectory_length=pl.len().over(key).cast(pl.Int64),
+                submitted_at="submitted_at",
+                status="status",
+                agg_cost="agg_cost",
+                agg_instructions="agg_instructions",
+                n_tests="n_tests",
+                backend="backend",
+                config_hash="config_hash",
+                n_lines=(code.str.count_matches("\n", literal=True) + 1).cast(pl.Int64),
+            )
         )
 
     def trajectory_pairs() -> pl.LazyFrame:
-        t = upstream("trajectories").select("problem_id", "user_id", "submission_id", "position", "submitted_at",
-                                            "status", "agg_cost", "n_lines", "backend", "config_hash")
-        pairs = t.join(t.drop("backend"), on=["problem_id", "user_id", "config_hash"], suffix="_g") \
-            .filter(pl.col("position_g") > pl.col("position"))
+        t = upstream("trajectories").select(
+            "problem_id",
+            "user_id",
+            "submission_id",
+            "position",
+            "submitted_at",
+            "status",
+            "agg_cost",
+            "n_lines",
+            "backend",
+            "config_hash",
+        )
+        pairs = t.join(t.drop("backend"), on=["problem_id", "user_id", "config_hash"], suffix="_g").filter(
+            pl.col("position_g") > pl.col("position")
+        )
         improvement = (pl.col("agg_cost") - pl.col("agg_cost_g")) / pl.col("agg_cost")
         if variables.get("filter_min_improvement", True):
             pairs = pairs.filter(improvement > variables["min_improvement"])
         if variables["filter_max_lines"]:
-            pairs = pairs.filter((pl.col("n_lines") < variables["max_lines"]) & (pl.col("n_lines_g") < variables["max_lines"]))
+            pairs = pairs.filter(
+                (pl.col("n_lines") < variables["max_lines"]) & (pl.col("n_lines_g") < variables["max_lines"])
+            )
         if variables["filter_line_diff"]:
-            pairs = pairs.filter((pl.col("n_lines") - pl.col("n_lines_g")).abs() / pl.max_horizontal("n_lines", 1)
-                                 < variables["max_relative_line_diff"])
+            pairs = pairs.filter(
+                (pl.col("n_lines") - pl.col("n_lines_g")).abs() / pl.max_horizontal("n_lines", 1)
+                < variables["max_relative_line_diff"]
+            )
         code = submissions.select("problem_id", "submission_id", "code")
         return (
-            pairs.join(code.rename({"submission_id": "submission_id", "code": "src_code"}),
-                       on=["problem_id", "submission_id"])
-            .join(code.rename({"submission_id": "submission_id_g", "code": "tgt_code"}),
-                  on=["problem_id", "submission_id_g"])
+            pairs.join(
+                code.rename({"submission_id": "submission_id", "code": "src_code"}), on=["problem_id", "submission_id"]
+            )
+            .join(
+                code.rename({"submission_id": "submission_id_g", "code": "tgt_code"}),
+                on=["problem_id", "submission_id_g"],
+            )
             .sort("problem_id", "user_id", "position", "position_g")
-            .select(src_id="submission_id", tgt_id="submission_id_g", user_id="user_id", problem_id="problem_id",
-                    src_code="src_code", tgt_code="tgt_code", src_agg_cost="agg_cost", tgt_agg_cost="agg_cost_g",
-                    speedup=pl.col("agg_cost") / pl.col("agg_cost_g"), improvement=improvement,
-                    src_status="status", tgt_status="status_g", src_position="position", tgt_position="position_g",
-                    src_submitted_at="submitted_at", tgt_submitted_at="submitted_at_g",
-                    src_lines="n_lines", tgt_lines="n_lines_g", backend="backend", config_hash="config_hash")
+            .select(
+                src_id="submission_id",
+                tgt_id="submission_id_g",
+                user_id="user_id",
+                problem_id="problem_id",
+                src_code="src_code",
+                tgt_code="tgt_code",
+                src_agg_cost="agg_cost",
+                tgt_agg_cost="agg_cost_g",
+                speedup=pl.col("agg_cost") / pl.col("agg_cost_g"),
+                improvement=improvement,
+                src_status="status",
+                tgt_status="status_g",
+                src_position="position",
+                tgt_position="position_g",
+                src_submitted_at="submitted_at",
+                tgt_submitted_at="submitted_at_g",
+                src_lines="n_lines",
+                tgt_lines="n_lines_g",
+                backend="backend",
+                config_hash="config_hash",
+            )
         )
 
     def hq_pairs() -> pl.LazyFrame:
@@ -498,28 +652,47 @@ def polars_models(root: str, out: str, variables: dict) -> dict[str, pl.LazyFram
 
     def fastest_human() -> pl.LazyFrame:
         return (
-            upstream("trajectories").group_by("problem_id").agg(
+            upstream("trajectories")
+            .group_by("problem_id")
+            .agg(
                 pl.col("submission_id").sort_by("agg_cost", "submitted_at", "submission_id").first(),
-                pl.col("agg_cost").min(), n_correct=pl.len().cast(pl.Int64))
+                pl.col("agg_cost").min(),
+                n_correct=pl.len().cast(pl.Int64),
+            )
             .sort("problem_id")
         )
 
     def tier_labels() -> pl.LazyFrame:
         return (
-            upstream("trajectories").select(
-                "submission_id", "problem_id", "agg_cost",
+            upstream("trajectories")
+            .select(
+                "submission_id",
+                "problem_id",
+                "agg_cost",
                 cost_rank=pl.col("agg_cost").rank("min").over("problem_id").cast(pl.Int64),
                 n_correct=pl.len().over("problem_id").cast(pl.Int64),
-                fastest_agg_cost=pl.col("agg_cost").min().over("problem_id"))
-            .select("submission_id", "problem_id", "agg_cost",
-                    reward=pl.col("fastest_agg_cost") / pl.col("agg_cost"),
-                    tier=(10 - (10 * (pl.col("cost_rank") - 1) / pl.col("n_correct")).floor()).cast(pl.Int32),
-                    cost_rank="cost_rank", n_correct="n_correct", fastest_agg_cost="fastest_agg_cost")
+                fastest_agg_cost=pl.col("agg_cost").min().over("problem_id"),
+            )
+            .select(
+                "submission_id",
+                "problem_id",
+                "agg_cost",
+                reward=pl.col("fastest_agg_cost") / pl.col("agg_cost"),
+                tier=(10 - (10 * (pl.col("cost_rank") - 1) / pl.col("n_correct")).floor()).cast(pl.Int32),
+                cost_rank="cost_rank",
+                n_correct="n_correct",
+                fastest_agg_cost="fastest_agg_cost",
+            )
             .sort("problem_id", "cost_rank", "submission_id")
         )
 
-    return {"trajectories": trajectories, "trajectory_pairs": trajectory_pairs, "hq_pairs": hq_pairs,
-            "fastest_human": fastest_human, "tier_labels": tier_labels}
+    return {
+        "trajectories": trajectories,
+        "trajectory_pairs": trajectory_pairs,
+        "hq_pairs": hq_pairs,
+        "fastest_human": fastest_human,
+        "tier_labels": tier_labels,
+    }
 
 
 def run_polars(root: str) -> dict:
@@ -549,14 +722,16 @@ def child(side: str, root: str, result_path: str) -> None:
 
 # ---- the parent: runs, comparison, report -----------------------------------------------------
 
+
 def run_side(side: str, root: Path) -> dict:
     """One side in a fresh process; its result and, from wait4, that child's own peak RSS."""
     with tempfile.NamedTemporaryFile(suffix=".json", delete=False) as f:
         result_path = f.name
     try:
         started = time.perf_counter()
-        process = subprocess.Popen([sys.executable, __file__, "--side", side, "--warehouse", str(root),
-                                    "--result", result_path], cwd=ROOT)
+        process = subprocess.Popen(
+            [sys.executable, __file__, "--side", side, "--warehouse", str(root), "--result", result_path], cwd=ROOT
+        )
         _, status, _ = os.wait4(process.pid, 0)
         process.returncode = os.waitstatus_to_exitcode(status)
         if process.returncode != 0:
@@ -588,17 +763,25 @@ def compare(root: Path) -> list[str]:
                 break
             if dtype.is_float():
                 frame = pl.DataFrame({"a": a, "b": b})
-                same = frame.select(
-                    (pl.col("a").is_null() & pl.col("b").is_null())
-                    | ((pl.col("a") - pl.col("b")).abs()
-                       <= FLOAT_RTOL * pl.max_horizontal(pl.col("a").abs(), pl.col("b").abs()))
-                ).to_series().fill_null(False)
+                same = (
+                    frame.select(
+                        (pl.col("a").is_null() & pl.col("b").is_null())
+                        | (
+                            (pl.col("a") - pl.col("b")).abs()
+                            <= FLOAT_RTOL * pl.max_horizontal(pl.col("a").abs(), pl.col("b").abs())
+                        )
+                    )
+                    .to_series()
+                    .fill_null(False)
+                )
             else:
                 same = a.eq_missing(b)
             if not same.all():
                 row = int(same.arg_min())
-                problems.append(f"{name}.{column}: {int((~same).sum())} rows differ, first at row {row}: "
-                                f"duckdb {a[row]!r} vs polars {b[row]!r}")
+                problems.append(
+                    f"{name}.{column}: {int((~same).sum())} rows differ, first at row {row}: "
+                    f"duckdb {a[row]!r} vs polars {b[row]!r}"
+                )
     return problems
 
 
@@ -616,72 +799,108 @@ def verdict(met: bool) -> str:
 
 def report(stats: dict, runs: dict[str, list[dict]], problems: list[str]) -> None:
     duck, polars_run = best(runs["duckdb"]), best(runs["polars"])
-    peak = {side: {name: max((r["models"][name]["peak"] or 0) for r in rs) or None for name in MODELS}
-            for side, rs in runs.items()}
-    header = (f"{'model':<18} {'rows':>11} {'DuckDB s':>9} {'publish':>8} {'CPU s':>7} {'peak RSS':>10}   "
-              f"{'polars s':>9} {'CPU s':>7} {'peak RSS':>10}   {'DuckDB/polars':>13} {'(CPU)':>7}")
-    print(f"\nbest of {len(runs['duckdb'])} repeats per side (wall s; CPU s of the process, all threads; "
-          "peak RSS = VmHWM during the model)")
+    peak = {
+        side: {name: max((r["models"][name]["peak"] or 0) for r in rs) or None for name in MODELS}
+        for side, rs in runs.items()
+    }
+    header = (
+        f"{'model':<18} {'rows':>11} {'DuckDB s':>9} {'publish':>8} {'CPU s':>7} {'peak RSS':>10}   "
+        f"{'polars s':>9} {'CPU s':>7} {'peak RSS':>10}   {'DuckDB/polars':>13} {'(CPU)':>7}"
+    )
+    print(
+        f"\nbest of {len(runs['duckdb'])} repeats per side (wall s; CPU s of the process, all threads; "
+        "peak RSS = VmHWM during the model)"
+    )
     print(header)
     print("-" * len(header))
     for name in MODELS:
         d, p = duck["models"][name], polars_run["models"][name]
-        print(f"{name:<18} {d['rows']:>11,} {d['wall']:9.2f} {d['publish']:8.2f} {d['cpu']:7.2f} {gib(peak['duckdb'][name]):>10}   "
-              f"{p['wall']:9.2f} {p['cpu']:7.2f} {gib(peak['polars'][name]):>10}   {d['wall'] / p['wall']:12.2f}x "
-              f"{d['cpu'] / p['cpu']:6.2f}x")
-    total = {side: sum(m["wall"] for m in r["models"].values()) for side, r in (("duckdb", duck), ("polars", polars_run))}
+        print(
+            f"{name:<18} {d['rows']:>11,} {d['wall']:9.2f} {d['publish']:8.2f} {d['cpu']:7.2f} {gib(peak['duckdb'][name]):>10}   "
+            f"{p['wall']:9.2f} {p['cpu']:7.2f} {gib(peak['polars'][name]):>10}   {d['wall'] / p['wall']:12.2f}x "
+            f"{d['cpu'] / p['cpu']:6.2f}x"
+        )
+    total = {
+        side: sum(m["wall"] for m in r["models"].values()) for side, r in (("duckdb", duck), ("polars", polars_run))
+    }
     cpu = {side: sum(m["cpu"] for m in r["models"].values()) for side, r in (("duckdb", duck), ("polars", polars_run))}
     process_peak = {side: max(r["process_peak"] for r in rs) for side, rs in runs.items()}
     print("-" * len(header))
     publish = sum(m["publish"] for m in duck["models"].values())
-    print(f"{'total':<18} {'':>11} {total['duckdb']:9.2f} {publish:8.2f} {cpu['duckdb']:7.2f} {gib(process_peak['duckdb']):>10}   "
-          f"{total['polars']:9.2f} {cpu['polars']:7.2f} {gib(process_peak['polars']):>10}   "
-          f"{total['duckdb'] / total['polars']:12.2f}x {cpu['duckdb'] / cpu['polars']:6.2f}x")
-    print(f"(DuckDB s includes publish: the staged file renamed into place and the catalog rebuilt, "
-          f"Catalog.publish_table; without it DuckDB/polars is {(total['duckdb'] - publish) / total['polars']:.2f}x)")
-    print(f"(total peak = the whole child's; after imports: DuckDB child "
-          f"{gib(duck['after_imports'])} (dagster, for dbt_like.assets), polars child {gib(polars_run['after_imports'])})")
+    print(
+        f"{'total':<18} {'':>11} {total['duckdb']:9.2f} {publish:8.2f} {cpu['duckdb']:7.2f} {gib(process_peak['duckdb']):>10}   "
+        f"{total['polars']:9.2f} {cpu['polars']:7.2f} {gib(process_peak['polars']):>10}   "
+        f"{total['duckdb'] / total['polars']:12.2f}x {cpu['duckdb'] / cpu['polars']:6.2f}x"
+    )
+    print(
+        f"(DuckDB s includes publish: the staged file renamed into place and the catalog rebuilt, "
+        f"Catalog.publish_table; without it DuckDB/polars is {(total['duckdb'] - publish) / total['polars']:.2f}x)"
+    )
+    print(
+        f"(total peak = the whole child's; after imports: DuckDB child "
+        f"{gib(duck['after_imports'])} (dagster, for dbt_like.assets), polars child {gib(polars_run['after_imports'])})"
+    )
     settings = ", ".join(f"{k} = {v!r}" for k, v in duck.get("settings", {}).items()) or "none"
     print(f"DuckDB connection settings ([duckdb] of the dataset config): {settings}")
-    print("repeat totals (s): " + "; ".join(
-        f"{side} " + ", ".join(f"{sum(m['wall'] for m in r['models'].values()):.2f}" for r in rs)
-        for side, rs in runs.items()))
+    print(
+        "repeat totals (s): "
+        + "; ".join(
+            f"{side} " + ", ".join(f"{sum(m['wall'] for m in r['models'].values()):.2f}" for r in rs)
+            for side, rs in runs.items()
+        )
+    )
 
     tests = duck["tests"]
-    print("\nDuckDB data tests (dbt_like.assets._evaluate on the staged file: count, hash, preview, every test; "
-          "not in the ratio):")
+    print(
+        "\nDuckDB data tests (dbt_like.assets._evaluate on the staged file: count, hash, preview, every test; "
+        "not in the ratio):"
+    )
     for name in MODELS:
         t = tests[name]
         failing = duck["failing"][name]
-        print(f"  {name:<18} {t['n']:>2} tests {t['wall']:7.2f} s ({t['cpu']:.2f} CPU s, peak {gib(t['peak'])})"
-              + (f"  failing (warn): {failing}" if failing else ""))
+        print(
+            f"  {name:<18} {t['n']:>2} tests {t['wall']:7.2f} s ({t['cpu']:.2f} CPU s, peak {gib(t['peak'])})"
+            + (f"  failing (warn): {failing}" if failing else "")
+        )
     print(f"  {'total':<18}          {sum(t['wall'] for t in tests.values()):7.2f} s")
 
     ratio = total["duckdb"] / total["polars"]
-    print(f"\ntargets: DuckDB/polars {ratio:.2f}x (<= {TARGET_RATIO:.1f}x: {verdict(ratio <= TARGET_RATIO)}); "
-          f"DuckDB peak {gib(process_peak['duckdb'])} (< 4 GiB: {verdict(process_peak['duckdb'] < TARGET_PEAK)}); "
-          f"polars peak {gib(process_peak['polars'])}")
+    print(
+        f"\ntargets: DuckDB/polars {ratio:.2f}x (<= {TARGET_RATIO:.1f}x: {verdict(ratio <= TARGET_RATIO)}); "
+        f"DuckDB peak {gib(process_peak['duckdb'])} (< 4 GiB: {verdict(process_peak['duckdb'] < TARGET_PEAK)}); "
+        f"polars peak {gib(process_peak['polars'])}"
+    )
     pairs = duck["models"]["trajectory_pairs"]["rows"]
-    print(f"pairs passing the filter: {pairs:,} of {stats['candidate_pairs']:,} i<j pairs "
-          f"({100 * pairs / max(stats['candidate_pairs'], 1):.1f}%)")
+    print(
+        f"pairs passing the filter: {pairs:,} of {stats['candidate_pairs']:,} i<j pairs "
+        f"({100 * pairs / max(stats['candidate_pairs'], 1):.1f}%)"
+    )
     if problems:
         print("\nRESULTS DIFFER:\n  " + "\n  ".join(problems))
     else:
-        print("results: identical (schema, row count, row order, values; floats to a relative "
-              f"{FLOAT_RTOL:g}) for all five models")
+        print(
+            "results: identical (schema, row count, row order, values; floats to a relative "
+            f"{FLOAT_RTOL:g}) for all five models"
+        )
     print(load())
 
 
 def describe(stats: dict, root: Path) -> None:
-    print(f"lake {root}: {stats['problems']:,} problems, {stats['submissions']:,} submissions "
-          f"({stats['accepted']:,} Accepted), {stats['runtime_rows']:,} runtime rows, "
-          f"{stats['lake_bytes'] / GIB:.2f} GiB of Parquet")
-    print(f"correct programs (Accepted, all_pass, with a user): {stats['correct']:,} in {stats['trajectories']:,} "
-          f"trajectories: mean length {stats['mean_length']:.3f}, length 1 {100 * stats['length_1']:.1f}%, "
-          f"2-9 {100 * stats['length_2_9']:.1f}%, >= 10 {100 * stats['length_10']:.2f}%, longest {stats['max_length']}; "
-          f"{stats['candidate_pairs']:,} i<j pairs before the filter")
-    print(f"code: synthetic C++ of realistic line structure, mean {stats['code_lines']:.1f} lines, "
-          f"{stats['code_bytes']:.0f} bytes (real programs are ~1-2 KB)")
+    print(
+        f"lake {root}: {stats['problems']:,} problems, {stats['submissions']:,} submissions "
+        f"({stats['accepted']:,} Accepted), {stats['runtime_rows']:,} runtime rows, "
+        f"{stats['lake_bytes'] / GIB:.2f} GiB of Parquet"
+    )
+    print(
+        f"correct programs (Accepted, all_pass, with a user): {stats['correct']:,} in {stats['trajectories']:,} "
+        f"trajectories: mean length {stats['mean_length']:.3f}, length 1 {100 * stats['length_1']:.1f}%, "
+        f"2-9 {100 * stats['length_2_9']:.1f}%, >= 10 {100 * stats['length_10']:.2f}%, longest {stats['max_length']}; "
+        f"{stats['candidate_pairs']:,} i<j pairs before the filter"
+    )
+    print(
+        f"code: synthetic C++ of realistic line structure, mean {stats['code_lines']:.1f} lines, "
+        f"{stats['code_bytes']:.0f} bytes (real programs are ~1-2 KB)"
+    )
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -710,8 +929,10 @@ def main(argv: list[str] | None = None) -> int:
             order = ("duckdb", "polars") if repeat % 2 == 0 else ("polars", "duckdb")
             for side in order:
                 runs[side].append(run_side(side, root))
-                print(f"repeat {repeat + 1} {side}: {sum(m['wall'] for m in runs[side][-1]['models'].values()):.2f} s",
-                      flush=True)
+                print(
+                    f"repeat {repeat + 1} {side}: {sum(m['wall'] for m in runs[side][-1]['models'].values()):.2f} s",
+                    flush=True,
+                )
         problems = compare(root)
         report(stats, runs, problems)
         return 1 if problems else 0

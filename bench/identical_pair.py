@@ -90,46 +90,67 @@ def main() -> None:
             path = Path(tmp, directory, "main.cpp")
             path.parent.mkdir()
             path.write_bytes(program.source.read_bytes())
-            binaries[copy] = compile_source(make_compiler(config, str(Path(tmp, f"cache_{copy}")), sandbox),
-                                            path.read_bytes())
+            binaries[copy] = compile_source(
+                make_compiler(config, str(Path(tmp, f"cache_{copy}")), sandbox), path.read_bytes()
+            )
         same_binary = Path(binaries["a"]).read_bytes() == Path(binaries["b"]).read_bytes()
-        print(f"{program.submission_id} ({program.problem_id}) on {test.name}, copied to alice_submission/main.cpp "
-              f"and bob_submission/main.cpp, compiled separately: binaries identical {same_binary}; {sandbox.mode}")
-        print(f"background CPU burners ({os.cpu_count()} processes) in rounds 2-3, 6-7, ...: "
-              f"{'yes' if args.burn else 'no (--no-burn)'}; {load()}")
-        print(f"{'round':>5} {'burn':>4} {'order':>5} {'native a ms':>11} {'native b ms':>11} {'a/b':>6} "
-              f"{'cachegrind a':>14} {'cachegrind b':>14} {'a/b':>6}")
+        print(
+            f"{program.submission_id} ({program.problem_id}) on {test.name}, copied to alice_submission/main.cpp "
+            f"and bob_submission/main.cpp, compiled separately: binaries identical {same_binary}; {sandbox.mode}"
+        )
+        print(
+            f"background CPU burners ({os.cpu_count()} processes) in rounds 2-3, 6-7, ...: "
+            f"{'yes' if args.burn else 'no (--no-burn)'}; {load()}"
+        )
+        print(
+            f"{'round':>5} {'burn':>4} {'order':>5} {'native a ms':>11} {'native b ms':>11} {'a/b':>6} "
+            f"{'cachegrind a':>14} {'cachegrind b':>14} {'a/b':>6}"
+        )
         timings: list[tuple[bool, float, float]] = []  # (burners on, CPU s of a, CPU s of b) per round
         cost_pairs = []
         for round_ in range(args.rounds):
             burn = args.burn and round_ // 2 % 2 == 1
             order = "ab" if round_ % 2 == 0 else "ba"
             with burning(burn):
-                cpu = {copy: ok(native.run(binaries[copy], test.input, config.native_budget())).cpu_time_s
-                       for copy in order}
-                costs = {copy: cachegrind.cost(ok(cachegrind.run(binaries[copy], test.input, config.measure_budget())))
-                         for copy in order}
+                cpu = {
+                    copy: ok(native.run(binaries[copy], test.input, config.native_budget())).cpu_time_s
+                    for copy in order
+                }
+                costs = {
+                    copy: cachegrind.cost(ok(cachegrind.run(binaries[copy], test.input, config.measure_budget())))
+                    for copy in order
+                }
             timings.append((burn, cpu["a"], cpu["b"]))
             cost_pairs.append((costs["a"], costs["b"]))
-            print(f"{round_:>5} {'yes' if burn else 'no':>4} {order:>5} {cpu['a'] * 1e3:11.2f} {cpu['b'] * 1e3:11.2f} "
-                  f"{cpu['a'] / cpu['b']:6.3f} {costs['a']:14.0f} {costs['b']:14.0f} {costs['a'] / costs['b']:6.3f}")
+            print(
+                f"{round_:>5} {'yes' if burn else 'no':>4} {order:>5} {cpu['a'] * 1e3:11.2f} {cpu['b'] * 1e3:11.2f} "
+                f"{cpu['a'] / cpu['b']:6.3f} {costs['a']:14.0f} {costs['b']:14.0f} {costs['a'] / costs['b']:6.3f}"
+            )
 
-    print(f"\nnative 'speedup' a/b of identical bytes, same round, over {len(timings)} rounds: "
-          f"{summary([a / b for _, a, b in timings])}")
+    print(
+        f"\nnative 'speedup' a/b of identical bytes, same round, over {len(timings)} rounds: "
+        f"{summary([a / b for _, a, b in timings])}"
+    )
     for burn, label in ((False, "rounds without burners"), (True, "rounds with burners")):
         rounds = [(a, b) for on, a, b in timings if on == burn]
         if rounds:
-            print(f"  {label}: {summary([a / b for a, b in rounds])}; mean CPU "
-                  f"{statistics.mean(a + b for a, b in rounds) / 2 * 1e3:.2f} ms")
+            print(
+                f"  {label}: {summary([a / b for a, b in rounds])}; mean CPU "
+                f"{statistics.mean(a + b for a, b in rounds) / 2 * 1e3:.2f} ms"
+            )
     quiet_a = [a for on, a, _ in timings if not on]
     busy_b = [b for on, _, b in timings if on]
     if quiet_a and busy_b:
-        print(f"  a measured without burners vs b with them (as when two versions are timed at different "
-              f"times): mean a / mean b = {statistics.mean(quiet_a) / statistics.mean(busy_b):.3f}")
+        print(
+            f"  a measured without burners vs b with them (as when two versions are timed at different "
+            f"times): mean a / mean b = {statistics.mean(quiet_a) / statistics.mean(busy_b):.3f}"
+        )
     ratios = [a / b for a, b in cost_pairs]
     equal = all(int(a) == int(b) for a, b in cost_pairs) and len({a for a, _ in cost_pairs}) == 1
-    print(f"cachegrind ratio a/b over {len(ratios)} rounds: min {min(ratios):.3f}, max {max(ratios):.3f}; "
-          f"costs equal as integers in every round and across rounds: {equal} ({int(cost_pairs[0][0])})")
+    print(
+        f"cachegrind ratio a/b over {len(ratios)} rounds: min {min(ratios):.3f}, max {max(ratios):.3f}; "
+        f"costs equal as integers in every round and across rounds: {equal} ({int(cost_pairs[0][0])})"
+    )
     print(load())
 
 

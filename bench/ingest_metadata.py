@@ -38,10 +38,23 @@ from pie_assets.defs.partition_batches import DEFAULT_WORKERS
 from pie_assets.defs.partitions import partition_ranges
 from pie_assets.lake.storage import Warehouse, atomic_local_target
 
-LANGUAGES = [("C++", "C++14 (GCC 5.4.1)", "cpp", 57), ("Python", "Python3", "py", 18), ("Java", "Java8", "java", 8),
-             ("C", "C", "c", 9), ("Ruby", "Ruby", "rb", 3), ("JavaScript", "JavaScript", "js", 5)]
-STATUSES = [("Accepted", 55), ("Wrong Answer", 25), ("Time Limit Exceeded", 8), ("Runtime Error", 5),
-            ("Compile Error", 5), ("Memory Limit Exceeded", 1), ("WA: Presentation Error", 1)]
+LANGUAGES = [
+    ("C++", "C++14 (GCC 5.4.1)", "cpp", 57),
+    ("Python", "Python3", "py", 18),
+    ("Java", "Java8", "java", 8),
+    ("C", "C", "c", 9),
+    ("Ruby", "Ruby", "rb", 3),
+    ("JavaScript", "JavaScript", "js", 5),
+]
+STATUSES = [
+    ("Accepted", 55),
+    ("Wrong Answer", 25),
+    ("Time Limit Exceeded", 8),
+    ("Runtime Error", 5),
+    ("Compile Error", 5),
+    ("Memory Limit Exceeded", 1),
+    ("WA: Presentation Error", 1),
+]
 
 
 def generate(directory: str, problems: int, rows: int, seed: int = 0) -> list[str]:
@@ -59,11 +72,17 @@ def generate(directory: str, problems: int, rows: int, seed: int = 0) -> list[st
             sid += 1
             lang, orig, ext, _ = rng.choice(langs)
             status = rng.choice(statuses)
-            cpu = "" if status == "Compile Error" else ("-1" if status == "Runtime Error" and rng.random() < .3 else str(rng.randint(0, 2000)))
+            cpu = (
+                ""
+                if status == "Compile Error"
+                else ("-1" if status == "Runtime Error" and rng.random() < 0.3 else str(rng.randint(0, 2000)))
+            )
             mem = "" if status == "Compile Error" else str(rng.randint(1000, 300000))
             acc = "" if p % 2 else f"{rng.randint(0, 4)}/4"
-            lines.append(f"s{sid:09d},{pid},u{rng.randint(0, 99999):09d},{rng.randint(1_300_000_000, 1_600_000_000)},"
-                         f"{lang},{orig},{ext},{status},{cpu},{mem},{rng.randint(50, 5000)},{acc}")
+            lines.append(
+                f"s{sid:09d},{pid},u{rng.randint(0, 99999):09d},{rng.randint(1_300_000_000, 1_600_000_000)},"
+                f"{lang},{orig},{ext},{status},{cpu},{mem},{rng.randint(50, 5000)},{acc}"
+            )
         path = os.path.join(directory, f"{pid}.csv")
         with open(path, "w", newline="") as f:
             f.write(eol.join(lines) + eol)
@@ -75,8 +94,9 @@ def floor_duckdb(paths: list[str]) -> int:
     """DuckDB at its fastest: the column set given, so no per-file sniffing (which costs ~7x)."""
     con = duckdb.connect()
     columns = {name: "VARCHAR" for name in METADATA_HEADER}
-    con.execute("create table t as select * from read_csv(?, header = true, auto_detect = false, columns = ?)",
-                [paths, columns])
+    con.execute(
+        "create table t as select * from read_csv(?, header = true, auto_detect = false, columns = ?)", [paths, columns]
+    )
     return con.execute("select count(*) from t").fetchone()[0]
 
 
@@ -107,8 +127,14 @@ def ours(paths: list[str], warehouse: Warehouse | None) -> int:
             assert not parsed.errors
             rows += sum(len(frame) for frame in parsed.frames.values())
             if warehouse is not None:
-                list(pool.map(lambda item: warehouse.write_partition("submissions_meta", item[0], item[1].drop("line", "raw")),
-                              parsed.frames.items()))
+                list(
+                    pool.map(
+                        lambda item: warehouse.write_partition(
+                            "submissions_meta", item[0], item[1].drop("line", "raw")
+                        ),
+                        parsed.frames.items(),
+                    )
+                )
     return rows
 
 
@@ -176,8 +202,10 @@ def main() -> None:
         start = time.perf_counter()
         paths = generate(tmp, args.problems, args.rows)
         size = sum(os.path.getsize(p) for p in paths) / 1e6
-        print(f"generated {len(paths)} CSVs, {args.rows:,} rows, {size:.0f} MB in {time.perf_counter() - start:.1f} s "
-              f"under {tmp}")
+        print(
+            f"generated {len(paths)} CSVs, {args.rows:,} rows, {size:.0f} MB in {time.perf_counter() - start:.1f} s "
+            f"under {tmp}"
+        )
         floor = best_of(args.repeat, floor_duckdb, paths)
         parse = best_of(args.repeat, ours, paths, None)
         write = best_of(args.repeat, ours_into, paths, fresh_dir=os.path.join(tmp, "wh"))
@@ -194,7 +222,11 @@ def main() -> None:
 
     print(f"{'duckdb read_csv (floor)':38s} {floor.wall:6.2f} s  cpu {floor.cpu:5.2f} s  {floor.result:,} rows")
     line("pie parse+validate", parse, f"  {parse.result:,} C++ rows")
-    line("pie parse+validate+write parquet", write, f"  target <= 1.50x: {'met' if write.wall <= 1.5 * floor.wall else 'NOT met'}")
+    line(
+        "pie parse+validate+write parquet",
+        write,
+        f"  target <= 1.50x: {'met' if write.wall <= 1.5 * floor.wall else 'NOT met'}",
+    )
     line(f"  of which file system alone ({len(written)} files)", fs_only)
     line("duckdb read_csv+write per problem", duck_step, f"  (pie is {write.wall / duck_step.wall:.2f}x of it)")
 

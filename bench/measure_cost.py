@@ -55,8 +55,10 @@ from pie_assets.runtime.judge import accuracy
 from pie_assets.runtime.sandbox import Sandbox
 from runtime_slowdown import LONG_RUN_S, accepted_programs, compile_source, load, pie_tests, spearman
 
-SETTINGS = {"old": {"static": False, "strip": False, "precompiled_header": False},
-            "new": {"static": True, "strip": True, "precompiled_header": True}}
+SETTINGS = {
+    "old": {"static": False, "strip": False, "precompiled_header": False},
+    "new": {"static": True, "strip": True, "precompiled_header": True},
+}
 LABELS = {"old": "old (dynamic, no PCH)", "new": "new (static, stripped, PCH)"}
 HELLO = b'#include <iostream>\nint main() { std::cout << "hello" << std::endl; }\n'
 HELLO_RUNS = 5
@@ -87,8 +89,11 @@ class Costs:
     rejected: int = 0  # programs that failed a test natively (not measured)
 
     def stage_totals(self) -> dict[str, float]:
-        return {"compile": self.pch_build + sum(s for _, s in self.compiles), "native check": sum(self.checks),
-                "measurement": sum(m[1] for m in self.measured)}
+        return {
+            "compile": self.pch_build + sum(s for _, s in self.compiles),
+            "native check": sum(self.checks),
+            "measurement": sum(m[1] for m in self.measured),
+        }
 
 
 def short_pairs(costs: dict[str, Costs]) -> tuple[set[tuple[str, str]], set[tuple[str, str]]]:
@@ -126,8 +131,10 @@ def hello_world(compilers: dict[str, Compiler], cachegrind: CachegrindBackend, c
             runs = [cpu_of(lambda: backend.run(binary, b"", config.measure_budget())) for _ in range(HELLO_RUNS)]
             medians[label] = statistics.median(s for _, s in runs)
         kind = "static" if compiler.link_flags else "dynamic"
-        parts.append(f"{kind} Ir {runs[0][0].instructions:,}, CPU " + " / ".join(f"{s:.3f} s {label}"
-                                                                            for label, s in medians.items()))
+        parts.append(
+            f"{kind} Ir {runs[0][0].instructions:,}, CPU "
+            + " / ".join(f"{s:.3f} s {label}" for label, s in medians.items())
+        )
     print(f"hello world (iostream) under cachegrind, median of {HELLO_RUNS}: " + "; ".join(parts))
 
 
@@ -136,8 +143,12 @@ def main() -> None:
     parser.add_argument("--per-problem", type=int, default=0, help="accepted programs per problem (0 = all)")
     parser.add_argument("--max-tests", type=int, default=0, help="pie tests per problem, smallest first (0 = all)")
     parser.add_argument("--repeats", type=int, default=5, help="native reference runs per test (median)")
-    parser.add_argument("--largest-repeats", type=int, default=21,
-                        help="native reference runs on each program's largest test (median; the Spearman target's pairs)")
+    parser.add_argument(
+        "--largest-repeats",
+        type=int,
+        default=21,
+        help="native reference runs on each program's largest test (median; the Spearman target's pairs)",
+    )
     args = parser.parse_args()
 
     config = SimulatorConfig.load()
@@ -149,17 +160,21 @@ def main() -> None:
     programs = accepted_programs(args.per_problem)
     tests = {p: pie_tests(p, largest_only=False)[: args.max_tests or None] for p in {q.problem_id for q in programs}}
     costs = {name: Costs() for name in SETTINGS}
-    print(f"{len(programs)} accepted programs, {sum(len(tests[p.problem_id]) for p in programs)} (program, test) "
-          f"pairs per setting, {sandbox.mode}, flags {' '.join(config.section('compile')['flags'])}; {load()}")
+    print(
+        f"{len(programs)} accepted programs, {sum(len(tests[p.problem_id]) for p in programs)} (program, test) "
+        f"pairs per setting, {sandbox.mode}, flags {' '.join(config.section('compile')['flags'])}; {load()}"
+    )
 
     with tempfile.TemporaryDirectory(prefix="pie-bench-") as tmp:
-        compilers = {name: Compiler.from_config(config.with_section("compile", **switches), str(Path(tmp, name)),
-                                                sandbox) for name, switches in SETTINGS.items()}
+        compilers = {
+            name: Compiler.from_config(config.with_section("compile", **switches), str(Path(tmp, name)), sandbox)
+            for name, switches in SETTINGS.items()
+        }
         _, costs["new"].pch_build = cpu_of(compilers["new"].pch.include_dir)
         hello_world(compilers, cachegrind, config)
         for index, program in enumerate(programs):
             code = program.source.read_bytes()
-            for name in (list(SETTINGS) if index % 2 == 0 else list(reversed(SETTINGS))):
+            for name in list(SETTINGS) if index % 2 == 0 else list(reversed(SETTINGS)):
                 cost = costs[name]
                 compiled, seconds = cpu_of(lambda: compilers[name].compile(code, hashlib.sha256(code).hexdigest()))
                 cost.compiles.append((b"bits/stdc++.h" in code, seconds))
@@ -167,24 +182,40 @@ def main() -> None:
                     raise RuntimeError(f"{program.submission_id} ({name}): {compiled.status} {compiled.error}")
                 passed = True
                 for test in tests[program.problem_id]:
-                    check, seconds = cpu_of(lambda: checker.run(compiled.binary_path, test.input, config.native_budget()))
+                    check, seconds = cpu_of(
+                        lambda: checker.run(compiled.binary_path, test.input, config.native_budget())
+                    )
                     cost.checks.append(seconds)
-                    passed &= check.status == "OK" and accuracy(check.stdout.decode("utf-8", "replace"),
-                                                                test.expected, config.float_tolerance) == 1.0
+                    passed &= (
+                        check.status == "OK"
+                        and accuracy(check.stdout.decode("utf-8", "replace"), test.expected, config.float_tolerance)
+                        == 1.0
+                    )
                 if not passed:
                     cost.rejected += 1
                     continue
                 for test in tests[program.problem_id]:
                     largest = test is tests[program.problem_id][-1]
-                    native = (largest_reference if largest else reference).run(compiled.binary_path, test.input,
-                                                                               config.native_budget())
-                    measured, seconds = cpu_of(lambda: cachegrind.run(compiled.binary_path, test.input,
-                                                                      config.measure_budget()))
+                    native = (largest_reference if largest else reference).run(
+                        compiled.binary_path, test.input, config.native_budget()
+                    )
+                    measured, seconds = cpu_of(
+                        lambda: cachegrind.run(compiled.binary_path, test.input, config.measure_budget())
+                    )
                     if measured.status != "OK" or native.status != "OK":
-                        raise RuntimeError(f"{program.submission_id} on {test.name} ({name}): {measured.status} "
-                                           f"{measured.detail} / native {native.status}")
-                    cost.measured.append((native.cpu_time_s, seconds, cachegrind.cost(measured), largest,
-                                          (program.submission_id, test.name)))
+                        raise RuntimeError(
+                            f"{program.submission_id} on {test.name} ({name}): {measured.status} "
+                            f"{measured.detail} / native {native.status}"
+                        )
+                    cost.measured.append(
+                        (
+                            native.cpu_time_s,
+                            seconds,
+                            cachegrind.cost(measured),
+                            largest,
+                            (program.submission_id, test.name),
+                        )
+                    )
     report(costs)
 
 
@@ -209,20 +240,26 @@ def report(costs: dict[str, Costs]) -> None:
         totals = cost.stage_totals()
         total = sum(totals.values())
         shares = ", ".join(f"{stage} {100 * s / total:.0f}%" for stage, s in totals.items())
-        print(f"stage shares of {LABELS[name]}: {shares} of {total:.1f} s CPU "
-              f"({cost.rejected} programs failed a test natively, not measured)")
+        print(
+            f"stage shares of {LABELS[name]}: {shares} of {total:.1f} s CPU "
+            f"({cost.rejected} programs failed a test natively, not measured)"
+        )
     every = {name: rank_correlation(c.measured) for name, c in costs.items()}
     rho = {name: rank_correlation([m for m in c.measured if m[3]]) for name, c in costs.items()}
-    print(f"Spearman cachegrind cost vs native CPU time, each program's largest test (as bench/runtime_slowdown.py): "
-          f"old {rho['old']:.3f}, new {rho['new']:.3f} ({sum(m[3] for m in new.measured)} pairs); "
-          f"every test: old {every['old']:.3f}, new {every['new']:.3f} ({len(new.measured)} pairs)")
+    print(
+        f"Spearman cachegrind cost vs native CPU time, each program's largest test (as bench/runtime_slowdown.py): "
+        f"old {rho['old']:.3f}, new {rho['new']:.3f} ({sum(m[3] for m in new.measured)} pairs); "
+        f"every test: old {every['old']:.3f}, new {every['new']:.3f} ({len(new.measured)} pairs)"
+    )
     ratio = mean([m[1] for m in old.measured if m[4] in short]) / mean([m[1] for m in new.measured if m[4] in short])
     per_compile = mean([s for _, s in old.compiles]) / mean([s for _, s in new.compiles])
     stage = old.stage_totals()["compile"] / new.stage_totals()["compile"]
-    print(f"targets: measured test < 10 ms {ratio:.2f}x (>= 3x: {verdict(ratio >= 3)}); per compile "
-          f"{per_compile:.2f}x (>= 2x: {verdict(per_compile >= 2)}; the whole compile stage, the one-time PCH build "
-          f"included, {stage:.2f}x); Spearman new {rho['new']:.3f} vs old {rho['old']:.3f} in this run (no worse: "
-          f"{verdict(rho['new'] >= rho['old'])}; >= 0.93, the figure of 12-02: {verdict(rho['new'] >= 0.93)})")
+    print(
+        f"targets: measured test < 10 ms {ratio:.2f}x (>= 3x: {verdict(ratio >= 3)}); per compile "
+        f"{per_compile:.2f}x (>= 2x: {verdict(per_compile >= 2)}; the whole compile stage, the one-time PCH build "
+        f"included, {stage:.2f}x); Spearman new {rho['new']:.3f} vs old {rho['old']:.3f} in this run (no worse: "
+        f"{verdict(rho['new'] >= rho['old'])}; >= 0.93, the figure of 12-02: {verdict(rho['new'] >= 0.93)})"
+    )
     print(load())
 
 

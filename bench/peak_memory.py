@@ -67,9 +67,10 @@ def _accepted(submissions: pl.DataFrame, per_problem: int) -> pl.DataFrame:
 
 def _programs(problem_id: str, submissions: pl.DataFrame, tests: pl.DataFrame, per_problem: int) -> list[Subject]:
     cases = runtime_cases(tests)
-    return [Subject(problem_id, Program(r["submission_id"], r["code"].encode(r["code_encoding"]), r["code_sha256"]),
-                    cases)
-            for r in _accepted(submissions, per_problem).iter_rows(named=True)]
+    return [
+        Subject(problem_id, Program(r["submission_id"], r["code"].encode(r["code_encoding"]), r["code_sha256"]), cases)
+        for r in _accepted(submissions, per_problem).iter_rows(named=True)
+    ]
 
 
 def sample_subjects(per_problem: int) -> list[Subject]:
@@ -87,16 +88,24 @@ def warehouse_subjects(root: str, per_problem: int) -> list[Subject]:
     tables = Warehouse(root).tables()
     submissions = pl.read_parquet(tables["submissions"])
     tests = pl.read_parquet(tables["test_cases"])
-    return [subject for problem_id in sorted(submissions["problem_id"].unique())
-            for subject in _programs(problem_id, submissions.filter(pl.col("problem_id") == problem_id),
-                                     tests.filter(pl.col("problem_id") == problem_id), per_problem)]
+    return [
+        subject
+        for problem_id in sorted(submissions["problem_id"].unique())
+        for subject in _programs(
+            problem_id,
+            submissions.filter(pl.col("problem_id") == problem_id),
+            tests.filter(pl.col("problem_id") == problem_id),
+            per_problem,
+        )
+    ]
 
 
 def runners(sandbox: Sandbox, budget: Budget) -> dict[str, Callable[[str, bytes], tuple[str, int | None]]]:
     """Each way of running a binary on an input: (status, peak RSS in KB)."""
     checker = NativeBackend(repeats=1, sandbox=sandbox)
-    limits = Limits(cpu_s=budget.cpu_s, address_space_mb=budget.memory_mb, output_bytes=budget.output_bytes,
-                    wall_s=budget.wall_s)  # as NativeBackend sets them
+    limits = Limits(
+        cpu_s=budget.cpu_s, address_space_mb=budget.memory_mb, output_bytes=budget.output_bytes, wall_s=budget.wall_s
+    )  # as NativeBackend sets them
 
     def pipeline(binary: str, stdin: bytes) -> tuple[str, int | None]:
         measured = checker.run(binary, stdin, budget)
@@ -112,9 +121,11 @@ def runners(sandbox: Sandbox, budget: Budget) -> dict[str, Callable[[str, bytes]
 
     def wrapped(*flags: str) -> Callable[[str, bytes], tuple[str, int | None]]:
         def run(binary: str, stdin: bytes) -> tuple[str, int | None]:
-            result = sandbox.run(["setarch", ARCH, *flags, PROGRAM], stdin=stdin, limits=limits,
-                                 ro_binds={binary: PROGRAM})
+            result = sandbox.run(
+                ["setarch", ARCH, *flags, PROGRAM], stdin=stdin, limits=limits, ro_binds={binary: PROGRAM}
+            )
             return ("OK" if result.returncode == 0 and not result.timed_out else "not OK"), peak_rss_kb(result)
+
         return run
 
     return dict(zip(WAYS, (pipeline, pinned, wrapped("-R"), wrapped())))
@@ -130,10 +141,12 @@ def report(way: str, peaks: list[list[int]]) -> None:
     kb, pct = spreads(peaks)
     identical = sum(d == 0 for d in kb)
     values = [v for runs in peaks for v in runs]
-    print(f"  {way:<13} identical in every run: {identical}/{len(kb)} pairs ({100 * identical / len(kb):.1f}%); "
-          f"spread max {max(kb)} KB ({max(pct):.2f}%), median {statistics.median(kb):g} KB "
-          f"({statistics.median(pct):.2f}%); peaks {min(values):,}-{max(values):,} KB, "
-          f"median {statistics.median(values):,.0f} KB")
+    print(
+        f"  {way:<13} identical in every run: {identical}/{len(kb)} pairs ({100 * identical / len(kb):.1f}%); "
+        f"spread max {max(kb)} KB ({max(pct):.2f}%), median {statistics.median(kb):g} KB "
+        f"({statistics.median(pct):.2f}%); peaks {min(values):,}-{max(values):,} KB, "
+        f"median {statistics.median(values):,.0f} KB"
+    )
 
 
 def main() -> None:
@@ -146,8 +159,9 @@ def main() -> None:
     config = SimulatorConfig.load()
     sandbox = Sandbox()
     run = runners(sandbox, config.native_budget())
-    subjects = warehouse_subjects(args.warehouse, args.per_problem) if args.warehouse else \
-        sample_subjects(args.per_problem)
+    subjects = (
+        warehouse_subjects(args.warehouse, args.per_problem) if args.warehouse else sample_subjects(args.per_problem)
+    )
     peaks: dict[str, list[list[int]]] = {way: [] for way in WAYS}
     not_ok = unreported = 0
     with tempfile.TemporaryDirectory(prefix="pie-bench-") as cache:
@@ -169,15 +183,19 @@ def main() -> None:
                     peaks[way].append([peak for _, peak in runs[way]])
                 varied = {way: p[-1] for way, p in peaks.items() if len(set(p[-1])) > 1}
                 if varied:
-                    print(f"{subject.program.program_id} {case.test_id}: not identical: "
-                          + "; ".join(f"{way} {runs_kb}" for way, runs_kb in varied.items()))
+                    print(
+                        f"{subject.program.program_id} {case.test_id}: not identical: "
+                        + "; ".join(f"{way} {runs_kb}" for way, runs_kb in varied.items())
+                    )
 
     pairs = len(peaks["pipeline"])
-    print(f"\npeak memory (max RSS, KB) of {len({s.program.program_id for s in subjects})} accepted programs on "
-          f"{pairs} (program, test) pairs, {args.repeats} runs per pair and way "
-          f"({pairs * args.repeats * len(WAYS)} sandboxed runs, {sandbox.mode}, flags "
-          f"{' '.join(config.section('compile')['flags'])}); {not_ok} pairs with a pipeline run that did not exit "
-          f"cleanly (kept: the peak is recorded whatever the status), {unreported} left out (a run without a peak)")
+    print(
+        f"\npeak memory (max RSS, KB) of {len({s.program.program_id for s in subjects})} accepted programs on "
+        f"{pairs} (program, test) pairs, {args.repeats} runs per pair and way "
+        f"({pairs * args.repeats * len(WAYS)} sandboxed runs, {sandbox.mode}, flags "
+        f"{' '.join(config.section('compile')['flags'])}); {not_ok} pairs with a pipeline run that did not exit "
+        f"cleanly (kept: the peak is recorded whatever the status), {unreported} left out (a run without a peak)"
+    )
     for way in WAYS:
         report(way, peaks[way])
     print(load())

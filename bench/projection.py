@@ -69,8 +69,16 @@ def parse_measure_cost(output: str) -> UnitCosts:
 
 
 def run_measure_cost(args: argparse.Namespace) -> str:
-    command = [sys.executable, str(HERE / "measure_cost.py"), "--per-problem", str(args.per_problem),
-               "--max-tests", str(args.max_tests), "--repeats", str(args.repeats)]
+    command = [
+        sys.executable,
+        str(HERE / "measure_cost.py"),
+        "--per-problem",
+        str(args.per_problem),
+        "--max-tests",
+        str(args.max_tests),
+        "--repeats",
+        str(args.repeats),
+    ]
     print("$ " + " ".join(command), flush=True)
     result = subprocess.run(command, capture_output=True, text=True, check=True)
     print(result.stdout, end="", flush=True)
@@ -80,14 +88,30 @@ def run_measure_cost(args: argparse.Namespace) -> str:
 def workloads() -> list[Workload]:
     pie_pairs = sum(PIE_PAIRS.values())
     return [
-        Workload("PIE's Best@8 evaluation", PIE_PAIRS["test"] * PIE_SAMPLES, TESTS_PER_PROBLEM,
-                 f"{PIE_PAIRS['test']} test pairs x {PIE_SAMPLES} generations, {TESTS_PER_PROBLEM} tests each"),
-        Workload("PIE's programs", 2 * pie_pairs, TESTS_PER_PROBLEM,
-                 f"2 x {pie_pairs:,} pairs (train+val+test): an upper bound, pairs share programs"),
-        Workload("CodeNet accepted C++, 80 tests", CODENET_ACCEPTED_CPP, TESTS_PER_PROBLEM,
-                 "4.35M programs, PIE-sized test sets for every problem"),
-        Workload("CodeNet accepted C++, own tests", CODENET_ACCEPTED_CPP, CODENET_TESTS_PER_PROBLEM,
-                 f"CodeNet's page samples only: {CODENET_TESTS_PER_PROBLEM:.2f} tests per problem"),
+        Workload(
+            "PIE's Best@8 evaluation",
+            PIE_PAIRS["test"] * PIE_SAMPLES,
+            TESTS_PER_PROBLEM,
+            f"{PIE_PAIRS['test']} test pairs x {PIE_SAMPLES} generations, {TESTS_PER_PROBLEM} tests each",
+        ),
+        Workload(
+            "PIE's programs",
+            2 * pie_pairs,
+            TESTS_PER_PROBLEM,
+            f"2 x {pie_pairs:,} pairs (train+val+test): an upper bound, pairs share programs",
+        ),
+        Workload(
+            "CodeNet accepted C++, 80 tests",
+            CODENET_ACCEPTED_CPP,
+            TESTS_PER_PROBLEM,
+            "4.35M programs, PIE-sized test sets for every problem",
+        ),
+        Workload(
+            "CodeNet accepted C++, own tests",
+            CODENET_ACCEPTED_CPP,
+            CODENET_TESTS_PER_PROBLEM,
+            f"CodeNet's page samples only: {CODENET_TESTS_PER_PROBLEM:.2f} tests per problem",
+        ),
     ]
 
 
@@ -99,23 +123,32 @@ def hours(cpu_seconds: float, cores: int) -> str:
 
 
 def report(costs: UnitCosts) -> None:
-    print(f"\nmeasured (bench/measure_cost.py, new settings): compile {costs.compile:.3f} s CPU "
-          f"(mean of {costs.samples['compile']}), native check {costs.check:.3f} s per test "
-          f"(of {costs.samples['check']}), measured test {costs.measure:.3f} s (of {costs.samples['measure']}); "
-          f"PIE: {PIE_SECONDS_PER_TEST:.0f} s per test, {PIE_SECONDS_PER_TEST / (costs.check + costs.measure):.0f}x ours "
-          f"(native check + measurement)\n")
-    header = (f"{'workload':<33} {'programs':>10} {'tests':>6} {'CPU h (ours)':>13} "
-              + "".join(f"{f'{c:,} cores':>12}" for c in CORES) + f" {'PIE, 2 min/test, 1,024 cores':>30}")
+    print(
+        f"\nmeasured (bench/measure_cost.py, new settings): compile {costs.compile:.3f} s CPU "
+        f"(mean of {costs.samples['compile']}), native check {costs.check:.3f} s per test "
+        f"(of {costs.samples['check']}), measured test {costs.measure:.3f} s (of {costs.samples['measure']}); "
+        f"PIE: {PIE_SECONDS_PER_TEST:.0f} s per test, {PIE_SECONDS_PER_TEST / (costs.check + costs.measure):.0f}x ours "
+        f"(native check + measurement)\n"
+    )
+    header = (
+        f"{'workload':<33} {'programs':>10} {'tests':>6} {'CPU h (ours)':>13} "
+        + "".join(f"{f'{c:,} cores':>12}" for c in CORES)
+        + f" {'PIE, 2 min/test, 1,024 cores':>30}"
+    )
     print(header)
     print("-" * len(header))
     for work in workloads():
         ours = work.programs * costs.per_program(work.tests)
         gem5 = work.programs * work.tests * PIE_SECONDS_PER_TEST
-        print(f"{work.name:<33} {work.programs:>10,} {work.tests:>6.1f} {ours / 3600:>13,.0f} "
-              + "".join(f"{hours(ours, c):>12}" for c in CORES)
-              + f" {hours(gem5, 1024):>21} ({gem5 / ours:.0f}x)")
-    print("\nPIE's reported cost: a Best@8 evaluation ran for more than 4 days on more than 1,000 CPUs "
-          "(pie_reference.md, PIE's issue tracker).")
+        print(
+            f"{work.name:<33} {work.programs:>10,} {work.tests:>6.1f} {ours / 3600:>13,.0f} "
+            + "".join(f"{hours(ours, c):>12}" for c in CORES)
+            + f" {hours(gem5, 1024):>21} ({gem5 / ours:.0f}x)"
+        )
+    print(
+        "\nPIE's reported cost: a Best@8 evaluation ran for more than 4 days on more than 1,000 CPUs "
+        "(pie_reference.md, PIE's issue tracker)."
+    )
     print("assumptions:")
     for work in workloads():
         print(f"  - {work.name}: {work.note}")

@@ -52,8 +52,11 @@ TLE_USAGE = r" \(\d+\.\d+s used\)$"
 def cpu_seconds() -> float:
     """CPU of this process, its waited children, and every live descendant with its waited children
     (Ray's processes, its workers and their sandboxed runs; none while the local engine runs)."""
-    own = sum(getattr(resource.getrusage(who), field) for who in (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN)
-              for field in ("ru_utime", "ru_stime"))
+    own = sum(
+        getattr(resource.getrusage(who), field)
+        for who in (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN)
+        for field in ("ru_utime", "ru_stime")
+    )
     live = 0.0
     for process in psutil.Process().children(recursive=True):
         try:
@@ -65,8 +68,12 @@ def cpu_seconds() -> float:
 
 
 def ingest(root: Path) -> Warehouse:
-    settings = Settings(codenet_root=str(SAMPLE_CODENET_ROOT), warehouse=str(root / "warehouse"),
-                        extra_tests=str(SAMPLE_EXTRA_TESTS), cache_dir=str(root / "ingest-cache"))
+    settings = Settings(
+        codenet_root=str(SAMPLE_CODENET_ROOT),
+        warehouse=str(root / "warehouse"),
+        extra_tests=str(SAMPLE_EXTRA_TESTS),
+        cache_dir=str(root / "ingest-cache"),
+    )
     with dg.DagsterInstance.ephemeral() as instance:
         outcome = run_pipeline(settings, instance, selection="group:codenet")
     if outcome.failed_steps:
@@ -88,12 +95,18 @@ def measure(store: Warehouse, problems: list[str], engine: str, cache: Path) -> 
         futures = [pool.submit(annotator.submission_rows, *task) for task in work]
         rows = [row for future in futures for row in future.result()[0]]
     wall, cpu = time.perf_counter() - wall, cpu_seconds() - cpu
-    frame = (pl.DataFrame(rows, schema=ANNOTATION_SCHEMA, orient="row").drop(NOISE).sort("submission_id", "test_id")
-             .with_columns(pl.col("detail").str.replace(TLE_USAGE, "")))
+    frame = (
+        pl.DataFrame(rows, schema=ANNOTATION_SCHEMA, orient="row")
+        .drop(NOISE)
+        .sort("submission_id", "test_id")
+        .with_columns(pl.col("detail").str.replace(TLE_USAGE, ""))
+    )
     return wall, cpu, frame, len(work)
 
 
-def measure_on(engine: str, store: Warehouse, problems: list[str], cache: Path) -> tuple[float, float, pl.DataFrame, int]:
+def measure_on(
+    engine: str, store: Warehouse, problems: list[str], cache: Path
+) -> tuple[float, float, pl.DataFrame, int]:
     """One cold measurement on `engine`; Ray's 2-CPU cluster is started for it (timed apart) and
     stopped after, so the local engine never shares the machine with an idle cluster."""
     if engine == "local":
@@ -109,19 +122,28 @@ def measure_on(engine: str, store: Warehouse, problems: list[str], cache: Path) 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--rounds", type=int, default=1,
-                        help="cold measurements per engine, alternating which goes first (load drifts)")
-    parser.add_argument("--worker-niceness", type=int, default=os.nice(0),
-                        help="niceness of Ray's workers (default: this process's; Ray's own default is 15)")
+    parser.add_argument(
+        "--rounds", type=int, default=1, help="cold measurements per engine, alternating which goes first (load drifts)"
+    )
+    parser.add_argument(
+        "--worker-niceness",
+        type=int,
+        default=os.nice(0),
+        help="niceness of Ray's workers (default: this process's; Ray's own default is 15)",
+    )
     parser.add_argument("--keep", action="store_true", help="keep the temp dir (warehouse, caches) and print it")
     args = parser.parse_args()
     os.environ["RAY_worker_niceness"] = str(args.worker_niceness)
     root = Path(tempfile.mkdtemp(prefix="pie-ray-overhead-"))
     try:
         store = ingest(root)
-        problems = sorted(path.name.removeprefix("problem_id=") for path in (root / "warehouse" / "submissions").iterdir())
-        print(f"load average {' '.join(f'{v:.2f}' for v in os.getloadavg())}; {len(problems)} problems, "
-              f"{CORES} cores each engine, Ray workers at nice {args.worker_niceness}")
+        problems = sorted(
+            path.name.removeprefix("problem_id=") for path in (root / "warehouse" / "submissions").iterdir()
+        )
+        print(
+            f"load average {' '.join(f'{v:.2f}' for v in os.getloadavg())}; {len(problems)} problems, "
+            f"{CORES} cores each engine, Ray workers at nice {args.worker_niceness}"
+        )
         totals = {"local": [0.0, 0.0], "ray": [0.0, 0.0]}
         rows: dict[str, pl.DataFrame] = {}
         for round_ in range(args.rounds):
@@ -129,14 +151,18 @@ def main() -> None:
                 wall, cpu, rows[engine], tasks = measure_on(engine, store, problems, root / f"cache-{engine}-{round_}")
                 totals[engine][0] += wall
                 totals[engine][1] += cpu
-                print(f"round {round_ + 1} {engine:5}: wall {wall:6.1f} s, CPU {cpu:6.1f} s; per task "
-                      f"{1000 * wall / tasks:5.0f} ms wall, {1000 * cpu / tasks:5.0f} ms CPU "
-                      f"({tasks} tasks, {rows[engine].height} rows)")
+                print(
+                    f"round {round_ + 1} {engine:5}: wall {wall:6.1f} s, CPU {cpu:6.1f} s; per task "
+                    f"{1000 * wall / tasks:5.0f} ms wall, {1000 * cpu / tasks:5.0f} ms CPU "
+                    f"({tasks} tasks, {rows[engine].height} rows)"
+                )
         for index, what in enumerate(("wall", "CPU")):
             local, through_ray = totals["local"][index], totals["ray"][index]
             overhead = (through_ray - local) / local
-            print(f"Ray overhead per task, {what}: {1000 * (through_ray - local) / (tasks * args.rounds):+.0f} ms = "
-                  f"{100 * overhead:+.1f}% of local (target < 10%: {'met' if overhead < 0.10 else 'NOT met'})")
+            print(
+                f"Ray overhead per task, {what}: {1000 * (through_ray - local) / (tasks * args.rounds):+.0f} ms = "
+                f"{100 * overhead:+.1f}% of local (target < 10%: {'met' if overhead < 0.10 else 'NOT met'})"
+            )
         same = rows["local"].equals(rows["ray"])
         print(f"rows identical (a TLE's CPU seconds used aside): {'yes' if same else 'NO'}")
         for a, b in zip(rows["local"].iter_rows(named=True), rows["ray"].iter_rows(named=True)):

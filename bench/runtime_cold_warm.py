@@ -68,10 +68,14 @@ def main() -> None:
         before = cache_files(tmp / "wh")
         warm, warm_launches = timed_run(tmp, "warm")
         added = cache_files(tmp / "wh") - before
-        print(f"cold: {cold:.1f} s  ({len(before)} cache files written; sandbox launches: "
-              f"{cold_launches['runs']} runs + {cold_launches['probes']} probes)")
-        print(f"warm: {warm:.1f} s  ({len(added)} cache files added; sandbox launches: "
-              f"{warm_launches['runs']} runs + {warm_launches['probes']} probes)")
+        print(
+            f"cold: {cold:.1f} s  ({len(before)} cache files written; sandbox launches: "
+            f"{cold_launches['runs']} runs + {cold_launches['probes']} probes)"
+        )
+        print(
+            f"warm: {warm:.1f} s  ({len(added)} cache files added; sandbox launches: "
+            f"{warm_launches['runs']} runs + {warm_launches['probes']} probes)"
+        )
         verdict = "met" if warm <= 0.05 * cold else "NOT met"
         print(f"warm/cold: {100 * warm / cold:.1f}%  (target <= 5%: {verdict})")
     finally:

@@ -62,9 +62,11 @@ def accepted_programs(per_problem: int) -> list[Program]:
     """The sample's accepted C++ submissions, the first `per_problem` of each problem (0 = all)."""
     programs = []
     for csv in sorted((SAMPLE_CODENET_ROOT / "metadata").glob("p[0-9]*.csv")):
-        rows = (pl.read_csv(csv, infer_schema=False)
-                .filter((pl.col("language") == "C++") & (pl.col("status") == "Accepted"))
-                .sort("submission_id"))
+        rows = (
+            pl.read_csv(csv, infer_schema=False)
+            .filter((pl.col("language") == "C++") & (pl.col("status") == "Accepted"))
+            .sort("submission_id")
+        )
         ids = rows["submission_id"].to_list()
         for sid in ids[:per_problem] if per_problem else ids:
             programs.append(Program(sid, csv.stem, SAMPLE_CODENET_ROOT / "data" / csv.stem / "C++" / f"{sid}.cpp"))
@@ -75,8 +77,10 @@ def pie_tests(problem_id: str, largest_only: bool) -> list[Test]:
     """The problem's pie tests; the largest input alone is where programs differ most."""
     inputs = sorted((SAMPLE_EXTRA_TESTS / problem_id).glob("input.*.txt"), key=lambda p: p.stat().st_size)
     chosen = inputs[-1:] if largest_only else inputs
-    return [Test(f"{problem_id}/{p.name}", p.read_bytes(), (p.parent / p.name.replace("input", "output")).read_text())
-            for p in chosen]
+    return [
+        Test(f"{problem_id}/{p.name}", p.read_bytes(), (p.parent / p.name.replace("input", "output")).read_text())
+        for p in chosen
+    ]
 
 
 def make_compiler(config: SimulatorConfig, cache_root: str, sandbox: Sandbox) -> Compiler:
@@ -92,8 +96,7 @@ def compile_source(compiler: Compiler, source: bytes) -> str:
 
 
 def spread(slowdowns: list[float]) -> str:
-    return (f"median {statistics.median(slowdowns):.0f}x, min {min(slowdowns):.0f}x, "
-            f"max {max(slowdowns):.0f}x")
+    return f"median {statistics.median(slowdowns):.0f}x, min {min(slowdowns):.0f}x, max {max(slowdowns):.0f}x"
 
 
 def spearman(x: list[float], y: list[float]) -> float:
@@ -121,8 +124,10 @@ def main() -> None:
         binaries = list(pool.map(lambda p: compile_source(compiler, p.source.read_bytes()), programs))
         flags = " ".join(config.section("compile")["flags"])
         print(f"{len(programs)} accepted programs, {sandbox.mode}, flags {flags}; {load()}")
-        print(f"{'submission':<11} {'test':<18} {'native ms':>9} {'cachegrind s':>12} {'slowdown':>8} "
-              f"{'Ir (M)':>8} {'cost (M)':>9}")
+        print(
+            f"{'submission':<11} {'test':<18} {'native ms':>9} {'cachegrind s':>12} {'slowdown':>8} "
+            f"{'Ir (M)':>8} {'cost (M)':>9}"
+        )
         rows = []
         for program, binary in zip(programs, binaries):
             for test in pie_tests(program.problem_id, largest_only=not args.all_tests):
@@ -134,18 +139,24 @@ def main() -> None:
                     if m.status != "OK" or accuracy(m.stdout.decode("utf-8", "replace"), test.expected) != 1.0:
                         raise RuntimeError(f"{program.submission_id} on {test.name}: {m.status} {m.detail}")
                 rows.append((n.cpu_time_s, wall, cachegrind.cost(c), c.instructions))
-                print(f"{program.submission_id:<11} {test.name:<18} {n.cpu_time_s * 1e3:9.2f} {wall:12.2f} "
-                      f"{wall / n.cpu_time_s:7.0f}x {c.instructions / 1e6:8.1f} {cachegrind.cost(c) / 1e6:9.1f}")
+                print(
+                    f"{program.submission_id:<11} {test.name:<18} {n.cpu_time_s * 1e3:9.2f} {wall:12.2f} "
+                    f"{wall / n.cpu_time_s:7.0f}x {c.instructions / 1e6:8.1f} {cachegrind.cost(c) / 1e6:9.1f}"
+                )
 
     native_s, wall_s, cost, instructions = (list(column) for column in zip(*rows))
     slowdowns = [w / n for n, w in zip(native_s, wall_s)]
     long_runs = [w / n for n, w in zip(native_s, wall_s) if n >= LONG_RUN_S]
     print(f"\nslowdown (cachegrind wall / native CPU) over {len(rows)} runs: {spread(slowdowns)}")
     if long_runs:
-        print(f"  the {len(long_runs)} runs of >= {LONG_RUN_S * 1e3:.0f} ms native (valgrind's start amortised): "
-              f"{spread(long_runs)}")
-    print(f"Spearman vs native CPU time: cachegrind cost {spearman(native_s, cost):.3f}, "
-          f"Ir alone {spearman(native_s, instructions):.3f}  ({len(rows)} (program, test) pairs)")
+        print(
+            f"  the {len(long_runs)} runs of >= {LONG_RUN_S * 1e3:.0f} ms native (valgrind's start amortised): "
+            f"{spread(long_runs)}"
+        )
+    print(
+        f"Spearman vs native CPU time: cachegrind cost {spearman(native_s, cost):.3f}, "
+        f"Ir alone {spearman(native_s, instructions):.3f}  ({len(rows)} (program, test) pairs)"
+    )
     print(load())
 
 

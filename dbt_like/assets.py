@@ -8,7 +8,6 @@ against the staged result, and only when no `error` test fails does it become th
 the run do not run. A failing `warn` test is reported and the model is published.
 """
 
-
 import os
 import re
 from collections.abc import Iterator, Mapping
@@ -34,7 +33,8 @@ def follows_inputs(label: str, optional: dg.AssetSelection | None = None) -> dg.
     per-problem table, so one failed problem would block it for good; here a table counts as
     present once any of its partitions is."""
     have_data = dg.AutomationCondition.all_deps_match(
-        ~dg.AutomationCondition.missing() | dg.AutomationCondition.will_be_requested())
+        ~dg.AutomationCondition.missing() | dg.AutomationCondition.will_be_requested()
+    )
     if optional is not None:
         have_data = have_data.ignore(optional)
     return (
@@ -84,8 +84,9 @@ def _apply_settings(con: duckdb.DuckDBPyConnection, settings: Mapping[str, str |
         con.execute(f"set {name} = {sql_literal(value)}")
 
 
-def _stage_table(lake: LakeResource, model: SqlModel,
-                 settings: Mapping[str, str | int | float | bool] | None = None) -> Iterator[Evaluation]:
+def _stage_table(
+    lake: LakeResource, model: SqlModel, settings: Mapping[str, str | int | float | bool] | None = None
+) -> Iterator[Evaluation]:
     """Yields the evaluation of the staged file; the file is published when the caller returns
     normally to this generator, and discarded when it raises into it."""
     with lake.store.table_file(model.name) as tmp, lake.catalog.connect() as con:
@@ -100,8 +101,9 @@ def _stage_table(lake: LakeResource, model: SqlModel,
     lake.catalog.publish_table(model.name)
 
 
-def _stage_view(lake: LakeResource, model: SqlModel,
-                settings: Mapping[str, str | int | float | bool] | None = None) -> Iterator[Evaluation]:
+def _stage_view(
+    lake: LakeResource, model: SqlModel, settings: Mapping[str, str | int | float | bool] | None = None
+) -> Iterator[Evaluation]:
     with lake.catalog.connect() as con:
         _apply_settings(con, settings)
         try:
@@ -122,8 +124,11 @@ class _Blocked(Exception):
 
 
 def _column_schema(model: SqlModel) -> dg.TableSchema:
-    return dg.TableSchema(columns=[dg.TableColumn(c.name, c.data_type or "unknown", description=c.description or None)
-                                   for c in model.columns])
+    return dg.TableSchema(
+        columns=[
+            dg.TableColumn(c.name, c.data_type or "unknown", description=c.description or None) for c in model.columns
+        ]
+    )
 
 
 def _model_asset(model: SqlModel, config: DatasetConfig) -> dg.AssetsDefinition:
@@ -138,8 +143,10 @@ def _model_asset(model: SqlModel, config: DatasetConfig) -> dg.AssetsDefinition:
         description=model.error or model.description or None,
         code_version=model.code_version,
         automation_condition=MODEL_AUTOMATION,
-        check_specs=[dg.AssetCheckSpec(test.name, asset=model.name, description=test.description,
-                                       blocking=test.blocking) for test in model.tests],
+        check_specs=[
+            dg.AssetCheckSpec(test.name, asset=model.name, description=test.description, blocking=test.blocking)
+            for test in model.tests
+        ],
         metadata={
             "sql": dg.MetadataValue.md(f"```sql\n{model.sql}\n```"),
             "materialized": model.materialized,
@@ -168,13 +175,17 @@ def _model_asset(model: SqlModel, config: DatasetConfig) -> dg.AssetsDefinition:
         for name, count in evaluation.failing.items():
             test = by_name[name]
             yield dg.AssetCheckResult(
-                check_name=name, passed=count == 0, metadata={"failing_rows": count},
+                check_name=name,
+                passed=count == 0,
+                metadata={"failing_rows": count},
                 severity=dg.AssetCheckSeverity.ERROR if test.blocking else dg.AssetCheckSeverity.WARN,
             )
         if blocked:
             counts = ", ".join(f"{name} ({evaluation.failing[name]} rows)" for name in blocked)
-            raise dg.Failure(description=f"SQL model {model.name!r} not published: blocking tests failed: {counts}; "
-                                         "the previous version stays and downstream models do not run")
+            raise dg.Failure(
+                description=f"SQL model {model.name!r} not published: blocking tests failed: {counts}; "
+                "the previous version stays and downstream models do not run"
+            )
 
     return _asset
 

@@ -115,8 +115,7 @@ def referenced_tables(sql: str) -> tuple[str, ...]:
         source.name
         for scope in traverse_scope(tree)
         for source in scope.sources.values()
-        if isinstance(source, exp.Table) and isinstance(source.this, exp.Identifier)
-        and TABLE_NAME.match(source.name)
+        if isinstance(source, exp.Table) and isinstance(source.this, exp.Identifier) and TABLE_NAME.match(source.name)
     }
     return tuple(sorted(tables))
 
@@ -153,6 +152,7 @@ def render(template: str, variables: Mapping[str, Any]) -> tuple[str, dict[str, 
 
 # ---- tests ------------------------------------------------------------------------------------
 
+
 def sql_literal(value: Any) -> str:
     """A Python value as a DuckDB literal (test arguments, connection settings)."""
     if isinstance(value, bool):
@@ -176,36 +176,44 @@ def _column_test(kind: str, column: str | None, args: dict[str, Any]) -> tuple[s
     if kind == "not_null":
         return f"select count(*) from {RELATION} where {col} is null", f"No row has a null `{column}`."
     if kind == "unique":
-        return (f"select count(*) from (select {col} from {RELATION} where {col} is not null group by 1 "
-                f"having count(*) > 1)", f"No two rows share a `{column}`.")
+        return (
+            f"select count(*) from (select {col} from {RELATION} where {col} is not null group by 1 "
+            f"having count(*) > 1)",
+            f"No two rows share a `{column}`.",
+        )
     if kind == "accepted_values":
         values = args.get("values")
         if not isinstance(values, list) or not values:
             raise ValueError(f"accepted_values on {column} needs a non-empty `values` list")
         listed = ", ".join(sql_literal(v) for v in values)
-        return (f"select count(*) from {RELATION} where {col} is not null and {col} not in ({listed})",
-                f"`{column}` is one of {', '.join(map(str, values))}.")
+        return (
+            f"select count(*) from {RELATION} where {col} is not null and {col} not in ({listed})",
+            f"`{column}` is one of {', '.join(map(str, values))}.",
+        )
     if kind == "relationships":
         target, target_col = _ref_target(str(args.get("to", ""))), args.get("field")
         if not target_col:
             raise ValueError(f"relationships on {column} needs `to` and `field`")
-        return (f'select count(*) from {RELATION} c where c.{col} is not null and not exists '
-                f'(select 1 from "{target}" p where p."{target_col}" = c.{col})',
-                f"Every `{column}` is a `{target_col}` of `{target}`.")
+        return (
+            f"select count(*) from {RELATION} c where c.{col} is not null and not exists "
+            f'(select 1 from "{target}" p where p."{target_col}" = c.{col})',
+            f"Every `{column}` is a `{target_col}` of `{target}`.",
+        )
     if kind == "expression_is_true":
         expression = args.get("expression")
         if not expression:
             raise ValueError("expression_is_true needs an `expression`")
         expression = f"{col} {expression}" if col else expression
-        return (f"select count(*) from {RELATION} where not ({expression})",
-                f"Every row satisfies `{expression}`.")
+        return (f"select count(*) from {RELATION} where not ({expression})", f"Every row satisfies `{expression}`.")
     if kind == "unique_combination_of_columns":
         combination = args.get("combination_of_columns")
         if not isinstance(combination, list) or not combination:
             raise ValueError("unique_combination_of_columns needs a `combination_of_columns` list")
         cols = ", ".join(f'"{c}"' for c in combination)
-        return (f"select count(*) from (select {cols} from {RELATION} group by all having count(*) > 1)",
-                f"No two rows share ({', '.join(combination)}).")
+        return (
+            f"select count(*) from (select {cols} from {RELATION} group by all having count(*) > 1)",
+            f"No two rows share ({', '.join(combination)}).",
+        )
     known = "not_null, unique, accepted_values, relationships, expression_is_true, unique_combination_of_columns"
     raise ValueError(f"unknown test {kind!r}" + (f" on {column}" if column else "") + f" (known: {known})")
 
@@ -244,6 +252,7 @@ def _unique_names(tests: list[ModelTest]) -> tuple[ModelTest, ...]:
 
 # ---- loading ----------------------------------------------------------------------------------
 
+
 def _properties(name: str, spec_path: Path, variables: Mapping[str, Any]) -> dict[str, Any]:
     """This model's entry of its properties file ({} when there is none); var() works there too,
     but does not enter the code version (tests do not change the data)."""
@@ -280,8 +289,9 @@ def load_model(path: Path, variables: Mapping[str, Any]) -> SqlModel:
             columns.append(ColumnDoc(column["name"], column.get("description", ""), column.get("data_type")))
             tests += _tests(column.get("data_tests") or column.get("tests"), column["name"])
         tests += _tests(spec.get("data_tests") or spec.get("tests"), None)
-        return SqlModel(name, sql, deps, spec.get("description", ""), materialized, tuple(columns),
-                        _unique_names(tests), used)
+        return SqlModel(
+            name, sql, deps, spec.get("description", ""), materialized, tuple(columns), _unique_names(tests), used
+        )
     except (ValueError, KeyError, TypeError, AttributeError, yaml.YAMLError) as err:
         return SqlModel(name, sql, (), error=f"{spec_path}: {type(err).__name__}: {err}")
 

@@ -1,13 +1,13 @@
 """`pie`: run the lakehouse, query it, open its UI.
 
-    pie [--debug] [--quiet] [--warehouse DIR] COMMAND ...   (the three also after COMMAND)
-    pie run [--codenet PATH|none] [--warehouse DIR] [--pie-dataset DIR] [--eval-pairs lake|pie] [--select SELECTION]
-            [--problems p1,p2] [--profile NAME]
-    pie sql "QUERY" [--warehouse DIR] [--format auto|table|line|csv|json]
-    pie measure FILE.cpp --input FILE [--backend NAME] [--json]
-    pie eval --model SPEC [--strategy NAME] [--k N] [--fast] [--eval-pairs lake|pie] [--profile NAME] [--warehouse DIR]
-    pie train --method sft|sft-perf|dpo|rrtf --base MODEL|tiny [--no-lora] [--data VERSION]
-    pie ui [--port N]
+pie [--debug] [--quiet] [--warehouse DIR] COMMAND ...   (the three also after COMMAND)
+pie run [--codenet PATH|none] [--warehouse DIR] [--pie-dataset DIR] [--eval-pairs lake|pie] [--select SELECTION]
+        [--problems p1,p2] [--profile NAME]
+pie sql "QUERY" [--warehouse DIR] [--format auto|table|line|csv|json]
+pie measure FILE.cpp --input FILE [--backend NAME] [--json]
+pie eval --model SPEC [--strategy NAME] [--k N] [--fast] [--eval-pairs lake|pie] [--profile NAME] [--warehouse DIR]
+pie train --method sft|sft-perf|dpo|rrtf --base MODEL|tiny [--no-lora] [--data VERSION]
+pie ui [--port N]
 """
 
 from __future__ import annotations
@@ -72,16 +72,24 @@ def cmd_run(args: argparse.Namespace) -> int:
         bar.refresh()
 
     try:
-        outcome = run_pipeline(settings, instance, problems=problems, selection=args.select,
-                               on_progress=progress, log_level="DEBUG" if args.debug else "CRITICAL")
+        outcome = run_pipeline(
+            settings,
+            instance,
+            problems=problems,
+            selection=args.select,
+            on_progress=progress,
+            log_level="DEBUG" if args.debug else "CRITICAL",
+        )
     finally:
         if bar is not None:
             bar.close()
     print(f"warehouse: {settings.warehouse}")
     print(f"codenet:   {settings.codenet_root or NO_CODENET}")
     _print_summary(settings, outcome.wall_s)
-    print(f"checks: {outcome.checks_passed} passed, {len(outcome.failed_checks)} failed"
-          + "".join(f"\n  failed: {name}" for name in outcome.failed_checks))
+    print(
+        f"checks: {outcome.checks_passed} passed, {len(outcome.failed_checks)} failed"
+        + "".join(f"\n  failed: {name}" for name in outcome.failed_checks)
+    )
     for note in outcome.skipped:
         print(f"skipped {note}")
     if outcome.failed_steps:
@@ -97,15 +105,23 @@ def _print_summary(settings: Settings, wall_s: float) -> None:
     from pie_assets.lake.storage import Warehouse
 
     with Catalog(Warehouse(settings.warehouse)).connect() as con:
-        views = [r[0] for r in con.execute("select view_name from duckdb_views() where not internal order by 1").fetchall()]
+        views = [
+            r[0] for r in con.execute("select view_name from duckdb_views() where not internal order by 1").fetchall()
+        ]
         counts = {v: con.execute(f'select count(*) from "{v}"').fetchone()[0] for v in views}
-        by_action = con.execute(
-            "select action, count(*) from ingest_rejects group by 1 order by 1"
-        ).fetchall() if "ingest_rejects" in views else []
+        by_action = (
+            con.execute("select action, count(*) from ingest_rejects group by 1 order by 1").fetchall()
+            if "ingest_rejects" in views
+            else []
+        )
     width = max(map(len, counts), default=0)
     print("\n".join(f"  {name:<{width}} {n:>10,} rows" for name, n in counts.items()))
     if by_action:
-        print("rejects: " + ", ".join(f"{n} {action}" for action, n in by_action) + "  (see: pie sql \"select * from ingest_rejects\")")
+        print(
+            "rejects: "
+            + ", ".join(f"{n} {action}" for action, n in by_action)
+            + '  (see: pie sql "select * from ingest_rejects")'
+        )
     for export, location in _exports(settings).items():
         print(f"export {export}: {location}")
     print(f"wall time: {wall_s:.1f} s")
@@ -120,8 +136,11 @@ def _exports(settings: Settings) -> dict[str, str]:
     root = warehouse.root / EXPORTS_DIR
     if not root.exists():
         return {}
-    return {entry.name: str(latest_export(warehouse, entry.name)) for entry in sorted(root.iterdir(), key=lambda e: e.name)
-            if (entry / LATEST_FILE).exists()}
+    return {
+        entry.name: str(latest_export(warehouse, entry.name))
+        for entry in sorted(root.iterdir(), key=lambda e: e.name)
+        if (entry / LATEST_FILE).exists()
+    }
 
 
 def cmd_sql(args: argparse.Namespace) -> int:
@@ -156,10 +175,18 @@ def cmd_measure(args: argparse.Namespace) -> int:
     else:  # the program's own native output is the reference; when it has none, the row says why
         expected = annotator.native_output(code, code_sha256, stdin) or ""
     text, encoding = decode_exact(code)
-    case = TestCase(test_id=os.path.basename(args.input), input=stdin, expected=expected,
-                    input_sha256=hashlib.sha256(stdin).hexdigest())
-    submission = {"submission_id": os.path.basename(args.file), "code": text, "code_encoding": encoding,
-                  "code_sha256": code_sha256}
+    case = TestCase(
+        test_id=os.path.basename(args.input),
+        input=stdin,
+        expected=expected,
+        input_sha256=hashlib.sha256(stdin).hexdigest(),
+    )
+    submission = {
+        "submission_id": os.path.basename(args.file),
+        "code": text,
+        "code_encoding": encoding,
+        "code_sha256": code_sha256,
+    }
     rows, _ = annotator.submission_rows(submission, "cli", [case])
     row = rows[0]
     row["counters"] = {c["name"]: c["value"] for c in row["counters"]}
@@ -194,8 +221,10 @@ def cmd_eval(args: argparse.Namespace) -> int:
         name = Path(args.model).resolve().name
         request["model_path"] = str(Path(args.model).resolve())
     else:
-        args.command_parser.error(f"--model {args.model!r} is neither a known checkpoint "
-                                  f"({', '.join(sorted(names))}) nor a model or adapter directory")
+        args.command_parser.error(
+            f"--model {args.model!r} is neither a known checkpoint "
+            f"({', '.join(sorted(names))}) nor a model or adapter directory"
+        )
     if args.strategy:
         request["strategies"] = [args.strategy]
     if args.k:
@@ -210,9 +239,15 @@ def cmd_eval(args: argparse.Namespace) -> int:
     # `--eval-pairs` rebuilds eval_pairs from the pairs it names before generating.
     selected = [*(["eval_pairs"] if args.eval_pairs else []), *GENERATION_TABLES, "model_evaluations"]
     try:
-        outcome = run_pipeline(settings, open_instance(), selection=" or ".join(f"key:{k}" for k in selected),
-                               checkpoints=[name], evaluation_request=request, on_progress=progress,
-                               log_level="DEBUG" if args.debug else "CRITICAL")
+        outcome = run_pipeline(
+            settings,
+            open_instance(),
+            selection=" or ".join(f"key:{k}" for k in selected),
+            checkpoints=[name],
+            evaluation_request=request,
+            on_progress=progress,
+            log_level="DEBUG" if args.debug else "CRITICAL",
+        )
     finally:
         bar.close()
     if outcome.failed_steps or outcome.skipped:
@@ -223,10 +258,13 @@ def cmd_eval(args: argparse.Namespace) -> int:
             "select strategy, mode, k, n_pairs, round(pct_opt, 2) as pct_opt, round(speedup, 4) as speedup, "
             "round(pct_correct, 2) as pct_correct, round(memory_reduction, 4) as memory_reduction, "
             "round(percentile, 2) as percentile from model_evaluations where checkpoint = ? order by strategy, k",
-            [name]).pl()
+            [name],
+        ).pl()
     sys.stdout.write(render(table))
-    print(f"evaluation of {name}: {outcome.wall_s:.1f} s; all rows: pie sql \"select * from model_evaluations "
-          f"where checkpoint = '{name}'\"")
+    print(
+        f'evaluation of {name}: {outcome.wall_s:.1f} s; all rows: pie sql "select * from model_evaluations '
+        f"where checkpoint = '{name}'\""
+    )
     return 0
 
 
@@ -236,13 +274,25 @@ def cmd_train(args: argparse.Namespace) -> int:
     from pie_assets.training.train import train
 
     settings = _settings(args)
-    result = train(args.method, args.base, settings.warehouse, lora=args.lora, data_version=args.data,
-                   name=args.name, checkpoints_dir=settings.resolved_checkpoints_dir(), config=args.config,
-                   data_subset=args.data_subset, preference_kind=args.preference_kind, progress_bar=not args.quiet)
+    result = train(
+        args.method,
+        args.base,
+        settings.warehouse,
+        lora=args.lora,
+        data_version=args.data,
+        name=args.name,
+        checkpoints_dir=settings.resolved_checkpoints_dir(),
+        config=args.config,
+        data_subset=args.data_subset,
+        preference_kind=args.preference_kind,
+        progress_bar=not args.quiet,
+    )
     manifest = result.manifest
     data = ", ".join(f"{d['export']} {d['version']} ({d['examples']} examples)" for d in manifest["data"])
-    print(f"checkpoint {manifest['name']}: {manifest['steps']} steps, final loss {manifest['final_loss']:.4f}, "
-          f"on {manifest['hardware']['device']} ({manifest['hardware']['dtype']}); data: {data}")
+    print(
+        f"checkpoint {manifest['name']}: {manifest['steps']} steps, final loss {manifest['final_loss']:.4f}, "
+        f"on {manifest['hardware']['device']} ({manifest['hardware']['dtype']}); data: {data}"
+    )
     print(result.path)
     return 0
 
@@ -265,8 +315,13 @@ def cmd_ui(args: argparse.Namespace) -> int:
     if settings.profile:
         os.environ["PIE_PROFILE"] = settings.profile
     workspace = home / "workspace.yaml"
-    workspace.write_text(json.dumps({"load_from": [{"python_module": {
-        "module_name": DEFINITIONS_MODULE, "location_name": CODE_LOCATION}}]}, indent=1) + "\n")
+    workspace.write_text(
+        json.dumps(
+            {"load_from": [{"python_module": {"module_name": DEFINITIONS_MODULE, "location_name": CODE_LOCATION}}]},
+            indent=1,
+        )
+        + "\n"
+    )
     print(f"warehouse:   {settings.warehouse}", file=sys.stderr)
     print(f"codenet:     {settings.codenet_root or NO_CODENET}", file=sys.stderr)
     print(f"extra tests: {settings.extra_tests or '-'}", file=sys.stderr)
@@ -280,8 +335,10 @@ def cmd_ui(args: argparse.Namespace) -> int:
 
 
 UI_HOST = "127.0.0.1"  # the webserver's own default, named so the URL `pie ui` prints is the one it serves
-EVAL_PAIRS_HELP = ("the pairs checkpoints are evaluated on: the lake's trajectory_pairs or the imported PIE "
-                   "dataset's (pie_pairs); overrides the dataset config's eval_pairs_from for this command")
+EVAL_PAIRS_HELP = (
+    "the pairs checkpoints are evaluated on: the lake's trajectory_pairs or the imported PIE "
+    "dataset's (pie_pairs); overrides the dataset config's eval_pairs_from for this command"
+)
 
 
 @functools.cache
@@ -293,9 +350,12 @@ def _profiles() -> tuple[str, ...]:
 
 
 def _profile_argument(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--profile", choices=_profiles(),
-                        help="simulator profile: static (default: static, stripped binaries) or pie-parity (PIE's "
-                             "build: dynamic, not stripped); $PIE_PROFILE, [measure] profile")
+    parser.add_argument(
+        "--profile",
+        choices=_profiles(),
+        help="simulator profile: static (default: static, stripped binaries) or pie-parity (PIE's "
+        "build: dynamic, not stripped); $PIE_PROFILE, [measure] profile",
+    )
 
 
 def _global_flags(default: object = None) -> argparse.ArgumentParser:
@@ -305,8 +365,11 @@ def _global_flags(default: object = None) -> argparse.ArgumentParser:
     flags = argparse.ArgumentParser(add_help=False, argument_default=default)
     flags.add_argument("--debug", action="store_true", help="show tracebacks and Dagster's logs")
     flags.add_argument("--quiet", action="store_true", help="no progress bar")
-    flags.add_argument("--warehouse", help="warehouse root: a directory or fsspec URL (default ./warehouse or "
-                                           "$PIE_WAREHOUSE); its _cache holds binaries and measurements")
+    flags.add_argument(
+        "--warehouse",
+        help="warehouse root: a directory or fsspec URL (default ./warehouse or "
+        "$PIE_WAREHOUSE); its _cache holds binaries and measurements",
+    )
     return flags
 
 
@@ -325,53 +388,80 @@ def build_parser() -> argparse.ArgumentParser:
     from pie_assets.evaluation.prompts import STRATEGIES
     from pie_assets.training.config import METHODS
 
-    parser = argparse.ArgumentParser(prog="pie", parents=[_global_flags()],
-                                     description="PIE Lakehouse: CodeNet → Parquet + DuckDB, with Dagster.")
+    parser = argparse.ArgumentParser(
+        prog="pie", parents=[_global_flags()], description="PIE Lakehouse: CodeNet → Parquet + DuckDB, with Dagster."
+    )
     sub = parser.add_subparsers(dest="command", required=True)
     command_flags = _global_flags(argparse.SUPPRESS)
 
-    def command(name: str, func: Callable[[argparse.Namespace], int], help: str,
-                description: str) -> argparse.ArgumentParser:
+    def command(
+        name: str, func: Callable[[argparse.Namespace], int], help: str, description: str
+    ) -> argparse.ArgumentParser:
         p = sub.add_parser(name, help=help, description=description, parents=[command_flags])
         p.set_defaults(func=func, command_parser=p)  # command_parser: refusals found after parsing (exit 2)
         return p
 
     def sources(p: argparse.ArgumentParser) -> None:
-        p.add_argument("--codenet", help="Project_CodeNet root, or none: PIE's release alone "
-                                         "(default: the embedded sample or $PIE_CODENET)")
-        p.add_argument("--extra-tests",
-                       help="extra tests in PIE's layout <dir>/<problem>/input.N.txt ($PIE_EXTRA_TESTS)")
+        p.add_argument(
+            "--codenet",
+            help="Project_CodeNet root, or none: PIE's release alone (default: the embedded sample or $PIE_CODENET)",
+        )
+        p.add_argument(
+            "--extra-tests", help="extra tests in PIE's layout <dir>/<problem>/input.N.txt ($PIE_EXTRA_TESTS)"
+        )
         p.add_argument("--pie-dataset", help="PIE's released *.jsonl files, the source of pie_pairs ($PIE_DATASET)")
         _profile_argument(p)
 
-    run = command("run", cmd_run, "materialise the asset graph in-process",
-                  "Materialise the asset graph (or --select's part of it) in this process: Parquet tables under "
-                  "the warehouse, its DuckDB catalog pie.duckdb and its exports; the run is recorded in the "
-                  "Dagster home `pie ui` shows ($DAGSTER_HOME, else ./.dagster). Prints each table's row count, "
-                  "the checks' outcome and the exports' locations.")
+    run = command(
+        "run",
+        cmd_run,
+        "materialise the asset graph in-process",
+        "Materialise the asset graph (or --select's part of it) in this process: Parquet tables under "
+        "the warehouse, its DuckDB catalog pie.duckdb and its exports; the run is recorded in the "
+        "Dagster home `pie ui` shows ($DAGSTER_HOME, else ./.dagster). Prints each table's row count, "
+        "the checks' outcome and the exports' locations.",
+    )
     sources(run)
-    run.add_argument("--select", help="Dagster asset selection; bare asset names anywhere, e.g. 'submissions', "
-                                      "'problems or problem_list_rejects', 'group:codenet and not test_cases' "
-                                      "(default: all)")
+    run.add_argument(
+        "--select",
+        help="Dagster asset selection; bare asset names anywhere, e.g. 'submissions', "
+        "'problems or problem_list_rejects', 'group:codenet and not test_cases' "
+        "(default: all)",
+    )
     run.add_argument("--problems", help="comma-separated problem ids (default: every problem found)")
     run.add_argument("--eval-pairs", choices=["lake", "pie"], help=EVAL_PAIRS_HELP)
-    run.add_argument("--engine", choices=["local", "ray"],
-                     help="where measurement runs: local threads or a Ray cluster ($RAY_ADDRESS; none: a local "
-                          "Ray instance); default [measure] engine")
+    run.add_argument(
+        "--engine",
+        choices=["local", "ray"],
+        help="where measurement runs: local threads or a Ray cluster ($RAY_ADDRESS; none: a local "
+        "Ray instance); default [measure] engine",
+    )
 
-    sql = command("sql", cmd_sql, "run a SQL query against the warehouse catalog",
-                  "Run one DuckDB query on the warehouse's catalog (a read-only connection; every table is a view "
-                  "of its Parquet files) and print the result. Writes nothing but a missing or stale catalog.")
-    sql.add_argument("query", help="a DuckDB SQL query, e.g. \"select * from problem_summary\"")
-    sql.add_argument("--format", choices=FORMATS, default="auto",
-                     help="auto (default): a table when it fits the terminal's width ($COLUMNS), else line; table: "
-                          "a table at its natural width; line: one 'column = value' line per column, a blank line "
-                          "between rows; csv, json: every row, for scripts")
+    sql = command(
+        "sql",
+        cmd_sql,
+        "run a SQL query against the warehouse catalog",
+        "Run one DuckDB query on the warehouse's catalog (a read-only connection; every table is a view "
+        "of its Parquet files) and print the result. Writes nothing but a missing or stale catalog.",
+    )
+    sql.add_argument("query", help='a DuckDB SQL query, e.g. "select * from problem_summary"')
+    sql.add_argument(
+        "--format",
+        choices=FORMATS,
+        default="auto",
+        help="auto (default): a table when it fits the terminal's width ($COLUMNS), else line; table: "
+        "a table at its natural width; line: one 'column = value' line per column, a blank line "
+        "between rows; csv, json: every row, for scripts",
+    )
 
-    measure = command("measure", cmd_measure, "compile, judge and measure one program on one input (sandboxed)",
-                      "Compile, run, judge and measure one C++ program on one input exactly as the pipeline "
-                      "would (sandboxed), and print its runtime row; binaries and measurements are cached under "
-                      "the warehouse's _cache. Exit status 2 when the row's status is not OK.")
+    measure = command(
+        "measure",
+        cmd_measure,
+        "compile, judge and measure one program on one input (sandboxed)",
+        "Compile, run, judge and measure one C++ program on one input exactly as the pipeline "
+        "would (sandboxed), and print its runtime row; binaries and measurements are cached under "
+        "the warehouse's _cache. Exit status 2 when the row's status is not OK.",
+    )
     measure.add_argument("file", help="C++ source")
     measure.add_argument("--input", required=True, help="stdin of the run")
     measure.add_argument("--expected", help="expected output (default: the native run's output)")
@@ -380,46 +470,86 @@ def build_parser() -> argparse.ArgumentParser:
     measure.add_argument("--json", action="store_true", help="print the row as JSON")
     _profile_argument(measure)
 
-    evaluate = command("eval", cmd_eval, "evaluate one checkpoint on the test pairs (PIE's metrics)",
-                       "Evaluate one checkpoint on the evaluation pairs through the assets the checkpoint sensor "
-                       "runs: its generations and measurements land in the warehouse's generation tables and "
-                       "model_evaluations; prints PIE's metrics per strategy and k.")
-    evaluate.add_argument("--model", required=True,
-                          help="a checkpoint name (identity, nearest-pair, human-target, human-fastest, a directory "
-                               "under the checkpoints root, a models-file entry) or a model / adapter directory")
-    evaluate.add_argument("--strategy", type=_strategy, choices=STRATEGIES,
-                          help="one prompt strategy, '-' or '_' alike (default: the checkpoint's or the config's)")
+    evaluate = command(
+        "eval",
+        cmd_eval,
+        "evaluate one checkpoint on the test pairs (PIE's metrics)",
+        "Evaluate one checkpoint on the evaluation pairs through the assets the checkpoint sensor "
+        "runs: its generations and measurements land in the warehouse's generation tables and "
+        "model_evaluations; prints PIE's metrics per strategy and k.",
+    )
+    evaluate.add_argument(
+        "--model",
+        required=True,
+        help="a checkpoint name (identity, nearest-pair, human-target, human-fastest, a directory "
+        "under the checkpoints root, a models-file entry) or a model / adapter directory",
+    )
+    evaluate.add_argument(
+        "--strategy",
+        type=_strategy,
+        choices=STRATEGIES,
+        help="one prompt strategy, '-' or '_' alike (default: the checkpoint's or the config's)",
+    )
     evaluate.add_argument("--k", type=int, help="samples per prompt: Best@1..Best@k (default: [sampling] n)")
     evaluate.add_argument("--fast", action="store_true", help="one pair per problem and a few tests (mode 'fast')")
     _profile_argument(evaluate)
     evaluate.add_argument("--eval-pairs", choices=["lake", "pie"], help=EVAL_PAIRS_HELP)
-    evaluate.add_argument("--engine", choices=["local", "ray"],
-                          help="where generation requests and measurement run (as pie run --engine)")
+    evaluate.add_argument(
+        "--engine", choices=["local", "ray"], help="where generation requests and measurement run (as pie run --engine)"
+    )
 
-    train = command("train", cmd_train, "fine-tune a model on the exports into a checkpoint the evaluation picks up",
-                    "Fine-tune a model on the warehouse's published exports and write the checkpoint (weights or "
-                    "LoRA adapter and a manifest) under the checkpoints root, where the checkpoint sensor "
-                    "registers and evaluates it. Prints the checkpoint's name, loss and directory.")
-    train.add_argument("--method", required=True, choices=METHODS,
-                       help="sft: supervised on slow->fast pairs (pie_export); sft-perf: PIE's performance-"
-                            "conditioned prompts (perf_prompts_export); dpo: preference pairs; rrtf: every ranked "
-                            "response of a problem (both preference_export)")
-    train.add_argument("--base", required=True, help="a local Hugging Face model directory, a hub name, or 'tiny' "
-                                                     "(a tiny random model built locally: smoke tests, offline demo)")
-    train.add_argument("--lora", action=argparse.BooleanOptionalAction, default=True,
-                       help="train a LoRA adapter (default) or, with --no-lora, the full model")
+    train = command(
+        "train",
+        cmd_train,
+        "fine-tune a model on the exports into a checkpoint the evaluation picks up",
+        "Fine-tune a model on the warehouse's published exports and write the checkpoint (weights or "
+        "LoRA adapter and a manifest) under the checkpoints root, where the checkpoint sensor "
+        "registers and evaluates it. Prints the checkpoint's name, loss and directory.",
+    )
+    train.add_argument(
+        "--method",
+        required=True,
+        choices=METHODS,
+        help="sft: supervised on slow->fast pairs (pie_export); sft-perf: PIE's performance-"
+        "conditioned prompts (perf_prompts_export); dpo: preference pairs; rrtf: every ranked "
+        "response of a problem (both preference_export)",
+    )
+    train.add_argument(
+        "--base",
+        required=True,
+        help="a local Hugging Face model directory, a hub name, or 'tiny' "
+        "(a tiny random model built locally: smoke tests, offline demo)",
+    )
+    train.add_argument(
+        "--lora",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="train a LoRA adapter (default) or, with --no-lora, the full model",
+    )
     train.add_argument("--data", help="the export version to train on (default: the export's LATEST)")
-    train.add_argument("--data-subset", choices=["all", "hq", "synthetic"], default="all",
-                       help="sft: all train pairs, the HQ ones, or the self-play (synthetic) ones")
-    train.add_argument("--preference-kind", choices=["both", "correctness", "efficiency"], default="both",
-                       help="dpo: which preference pairs")
+    train.add_argument(
+        "--data-subset",
+        choices=["all", "hq", "synthetic"],
+        default="all",
+        help="sft: all train pairs, the HQ ones, or the self-play (synthetic) ones",
+    )
+    train.add_argument(
+        "--preference-kind",
+        choices=["both", "correctness", "efficiency"],
+        default="both",
+        help="dpo: which preference pairs",
+    )
     train.add_argument("--name", help="checkpoint name (default <method>-<base>-<data version>-<UTC time>)")
     train.add_argument("--config", help="training config (default: $PIE_TRAINING_CONFIG or the versioned one)")
 
-    ui = command("ui", cmd_ui, "start the Dagster UI on this code location",
-                 "Start Dagster's webserver and daemon (`dg dev`) on this code location and the Dagster home "
-                 "`pie run` writes to, and print the UI's URL. Its sensors ingest the sources and keep the "
-                 "tables and evaluations up to date in the warehouse. Writes workspace.yaml in the Dagster home.")
+    ui = command(
+        "ui",
+        cmd_ui,
+        "start the Dagster UI on this code location",
+        "Start Dagster's webserver and daemon (`dg dev`) on this code location and the Dagster home "
+        "`pie run` writes to, and print the UI's URL. Its sensors ingest the sources and keep the "
+        "tables and evaluations up to date in the warehouse. Writes workspace.yaml in the Dagster home.",
+    )
     sources(ui)
     ui.add_argument("--port", type=int, default=3000, help="the webserver's port on 127.0.0.1 (default: 3000)")
     return parser

@@ -53,20 +53,31 @@ def build_defs(settings: Settings) -> dg.Definitions:
             pie_runtime_agreement,
         ],
         jobs=[ingest_problems_job, train_checkpoint_job],
-        sensors=[codenet_problem_sensor, runtime_config_sensor, runtime_automation_sensor, sql_model_automation_sensor,
-                 checkpoint_sensor, evaluation_automation_sensor, selfplay_automation_sensor],
+        sensors=[
+            codenet_problem_sensor,
+            runtime_config_sensor,
+            runtime_automation_sensor,
+            sql_model_automation_sensor,
+            checkpoint_sensor,
+            evaluation_automation_sensor,
+            selfplay_automation_sensor,
+        ],
         schedules=[build_evaluation_schedule(EvaluationConfig.load(evaluation_config).cron)],
         resources={
             "codenet": CodeNetSource(root=settings.codenet_root, extra_tests_dir=settings.extra_tests),
             "lake": LakeResource(warehouse=settings.warehouse),
             "pie_dataset": PieDatasetSource(directory=settings.pie_dataset),
             "lake_io_manager": LakeParquetIOManager(base_dir=settings.warehouse),
-            "simulator": SimulatorResource(config_path=simulator_config, cache_dir=settings.resolved_cache_dir(),
-                                           profile=settings.profile),
+            "simulator": SimulatorResource(
+                config_path=simulator_config, cache_dir=settings.resolved_cache_dir(), profile=settings.profile
+            ),
             "evaluation": EvaluationResource(
-                config_path=evaluation_config, checkpoints_dir=settings.resolved_checkpoints_dir(),
-                models_file=settings.resolved_models_file(), index_dir=settings.resolved_index_dir(),
-                reports_dir=settings.resolved_reports_dir()),
+                config_path=evaluation_config,
+                checkpoints_dir=settings.resolved_checkpoints_dir(),
+                models_file=settings.resolved_models_file(),
+                index_dir=settings.resolved_index_dir(),
+                reports_dir=settings.resolved_reports_dir(),
+            ),
         },
     )
 

@@ -25,7 +25,9 @@ def render(frame: pl.DataFrame, fmt: str = "auto", width: int | None = None) -> 
     if fmt == "json":
         return json.dumps(json.loads(frame.write_json()), indent=1, ensure_ascii=False) + "\n"
     shown = frame.head(MAX_ROWS)
-    note = f"({frame.height} rows; first {MAX_ROWS} shown, use --format csv for all)\n" if frame.height > MAX_ROWS else ""
+    note = (
+        f"({frame.height} rows; first {MAX_ROWS} shown, use --format csv for all)\n" if frame.height > MAX_ROWS else ""
+    )
     if fmt == "line":
         return _lines(shown) + note
     table = _table(shown)
@@ -35,8 +37,14 @@ def render(frame: pl.DataFrame, fmt: str = "auto", width: int | None = None) -> 
 
 
 def _table(frame: pl.DataFrame) -> str:
-    with pl.Config(tbl_rows=MAX_ROWS, tbl_cols=-1, fmt_str_lengths=MAX_CELL_CHARS, tbl_width_chars=_POLARS_MAX_WIDTH,
-                   tbl_hide_dataframe_shape=True, tbl_hide_column_data_types=True):
+    with pl.Config(
+        tbl_rows=MAX_ROWS,
+        tbl_cols=-1,
+        fmt_str_lengths=MAX_CELL_CHARS,
+        tbl_width_chars=_POLARS_MAX_WIDTH,
+        tbl_hide_dataframe_shape=True,
+        tbl_hide_column_data_types=True,
+    ):
         return f"{frame}\n"
 
 
@@ -51,8 +59,13 @@ def _lines(frame: pl.DataFrame) -> str:
         return f"(no rows; columns: {', '.join(frame.columns)})\n"
     name_width = max(map(len, frame.columns))
     indent = "\n" + " " * (name_width + 3)
-    rows = ("\n".join(f"{name:<{name_width}} = {_value(value).replace(chr(10), indent)}"
-                      for name, value in zip(frame.columns, row)) for row in frame.iter_rows())
+    rows = (
+        "\n".join(
+            f"{name:<{name_width}} = {_value(value).replace(chr(10), indent)}"
+            for name, value in zip(frame.columns, row)
+        )
+        for row in frame.iter_rows()
+    )
     return "\n\n".join(rows) + "\n"
 
 

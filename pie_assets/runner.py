@@ -75,18 +75,20 @@ class RunOutcome:
         """Adds a run's failures and checks; a run that SIGINT or SIGTERM interrupted stops the
         pipeline (Dagster turns the signal into a failed step, and later stages would go on)."""
         self.failed_steps += _failures(result)
-        if any(event.step_failure_data.error is not None
-               and event.step_failure_data.error.cls_name == INTERRUPTED
-               for event in result.get_step_failure_events()):
+        if any(
+            event.step_failure_data.error is not None and event.step_failure_data.error.cls_name == INTERRUPTED
+            for event in result.get_step_failure_events()
+        ):
             raise KeyboardInterrupt
         for check in result.get_asset_check_evaluations():
             if check.passed:
                 self.checks_passed += 1
             else:
                 rows = check.metadata.get("failing_rows")
-                self.failed_checks.append(f"{check.asset_key.to_user_string()}.{check.check_name} "
-                                          f"({check.severity.value.lower()}"
-                                          + (f", {rows.value} rows)" if rows is not None else ")"))
+                self.failed_checks.append(
+                    f"{check.asset_key.to_user_string()}.{check.check_name} "
+                    f"({check.severity.value.lower()}" + (f", {rows.value} rows)" if rows is not None else ")")
+                )
 
 
 @dataclass
@@ -108,16 +110,23 @@ class Landings:
         blocked = [p for p in parents if p in self.missing]
         if blocked:
             causes = frozenset().union(*(self.missing[p] for p in blocked))
-            self.skip(name, stage, f"not run, as {', '.join(sorted(causes))} failed above" if causes
-                      else "not run, as its input was skipped", causes)
+            self.skip(
+                name,
+                stage,
+                f"not run, as {', '.join(sorted(causes))} failed above"
+                if causes
+                else "not run, as its input was skipped",
+                causes,
+            )
         return bool(blocked)
 
     def ran(self, result: dg.ExecuteInProcessResult) -> dg.ExecuteInProcessResult:
         self.outcome.record(result)  # at once: an interrupted run stops the pipeline here
         return result
 
-    def settle(self, stage: list[dg.AssetKey], results: list[dg.ExecuteInProcessResult],
-               attempted: list[str] | None = None) -> None:
+    def settle(
+        self, stage: list[dg.AssetKey], results: list[dg.ExecuteInProcessResult], attempted: list[str] | None = None
+    ) -> None:
         """After a stage's runs (`attempted`: the problems of a per-problem stage)."""
         if all(result.success for result in results):
             return
@@ -130,8 +139,9 @@ class Landings:
         if attempted is not None:
             self.failed_problems.update({key: set(attempted) - got for key, got in landed.items()})
 
-    def runnable(self, name: str, stage: list[dg.AssetKey], parents: Set[dg.AssetKey],
-                 problems: list[str]) -> list[str]:
+    def runnable(
+        self, name: str, stage: list[dg.AssetKey], parents: Set[dg.AssetKey], problems: list[str]
+    ) -> list[str]:
         """`problems` less those an input of the stage failed on in this run (reported)."""
         failed = set().union(*(self.failed_problems.get(p, set()) for p in parents))
         if dropped := [p for p in problems if p in failed]:
@@ -180,8 +190,10 @@ def run_pipeline(
     # Only CodeNet readers need the root (`--select pie_pairs` runs without one); `--codenet none`
     # says there is none: the problems then come from PIE's release alone.
     layout = CodeNetLayout(settings.codenet_root) if settings.codenet_root else None
-    needs_codenet = any(_partitions_name(graph, key) == PROBLEMS
-                        or "codenet" in graph.assets_def_for_key(key).required_resource_keys for key in keys)
+    needs_codenet = any(
+        _partitions_name(graph, key) == PROBLEMS or "codenet" in graph.assets_def_for_key(key).required_resource_keys
+        for key in keys
+    )
     if needs_codenet and layout is not None and not os.path.isdir(layout.root):
         raise UserError(f"CodeNet root {layout.root} is not a directory (`--codenet none`: PIE's release alone)")
     assets = list(defs.assets or [])
@@ -198,8 +210,10 @@ def run_pipeline(
             found |= set(pie_problem_ids(resources["lake"].store))
             if problems:
                 if unknown := sorted(set(problems) - found):
-                    raise UserError(f"unknown problem(s) under {settings.codenet_root or 'no CodeNet root'} and in "
-                                    f"pie_pairs: {', '.join(unknown)}")
+                    raise UserError(
+                        f"unknown problem(s) under {settings.codenet_root or 'no CodeNet root'} and in "
+                        f"pie_pairs: {', '.join(unknown)}"
+                    )
                 found = set(problems)
             known = set(instance.get_dynamic_partitions(PROBLEMS))
             instance.add_dynamic_partitions(PROBLEMS, sorted(found - known))
@@ -216,8 +230,9 @@ def run_pipeline(
 
     def registered_checkpoints() -> list[str]:
         if not checkpoint_names:
-            checkpoint_names.extend(checkpoints if checkpoints is not None
-                                    else [s.name for s in resources["evaluation"].checkpoints()])
+            checkpoint_names.extend(
+                checkpoints if checkpoints is not None else [s.name for s in resources["evaluation"].checkpoints()]
+            )
             known_checkpoints = set(instance.get_dynamic_partitions(CHECKPOINTS))
             instance.add_dynamic_partitions(CHECKPOINTS, [c for c in checkpoint_names if c not in known_checkpoints])
         return checkpoint_names
@@ -236,38 +251,87 @@ def run_pipeline(
                 landings.skip(name, stage, "eval_pairs is not in the catalog, so no checkpoint is evaluated")
                 continue
             if not eval_problems:
-                landings.skip(name, stage, "eval_pairs holds no test pair (no problem of the test split has a "
-                                           "trajectory pair), so no checkpoint is evaluated")
+                landings.skip(
+                    name,
+                    stage,
+                    "eval_pairs holds no test pair (no problem of the test split has a "
+                    "trajectory pair), so no checkpoint is evaluated",
+                )
                 continue
             if untested := problems_without_test_cases(resources["lake"], eval_problems):
-                landings.skip(name, stage, f"no test cases for {', '.join(untested)} (ingestion failed above, or "
-                                           "give --extra-tests with PIE's merged_test_cases), so no checkpoint is "
-                                           "evaluated: every test pair counts in PIE's metrics")
+                landings.skip(
+                    name,
+                    stage,
+                    f"no test cases for {', '.join(untested)} (ingestion failed above, or "
+                    "give --extra-tests with PIE's merged_test_cases), so no checkpoint is "
+                    "evaluated: every test pair counts in PIE's metrics",
+                )
                 continue
             op_config = {"ops": {GENERATION_STAGE: {"config": evaluation_request}}} if evaluation_request else {}
             results = []
             for number, checkpoint in enumerate(names, start=1):
                 PROGRESS.reset(name)
-                results.append(landings.ran(_materialize_with_progress(
-                    instance, lambda c=checkpoint, s=stage: dg.materialize(
-                        assets, instance=instance, resources=resources, selection=s,
-                        tags=checkpoint_range_tags(c, eval_problems), run_config={**run_config, **op_config},
-                        raise_on_error=False),
-                    on_progress=(lambda _k, c=checkpoint, i=number: on_progress(
-                        _evaluation_progress(name, c, i, len(names)))) if on_progress else None,
-                    track=stage[-1],
-                )))
+                results.append(
+                    landings.ran(
+                        _materialize_with_progress(
+                            instance,
+                            lambda c=checkpoint, s=stage: dg.materialize(
+                                assets,
+                                instance=instance,
+                                resources=resources,
+                                selection=s,
+                                tags=checkpoint_range_tags(c, eval_problems),
+                                run_config={**run_config, **op_config},
+                                raise_on_error=False,
+                            ),
+                            on_progress=(
+                                lambda _k, c=checkpoint, i=number: on_progress(
+                                    _evaluation_progress(name, c, i, len(names))
+                                )
+                            )
+                            if on_progress
+                            else None,
+                            track=stage[-1],
+                        )
+                    )
+                )
             landings.settle(stage, results)
             continue
         if _partitions_name(graph, stage[0]) == CHECKPOINTS:
-            landings.settle(stage, [landings.ran(dg.materialize(
-                assets, instance=instance, resources=resources, selection=stage, partition_key=checkpoint,
-                run_config=run_config, raise_on_error=False)) for checkpoint in registered_checkpoints()])
+            landings.settle(
+                stage,
+                [
+                    landings.ran(
+                        dg.materialize(
+                            assets,
+                            instance=instance,
+                            resources=resources,
+                            selection=stage,
+                            partition_key=checkpoint,
+                            run_config=run_config,
+                            raise_on_error=False,
+                        )
+                    )
+                    for checkpoint in registered_checkpoints()
+                ],
+            )
             continue
         if not graph.get(stage[0]).is_partitioned:
-            landings.settle(stage, [landings.ran(dg.materialize(
-                assets, instance=instance, resources=resources, run_config=run_config, selection=stage,
-                raise_on_error=False))])
+            landings.settle(
+                stage,
+                [
+                    landings.ran(
+                        dg.materialize(
+                            assets,
+                            instance=instance,
+                            resources=resources,
+                            run_config=run_config,
+                            selection=stage,
+                            raise_on_error=False,
+                        )
+                    )
+                ],
+            )
             continue
         run_problems = landings.runnable(name, stage, parents, registered_problems())
         if not run_problems:
@@ -276,14 +340,26 @@ def run_pipeline(
         done = 0
         results = []
         for chunk in partition_ranges(list(instance.get_dynamic_partitions(PROBLEMS)), set(run_problems)):
-            results.append(landings.ran(_materialize_with_progress(
-                instance, lambda c=chunk, s=stage: dg.materialize(
-                    assets, instance=instance, resources=resources, selection=s, run_config=run_config,
-                    tags=partition_range_tags(c[0], c[-1]), raise_on_error=False),
-                on_progress=(lambda k, n=name, d=done: on_progress(_progress(n, d + k, len(run_problems))))
-                if on_progress else None,
-                track=stage[-1],
-            )))
+            results.append(
+                landings.ran(
+                    _materialize_with_progress(
+                        instance,
+                        lambda c=chunk, s=stage: dg.materialize(
+                            assets,
+                            instance=instance,
+                            resources=resources,
+                            selection=s,
+                            run_config=run_config,
+                            tags=partition_range_tags(c[0], c[-1]),
+                            raise_on_error=False,
+                        ),
+                        on_progress=(lambda k, n=name, d=done: on_progress(_progress(n, d + k, len(run_problems))))
+                        if on_progress
+                        else None,
+                        track=stage[-1],
+                    )
+                )
+            )
             done += len(chunk)
             if on_progress:
                 on_progress(_progress(name, done, len(run_problems)))
@@ -356,9 +432,11 @@ def _stages(graph: AssetGraph, keys: Set[dg.AssetKey]) -> list[tuple[str, list[d
     definitions = {graph.assets_def_for_key(key).node_def.name: graph.assets_def_for_key(key) for key in keys}
     stages = {name: [spec.key for spec in d.specs if spec.key in keys] for name, d in definitions.items()}
     stage_of = {key: name for name, stage in stages.items() for key in stage}
-    upstream = {name: {stage_of[parent] for key in stage for parent in graph.get(key).parent_keys
-                       if parent in stage_of} - {name}
-                for name, stage in stages.items()}
+    upstream = {
+        name: {stage_of[parent] for key in stage for parent in graph.get(key).parent_keys if parent in stage_of}
+        - {name}
+        for name, stage in stages.items()
+    }
     return [(name, stages[name]) for level in toposort(upstream) for name in level]
 
 
@@ -367,9 +445,12 @@ def _latest_storage_id(instance: dg.DagsterInstance, asset: dg.AssetKey) -> int:
     return records[0].storage_id if records else 0
 
 
-def _materialize_with_progress(instance: dg.DagsterInstance, run: Callable[[], dg.ExecuteInProcessResult],
-                               on_progress: Callable[[int], None] | None,
-                               track: dg.AssetKey) -> dg.ExecuteInProcessResult:
+def _materialize_with_progress(
+    instance: dg.DagsterInstance,
+    run: Callable[[], dg.ExecuteInProcessResult],
+    on_progress: Callable[[int], None] | None,
+    track: dg.AssetKey,
+) -> dg.ExecuteInProcessResult:
     """Counts `track`'s per-partition materialisations while the run goes (the last stage's table).
     The run stays on the main thread, where Dagster turns SIGINT and SIGTERM into an interrupted
     run; a thread counts."""
@@ -379,8 +460,13 @@ def _materialize_with_progress(instance: dg.DagsterInstance, run: Callable[[], d
     finished = threading.Event()
 
     def report() -> None:
-        on_progress(len(instance.fetch_materializations(
-            dg.AssetRecordsFilter(asset_key=track, after_storage_id=after), limit=10_000).records))
+        on_progress(
+            len(
+                instance.fetch_materializations(
+                    dg.AssetRecordsFilter(asset_key=track, after_storage_id=after), limit=10_000
+                ).records
+            )
+        )
 
     def poll() -> None:
         while not finished.wait(0.5):
@@ -404,8 +490,9 @@ INTERRUPTED = "DagsterExecutionInterruptedError"
 
 def _failures(result: dg.ExecuteInProcessResult) -> list[str]:
     """One line per failed step: `step: the exception; caused by: its cause ...`."""
-    return [f"{event.step_key}: {_error_line(event.step_failure_data.error)}"
-            for event in result.get_step_failure_events()]
+    return [
+        f"{event.step_key}: {_error_line(event.step_failure_data.error)}" for event in result.get_step_failure_events()
+    ]
 
 
 def _error_line(error: SerializableErrorInfo | None) -> str:

@@ -28,12 +28,17 @@ from dagster._core.definitions.antlr_asset_selection.generated.AssetSelectionPar
 from dagster._core.definitions.assets.graph.base_asset_graph import BaseAssetGraph
 from dagster._core.selector.subset_selector import parse_clause
 
-NAMES = (AssetSelectionLexer.UNQUOTED_STRING, AssetSelectionLexer.UNQUOTED_WILDCARD_STRING,
-         AssetSelectionLexer.QUOTED_STRING)
+NAMES = (
+    AssetSelectionLexer.UNQUOTED_STRING,
+    AssetSelectionLexer.UNQUOTED_WILDCARD_STRING,
+    AssetSelectionLexer.QUOTED_STRING,
+)
 VALUE_AFTER = (AssetSelectionLexer.COLON, AssetSelectionLexer.EQUAL)  # `tag:a=b`: both are values
 # The attributes whose values must name something in the graph (the others may match nothing).
-CHECKED = {(AssetSelectionLexer.KEY, AssetSelectionLexer.COLON): "asset",
-           (AssetSelectionLexer.GROUP, AssetSelectionLexer.COLON): "group"}
+CHECKED = {
+    (AssetSelectionLexer.KEY, AssetSelectionLexer.COLON): "asset",
+    (AssetSelectionLexer.GROUP, AssetSelectionLexer.COLON): "group",
+}
 
 
 class SelectionError(ValueError):
@@ -62,7 +67,7 @@ def parse_selection(text: str, graph: BaseAssetGraph) -> dg.AssetSelection:
     named: dict[str, list[str]] = {"asset": [], "group": []}
     with_keys: list[Token] = []
     for index, token in enumerate(tokens):
-        previous = tuple(t.type for t in tokens[max(index - 2, 0):index])
+        previous = tuple(t.type for t in tokens[max(index - 2, 0) : index])
         if token.type in NAMES and (not previous or previous[-1] not in VALUE_AFTER):
             # a bare name where an expression starts: the grammar wants `key:` before it
             with_keys += [_inserted(token, AssetSelectionLexer.KEY), _inserted(token, AssetSelectionLexer.COLON)]
@@ -103,8 +108,9 @@ def _inserted(at: Token, kind: int) -> Token:
 
 def _check_known(what: str, names: Iterable[str], graph: BaseAssetGraph) -> None:
     """Each name (an asset key, `*` a wildcard, or a group) must match something in `graph`."""
-    known = sorted({key.to_user_string() if what == "asset" else graph.get(key).group_name
-                    for key in graph.get_all_asset_keys()})
+    known = sorted(
+        {key.to_user_string() if what == "asset" else graph.get(key).group_name for key in graph.get_all_asset_keys()}
+    )
     unknown = [name for name in dict.fromkeys(names) if not _matches(what, name, graph)]
     if unknown:
         raise SelectionError("; ".join(f"no {what} {name!r}" + _suggestion(name, known) for name in unknown))

@@ -94,6 +94,11 @@ class Settings:
         if "://" not in wh:
             wh = str(Path(wh).resolve())
         dataset = pie_dataset or os.environ.get("PIE_DATASET")
-        return cls(codenet_root=None if no_codenet else str(Path(root).resolve()), warehouse=wh,
-                   extra_tests=extra or None, pie_dataset=str(Path(dataset).resolve()) if dataset else None,
-                   eval_pairs=eval_pairs, profile=profile or "")
+        return cls(
+            codenet_root=None if no_codenet else str(Path(root).resolve()),
+            warehouse=wh,
+            extra_tests=extra or None,
+            pie_dataset=str(Path(dataset).resolve()) if dataset else None,
+            eval_pairs=eval_pairs,
+            profile=profile or "",
+        )

@@ -49,8 +49,14 @@ class VersionedConfig:
 
     @classmethod
     def content_hash(cls, values: dict[str, Any]) -> str:
-        hashed = {name: ({k: v for k, v in section.items() if k not in cls.UNHASHED.get(name, ())}
-                         if isinstance(section, dict) else section) for name, section in values.items()}
+        hashed = {
+            name: (
+                {k: v for k, v in section.items() if k not in cls.UNHASHED.get(name, ())}
+                if isinstance(section, dict)
+                else section
+            )
+            for name, section in values.items()
+        }
         return config_hash(hashed)
 
     @classmethod

@@ -32,7 +32,9 @@ class CatalogReader(threading.Thread):
                 continue
             try:
                 with catalog.connect() as con:
-                    views = {r[0] for r in con.execute("select view_name from duckdb_views() where not internal").fetchall()}
+                    views = {
+                        r[0] for r in con.execute("select view_name from duckdb_views() where not internal").fetchall()
+                    }
                     if "submissions" in views:
                         self.counts.append(con.execute("select count(*) from submissions").fetchone()[0])
                 self.queries += 1

@@ -72,8 +72,11 @@ def quirky_settings(quirky, tmp_path) -> Settings:
 
 @pytest.fixture
 def sample_settings(tmp_path) -> Settings:
-    return Settings(codenet_root=str(SAMPLE_CODENET_ROOT), warehouse=str(tmp_path / "warehouse"),
-                    extra_tests=str(SAMPLE_EXTRA_TESTS))
+    return Settings(
+        codenet_root=str(SAMPLE_CODENET_ROOT),
+        warehouse=str(tmp_path / "warehouse"),
+        extra_tests=str(SAMPLE_EXTRA_TESTS),
+    )
 
 
 @pytest.fixture

@@ -14,21 +14,31 @@ def _dicts(con: duckdb.DuckDBPyConnection, sql: str) -> list[dict]:
     return [dict(zip(names, row)) for row in cursor.fetchall()]
 
 
-def assert_dataset_invariants(con: duckdb.DuckDBPyConnection, min_improvement: float = 0.10,
-                              hq_max: int = 4) -> dict[str, int]:
+def assert_dataset_invariants(
+    con: duckdb.DuckDBPyConnection, min_improvement: float = 0.10, hq_max: int = 4
+) -> dict[str, int]:
     """Every pair improves by more than the threshold, src before tgt, same user and problem, both
     correct; HQ is at most `hq_max` per problem and equals the top speedups; tiers are in 1..10
     and never rise with cost; splits are disjoint and cover every problem; fastest_human is the
     cheapest correct program. Returns the row count of each model."""
-    correct = {r["submission_id"]: r for r in _dicts(con, """
+    correct = {
+        r["submission_id"]: r
+        for r in _dicts(
+            con,
+            """
         select s.submission_id, s.problem_id, s.user_id, s.submitted_at, r.agg_cost
         from submissions s join submission_runtimes r using (problem_id, submission_id)
-        where s.status = 'Accepted' and r.all_pass""")}
+        where s.status = 'Accepted' and r.all_pass""",
+        )
+    }
     pairs = _dicts(con, "select * from trajectory_pairs")
     assert pairs, "the sample has trajectories with faster later programs"
     for p in pairs:
         src, tgt = correct[p["src_id"]], correct[p["tgt_id"]]
-        assert src["user_id"] == tgt["user_id"] == p["user_id"] and src["problem_id"] == tgt["problem_id"] == p["problem_id"]
+        assert (
+            src["user_id"] == tgt["user_id"] == p["user_id"]
+            and src["problem_id"] == tgt["problem_id"] == p["problem_id"]
+        )
         assert (src["submitted_at"], p["src_id"]) < (tgt["submitted_at"], p["tgt_id"])
         assert (src["agg_cost"] - tgt["agg_cost"]) / src["agg_cost"] > min_improvement
         assert abs(p["speedup"] - src["agg_cost"] / tgt["agg_cost"]) < 1e-9 * p["speedup"]
@@ -40,7 +50,7 @@ def assert_dataset_invariants(con: duckdb.DuckDBPyConnection, min_improvement: f
     for programs in by_trajectory.values():
         programs.sort(key=lambda r: (r["submitted_at"], r["submission_id"]))
         for i, a in enumerate(programs):
-            for b in programs[i + 1:]:
+            for b in programs[i + 1 :]:
                 if (a["agg_cost"] - b["agg_cost"]) / a["agg_cost"] > min_improvement:
                     expected.add((a["submission_id"], b["submission_id"]))
     assert {(p["src_id"], p["tgt_id"]) for p in pairs} == expected
@@ -76,5 +86,7 @@ def assert_dataset_invariants(con: duckdb.DuckDBPyConnection, min_improvement: f
     fastest = {r["problem_id"]: r for r in _dicts(con, "select * from fastest_human")}
     for problem, rows in by_problem.items():
         assert fastest[problem]["agg_cost"] == min(t["agg_cost"] for t in rows)
-    return {name: con.execute(f'select count(*) from "{name}"').fetchone()[0]
-            for name in ("trajectories", "trajectory_pairs", "hq_pairs", "tier_labels", "fastest_human", "problem_splits")}
+    return {
+        name: con.execute(f'select count(*) from "{name}"').fetchone()[0]
+        for name in ("trajectories", "trajectory_pairs", "hq_pairs", "tier_labels", "fastest_human", "problem_splits")
+    }

@@ -12,11 +12,17 @@ from pie_assets.lake.catalog import Catalog
 from pie_assets.lake.storage import Warehouse
 
 
-def materialize_on(root: Path, assets: Sequence[dg.AssetsDefinition], selection: list[str] | None,
-                   raise_on_error: bool = True) -> dg.ExecuteInProcessResult:
+def materialize_on(
+    root: Path, assets: Sequence[dg.AssetsDefinition], selection: list[str] | None, raise_on_error: bool = True
+) -> dg.ExecuteInProcessResult:
     """A real (ephemeral) Dagster instance, the lake resource on `root`."""
-    return dg.materialize(assets, resources={"lake": LakeResource(warehouse=str(root))},
-                          instance=dg.DagsterInstance.ephemeral(), selection=selection, raise_on_error=raise_on_error)
+    return dg.materialize(
+        assets,
+        resources={"lake": LakeResource(warehouse=str(root))},
+        instance=dg.DagsterInstance.ephemeral(),
+        selection=selection,
+        raise_on_error=raise_on_error,
+    )
 
 
 def rows(root: Path, sql: str) -> list[tuple]:

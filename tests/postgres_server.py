@@ -26,8 +26,9 @@ def _server_bin() -> Path:
     """$PIE_PG_BIN, else the newest of Debian's /usr/lib/postgresql/<major>/bin (15 on bookworm)."""
     if "PIE_PG_BIN" in os.environ:
         return Path(os.environ["PIE_PG_BIN"])
-    versions = sorted(Path("/usr/lib/postgresql").glob("*/bin"), key=lambda d: int(d.parent.name)
-                      if d.parent.name.isdigit() else -1)
+    versions = sorted(
+        Path("/usr/lib/postgresql").glob("*/bin"), key=lambda d: int(d.parent.name) if d.parent.name.isdigit() else -1
+    )
     return versions[-1] if versions else Path("/usr/lib/postgresql/15/bin")
 
 
@@ -46,8 +47,13 @@ class PostgresServer:
 
     def dagster_env(self) -> dict[str, str]:
         """The variables deploy/dagster.yaml reads its connection from."""
-        return {"DAGSTER_PG_HOST": self.host, "DAGSTER_PG_PORT": str(self.port), "DAGSTER_PG_USER": self.user,
-                "DAGSTER_PG_PASSWORD": self.password, "DAGSTER_PG_DB": self.db}
+        return {
+            "DAGSTER_PG_HOST": self.host,
+            "DAGSTER_PG_PORT": str(self.port),
+            "DAGSTER_PG_USER": self.user,
+            "DAGSTER_PG_PASSWORD": self.password,
+            "DAGSTER_PG_DB": self.db,
+        }
 
 
 def _free_port() -> int:
@@ -73,8 +79,10 @@ def _run(command: list[str], what: str, log: Path | None = None) -> None:
     done = subprocess.run(command, capture_output=True, text=True, timeout=START_TIMEOUT_S)
     if done.returncode != 0:
         tail = log.read_text()[-2000:] if log is not None and log.exists() else ""
-        raise RuntimeError(f"{what} failed ({done.returncode}): {done.stderr.strip() or done.stdout.strip()}"
-                           + (f"\nserver log:\n{tail}" if tail else ""))
+        raise RuntimeError(
+            f"{what} failed ({done.returncode}): {done.stderr.strip() or done.stdout.strip()}"
+            + (f"\nserver log:\n{tail}" if tail else "")
+        )
 
 
 def _wait_until_ready(port: int, log: Path) -> None:
@@ -82,15 +90,20 @@ def _wait_until_ready(port: int, log: Path) -> None:
     deadline = time.monotonic() + START_TIMEOUT_S
     while subprocess.run([str(BIN / "pg_isready"), "-q", "-h", "127.0.0.1", "-p", str(port)]).returncode != 0:
         if time.monotonic() > deadline:
-            raise RuntimeError(f"PostgreSQL on 127.0.0.1:{port} not ready after {START_TIMEOUT_S} s:\n"
-                               + (log.read_text()[-2000:] if log.exists() else "(no log)"))
+            raise RuntimeError(
+                f"PostgreSQL on 127.0.0.1:{port} not ready after {START_TIMEOUT_S} s:\n"
+                + (log.read_text()[-2000:] if log.exists() else "(no log)")
+            )
         time.sleep(0.2)
 
 
 def _stop(prefix: list[str], data: Path) -> None:
     """A fast shutdown; if that fails, SIGKILL the postmaster this module started (its pid file)."""
-    stopped = subprocess.run([*prefix, str(BIN / "pg_ctl"), "-D", str(data), "-m", "fast", "-w", "-t", "30", "stop"],
-                             capture_output=True, text=True)
+    stopped = subprocess.run(
+        [*prefix, str(BIN / "pg_ctl"), "-D", str(data), "-m", "fast", "-w", "-t", "30", "stop"],
+        capture_output=True,
+        text=True,
+    )
     pid_file = data / "postmaster.pid"
     if stopped.returncode != 0 and pid_file.exists():
         try:
@@ -104,8 +117,10 @@ def postgres_server(db: str = "dagster", user: str = "dagster") -> Iterator[Post
     """Yields a running server holding an empty database `db`, owned by superuser `user`."""
     for binary in ("initdb", "pg_ctl", "pg_isready", "createdb"):
         if not (BIN / binary).is_file():
-            pytest.skip(f"PostgreSQL binaries not found ({BIN / binary} is absent; "
-                        "install Debian's `postgresql` or set PIE_PG_BIN)")
+            pytest.skip(
+                f"PostgreSQL binaries not found ({BIN / binary} is absent; "
+                "install Debian's `postgresql` or set PIE_PG_BIN)"
+            )
     prefix = _as_server_user()
     root = Path(tempfile.mkdtemp(prefix="pie-pg-"))
     data, log, secret = root / "data", root / "server.log", root / "password"
@@ -117,18 +132,53 @@ def postgres_server(db: str = "dagster", user: str = "dagster") -> Iterator[Post
             os.chown(path, owner.pw_uid, owner.pw_gid)
     started = False
     try:
-        _run([*prefix, str(BIN / "initdb"), "-D", str(data), "-U", user, f"--pwfile={secret}",
-              "--auth=scram-sha-256", "-E", "UTF8", "--no-instructions"], "initdb")
+        _run(
+            [
+                *prefix,
+                str(BIN / "initdb"),
+                "-D",
+                str(data),
+                "-U",
+                user,
+                f"--pwfile={secret}",
+                "--auth=scram-sha-256",
+                "-E",
+                "UTF8",
+                "--no-instructions",
+            ],
+            "initdb",
+        )
         port = _free_port()
         # Only TCP on 127.0.0.1; the Unix socket in our own directory, not the system's /var/run.
         options = f"-p {port} -k {root} -c listen_addresses=127.0.0.1 -c fsync=off"
         started = True
-        _run([*prefix, str(BIN / "pg_ctl"), "-D", str(data), "-l", str(log), "-w", "-t", str(START_TIMEOUT_S),
-              "-o", options, "start"], "pg_ctl start", log)
+        _run(
+            [
+                *prefix,
+                str(BIN / "pg_ctl"),
+                "-D",
+                str(data),
+                "-l",
+                str(log),
+                "-w",
+                "-t",
+                str(START_TIMEOUT_S),
+                "-o",
+                options,
+                "start",
+            ],
+            "pg_ctl start",
+            log,
+        )
         _wait_until_ready(port, log)
         env = {**os.environ, "PGPASSWORD": password}
-        created = subprocess.run([str(BIN / "createdb"), "-h", "127.0.0.1", "-p", str(port), "-U", user, db],
-                                 env=env, capture_output=True, text=True, timeout=START_TIMEOUT_S)
+        created = subprocess.run(
+            [str(BIN / "createdb"), "-h", "127.0.0.1", "-p", str(port), "-U", user, db],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=START_TIMEOUT_S,
+        )
         if created.returncode != 0:
             raise RuntimeError(f"createdb {db} failed: {created.stderr.strip()}")
         yield PostgresServer("127.0.0.1", port, user, password, db)

@@ -12,7 +12,8 @@ def build_synthetic_corpus(root: Path, n_problems: int, per_problem: int) -> lis
     (root / "metadata").mkdir(parents=True, exist_ok=True)
     (root / "metadata" / "problem_list.csv").write_text(
         "id,name,dataset,time_limit,memory_limit,rating,tags,complexity\n"
-        + "".join(f"{p},Problem {p},AIZU,1000,131072,,,\n" for p in ids))
+        + "".join(f"{p},Problem {p},AIZU,1000,131072,,,\n" for p in ids)
+    )
     for n, pid in enumerate(ids):
         rows = []
         folder = root / "data" / pid / "C++"

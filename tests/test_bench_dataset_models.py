@@ -21,8 +21,10 @@ import dataset_models  # noqa: E402
 
 def test_both_sides_agree_on_a_tiny_lake(tmp_path, capsys):
     warehouse = tmp_path / "lake"
-    assert dataset_models.main(["--problems", "20", "--programs", "2000", "--repeats", "1",
-                                "--warehouse", str(warehouse)]) == 0
+    assert (
+        dataset_models.main(["--problems", "20", "--programs", "2000", "--repeats", "1", "--warehouse", str(warehouse)])
+        == 0
+    )
     out = capsys.readouterr().out
     assert "results: identical" in out and "RESULTS DIFFER" not in out
     assert "mean length" in out and "i<j pairs before the filter" in out
@@ -39,8 +41,9 @@ def test_both_sides_agree_on_a_tiny_lake(tmp_path, capsys):
     # a changed value, a reordered file and a missing row are all reported
     target = warehouse / dataset_models.POLARS_DIR / "tier_labels.parquet"
     tiers = pl.read_parquet(target)
-    tiers.with_columns(pl.when(pl.int_range(pl.len()) == 3).then(pl.col("tier") - 1).otherwise(pl.col("tier"))
-                       .alias("tier")).write_parquet(target)
+    tiers.with_columns(
+        pl.when(pl.int_range(pl.len()) == 3).then(pl.col("tier") - 1).otherwise(pl.col("tier")).alias("tier")
+    ).write_parquet(target)
     assert any("tier_labels.tier: 1 rows differ" in p for p in dataset_models.compare(warehouse))
     tiers.reverse().write_parquet(target)
     assert any(p.startswith("tier_labels.") for p in dataset_models.compare(warehouse))

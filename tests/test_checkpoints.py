@@ -29,7 +29,9 @@ def test_directories_adapters_and_skipped_names(tmp_path):
     specs = {s.name: s for s in discover(str(root), str(tmp_path / "absent.toml"))}
     assert list(specs)[:4] == [*BASELINES, *HUMAN_REFERENCES]
     assert {n: s.kind for n, s in specs.items() if s.kind in ("transformers", "peft")} == {
-        "full-model": "transformers", "lora-adapter": "peft"}
+        "full-model": "transformers",
+        "lora-adapter": "peft",
+    }
     assert specs["full-model"].location == str((root / "full-model").resolve())
 
 
@@ -47,11 +49,19 @@ def test_a_rewritten_file_is_a_new_version_and_the_manifest_names_the_strategies
 
 def test_models_file_entries_and_their_errors(tmp_path):
     file = tmp_path / "models.toml"
-    file.write_text('[[model]]\nname = "gpt"\nbase_url = "http://127.0.0.1:8000/v1"\nmodel = "gpt-x"\n'
-                    'api = "completions"\nstrategies = ["cot"]\ntemperature_note = "kept"\n')
+    file.write_text(
+        '[[model]]\nname = "gpt"\nbase_url = "http://127.0.0.1:8000/v1"\nmodel = "gpt-x"\n'
+        'api = "completions"\nstrategies = ["cot"]\ntemperature_note = "kept"\n'
+    )
     (spec,) = read_models_file(str(file))
     assert (spec.kind, spec.location, spec.model, spec.api, spec.key_env, spec.strategies) == (
-        "openai", "http://127.0.0.1:8000/v1", "gpt-x", "completions", "OPENAI_API_KEY", ("cot",))
+        "openai",
+        "http://127.0.0.1:8000/v1",
+        "gpt-x",
+        "completions",
+        "OPENAI_API_KEY",
+        ("cot",),
+    )
     assert spec.extra == {"temperature_note": "kept"}
     assert resolve("gpt", str(tmp_path / "none"), str(file)) == spec
     file.write_text('[[model]]\nname = "gpt"\nbase_url = "u"\nmodel = "m"\napi = "rpc"\n')

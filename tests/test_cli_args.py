@@ -24,12 +24,18 @@ KNOWN = "known: instruction, few_shot, cot, retrieval, perf_conditioned"
 @pytest.mark.parametrize(
     "args, message",
     [
-        (["eval", "--model", "identity", "--strategy", "perf-conditionedd"],
-         f"argument --strategy: unknown prompt strategy 'perf-conditionedd'; {KNOWN}"),
-        (["eval", "--model", "no-such-checkpoint", "--strategy", "perf-conditioned"],  # the strategy passes
-         "--model 'no-such-checkpoint' is neither a known checkpoint"),
-        (["run", "--select", "problms or problem_list_rejects"],
-         "no asset 'problms' (did you mean problems, prompts, problem_splits?)"),
+        (
+            ["eval", "--model", "identity", "--strategy", "perf-conditionedd"],
+            f"argument --strategy: unknown prompt strategy 'perf-conditionedd'; {KNOWN}",
+        ),
+        (
+            ["eval", "--model", "no-such-checkpoint", "--strategy", "perf-conditioned"],  # the strategy passes
+            "--model 'no-such-checkpoint' is neither a known checkpoint",
+        ),
+        (
+            ["run", "--select", "problms or problem_list_rejects"],
+            "no asset 'problms' (did you mean problems, prompts, problem_splits?)",
+        ),
         (["--debug", "run", "--select", "problems or group:codnet"], "no group 'codnet' (did you mean codenet?)"),
         (["run", "--select", "(problems or submissions"], "unexpected end of selection at character 25"),
         (["run", "--select", "problems problem_list_rejects"], "unexpected 'problem_list_rejects' at character 10"),
@@ -64,18 +70,35 @@ def test_select_takes_bare_names_joined_by_or(tmp_path):
     """The first two assets (unpartitioned: cheap), selected by bare names; --warehouse before
     `run` is the one written, --debug after it shows Dagster's logs."""
     warehouse = tmp_path / "lake"
-    run = pie("--quiet", "--warehouse", str(warehouse), "run", "--select", "problems or problem_list_rejects",
-              "--debug", cwd=tmp_path)
+    run = pie(
+        "--quiet",
+        "--warehouse",
+        str(warehouse),
+        "run",
+        "--select",
+        "problems or problem_list_rejects",
+        "--debug",
+        cwd=tmp_path,
+    )
     assert run.returncode == 0, run.stderr
     assert "RUN_SUCCESS" in run.stderr  # --debug after the command: Dagster's DEBUG logs
     instance = dg.DagsterInstance.from_config(str(tmp_path / ".dagster"))
-    materialised = {key for key in ("problems", "problem_list_rejects")
-                    if instance.get_latest_materialization_event(dg.AssetKey(key)) is not None}
+    materialised = {
+        key
+        for key in ("problems", "problem_list_rejects")
+        if instance.get_latest_materialization_event(dg.AssetKey(key)) is not None
+    }
     assert materialised == {"problems", "problem_list_rejects"}
     assert instance.get_latest_materialization_event(dg.AssetKey("submissions")) is None
-    counts = pie("sql", "select (select count(*) from problems) as problems, "
-                 "(select count(*) from problem_list_rejects) as rejects", "--format", "json",
-                 "--warehouse", str(warehouse), cwd=tmp_path)
+    counts = pie(
+        "sql",
+        "select (select count(*) from problems) as problems, (select count(*) from problem_list_rejects) as rejects",
+        "--format",
+        "json",
+        "--warehouse",
+        str(warehouse),
+        cwd=tmp_path,
+    )
     assert json.loads(counts.stdout) == [{"problems": 7, "rejects": 0}], counts.stderr
 
 
@@ -90,8 +113,10 @@ def graph(tmp_path_factory):
         ("problems", {"problems"}),
         ("problems or problem_list_rejects", {"problems", "problem_list_rejects"}),
         ('"problems" or key:problem_list_rejects', {"problems", "problem_list_rejects"}),
-        ("(problems or group:codenet) and not test_cases",
-         {"problems", "problem_list_rejects", "submissions", "problem_statements", "ingest_rejects"}),
+        (
+            "(problems or group:codenet) and not test_cases",
+            {"problems", "problem_list_rejects", "submissions", "problem_statements", "ingest_rejects"},
+        ),
         ("test_* or problems", {"test_cases", "problems"}),
         ("sinks(group:runtime)", {"runtime_annotations", "submission_runtimes"}),
         # one clause: Dagster's legacy meaning, one level up; in an expression `+` is every level
@@ -106,7 +131,10 @@ def test_selection_forms(graph, text, expected):
 
 def test_strategy_names_have_one_spelling():
     assert strategy_names(["perf-conditioned", "perf_conditioned", "few-shot", "cot"], "here") == (
-        "perf_conditioned", "few_shot", "cot")
+        "perf_conditioned",
+        "few_shot",
+        "cot",
+    )
     assert strategy_names(list(STRATEGIES), "here") == tuple(STRATEGIES)
     with pytest.raises(ValueError, match=f"^here: unknown prompt strategy 'nope'; {KNOWN}$"):
         strategy_names(["cot", "nope"], "here")
@@ -117,8 +145,11 @@ def test_evaluation_config_strategies_in_either_spelling(tmp_path):
     config.write_text('[evaluation]\nstrategies = ["instruction", "perf-conditioned"]\n')
     assert EvaluationConfig.load(config).strategies == ("instruction", "perf_conditioned")
     config.write_text('[evaluation]\nstrategies = ["instruction", "perf-conditionned"]\n')
-    with pytest.raises(ValueError, match=f"evaluation config {config}, \\[evaluation\\] strategies: unknown prompt "
-                                         f"strategy 'perf-conditionned'; {KNOWN}"):
+    with pytest.raises(
+        ValueError,
+        match=f"evaluation config {config}, \\[evaluation\\] strategies: unknown prompt "
+        f"strategy 'perf-conditionned'; {KNOWN}",
+    ):
         EvaluationConfig.load(config).strategies
 
 
@@ -129,19 +160,23 @@ def test_models_file_strategies_in_either_spelling(tmp_path):
     (spec,) = read_models_file(str(models))
     assert spec.strategies == ("perf_conditioned", "cot")
     models.write_text(entry.format('["chain-of-thought"]'))
-    with pytest.raises(ValueError, match=f"models file {models}, entry 1: strategies: unknown prompt strategy "
-                                         f"'chain-of-thought'; {KNOWN}"):
+    with pytest.raises(
+        ValueError,
+        match=f"models file {models}, entry 1: strategies: unknown prompt strategy 'chain-of-thought'; {KNOWN}",
+    ):
         read_models_file(str(models))
 
 
 def test_a_bad_models_file_stops_pie_eval_before_any_work(tmp_path):
     warehouse = tmp_path / "lake"
     warehouse.mkdir()
-    (warehouse / "models.toml").write_text('[[model]]\nname = "m"\nbase_url = "http://127.0.0.1:1/v1"\n'
-                                           'model = "m"\nstrategies = ["nope"]\n')
+    (warehouse / "models.toml").write_text(
+        '[[model]]\nname = "m"\nbase_url = "http://127.0.0.1:1/v1"\nmodel = "m"\nstrategies = ["nope"]\n'
+    )
     result = pie("eval", "--model", "m", "--warehouse", str(warehouse), cwd=tmp_path)
     assert result.returncode == 1
     assert result.stderr.splitlines() == [
         f"pie: error: models file {warehouse / 'models.toml'}, entry 1: strategies: unknown prompt strategy "
-        f"'nope'; {KNOWN}"]
+        f"'nope'; {KNOWN}"
+    ]
     assert not (tmp_path / ".dagster").exists() and sorted(p.name for p in warehouse.iterdir()) == ["models.toml"]

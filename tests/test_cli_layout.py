@@ -29,16 +29,24 @@ def sample_problems(tmp_path_factory) -> Path:
 
 
 def sql(cwd: Path, query: str, *args: str, columns: int = 80) -> str:
-    result = subprocess.run([*PIE, "sql", query, *args], cwd=cwd, env={**pie_env(cwd), "COLUMNS": str(columns)},
-                            capture_output=True, text=True, timeout=300)
+    result = subprocess.run(
+        [*PIE, "sql", query, *args],
+        cwd=cwd,
+        env={**pie_env(cwd), "COLUMNS": str(columns)},
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert result.returncode == 0, result.stderr
     return result.stdout
 
 
 def _line_rows(text: str) -> list[dict[str, str]]:
     """The line layout read back: blocks of `name = value` lines separated by blank lines."""
-    return [{name.strip(): value for name, value in (line.split(" = ", 1) for line in block.splitlines())}
-            for block in text.strip().split("\n\n")]
+    return [
+        {name.strip(): value for name, value in (line.split(" = ", 1) for line in block.splitlines())}
+        for block in text.strip().split("\n\n")
+    ]
 
 
 def test_a_wide_result_prints_one_line_per_column(sample_problems):
@@ -69,8 +77,10 @@ def test_explicit_formats_override_the_terminal(sample_problems):
     narrow = sql(sample_problems, "select problem_id from problems order by 1 limit 2", "--format", "line")
     assert narrow == "problem_id = p90001\n\nproblem_id = p90002\n"
     assert json.loads(sql(sample_problems, "select count(*) as n from problems", "--format", "json")) == [{"n": 7}]
-    assert sql(sample_problems, "select problem_id from problems order by 1 limit 1", "--format", "csv") \
+    assert (
+        sql(sample_problems, "select problem_id from problems order by 1 limit 1", "--format", "csv")
         == "problem_id\np90001\n"
+    )
 
 
 def test_line_layout_of_empty_multiline_and_long_results():
@@ -96,7 +106,9 @@ def test_every_command_has_a_description_and_every_option_a_help_text():
         for action in command._actions:
             if isinstance(action, (argparse._HelpAction, argparse._SubParsersAction)):
                 continue
-            assert action.help and action.help != argparse.SUPPRESS, f"pie {name} {action.option_strings or action.dest}"
+            assert action.help and action.help != argparse.SUPPRESS, (
+                f"pie {name} {action.option_strings or action.dest}"
+            )
 
 
 def test_help_prints_the_description(tmp_path):

@@ -44,9 +44,14 @@ def _ignores_sigterm(pid: int) -> bool:
 
 def test_a_background_pie_run_stops_on_sigterm_and_leaves_no_tail(tmp_path):
     with open(tmp_path / "output.txt", "w") as output:
-        run = subprocess.Popen([*PIE, "run", "--quiet", "--problems", "p90004"], cwd=tmp_path, env=pie_env(tmp_path),
-                               stdout=output, stderr=subprocess.STDOUT,
-                               preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_IGN))
+        run = subprocess.Popen(
+            [*PIE, "run", "--quiet", "--problems", "p90004"],
+            cwd=tmp_path,
+            env=pie_env(tmp_path),
+            stdout=output,
+            stderr=subprocess.STDOUT,
+            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_IGN),
+        )
         # Wait for a step to end and another to start (one tail gone, a new one up): Dagster has
         # then set and restored its handlers at least once, which is when SIGTERM became ignored.
         seen: set[int] = set()
@@ -72,4 +77,5 @@ def test_a_background_pie_run_stops_on_sigterm_and_leaves_no_tail(tmp_path):
     with dg.DagsterInstance.from_config(str(tmp_path / ".dagster")) as instance:
         statuses = [record.dagster_run.status for record in instance.get_run_records()]
     assert dg.DagsterRunStatus.FAILURE in statuses and all(
-        status in (dg.DagsterRunStatus.SUCCESS, dg.DagsterRunStatus.FAILURE) for status in statuses), statuses
+        status in (dg.DagsterRunStatus.SUCCESS, dg.DagsterRunStatus.FAILURE) for status in statuses
+    ), statuses

@@ -19,4 +19,7 @@ def test_workspace_pyproject_and_pie_ui_share_the_location_name():
     tool = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]
     assert tool["dg"]["project"]["code_location_name"] == CODE_LOCATION
     assert tool["dg"]["project"]["code_location_target_module"] == DEFINITIONS_MODULE
-    assert (tool["dagster"]["module_name"], tool["dagster"]["code_location_name"]) == (DEFINITIONS_MODULE, CODE_LOCATION)
+    assert (tool["dagster"]["module_name"], tool["dagster"]["code_location_name"]) == (
+        DEFINITIONS_MODULE,
+        CODE_LOCATION,
+    )

@@ -17,9 +17,11 @@ HEADER = ",".join(METADATA_HEADER)
 
 
 def test_real_rows_parse_with_their_types():
-    data = (HEADER + "\r\n"
-            "s127352617,p04050,u168026006,1600301172,C++,C++ (GCC 9.2.1),cpp,Accepted,5,3644,3394,\r\n"
-            "s300682070,p04050,u558442027,1480319506,JavaScript,JavaScript,js,Accepted,60,15496,219,4/4\r\n").encode()
+    data = (
+        HEADER + "\r\n"
+        "s127352617,p04050,u168026006,1600301172,C++,C++ (GCC 9.2.1),cpp,Accepted,5,3644,3394,\r\n"
+        "s300682070,p04050,u558442027,1480319506,JavaScript,JavaScript,js,Accepted,60,15496,219,4/4\r\n"
+    ).encode()
     frame, rejects = parse_submission_metadata(data, "metadata/p04050.csv", "p04050")
     assert rejects == []
     assert frame["submission_id"].to_list() == ["s127352617"]  # C++ only
@@ -31,14 +33,16 @@ def test_real_rows_parse_with_their_types():
 
 
 def test_bad_rows_and_values_are_rejected_with_their_line():
-    data = "\n".join([
-        HEADER,
-        "s000000001,p00001,u1,1480319506,C++,C++14,cpp,Runtime Error,-1,abc,80,0/4",
-        "s000000002,p00001,u1,1480319506,C++,C++14,cpp,Accepted,1,2",
-        "",
-        "s00000000X,p00001,u1,1480319506,C++,C++14,cpp,Accepted,1,2,3,",
-        "s000000001,p00001,u1,1480319506,C++,C++14,cpp,Accepted,1,2,3,",
-    ]).encode()
+    data = "\n".join(
+        [
+            HEADER,
+            "s000000001,p00001,u1,1480319506,C++,C++14,cpp,Runtime Error,-1,abc,80,0/4",
+            "s000000002,p00001,u1,1480319506,C++,C++14,cpp,Accepted,1,2",
+            "",
+            "s00000000X,p00001,u1,1480319506,C++,C++14,cpp,Accepted,1,2,3,",
+            "s000000001,p00001,u1,1480319506,C++,C++14,cpp,Accepted,1,2,3,",
+        ]
+    ).encode()
     frame, rejects = parse_submission_metadata(data, "m.csv", "p00001")
     assert frame["submission_id"].to_list() == ["s000000001"]
     assert frame["cpu_time_ms"].to_list() == [None] and frame["memory_kb"].to_list() == [None]
@@ -54,12 +58,14 @@ def test_bad_rows_and_values_are_rejected_with_their_line():
 
 
 def test_other_languages_are_skipped_unless_too_malformed_to_tell():
-    data = "\n".join([
-        HEADER,
-        "bogus,p00001,u1,1480319506,Java,Java8,java,Accepted,1,2,3,",  # out of scope: skipped
-        "s000000002,p00001,u1,1480319506,Python,Python3,py",  # too few fields: language unknowable
-        "s000000003,p00001,u1,1480319506, C++ ,C++14,cpp,Accepted,1,2,3,",  # padded: still C++
-    ]).encode()
+    data = "\n".join(
+        [
+            HEADER,
+            "bogus,p00001,u1,1480319506,Java,Java8,java,Accepted,1,2,3,",  # out of scope: skipped
+            "s000000002,p00001,u1,1480319506,Python,Python3,py",  # too few fields: language unknowable
+            "s000000003,p00001,u1,1480319506, C++ ,C++14,cpp,Accepted,1,2,3,",  # padded: still C++
+        ]
+    ).encode()
     frame, rejects = parse_submission_metadata(data, "m.csv", "p00001")
     assert frame["submission_id"].to_list() == ["s000000003"] and frame["language"].to_list() == ["C++"]
     assert [(r.line, r.reason) for r in rejects] == [(3, "expected 12 fields, found 7")]
@@ -90,13 +96,17 @@ def test_quoted_fields_keep_their_commas():
 
 def test_problem_list_rows(tmp_path):
     path = tmp_path / "problem_list.csv"
-    path.write_text("id,name,dataset,time_limit,memory_limit,rating,tags,complexity\n"
-                    "p00001,\"A, B\",AIZU,1000,131072,,,\n"
-                    "p00002,X,AtCoder,-5,,,,\n"
-                    "junk,Y,AIZU,1,1,,,\n")
+    path.write_text(
+        "id,name,dataset,time_limit,memory_limit,rating,tags,complexity\n"
+        'p00001,"A, B",AIZU,1000,131072,,,\n'
+        "p00002,X,AtCoder,-5,,,,\n"
+        "junk,Y,AIZU,1,1,,,\n"
+    )
     frame, rejects = read_problem_list(str(path))
     assert frame.select("problem_id", "name", "time_limit_ms", "memory_limit_kb").rows() == [
-        ("p00001", "A, B", 1000, 131072), ("p00002", "X", None, None)]
+        ("p00001", "A, B", 1000, 131072),
+        ("p00002", "X", None, None),
+    ]
     assert sorted((r.line, r.action) for r in rejects) == [(3, "value_nulled"), (4, "row_rejected")]
 
 

@@ -25,13 +25,17 @@ from pie_assets.runs import partition_range_tags
 def _materialize(settings, instance, keys):
     defs = build_defs(settings)
     assets, resources = list(defs.assets), dict(defs.resources)
-    first = dg.materialize(assets, instance=instance, resources=resources,
-                         selection=["problems", "problem_list_rejects"])
+    first = dg.materialize(
+        assets, instance=instance, resources=resources, selection=["problems", "problem_list_rejects"]
+    )
     assert first.success
     return dg.materialize(
-        assets, instance=instance, resources=resources,
+        assets,
+        instance=instance,
+        resources=resources,
         selection=["submissions", "test_cases", "ingest_rejects", "problem_statements"],
-        tags=partition_range_tags(keys[0], keys[-1]), raise_on_error=False,
+        tags=partition_range_tags(keys[0], keys[-1]),
+        raise_on_error=False,
     )
 
 
@@ -80,8 +84,14 @@ def test_materialized_tables_match_what_duckdb_reads(quirky_settings, instance):
     con = duckdb.connect(str(Warehouse(quirky_settings.warehouse).root / "pie.duckdb"), read_only=True)
     con.execute(f"set file_search_path = '{quirky_settings.warehouse}'")
     views = {r[0] for r in con.execute("select view_name from duckdb_views() where not internal").fetchall()}
-    assert views == {"problems", "problem_list_rejects", "submissions", "test_cases", "ingest_rejects",
-                     "problem_statements"}
+    assert views == {
+        "problems",
+        "problem_list_rejects",
+        "submissions",
+        "test_cases",
+        "ingest_rejects",
+        "problem_statements",
+    }
     schema = dict(con.execute("describe submissions").fetchall()[i][:2] for i in range(16))
     assert schema["submitted_at"] == "TIMESTAMP WITH TIME ZONE" and schema["cpu_time_ms"] == "BIGINT"
     by_problem = dict(con.execute("select problem_id, count(*) from test_cases group by 1").fetchall())
@@ -92,26 +102,33 @@ def test_sensor_adds_partitions_and_requests_batched_ranged_runs(quirky_settings
     resources = {name: build_defs(quirky_settings).resources[name] for name in ("codenet", "lake")}
     context = dg.build_sensor_context(instance=instance, resources=resources)
     result = codenet_problem_sensor(context)
-    assert [r.partition_keys for r in result.dynamic_partitions_requests] == [
-        ["p00001", "p00002", "p00003", "p00004"]]
+    assert [r.partition_keys for r in result.dynamic_partitions_requests] == [["p00001", "p00002", "p00003", "p00004"]]
     ranged = [r for r in result.run_requests if r.partition_key_range]
     assert [(r.partition_key_range.start, r.partition_key_range.end) for r in ranged] == [("p00001", "p00004")]
-    assert {k.to_user_string() for k in ranged[0].asset_selection} == {"submissions", "test_cases", "ingest_rejects",
-                                                                     "problem_statements"}
+    assert {k.to_user_string() for k in ranged[0].asset_selection} == {
+        "submissions",
+        "test_cases",
+        "ingest_rejects",
+        "problem_statements",
+    }
     assert [r.asset_selection for r in result.run_requests if not r.partition_key_range] == [PROBLEM_LIST_KEYS]
 
     # Once the partitions exist and problem_list.csv is unchanged, the sensor requests nothing.
     instance.add_dynamic_partitions(PROBLEMS, result.dynamic_partitions_requests[0].partition_keys)
-    again = codenet_problem_sensor(dg.build_sensor_context(instance=instance, resources=resources,
-                                                          cursor=result.cursor))
+    again = codenet_problem_sensor(
+        dg.build_sensor_context(instance=instance, resources=resources, cursor=result.cursor)
+    )
     assert again.run_requests == [] and again.dynamic_partitions_requests == []
 
     # A new problem appears: one partition added, one run for just it.
     (Path(quirky_settings.codenet_root) / "metadata" / "p00010.csv").write_text(
-        "submission_id,problem_id,user_id,date,language,original_language,filename_ext,status,cpu_time,memory,code_size,accuracy\n")
+        "submission_id,problem_id,user_id,date,language,original_language,filename_ext,status,cpu_time,memory,code_size,accuracy\n"
+    )
     third = codenet_problem_sensor(dg.build_sensor_context(instance=instance, resources=resources, cursor=again.cursor))
     assert third.dynamic_partitions_requests[0].partition_keys == ["p00010"]
-    assert [(r.partition_key_range.start, r.partition_key_range.end) for r in third.run_requests] == [("p00010", "p00010")]
+    assert [(r.partition_key_range.start, r.partition_key_range.end) for r in third.run_requests] == [
+        ("p00010", "p00010")
+    ]
     assert json.loads(third.cursor)["problem_list"] == json.loads(again.cursor)["problem_list"]
 
 
@@ -122,8 +139,14 @@ def test_sensor_run_request_executes_as_one_run(quirky_settings, instance):
     instance.add_dynamic_partitions(PROBLEMS, result.dynamic_partitions_requests[0].partition_keys)
     request = next(r for r in result.run_requests if r.partition_key_range)
     defs = build_defs(quirky_settings)
-    run = dg.materialize(list(defs.assets), instance=instance, resources=dict(defs.resources),
-                         selection=request.asset_selection, tags=request.tags, raise_on_error=False)
+    run = dg.materialize(
+        list(defs.assets),
+        instance=instance,
+        resources=dict(defs.resources),
+        selection=request.asset_selection,
+        tags=request.tags,
+        raise_on_error=False,
+    )
     assert len(instance.get_runs()) == 1
     assert instance.get_materialized_partitions(dg.AssetKey("test_cases")) == {"p00001", "p00003", "p00004"}
     assert not run.success
@@ -142,12 +165,15 @@ def test_partition_ranges_cut_runs_as_dagsters_backfill_policy_does(quirky_setti
     graph = build_defs(quirky_settings).resolve_asset_graph()
     with partition_loading_context(dynamic_partitions_store=instance):
         requests = build_run_requests_with_backfill_policies(
-            [AssetKeyPartitionKey(dg.AssetKey("submissions"), key) for key in selected], graph, instance)
-    by_dagster = sorted((r.tags[ASSET_PARTITION_RANGE_START_TAG], r.tags[ASSET_PARTITION_RANGE_END_TAG])
-                        for r in requests)
+            [AssetKeyPartitionKey(dg.AssetKey("submissions"), key) for key in selected], graph, instance
+        )
+    by_dagster = sorted(
+        (r.tags[ASSET_PARTITION_RANGE_START_TAG], r.tags[ASSET_PARTITION_RANGE_END_TAG]) for r in requests
+    )
     ours = [(chunk[0], chunk[-1]) for chunk in partition_ranges(keys, selected)]
-    assert by_dagster == ours == [("p00000", "p00006"), ("p00008", "p00107"), ("p00108", "p00149"),
-                                  ("p00151", "p00249")]
+    assert (
+        by_dagster == ours == [("p00000", "p00006"), ("p00008", "p00107"), ("p00108", "p00149"), ("p00151", "p00249")]
+    )
     assert max(map(len, partition_ranges(keys, selected))) == MAX_PARTITIONS_PER_RUN
 
 
@@ -162,8 +188,9 @@ def test_run_pipeline_subset_and_selection(quirky_settings, instance):
 
 def test_run_pipeline_reports_progress_per_named_stage(quirky_settings, instance):
     reports: list[StageProgress] = []
-    outcome = run_pipeline(quirky_settings, instance, problems=["p00001", "p00003"],
-                           selection="group:codenet", on_progress=reports.append)
+    outcome = run_pipeline(
+        quirky_settings, instance, problems=["p00001", "p00003"], selection="group:codenet", on_progress=reports.append
+    )
     assert outcome.failed_steps == []
     assert {r.stage for r in reports} == {"codenet_problem"}  # `problems` is one table: no bar
     assert reports[-1] == StageProgress("codenet_problem", 2, 2, "problem")

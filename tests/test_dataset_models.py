@@ -27,14 +27,14 @@ T0 = datetime(2020, 1, 1)
 PROGRAMS = [
     ("s1", "pA", "u1", 10, "Accepted", True, 100.0, 3),
     ("s2", "pA", "u1", 20, "Accepted", True, 50.0, 3),
-    ("s5", "pA", "u1", 25, "Wrong Answer", False, None, 3),   # not correct: no trajectory place
-    ("s3", "pA", "u1", 30, "Accepted", True, 80.0, 3),        # a regression after s2
+    ("s5", "pA", "u1", 25, "Wrong Answer", False, None, 3),  # not correct: no trajectory place
+    ("s3", "pA", "u1", 30, "Accepted", True, 80.0, 3),  # a regression after s2
     ("s4", "pA", "u1", 40, "Accepted", True, 40.0, 5),
-    ("s6", "pA", "u1", 50, "Accepted", False, None, 3),       # Accepted by CodeNet, fails a test here
+    ("s6", "pA", "u1", 50, "Accepted", False, None, 3),  # Accepted by CodeNet, fails a test here
     ("s7", "pA", "u2", 10, "Accepted", True, 100.0, 3),
-    ("s8", "pA", "u2", 20, "Accepted", True, 95.0, 3),        # only 5% faster
-    ("s9", "pA", "u3", 100, "Accepted", True, 40.0, 3),       # ties s4's cost, submitted later
-    ("s10", "pB", "u1", 10, "Accepted", True, 7.0, 3),        # the problem's only correct program
+    ("s8", "pA", "u2", 20, "Accepted", True, 95.0, 3),  # only 5% faster
+    ("s9", "pA", "u3", 100, "Accepted", True, 40.0, 3),  # ties s4's cost, submitted later
+    ("s10", "pB", "u1", 10, "Accepted", True, 7.0, 3),  # the problem's only correct program
 ]
 
 
@@ -43,20 +43,52 @@ def _write_lake(root: Path, programs=PROGRAMS) -> None:
     subs, runtimes = [], []
     for sid, pid, uid, minutes, status, all_pass, cost, lines in programs:
         code = "\n".join(f"line {i} of {sid}" for i in range(lines)) + "\n"
-        subs.append({**dict.fromkeys(SUBMISSIONS_SCHEMA), "submission_id": sid, "problem_id": pid, "user_id": uid,
-                     "submitted_at": T0 + timedelta(minutes=minutes), "language": "C++", "status": status,
-                     "code": code, "code_encoding": "utf-8", "code_sha256": sid})
-        runtimes.append({**dict.fromkeys(SUBMISSION_RUNTIME_SCHEMA), "submission_id": sid, "problem_id": pid,
-                         "backend": "cachegrind", "config_hash": "c0", "status": "OK" if all_pass else "WA",
-                         "all_pass": all_pass, "n_tests": 2, "n_passed": 2 if all_pass else 1, "agg_cost": cost,
-                         "agg_instructions": int(cost) if cost else None})
+        subs.append(
+            {
+                **dict.fromkeys(SUBMISSIONS_SCHEMA),
+                "submission_id": sid,
+                "problem_id": pid,
+                "user_id": uid,
+                "submitted_at": T0 + timedelta(minutes=minutes),
+                "language": "C++",
+                "status": status,
+                "code": code,
+                "code_encoding": "utf-8",
+                "code_sha256": sid,
+            }
+        )
+        runtimes.append(
+            {
+                **dict.fromkeys(SUBMISSION_RUNTIME_SCHEMA),
+                "submission_id": sid,
+                "problem_id": pid,
+                "backend": "cachegrind",
+                "config_hash": "c0",
+                "status": "OK" if all_pass else "WA",
+                "all_pass": all_pass,
+                "n_tests": 2,
+                "n_passed": 2 if all_pass else 1,
+                "agg_cost": cost,
+                "agg_instructions": int(cost) if cost else None,
+            }
+        )
     for pid in sorted({p[1] for p in programs}):
-        warehouse.write_partition("submissions", pid, pl.DataFrame(
-            [s for s in subs if s["problem_id"] == pid], schema=SUBMISSIONS_SCHEMA, orient="row"))
-        warehouse.write_partition("submission_runtimes", pid, pl.DataFrame(
-            [r for r in runtimes if r["problem_id"] == pid], schema=SUBMISSION_RUNTIME_SCHEMA, orient="row"))
-    problems = [{**dict.fromkeys(PROBLEMS_SCHEMA), "problem_id": pid, "name": pid, "dataset": "AIZU"}
-                for pid in ("pA", "pB", "pC")]  # pC: a problem without programs still gets a split
+        warehouse.write_partition(
+            "submissions",
+            pid,
+            pl.DataFrame([s for s in subs if s["problem_id"] == pid], schema=SUBMISSIONS_SCHEMA, orient="row"),
+        )
+        warehouse.write_partition(
+            "submission_runtimes",
+            pid,
+            pl.DataFrame(
+                [r for r in runtimes if r["problem_id"] == pid], schema=SUBMISSION_RUNTIME_SCHEMA, orient="row"
+            ),
+        )
+    problems = [
+        {**dict.fromkeys(PROBLEMS_SCHEMA), "problem_id": pid, "name": pid, "dataset": "AIZU"}
+        for pid in ("pA", "pB", "pC")
+    ]  # pC: a problem without programs still gets a split
     (root / "problems.parquet").parent.mkdir(parents=True, exist_ok=True)
     pl.DataFrame(problems, schema=PROBLEMS_SCHEMA, orient="row").write_parquet(root / "problems.parquet")
     Catalog(warehouse).rebuild()
@@ -67,8 +99,13 @@ def _config(**overrides) -> DatasetConfig:
     return dataclasses.replace(config, vars={**config.vars, **overrides})
 
 
-def _build(root: Path, config: DatasetConfig | None = None, sql_dir: Path | None = None,
-           selection: list[str] | None = PIE_MODELS, raise_on_error: bool = True) -> dg.ExecuteInProcessResult:
+def _build(
+    root: Path,
+    config: DatasetConfig | None = None,
+    sql_dir: Path | None = None,
+    selection: list[str] | None = PIE_MODELS,
+    raise_on_error: bool = True,
+) -> dg.ExecuteInProcessResult:
     return materialize_on(root, build_sql_assets(sql_dir, config or DatasetConfig.load()), selection, raise_on_error)
 
 
@@ -92,10 +129,19 @@ def test_models_give_the_known_answers(lake):
     assert result.success
     assert all(check.passed for check in result.get_asset_check_evaluations())
 
-    assert rows(lake, "select user_id, submission_id, position, trajectory_length from trajectories "
-                       "where problem_id = 'pA' order by user_id, position") == [
-        ("u1", "s1", 1, 4), ("u1", "s2", 2, 4), ("u1", "s3", 3, 4), ("u1", "s4", 4, 4),
-        ("u2", "s7", 1, 2), ("u2", "s8", 2, 2), ("u3", "s9", 1, 1)]
+    assert rows(
+        lake,
+        "select user_id, submission_id, position, trajectory_length from trajectories "
+        "where problem_id = 'pA' order by user_id, position",
+    ) == [
+        ("u1", "s1", 1, 4),
+        ("u1", "s2", 2, 4),
+        ("u1", "s3", 3, 4),
+        ("u1", "s4", 4, 4),
+        ("u2", "s7", 1, 2),
+        ("u2", "s8", 2, 2),
+        ("u3", "s9", 1, 1),
+    ]
     # u1's regression s2 -> s3 gives no pair; u2's 5% gives none; s5 (WA) and s6 (fails here) are in none.
     pairs = rows(lake, "select src_id, tgt_id, speedup, improvement from trajectory_pairs order by all")
     assert [(s, t) for s, t, *_ in pairs] == [("s1", "s2"), ("s1", "s3"), ("s1", "s4"), ("s2", "s4"), ("s3", "s4")]
@@ -105,15 +151,33 @@ def test_models_give_the_known_answers(lake):
 
     # HQ: the top 4 speedups of pA (2.5, then the tie 2.0 by src_id, then the tie 1.25 by src_id).
     assert rows(lake, "select src_id, tgt_id, hq_rank from hq_pairs order by hq_rank") == [
-        ("s1", "s4", 1), ("s1", "s2", 2), ("s3", "s4", 3), ("s1", "s3", 4)]
+        ("s1", "s4", 1),
+        ("s1", "s2", 2),
+        ("s3", "s4", 3),
+        ("s1", "s3", 4),
+    ]
     # Fastest: s4 and s9 tie at 40; s4 was submitted first. pB's only program is its fastest.
     assert rows(lake, "select problem_id, submission_id, agg_cost, n_correct from fastest_human order by 1") == [
-        ("pA", "s4", 40.0, 7), ("pB", "s10", 7.0, 1)]
+        ("pA", "s4", 40.0, 7),
+        ("pB", "s10", 7.0, 1),
+    ]
     # Tiers over pA's 7 correct programs: ties share rank and tier; monotone in cost; pB's single one gets 10.
-    tiers = dict(((sid, (tier, round(reward, 6))) for sid, tier, reward in
-                  rows(lake, "select submission_id, tier, reward from tier_labels")))
-    assert tiers == {"s4": (10, 1.0), "s9": (10, 1.0), "s2": (8, 0.8), "s3": (6, 0.5), "s8": (5, round(40 / 95, 6)),
-                     "s1": (3, 0.4), "s7": (3, 0.4), "s10": (10, 1.0)}
+    tiers = dict(
+        (
+            (sid, (tier, round(reward, 6)))
+            for sid, tier, reward in rows(lake, "select submission_id, tier, reward from tier_labels")
+        )
+    )
+    assert tiers == {
+        "s4": (10, 1.0),
+        "s9": (10, 1.0),
+        "s2": (8, 0.8),
+        "s3": (6, 0.5),
+        "s8": (5, round(40 / 95, 6)),
+        "s1": (3, 0.4),
+        "s7": (3, 0.4),
+        "s10": (10, 1.0),
+    }
     splits = dict(rows(lake, "select problem_id, split from problem_splits"))
     assert set(splits) == {"pA", "pB", "pC"} and set(splits.values()) <= {"train", "val", "test"}
 
@@ -140,7 +204,10 @@ def test_vars_switch_filters_and_change_only_the_models_that_use_them(lake):
     _build(lake, looser)
     # s8 now pairs with s7 (5% > 4%); every pair with s4 (5 lines) is gone.
     assert rows(lake, "select src_id, tgt_id from trajectory_pairs order by all") == [
-        ("s1", "s2"), ("s1", "s3"), ("s7", "s8")]
+        ("s1", "s2"),
+        ("s1", "s3"),
+        ("s7", "s8"),
+    ]
     _build(lake, _config(filter_min_improvement=False))
     assert rows(lake, "select count(*) from trajectory_pairs")[0][0] == 6 + 1  # every i < j of u1 and u2
 
@@ -156,7 +223,10 @@ def test_splits_are_seeded_disjoint_and_overridable(lake, tmp_path):
     overrides.write_text("problem_id,split\npA,test\n")
     _build(lake, _config(split_file=str(overrides), split_test_ratio=0.0, split_val_ratio=0.0))
     assert rows(lake, "select problem_id, split, split_source from problem_splits order by 1") == [
-        ("pA", "test", "file"), ("pB", "train", "seed"), ("pC", "train", "seed")]
+        ("pA", "test", "file"),
+        ("pB", "train", "seed"),
+        ("pC", "train", "seed"),
+    ]
 
 
 def _private_models(tmp_path: Path, severity: str) -> Path:
@@ -192,11 +262,15 @@ def test_a_failing_error_test_blocks_downstream_and_keeps_the_last_good_table(la
     _write_lake(lake)  # now WA rows: accepted_values fails
     result = _build(lake, sql_dir=sql, selection=None, raise_on_error=False)
     checks = {c.check_name: (c.passed, c.severity) for c in result.get_asset_check_evaluations()}
-    assert checks == {"status_accepted_values": (False, dg.AssetCheckSeverity.ERROR),
-                      "submission_id_relationships": (True, dg.AssetCheckSeverity.ERROR)}
+    assert checks == {
+        "status_accepted_values": (False, dg.AssetCheckSeverity.ERROR),
+        "submission_id_relationships": (True, dg.AssetCheckSeverity.ERROR),
+    }
     (failure,) = result.get_step_failure_events()
-    assert failure.step_key == "costs" and "blocking tests failed: status_accepted_values (2 rows)" in \
-        failure.step_failure_data.error.message
+    assert (
+        failure.step_key == "costs"
+        and "blocking tests failed: status_accepted_values (2 rows)" in failure.step_failure_data.error.message
+    )
     assert not result.asset_materializations_for_node("cheapest")  # downstream did not run
     assert rows(lake, "select count(*) from costs")[0][0] == len(good)  # the last good version stays
 
@@ -221,14 +295,25 @@ def test_a_view_model_switched_to_table_and_back(lake, tmp_path):
     assert not (lake / "n.parquet").exists() and rows(lake, "select n from n") == [(len(PROGRAMS),)]
 
 
-@pytest.mark.parametrize("yml, error", [
-    ("version: 2\nmodels:\n  - name: other\n", "exactly one entry, named 'm'"),
-    ("version: 2\nmodels:\n  - name: m\n    config: {materialized: incremental}\n", "materialized must be view or table"),
-    ("version: 2\nmodels:\n  - name: m\n    columns:\n      - name: a\n        data_tests:\n"
-     "          - accepted_values: {arguments: {values: []}}\n", "needs a non-empty `values` list"),
-    ("version: 2\nmodels:\n  - name: m\n    data_tests:\n      - expression_is_true: {config: {severity: fatal}}\n",
-     "severity must be error or warn"),
-])
+@pytest.mark.parametrize(
+    "yml, error",
+    [
+        ("version: 2\nmodels:\n  - name: other\n", "exactly one entry, named 'm'"),
+        (
+            "version: 2\nmodels:\n  - name: m\n    config: {materialized: incremental}\n",
+            "materialized must be view or table",
+        ),
+        (
+            "version: 2\nmodels:\n  - name: m\n    columns:\n      - name: a\n        data_tests:\n"
+            "          - accepted_values: {arguments: {values: []}}\n",
+            "needs a non-empty `values` list",
+        ),
+        (
+            "version: 2\nmodels:\n  - name: m\n    data_tests:\n      - expression_is_true: {config: {severity: fatal}}\n",
+            "severity must be error or warn",
+        ),
+    ],
+)
 def test_bad_properties_name_the_file(tmp_path, yml, error):
     from dbt_like.models import load_model
 

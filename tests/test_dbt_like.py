@@ -23,9 +23,14 @@ def test_lineage_comes_from_the_sql():
     assert referenced_tables("with x as (select * from a) select * from x join b using (k)") == ("a", "b")
     assert referenced_tables("select * from t where k in (select k from main.u)") == ("t", "u")
     # Table functions, values lists and file paths read no lake table.
-    for sql in ("select * from range(10)", "select * from read_parquet('x.parquet')",
-                "select * from 'data/*.parquet'", "select * from unnest([1, 2]) u(x)",
-                "select * from (values (1), (2)) v(x)", "select * from generate_series(1, 3)"):
+    for sql in (
+        "select * from range(10)",
+        "select * from read_parquet('x.parquet')",
+        "select * from 'data/*.parquet'",
+        "select * from unnest([1, 2]) u(x)",
+        "select * from (values (1), (2)) v(x)",
+        "select * from generate_series(1, 3)",
+    ):
         assert referenced_tables(sql) == (), sql
     assert referenced_tables("select * from read_csv('a.csv', header = true) r join t using (k)") == ("t",)
     with pytest.raises(ValueError, match="cannot parse"):
@@ -48,8 +53,10 @@ def test_an_unreadable_model_loads_and_fails_alone(quirky_settings, instance, tm
     sql.mkdir()
     (sql / "garbled.sql").write_text("select from where")
     (sql / "bad_spec.sql").write_text("select * from submissions")
-    (sql / "bad_spec.yml").write_text("version: 2\nmodels:\n  - name: bad_spec\n    columns:\n"
-                                      "      - name: submission_id\n        data_tests: [sorted]\n")
+    (sql / "bad_spec.yml").write_text(
+        "version: 2\nmodels:\n  - name: bad_spec\n    columns:\n"
+        "      - name: submission_id\n        data_tests: [sorted]\n"
+    )
     (sql / "good.sql").write_text("select count(*) n from submissions")
     monkeypatch.setenv("PIE_SQL_DIR", str(sql))
     defs = build_defs(quirky_settings)
@@ -76,8 +83,9 @@ def test_pie_run_orders_models_by_lineage_and_reports_causes(quirky_settings, in
     (sql / "broken.sql").write_text("select no_such_column from submissions")
     (sql / "garbled.sql").write_text("select from where")
     monkeypatch.setenv("PIE_SQL_DIR", str(sql))
-    outcome = run_pipeline(quirky_settings, instance, problems=["p00001", "p00003"],
-                           selection="group:codenet or group:sql_models")
+    outcome = run_pipeline(
+        quirky_settings, instance, problems=["p00001", "p00003"], selection="group:codenet or group:sql_models"
+    )
     assert instance.get_latest_materialization_event(dg.AssetKey("a_top")) is not None
     with Catalog(Warehouse(quirky_settings.warehouse)).connect() as con:
         assert con.execute("select problem_id, n from a_top").fetchall() == [("p00001", 5)]
@@ -94,8 +102,13 @@ def _ingest(settings, instance):
     instance.add_dynamic_partitions(PROBLEMS, ["p00001", "p00003", "p00004"])
     assets, resources = list(defs.assets), dict(defs.resources)
     dg.materialize(assets, instance=instance, resources=resources, selection=["problems"])
-    dg.materialize(assets, instance=instance, resources=resources, tags=partition_range_tags("p00001", "p00004"),
-                   selection=["submissions", "test_cases", "ingest_rejects", "problem_statements"])
+    dg.materialize(
+        assets,
+        instance=instance,
+        resources=resources,
+        tags=partition_range_tags("p00001", "p00004"),
+        selection=["submissions", "test_cases", "ingest_rejects", "problem_statements"],
+    )
     return resources
 
 
@@ -104,8 +117,12 @@ def test_model_materializes_as_a_catalog_view_with_passing_checks(quirky_setting
     result = dg.materialize(build_sql_assets(), instance=instance, resources=resources, selection=["problem_summary"])
     assert result.success
     checks = {c.check_name: c.passed for c in result.get_asset_check_evaluations()}
-    assert checks == {"problem_id_not_null": True, "problem_id_unique": True, "n_submissions_not_null": True,
-                      "accepted_within_submissions": True}
+    assert checks == {
+        "problem_id_not_null": True,
+        "problem_id_unique": True,
+        "n_submissions_not_null": True,
+        "accepted_within_submissions": True,
+    }
     with Catalog(Warehouse(quirky_settings.warehouse)).connect() as con:
         rows = dict(con.execute("select problem_id, n_submissions from problem_summary").fetchall())
     assert rows == {"p00001": 5, "p00002": 0, "p00003": 1}
@@ -122,7 +139,8 @@ def test_failing_tests_broken_models_and_models_on_models(quirky_settings, insta
     (sql / "by_user.sql").write_text("select user_id, count(*) n from submissions group by 1")
     (sql / "by_user.yml").write_text(  # s000000009 has no user_id; a warning, so the model is published
         "version: 2\nmodels:\n  - name: by_user\n    columns:\n      - name: user_id\n"
-        "        data_tests: [{not_null: {config: {severity: warn}}}]\n")
+        "        data_tests: [{not_null: {config: {severity: warn}}}]\n"
+    )
     (sql / "top_user.sql").write_text("select * from by_user order by n desc limit 1")
     result = dg.materialize(build_sql_assets(sql), instance=instance, resources=resources)
     assert [(c.check_name, c.passed) for c in result.get_asset_check_evaluations()] == [("user_id_not_null", False)]
@@ -139,8 +157,9 @@ def test_failing_tests_broken_models_and_models_on_models(quirky_settings, insta
         assert con.execute("select count(*) from top_user").fetchone()[0] == 1
 
 
-def _requested(defs: dg.Definitions, instance: dg.DagsterInstance,
-               cursor: AssetDaemonCursor | None = None) -> tuple[set[str | None], AssetDaemonCursor]:
+def _requested(
+    defs: dg.Definitions, instance: dg.DagsterInstance, cursor: AssetDaemonCursor | None = None
+) -> tuple[set[str | None], AssetDaemonCursor]:
     """One automation tick: problem_summary's requested partitions (None: the unpartitioned model)."""
     result = dg.evaluate_automation_conditions(defs=defs, instance=instance, cursor=cursor)
     return set(result.get_requested_partitions(dg.AssetKey("problem_summary"))), result.cursor
@@ -151,17 +170,29 @@ def test_ingesting_a_partition_refreshes_the_models_despite_a_failed_problem(qui
     model still refreshes, with its checks, when other partitions land, which eager() would not do."""
     defs = build_defs(quirky_settings)
     assets, resources = list(defs.assets), dict(defs.resources)
-    eager = dg.Definitions(resources=resources, assets=[
-        a.map_asset_specs(lambda spec: spec.replace_attributes(automation_condition=dg.AutomationCondition.eager()))
-        if a.keys == {dg.AssetKey("problem_summary")} else a for a in assets])
+    eager = dg.Definitions(
+        resources=resources,
+        assets=[
+            a.map_asset_specs(lambda spec: spec.replace_attributes(automation_condition=dg.AutomationCondition.eager()))
+            if a.keys == {dg.AssetKey("problem_summary")}
+            else a
+            for a in assets
+        ],
+    )
     instance.add_dynamic_partitions(PROBLEMS, ["p00001", "p00002", "p00003"])
     dg.materialize(assets, instance=instance, resources=resources, selection=["problems", "problem_list_rejects"])
     _, cursor = _requested(defs, instance)  # the sensor's first tick: its baseline
     _, eager_cursor = _requested(eager, instance)
 
     ingest = ["submissions", "test_cases", "ingest_rejects", "problem_statements"]
-    dg.materialize(assets, instance=instance, resources=resources, tags=partition_range_tags("p00001", "p00003"),
-                   selection=ingest, raise_on_error=False)
+    dg.materialize(
+        assets,
+        instance=instance,
+        resources=resources,
+        tags=partition_range_tags("p00001", "p00003"),
+        selection=ingest,
+        raise_on_error=False,
+    )
     assert instance.get_materialized_partitions(dg.AssetKey("submissions")) == {"p00001", "p00003"}
     requested, cursor = _requested(defs, instance, cursor)
     assert requested == {None}

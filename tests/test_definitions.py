@@ -31,8 +31,9 @@ def test_dg_check_defs_loads_the_location_with_a_broken_model(tmp_path: Path) ->
     (home / "dagster.yaml").write_text("telemetry:\n  enabled: false\n")
     env = {**os.environ, "PIE_SQL_DIR": str(sql), "DAGSTER_HOME": str(home), "PIE_WAREHOUSE": str(tmp_path / "wh")}
     dg_cli = Path(sys.executable).parent / "dg"
-    result = subprocess.run([str(dg_cli), "check", "defs"], cwd=ROOT, env=env, capture_output=True, text=True,
-                            timeout=300)
+    result = subprocess.run(
+        [str(dg_cli), "check", "defs"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=300
+    )
     assert result.returncode == 0, result.stdout + result.stderr
     assert "All definitions loaded successfully" in result.stdout + result.stderr
 
@@ -41,11 +42,14 @@ def test_every_automated_asset_has_a_running_automation_sensor(sample_settings: 
     defs = build_defs(sample_settings)
     graph = defs.resolve_asset_graph()
     automated = {key for key in graph.get_all_asset_keys() if graph.get(key).automation_condition is not None}
-    covered = set().union(*(
-        sensor.asset_selection.resolve(graph) for sensor in defs.sensors or []
-        if isinstance(sensor, dg.AutomationConditionSensorDefinition)
-        and sensor.default_status == dg.DefaultSensorStatus.RUNNING
-    ))
+    covered = set().union(
+        *(
+            sensor.asset_selection.resolve(graph)
+            for sensor in defs.sensors or []
+            if isinstance(sensor, dg.AutomationConditionSensorDefinition)
+            and sensor.default_status == dg.DefaultSensorStatus.RUNNING
+        )
+    )
     assert {dg.AssetKey("problem_summary"), dg.AssetKey("runtime_annotations")} <= automated
     assert automated <= covered, automated - covered
 
@@ -59,11 +63,15 @@ def test_every_asset_check_has_a_description(sample_settings: Settings) -> None:
 def test_every_column_of_every_table_has_a_description(sample_settings: Settings) -> None:
     """The UI's column schema of every table (Python assets' TableDocs and COLUMNS, SQL models' YAML)."""
     graph = build_defs(sample_settings).resolve_asset_graph()
-    schemas = {key.to_user_string(): graph.get(key).metadata.get("dagster/column_schema")
-               for key in graph.get_all_asset_keys()}
+    schemas = {
+        key.to_user_string(): graph.get(key).metadata.get("dagster/column_schema") for key in graph.get_all_asset_keys()
+    }
     assert schemas["hq_pairs"] is not None and schemas["leaderboard"] is not None
-    columns = {name: (schema.schema if isinstance(schema, dg.TableSchemaMetadataValue) else schema).columns
-               for name, schema in schemas.items() if schema is not None}
+    columns = {
+        name: (schema.schema if isinstance(schema, dg.TableSchemaMetadataValue) else schema).columns
+        for name, schema in schemas.items()
+        if schema is not None
+    }
     undescribed = {name: [c.name for c in cols if not (c.description or "").strip()] for name, cols in columns.items()}
     assert {name: columns for name, columns in undescribed.items() if columns} == {}
 
@@ -72,16 +80,24 @@ def test_selfplay_is_automated_only_with_a_model_generator(tmp_path: Path) -> No
     """With the identity baseline self-play can find nothing, so it is not automated; naming a model
     in [selfplay] generator puts it under selfplay_automation_sensor (settings load at import:
     a fresh interpreter per config)."""
-    probe = ("from pie_assets.defs.training.selfplay import selfplay_pairs, selfplay_automation_sensor as s\n"
-             "import dagster as dg\n"
-             "print(selfplay_pairs.get_asset_spec().automation_condition is not None,\n"
-             "      s.default_status == dg.DefaultSensorStatus.RUNNING)")
+    probe = (
+        "from pie_assets.defs.training.selfplay import selfplay_pairs, selfplay_automation_sensor as s\n"
+        "import dagster as dg\n"
+        "print(selfplay_pairs.get_asset_spec().automation_condition is not None,\n"
+        "      s.default_status == dg.DefaultSensorStatus.RUNNING)"
+    )
     answers = []
     for generator in ("identity", "my-model"):
         training = tmp_path / f"{generator}.toml"
         training.write_text(f'[selfplay]\ngenerator = "{generator}"\n')
-        out = subprocess.run([sys.executable, "-c", probe], cwd=ROOT, capture_output=True, text=True, timeout=300,
-                             env={**os.environ, "PIE_TRAINING_CONFIG": str(training)})
+        out = subprocess.run(
+            [sys.executable, "-c", probe],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            timeout=300,
+            env={**os.environ, "PIE_TRAINING_CONFIG": str(training)},
+        )
         assert out.returncode == 0, out.stderr
         answers.append(out.stdout.split())
     assert answers == [["False", "True"], ["True", "True"]]

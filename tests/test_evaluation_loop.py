@@ -53,8 +53,10 @@ class Lake:
         return build_defs(self.settings)
 
     def evaluations(self, checkpoint: str) -> list[dict]:
-        found = rows(Path(self.settings.warehouse),
-                     f"select to_json(e) from model_evaluations e where checkpoint = '{checkpoint}' order by strategy, k")
+        found = rows(
+            Path(self.settings.warehouse),
+            f"select to_json(e) from model_evaluations e where checkpoint = '{checkpoint}' order by strategy, k",
+        )
         return [json.loads(r[0]) for r in found]
 
 
@@ -68,9 +70,13 @@ def lake(tmp_path_factory) -> Lake:
     home = root / "dagster"
     home.mkdir()
     (home / "dagster.yaml").write_text("telemetry:\n  enabled: false\n")
-    settings = Settings(codenet_root=str(SAMPLE_CODENET_ROOT), warehouse=str(root / "warehouse"),
-                        extra_tests=str(SAMPLE_EXTRA_TESTS), checkpoints_dir=str(root / "checkpoints"),
-                        models_file=str(root / "models.toml"))
+    settings = Settings(
+        codenet_root=str(SAMPLE_CODENET_ROOT),
+        warehouse=str(root / "warehouse"),
+        extra_tests=str(SAMPLE_EXTRA_TESTS),
+        checkpoints_dir=str(root / "checkpoints"),
+        models_file=str(root / "models.toml"),
+    )
     with dg.DagsterInstance.from_config(str(home)) as instance:
         outcome = run_pipeline(settings, instance, problems=PROBLEMS)
         assert outcome.failed_steps == [], outcome.failed_steps
@@ -100,13 +106,22 @@ def _score(lake: Lake) -> list[str]:
     """What the daemon does for `evaluation_automation_sensor`: evaluate model_evaluations'
     automation condition and launch what it requests; returns the checkpoints scored."""
     defs = lake.defs()
-    result = dg.evaluate_automation_conditions(defs=defs, instance=lake.instance, cursor=lake.automation_cursor,
-                                               asset_selection=dg.AssetSelection.assets("model_evaluations"))
+    result = dg.evaluate_automation_conditions(
+        defs=defs,
+        instance=lake.instance,
+        cursor=lake.automation_cursor,
+        asset_selection=dg.AssetSelection.assets("model_evaluations"),
+    )
     lake.automation_cursor = result.cursor
     scored = sorted(result.get_requested_partitions(dg.AssetKey("model_evaluations")))
     for checkpoint in scored:
-        assert dg.materialize(list(defs.assets), instance=lake.instance, resources=defs.resources,
-                              selection=["model_evaluations"], partition_key=checkpoint).success
+        assert dg.materialize(
+            list(defs.assets),
+            instance=lake.instance,
+            resources=defs.resources,
+            selection=["model_evaluations"],
+            partition_key=checkpoint,
+        ).success
     return scored
 
 
@@ -118,8 +133,13 @@ def _execute(lake: Lake, result: dg.SensorResult) -> list[str]:
     defs = lake.defs()
     launched = []
     for request in result.run_requests or []:
-        outcome = dg.materialize(list(defs.assets), instance=lake.instance, resources=defs.resources,
-                                 selection=request.asset_selection, tags=request.tags)
+        outcome = dg.materialize(
+            list(defs.assets),
+            instance=lake.instance,
+            resources=defs.resources,
+            selection=request.asset_selection,
+            tags=request.tags,
+        )
         assert outcome.success
         launched.append(_checkpoint(request))
     assert _score(lake) == sorted(launched)
@@ -135,12 +155,16 @@ def test_pie_run_evaluates_the_baselines_and_the_human_references(lake):
     warehouse = Path(lake.settings.warehouse)
     # Human references are measured again here, by the same backend and config as the lake's labels:
     # tgt over src, unclipped, is the mean of the test pairs' speedups.
-    (pairs_speedup,) = rows(warehouse, "select avg(speedup) from eval_pairs e join trajectory_pairs t using (src_id, tgt_id)")[0]
+    (pairs_speedup,) = rows(
+        warehouse, "select avg(speedup) from eval_pairs e join trajectory_pairs t using (src_id, tgt_id)"
+    )[0]
     (target,) = by_name["human-target"]
     assert target["speedup"] == pytest.approx(pairs_speedup, rel=1e-12)
     assert target["clipped"] is False and target["pct_correct"] == 100.0
-    (fastest_speedup,) = rows(warehouse, "select avg(e.dataset_src_cost / f.agg_cost) from eval_pairs e "
-                                         "join fastest_human f using (problem_id)")[0]
+    (fastest_speedup,) = rows(
+        warehouse,
+        "select avg(e.dataset_src_cost / f.agg_cost) from eval_pairs e join fastest_human f using (problem_id)",
+    )[0]
     assert by_name["human-fastest"][0]["speedup"] == pytest.approx(fastest_speedup, rel=1e-12)
     # nearest-pair copies another problem's fast program: it fails this problem's tests.
     assert by_name["nearest-pair"][0]["pct_correct"] == 0.0 and by_name["nearest-pair"][0]["speedup"] == 1.0
@@ -157,7 +181,9 @@ def test_pie_run_evaluates_the_baselines_and_the_human_references(lake):
     metadata = record.asset_materialization.metadata
     assert metadata["plot_topk"].value.startswith("![")
     assert metadata["dagster/row_count"].value == 1
-    assert (warehouse.parent / "warehouse" / "reports" / "human-target" / "topk.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert (warehouse.parent / "warehouse" / "reports" / "human-target" / "topk.png").read_bytes()[
+        :8
+    ] == b"\x89PNG\r\n\x1a\n"
 
 
 def test_generation_tables_are_partitioned_per_checkpoint_and_problem_on_hive_paths(lake):
@@ -169,11 +195,13 @@ def test_generation_tables_are_partitioned_per_checkpoint_and_problem_on_hive_pa
     path = warehouse / "generation_runtimes" / "checkpoint=identity" / "problem_id=p90006" / "data.parquet"
     assert path.is_file()
     # The catalog view reads the hive paths; the dimensions are the tables' own columns.
-    assert rows(warehouse, "select count(*), count(distinct problem_id) from generation_runtimes "
-                           "where checkpoint = 'identity'") == [(3, 1)]
+    assert rows(
+        warehouse, "select count(*), count(distinct problem_id) from generation_runtimes where checkpoint = 'identity'"
+    ) == [(3, 1)]
     record = lake.instance.fetch_materializations(
         dg.AssetRecordsFilter(asset_key=dg.AssetKey("generation_runtimes"), asset_partitions=["identity|p90006"]),
-        limit=1).records[0]
+        limit=1,
+    ).records[0]
     assert record.asset_materialization.metadata["dagster/row_count"].value == 3
     # Lineage: the test pairs' version, and the same checkpoint x problem of generations.
     tags = record.asset_materialization.tags
@@ -209,7 +237,11 @@ def test_sensor_registers_and_evaluates_a_new_local_model(lake):
     assert "tiny-lm" in lake.instance.get_dynamic_partitions(CHECKPOINTS)
     evaluations = lake.evaluations("tiny-lm")
     assert [(e["strategy"], e["k"]) for e in evaluations] == [
-        ("instruction", 1), ("instruction", 2), ("perf_conditioned", 1), ("perf_conditioned", 2)]
+        ("instruction", 1),
+        ("instruction", 2),
+        ("perf_conditioned", 1),
+        ("perf_conditioned", 2),
+    ]
     assert all(e["kind"] == "transformers" and e["n_pairs"] == 3 and e["speedup"] >= 1.0 for e in evaluations)
     warehouse = Path(lake.settings.warehouse)
     # 2 strategies x 3 pairs x 2 samples, every one measured through the sandbox path.
@@ -227,8 +259,14 @@ def test_trained_checkpoints_are_registered_and_evaluated_by_the_sensor(lake):
 
     names = []
     for method in ("sft", "sft-perf", "dpo", "rrtf"):
-        result = train(method, "tiny", lake.settings.warehouse, checkpoints_dir=lake.settings.checkpoints_dir,
-                       name=f"trained-{method}", progress_bar=False)
+        result = train(
+            method,
+            "tiny",
+            lake.settings.warehouse,
+            checkpoints_dir=lake.settings.checkpoints_dir,
+            name=f"trained-{method}",
+            progress_bar=False,
+        )
         assert result.manifest["method"] == method
         names.append(result.path.name)
     ticked = _tick(lake)
@@ -252,11 +290,22 @@ def _oracle(pairs: dict[str, str], seen: list[str]):
         seen.append(prompt)
         tgt = next(code for src, code in pairs.items() if src.strip() in prompt)
         text = f"The input loop is the bottleneck; here is a faster version.\n\n```cpp\n{tgt}\n```\nIt reads faster."
-        choices = [{"index": i, "message": {"role": "assistant", "content": text}, "finish_reason": "stop"}
-                   for i in range(body.get("n", 1))]
-        return 200, {}, {"id": "chatcmpl-1", "object": "chat.completion", "created": 1700000000,
-                         "model": body["model"], "choices": choices,
-                         "usage": {"prompt_tokens": 1, "completion_tokens": 1, "total_tokens": 2}}
+        choices = [
+            {"index": i, "message": {"role": "assistant", "content": text}, "finish_reason": "stop"}
+            for i in range(body.get("n", 1))
+        ]
+        return (
+            200,
+            {},
+            {
+                "id": "chatcmpl-1",
+                "object": "chat.completion",
+                "created": 1700000000,
+                "model": body["model"],
+                "choices": choices,
+                "usage": {"prompt_tokens": 1, "completion_tokens": 1, "total_tokens": 2},
+            },
+        )
 
     return answer
 
@@ -268,11 +317,17 @@ def test_an_openai_compatible_endpoint_in_the_models_file_is_evaluated_the_same_
     with serve_json(_oracle(pairs, seen)) as url:
         Path(lake.settings.models_file).write_text(
             f'[[model]]\nname = "oracle"\nbase_url = "{url}"\nmodel = "oracle-1"\nkey_env = "PIE_TEST_NO_KEY"\n'
-            'strategies = ["instruction"]\n')
+            'strategies = ["instruction"]\n'
+        )
         result = _tick(lake)
         assert "oracle" in [_checkpoint(r) for r in result.run_requests]
-        _execute(lake, dg.SensorResult(run_requests=[r for r in result.run_requests if _checkpoint(r) == "oracle"],
-                                       dynamic_partitions_requests=result.dynamic_partitions_requests))
+        _execute(
+            lake,
+            dg.SensorResult(
+                run_requests=[r for r in result.run_requests if _checkpoint(r) == "oracle"],
+                dynamic_partitions_requests=result.dynamic_partitions_requests,
+            ),
+        )
         assert len(seen) == 3  # one request per pair (n = 2 choices each)
         evaluations = lake.evaluations("oracle")
         target = lake.evaluations("human-target")[0]
@@ -285,8 +340,13 @@ def test_an_openai_compatible_endpoint_in_the_models_file_is_evaluated_the_same_
         # A re-evaluation queries nothing: every sample is in the generation cache.
         defs = lake.defs()
         (oracle,) = [r for r in result.run_requests if _checkpoint(r) == "oracle"]
-        dg.materialize(list(defs.assets), instance=lake.instance, resources=defs.resources,
-                       selection=oracle.asset_selection, tags=oracle.tags)
+        dg.materialize(
+            list(defs.assets),
+            instance=lake.instance,
+            resources=defs.resources,
+            selection=oracle.asset_selection,
+            tags=oracle.tags,
+        )
         assert len(seen) == 3
         assert rows(warehouse, "select bool_and(cached) from generations where checkpoint = 'oracle'") == [(True,)]
 
@@ -294,16 +354,18 @@ def test_an_openai_compatible_endpoint_in_the_models_file_is_evaluated_the_same_
 def test_schedule_requests_nothing_until_an_input_changes_then_every_checkpoint(lake):
     defs = lake.defs()
     schedule = defs.get_schedule_def("nightly_evaluation")
-    with dg.build_schedule_context(instance=lake.instance, resources=defs.resources,
-                                   repository_def=defs.get_repository_def()) as context:
+    with dg.build_schedule_context(
+        instance=lake.instance, resources=defs.resources, repository_def=defs.get_repository_def()
+    ) as context:
         data = schedule.evaluate_tick(context)
     assert data.run_requests == [] and "changed" in (data.skip_message or "")
     original = lake.config_file.read_text()
     try:
         lake.config_file.write_text(original.replace("tests_per_problem = 1", "tests_per_problem = 2"))
         defs = lake.defs()
-        with dg.build_schedule_context(instance=lake.instance, resources=defs.resources,
-                                       repository_def=defs.get_repository_def()) as context:
+        with dg.build_schedule_context(
+            instance=lake.instance, resources=defs.resources, repository_def=defs.get_repository_def()
+        ) as context:
             ticked = defs.get_schedule_def("nightly_evaluation").evaluate_tick(context)
         requested = sorted(_checkpoint(r) for r in ticked.run_requests)
         registered = set(lake.instance.get_dynamic_partitions(CHECKPOINTS))
@@ -313,13 +375,20 @@ def test_schedule_requests_nothing_until_an_input_changes_then_every_checkpoint(
 
 
 def test_fast_mode_is_named_in_every_row(lake):
-    outcome = run_pipeline(lake.settings, lake.instance, selection="key:generation_runtimes or key:model_evaluations",
-                           checkpoints=["identity"], evaluation_request={"fast": True})
+    outcome = run_pipeline(
+        lake.settings,
+        lake.instance,
+        selection="key:generation_runtimes or key:model_evaluations",
+        checkpoints=["identity"],
+        evaluation_request={"fast": True},
+    )
     assert outcome.failed_steps == []
     (row,) = lake.evaluations("identity")
     assert (row["mode"], row["n_pairs"]) == ("fast", 1)
     warehouse = Path(lake.settings.warehouse)
-    assert rows(warehouse, "select distinct mode, n_tests from generation_runtimes where checkpoint = 'identity'") == [("fast", 1)]
+    assert rows(warehouse, "select distinct mode, n_tests from generation_runtimes where checkpoint = 'identity'") == [
+        ("fast", 1)
+    ]
 
 
 def test_a_malformed_models_file_is_reported_on_the_tick(lake):

@@ -27,10 +27,30 @@ from pie_assets.lake.catalog import Catalog
 from pie_assets.lake.storage import Warehouse
 from test_pie_import import good_records, write_pie_dataset
 
-COSTS = {"s1": 100.0, "s2": 50.0, "s3": 20.0, "s9": 40.0, "s4": 90.0, "s5": 30.0, "s6": 80.0, "s7": 10.0,
-         "s10": 60.0, "s11": 30.0}
-PROBLEM = {"s1": "p1", "s2": "p1", "s3": "p1", "s9": "p1", "s4": "p2", "s5": "p2", "s6": "p3", "s7": "p3",
-           "s10": "p4", "s11": "p4"}
+COSTS = {
+    "s1": 100.0,
+    "s2": 50.0,
+    "s3": 20.0,
+    "s9": 40.0,
+    "s4": 90.0,
+    "s5": 30.0,
+    "s6": 80.0,
+    "s7": 10.0,
+    "s10": 60.0,
+    "s11": 30.0,
+}
+PROBLEM = {
+    "s1": "p1",
+    "s2": "p1",
+    "s3": "p1",
+    "s9": "p1",
+    "s4": "p2",
+    "s5": "p2",
+    "s6": "p3",
+    "s7": "p3",
+    "s10": "p4",
+    "s11": "p4",
+}
 PAIRS = [("s1", "s2"), ("s1", "s3"), ("s2", "s3"), ("s1", "s9"), ("s4", "s5"), ("s6", "s7"), ("s10", "s11")]
 TIERS = {"s1": 1, "s2": 6, "s3": 10, "s4": 3, "s5": 10, "s6": 2, "s7": 10, "s10": 4, "s11": 10}  # s9: none
 LONG = "// " + "é" * 1600 + "\nint main(){}\n"  # longer than the prompt's 1,500 characters
@@ -41,11 +61,25 @@ def code(submission: str) -> str:
 
 
 def _pairs_frame(pairs: list[tuple[str, str]]) -> pl.DataFrame:
-    return pl.DataFrame([{
-        "src_id": s, "tgt_id": t, "user_id": "u1", "problem_id": PROBLEM[s], "src_code": code(s), "tgt_code": code(t),
-        "src_agg_cost": COSTS[s], "tgt_agg_cost": COSTS[t], "speedup": COSTS[s] / COSTS[t],
-        "improvement": (COSTS[s] - COSTS[t]) / COSTS[s], "src_status": "Accepted", "tgt_status": "Accepted",
-    } for s, t in pairs])
+    return pl.DataFrame(
+        [
+            {
+                "src_id": s,
+                "tgt_id": t,
+                "user_id": "u1",
+                "problem_id": PROBLEM[s],
+                "src_code": code(s),
+                "tgt_code": code(t),
+                "src_agg_cost": COSTS[s],
+                "tgt_agg_cost": COSTS[t],
+                "speedup": COSTS[s] / COSTS[t],
+                "improvement": (COSTS[s] - COSTS[t]) / COSTS[s],
+                "src_status": "Accepted",
+                "tgt_status": "Accepted",
+            }
+            for s, t in pairs
+        ]
+    )
 
 
 def build_warehouse(root: Path, tiers: dict[str, int] = TIERS) -> Warehouse:
@@ -55,35 +89,79 @@ def build_warehouse(root: Path, tiers: dict[str, int] = TIERS) -> Warehouse:
     _pairs_frame(PAIRS).write_parquet(root / "trajectory_pairs.parquet")
     _pairs_frame([("s1", "s3"), ("s4", "s5")]).write_parquet(root / "hq_pairs.parquet")
     pl.DataFrame({"problem_id": ["p1", "p2", "p3"], "split": ["train", "val", "test"]}).write_parquet(
-        root / "problem_splits.parquet")
-    pl.DataFrame({"problem_id": ["p1", "p2", "p3"], "submission_id": ["s3", "s5", "s7"],
-                  "agg_cost": [20.0, 30.0, 10.0]}).write_parquet(root / "fastest_human.parquet")
+        root / "problem_splits.parquet"
+    )
+    pl.DataFrame(
+        {"problem_id": ["p1", "p2", "p3"], "submission_id": ["s3", "s5", "s7"], "agg_cost": [20.0, 30.0, 10.0]}
+    ).write_parquet(root / "fastest_human.parquet")
     fastest = {"p1": 20.0, "p2": 30.0, "p3": 10.0, "p4": 30.0}
-    pl.DataFrame([{"submission_id": s, "problem_id": PROBLEM[s], "agg_cost": COSTS[s],
-                   "reward": fastest[PROBLEM[s]] / COSTS[s], "tier": tier} for s, tier in tiers.items()]
-                 ).write_parquet(root / "tier_labels.parquet")
+    pl.DataFrame(
+        [
+            {
+                "submission_id": s,
+                "problem_id": PROBLEM[s],
+                "agg_cost": COSTS[s],
+                "reward": fastest[PROBLEM[s]] / COSTS[s],
+                "tier": tier,
+            }
+            for s, tier in tiers.items()
+        ]
+    ).write_parquet(root / "tier_labels.parquet")
     for problem in ("p1", "p2", "p3", "p4"):
-        runtimes = pl.DataFrame([{"submission_id": s, "problem_id": problem, "backend": "cachegrind",
-                                  "config_hash": "cfg1", "status": "OK", "all_pass": True, "n_tests": 4,
-                                  "n_passed": 4, "agg_cost": COSTS[s], "agg_instructions": int(COSTS[s]),
-                                  "mean_accuracy": 1.0, "binary_sha256": "b"}
-                                 for s in COSTS if PROBLEM[s] == problem])
+        runtimes = pl.DataFrame(
+            [
+                {
+                    "submission_id": s,
+                    "problem_id": problem,
+                    "backend": "cachegrind",
+                    "config_hash": "cfg1",
+                    "status": "OK",
+                    "all_pass": True,
+                    "n_tests": 4,
+                    "n_passed": 4,
+                    "agg_cost": COSTS[s],
+                    "agg_instructions": int(COSTS[s]),
+                    "mean_accuracy": 1.0,
+                    "binary_sha256": "b",
+                }
+                for s in COSTS
+                if PROBLEM[s] == problem
+            ]
+        )
         warehouse.write_partition("submission_runtimes", problem, runtimes)
-    tests = pl.DataFrame({
-        "problem_id": ["p3"] * 6,
-        "test_id": ["extra_dir_0", "extra_dir_2", "extra_dir_3", "codenet_derived_1", "html_sample_1", "html_sample_2"],
-        "origin": ["extra_dir", "extra_dir", "extra_dir", "codenet_derived", "html_sample", "html_sample"],
-        "input": ["a", "b", "a", "c", "c", "d"],
-        "runtime_test_id": ["extra_dir_0", "extra_dir_2", "extra_dir_0", "codenet_derived_1", "codenet_derived_1",
-                            "html_sample_2"],
-    })
+    tests = pl.DataFrame(
+        {
+            "problem_id": ["p3"] * 6,
+            "test_id": [
+                "extra_dir_0",
+                "extra_dir_2",
+                "extra_dir_3",
+                "codenet_derived_1",
+                "html_sample_1",
+                "html_sample_2",
+            ],
+            "origin": ["extra_dir", "extra_dir", "extra_dir", "codenet_derived", "html_sample", "html_sample"],
+            "input": ["a", "b", "a", "c", "c", "d"],
+            "runtime_test_id": [
+                "extra_dir_0",
+                "extra_dir_2",
+                "extra_dir_0",
+                "codenet_derived_1",
+                "codenet_derived_1",
+                "html_sample_2",
+            ],
+        }
+    )
     warehouse.write_partition("test_cases", "p3", tests)
     return warehouse
 
 
 def _resources(root: Path, dataset: Path | None = None) -> dict:
-    return {"lake": LakeResource(warehouse=str(root)), "lake_io_manager": LakeParquetIOManager(base_dir=str(root)),
-            "pie_dataset": PieDatasetSource(directory=str(dataset) if dataset else None)}
+    return {
+        "lake": LakeResource(warehouse=str(root)),
+        "lake_io_manager": LakeParquetIOManager(base_dir=str(root)),
+        "pie_dataset": PieDatasetSource(directory=str(dataset) if dataset else None),
+    }
 
 
 def _jsonl(path: Path) -> list[dict]:
@@ -99,8 +177,9 @@ def test_pie_export_writes_pie_schema_files_with_a_manifest(tmp_path: Path) -> N
     root = tmp_path / "wh"
     warehouse = build_warehouse(root)
     instance = dg.DagsterInstance.ephemeral()
-    instance.report_runless_asset_event(dg.AssetMaterialization("submission_runtimes", partition="p1",
-                                                                tags={"dagster/data_version": "v-p1"}))
+    instance.report_runless_asset_event(
+        dg.AssetMaterialization("submission_runtimes", partition="p1", tags={"dagster/data_version": "v-p1"})
+    )
     result = dg.materialize([pie_export], resources=_resources(root), instance=instance)
     assert result.success
 
@@ -108,8 +187,17 @@ def test_pie_export_writes_pie_schema_files_with_a_manifest(tmp_path: Path) -> N
     directory = root / "exports" / "pie_export" / version
     assert latest_export(warehouse, "pie_export").path == str(directory)
     names = sorted(p.name for p in directory.iterdir())
-    assert names == ["hq_train.jsonl", "hq_train.parquet", "manifest.json", "test.jsonl", "test.parquet",
-                     "train.jsonl", "train.parquet", "val.jsonl", "val.parquet"]
+    assert names == [
+        "hq_train.jsonl",
+        "hq_train.parquet",
+        "manifest.json",
+        "test.jsonl",
+        "test.parquet",
+        "train.jsonl",
+        "train.parquet",
+        "val.jsonl",
+        "val.parquet",
+    ]
     train, val, test, hq = (_jsonl(directory / f"{n}.jsonl") for n in ("train", "val", "test", "hq_train"))
     assert all(list(row) == list(TRAIN_FIELDS) for row in train + val + hq)
     assert all(list(row) == list(TEST_FIELDS) for row in test)
@@ -138,7 +226,11 @@ def test_pie_export_writes_pie_schema_files_with_a_manifest(tmp_path: Path) -> N
     manifest = json.loads((directory / "manifest.json").read_text())
     assert manifest["export"] == "pie_export" and manifest["version"] == version and manifest["created_at"]
     files = {f["name"]: f for f in manifest["files"]}
-    assert files["train.jsonl"]["rows"] == 4 and files["test.jsonl"]["rows"] == 1 and files["hq_train.parquet"]["rows"] == 1
+    assert (
+        files["train.jsonl"]["rows"] == 4
+        and files["test.jsonl"]["rows"] == 1
+        and files["hq_train.parquet"]["rows"] == 1
+    )
     for name, entry in files.items():
         assert entry["sha256"] == hashlib.sha256((directory / name).read_bytes()).hexdigest()
     assert manifest["runtime"]["backend"] == "cachegrind" and manifest["runtime"]["unit"].startswith("CEst")
@@ -176,17 +268,31 @@ def test_pie_export_writes_pie_schema_files_with_a_manifest(tmp_path: Path) -> N
 def test_perf_prompts_use_pies_template(tmp_path: Path) -> None:
     root = tmp_path / "wh"
     build_warehouse(root)
-    assert dg.materialize([perf_prompts_export], resources=_resources(root),
-                          instance=dg.DagsterInstance.ephemeral()).success
-    directory = root / "exports" / "perf_prompts_export" / (root / "exports" / "perf_prompts_export" / "LATEST"
-                                                            ).read_text().strip()
+    assert dg.materialize(
+        [perf_prompts_export], resources=_resources(root), instance=dg.DagsterInstance.ephemeral()
+    ).success
+    directory = (
+        root
+        / "exports"
+        / "perf_prompts_export"
+        / (root / "exports" / "perf_prompts_export" / "LATEST").read_text().strip()
+    )
     train, val, test = (_jsonl(directory / f"{n}.jsonl") for n in ("train", "val", "test"))
-    assert [(r["src_id"], r["tgt_id"], r["tier"]) for r in train] == [("s1", "s2", 6), ("s1", "s3", 10), ("s2", "s3", 10)]
+    assert [(r["src_id"], r["tgt_id"], r["tier"]) for r in train] == [
+        ("s1", "s2", 6),
+        ("s1", "s3", 10),
+        ("s2", "s3", 10),
+    ]
     first = train[0]
-    assert first["prompt"] == ("This is a slow program we want to optimize 6/10. ### Program:\n" + LONG[:1500]
-                               + "\n\n### Optimized Version with score 6/10:\n")
+    assert first["prompt"] == (
+        "This is a slow program we want to optimize 6/10. ### Program:\n"
+        + LONG[:1500]
+        + "\n\n### Optimized Version with score 6/10:\n"
+    )
     assert len(LONG) > 1500 and first["completion"] == code("s2")
-    assert [(r["src_id"], r["tier"]) for r in val] == [("s4", 10)] and [(r["src_id"], r["tier"]) for r in test] == [("s6", 10)]
+    assert [(r["src_id"], r["tier"]) for r in val] == [("s4", 10)] and [(r["src_id"], r["tier"]) for r in test] == [
+        ("s6", 10)
+    ]
     assert test[0]["prompt"] == PROMPT_TEMPLATE.format(tier=10, src_code=code("s6"))
     assert pl.read_parquet(directory / "train.parquet").to_dicts() == train
     manifest = json.loads((directory / "manifest.json").read_text())
@@ -198,12 +304,14 @@ def test_an_export_without_its_inputs_fails_saying_which(tmp_path: Path) -> None
     root = tmp_path / "wh"
     root.mkdir()
     pl.DataFrame({"problem_id": ["p1"], "split": ["train"]}).write_parquet(root / "problem_splits.parquet")
-    result = dg.materialize([pie_export], resources=_resources(root), instance=dg.DagsterInstance.ephemeral(),
-                            raise_on_error=False)
+    result = dg.materialize(
+        [pie_export], resources=_resources(root), instance=dg.DagsterInstance.ephemeral(), raise_on_error=False
+    )
     message = result.get_step_failure_events()[0].step_failure_data.user_failure_data.description
     assert message.startswith("not in the catalog yet: trajectory_pairs, hq_pairs, fastest_human, tier_labels")
-    result = dg.materialize([pie_pairs_export], resources=_resources(root), instance=dg.DagsterInstance.ephemeral(),
-                            raise_on_error=False)
+    result = dg.materialize(
+        [pie_pairs_export], resources=_resources(root), instance=dg.DagsterInstance.ephemeral(), raise_on_error=False
+    )
     message = result.get_step_failure_events()[0].step_failure_data.user_failure_data.description
     assert message.startswith("not in the catalog yet: pie_pairs (materialise them first")
     assert not (root / "exports").exists()
@@ -213,8 +321,11 @@ def test_a_pie_file_imported_and_exported_again_keeps_every_field_and_value(tmp_
     dataset = write_pie_dataset(tmp_path / "pie")
     root = tmp_path / "wh"
     instance = dg.DagsterInstance.ephemeral()
-    result = dg.materialize([build_pie_import_assets(str(dataset)), pie_pairs_export],
-                            resources=_resources(root, dataset), instance=instance)
+    result = dg.materialize(
+        [build_pie_import_assets(str(dataset)), pie_pairs_export],
+        resources=_resources(root, dataset),
+        instance=instance,
+    )
     assert result.success
     directory = latest_export(Warehouse(str(root)), "pie_pairs_export")
     exported = Path(directory.path)

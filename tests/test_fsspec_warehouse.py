@@ -22,8 +22,16 @@ def test_memory_url_warehouse_runs_and_answers_sql(quirky, instance):
     assert len(outcome.failed_steps) == 1 and "p00002" in outcome.failed_steps[0]  # the malformed CSV only
 
     names = sorted(p.name for p in UPath(url).iterdir())
-    assert names == ["_catalog.json", "ingest_rejects", "pie.duckdb", "problem_list_rejects.parquet",
-                     "problem_statements", "problems.parquet", "submissions", "test_cases"]
+    assert names == [
+        "_catalog.json",
+        "ingest_rejects",
+        "pie.duckdb",
+        "problem_list_rejects.parquet",
+        "problem_statements",
+        "problems.parquet",
+        "submissions",
+        "test_cases",
+    ]
     assert not any(name.endswith(".tmp") for name in UPath(url).fs.find(url))
     with Catalog(Warehouse(url)).connect() as con:
         assert con.execute("select count(*) from submissions").fetchone()[0] == 6

@@ -39,11 +39,12 @@ def printed(text: str, name: str) -> str:
 def assert_runtime_matches_printed_seconds(stats, seconds_token: str) -> None:
     """ticks/freq must round to the sim_seconds gem5 printed, at the precision it printed."""
     decimals = len(seconds_token.split(".")[1])
-    assert abs(stats.runtime_seconds - float(seconds_token)) <= 0.5 * 10 ** -decimals + 1e-15
+    assert abs(stats.runtime_seconds - float(seconds_token)) <= 0.5 * 10**-decimals + 1e-15
     assert stats.runtime_seconds == stats.sim_ticks / stats.sim_freq
 
 
 # ---- real files ---------------------------------------------------------------------------
+
 
 def test_new_names_o3_x86_se():
     text = real_stats("new_names_o3_x86_se.stats.txt")
@@ -93,30 +94,37 @@ END = "---------- End Simulation Statistics   ----------"
 
 
 def test_last_complete_block_nan_inf_and_distributions():
-    text = "\n".join([
-        "", BEGIN,
-        "simSeconds        0.000001   # first dump (m5 dumpstats) ",
-        "simTicks          1000000    # (Tick)",
-        "simFreq           1000000000000",
-        "board.processor.cores0.core.numCycles   2000",
-        END, "", BEGIN,
-        "simSeconds        0.000003   # final dump at exit",
-        "simTicks          3000000",
-        "simFreq           1000000000000",
-        "simInsts          4200",
-        "hostSeconds       1.5",
-        "board.processor.cores0.core.numCycles   6000   # busy core",
-        "board.processor.cores1.core.numCycles   5500   # mostly idle core",
-        "board.cache.avgMissLatency              nan",
-        "board.cache.ratio                       inf",
-        "board.cache.missLatency::0-99            12      60.00%     60.00%",
-        "board.cache.missLatency::total           20",
-        "board.mem.bucketsOld                     1 | 2 | 3   # old |-separated buckets",
-        "board.mem.label                          n/a",
-        END, "", BEGIN,
-        "simSeconds        0.000009   # gem5 killed mid-dump: no End line",
-        "simTicks          9000000",
-    ])
+    text = "\n".join(
+        [
+            "",
+            BEGIN,
+            "simSeconds        0.000001   # first dump (m5 dumpstats) ",
+            "simTicks          1000000    # (Tick)",
+            "simFreq           1000000000000",
+            "board.processor.cores0.core.numCycles   2000",
+            END,
+            "",
+            BEGIN,
+            "simSeconds        0.000003   # final dump at exit",
+            "simTicks          3000000",
+            "simFreq           1000000000000",
+            "simInsts          4200",
+            "hostSeconds       1.5",
+            "board.processor.cores0.core.numCycles   6000   # busy core",
+            "board.processor.cores1.core.numCycles   5500   # mostly idle core",
+            "board.cache.avgMissLatency              nan",
+            "board.cache.ratio                       inf",
+            "board.cache.missLatency::0-99            12      60.00%     60.00%",
+            "board.cache.missLatency::total           20",
+            "board.mem.bucketsOld                     1 | 2 | 3   # old |-separated buckets",
+            "board.mem.label                          n/a",
+            END,
+            "",
+            BEGIN,
+            "simSeconds        0.000009   # gem5 killed mid-dump: no End line",
+            "simTicks          9000000",
+        ]
+    )
     stats = parse_stats(text)
     assert stats.blocks == 2
     assert (stats.sim_ticks, stats.sim_seconds, stats.sim_insts, stats.host_seconds) == (3000000, 0.000003, 4200, 1.5)
@@ -146,7 +154,7 @@ def test_missing_time_fields_are_named():
 BUDGET = Budget(instructions=10**9, wall_s=30.0, cpu_s=10.0, memory_mb=512, output_bytes=1 << 20)
 PROGRAMS = {
     "hello": '#include <cstdio>\nint main(){char w[64];int n=0;while(scanf("%63s",w)==1)n++;'
-             'printf("hello %d\\n",n);return 0;}\n',
+    'printf("hello %d\\n",n);return 0;}\n',
     "exit3": '#include <cstdio>\nint main(){printf("partial");return 3;}\n',  # no newline before run-se.py's message
 }
 
@@ -205,9 +213,20 @@ def test_command_line(sandbox_module, config_dir):
 
     backend = Gem5Backend(str(FAKE_GEM5), str(config_dir), sandbox=None, extra_args=["--debug-flags=Exec"])
     assert backend.command() == [
-        "/sandbox/gem5/gem5.opt", "--quiet", "--listener-mode=off", "--outdir", "/sandbox/work/m5out",
-        "--stats-file", "/sandbox/work/stats.txt", "--path", "/sandbox/gem5/config/system", "--debug-flags=Exec",
-        "/sandbox/gem5/config/run-se.py", "Verbatim", "/sandbox/prog"]
+        "/sandbox/gem5/gem5.opt",
+        "--quiet",
+        "--listener-mode=off",
+        "--outdir",
+        "/sandbox/work/m5out",
+        "--stats-file",
+        "/sandbox/work/stats.txt",
+        "--path",
+        "/sandbox/gem5/config/system",
+        "--debug-flags=Exec",
+        "/sandbox/gem5/config/run-se.py",
+        "Verbatim",
+        "/sandbox/prog",
+    ]
 
 
 class StubSandbox:
@@ -215,9 +234,20 @@ class StubSandbox:
     cheaply (wall guard, CPU limit) still get classified the documented way."""
 
     def __init__(self, module, **fields):
-        defaults = dict(returncode=0, signal=None, stdout=b"", stderr=b"", wall_s=1.0, cpu_s=1.0,
-                        max_rss_kb=1, timed_out=False, cpu_limit_exceeded=False, output_exceeded=False,
-                        files={}, mode="stub")
+        defaults = dict(
+            returncode=0,
+            signal=None,
+            stdout=b"",
+            stderr=b"",
+            wall_s=1.0,
+            cpu_s=1.0,
+            max_rss_kb=1,
+            timed_out=False,
+            cpu_limit_exceeded=False,
+            output_exceeded=False,
+            files={},
+            mode="stub",
+        )
         self.result = module.SandboxResult(**{**defaults, **fields})
         self.calls: list[dict] = []
 
@@ -229,15 +259,18 @@ class StubSandbox:
 STUB_STATS = f"{BEGIN}\nsimSeconds 0.000002\nsimTicks 2000000\nsimFreq 1000000000000\nsimInsts 5000\n{END}\n".encode()
 
 
-@pytest.mark.parametrize(("fields", "status", "detail"), [
-    (dict(timed_out=True, returncode=None, signal=9), "INFRA", "wall-clock guard"),
-    (dict(cpu_limit_exceeded=True, returncode=None, signal=24), "TLE", "CPU limit"),
-    (dict(output_exceeded=True), "OLE", "output over"),
-    (dict(returncode=0), "INFRA", "no stats file"),
-    (dict(returncode=0, files={"stats.txt": b"garbage"}), "INFRA", "unusable stats"),
-    (dict(returncode=None, signal=6, stderr=b"panic: Tried to read unmapped address"), "INFRA", "signal 6"),
-    (dict(returncode=0, files={"stats.txt": STUB_STATS}), "OK", ""),
-])
+@pytest.mark.parametrize(
+    ("fields", "status", "detail"),
+    [
+        (dict(timed_out=True, returncode=None, signal=9), "INFRA", "wall-clock guard"),
+        (dict(cpu_limit_exceeded=True, returncode=None, signal=24), "TLE", "CPU limit"),
+        (dict(output_exceeded=True), "OLE", "output over"),
+        (dict(returncode=0), "INFRA", "no stats file"),
+        (dict(returncode=0, files={"stats.txt": b"garbage"}), "INFRA", "unusable stats"),
+        (dict(returncode=None, signal=6, stderr=b"panic: Tried to read unmapped address"), "INFRA", "signal 6"),
+        (dict(returncode=0, files={"stats.txt": STUB_STATS}), "OK", ""),
+    ],
+)
 def test_classification(sandbox_module, config_dir, fields, status, detail):
     from pie_assets.runtime.backends.gem5 import Gem5Backend
 
@@ -265,6 +298,7 @@ def test_instruction_budget_is_tle(sandbox_module, config_dir):
 
 # End to end: the real Sandbox runs the test double, which runs the real compiled program. The
 # degraded mode has no private mount tree and rewrites sandbox paths in argv, so it runs too.
+
 
 @pytest.fixture(params=["auto", "unshare"])
 def sandbox(request, sandbox_module):
@@ -324,9 +358,12 @@ def gem5_annotator(config_dir: Path, cache: Path, sandbox, **budget):
     from pie_assets.runtime.config import DEFAULT_CONFIG_PATH
 
     gem5_cpu_s = budget.pop("gem5_cpu_s", 10)
-    config = (SimulatorConfig.load(DEFAULT_CONFIG_PATH).with_backend("gem5")
-              .with_section("gem5", binary=str(FAKE_GEM5), config_dir=str(config_dir), cpu_s=gem5_cpu_s)
-              .with_section("budget", **{"measure_wall_s": 30, **budget}))
+    config = (
+        SimulatorConfig.load(DEFAULT_CONFIG_PATH)
+        .with_backend("gem5")
+        .with_section("gem5", binary=str(FAKE_GEM5), config_dir=str(config_dir), cpu_s=gem5_cpu_s)
+        .with_section("budget", **{"measure_wall_s": 30, **budget})
+    )
     return Annotator(config, str(cache), sandbox)
 
 
@@ -337,10 +374,28 @@ def annotate_hello(annotator):
     import polars as pl
 
     code = PROGRAMS["hello"]
-    submissions = pl.DataFrame([{"submission_id": "s1", "status": "Accepted", "code": code, "code_encoding": "utf-8",
-                                 "code_sha256": hashlib.sha256(code.encode()).hexdigest()}])
-    tests = pl.DataFrame([{"test_id": "t0", "input": HELLO_INPUT.decode(), "expected_output": HELLO_EXPECTED,
-                           "input_sha256": hashlib.sha256(HELLO_INPUT).hexdigest(), "runtime_test_id": "t0"}])
+    submissions = pl.DataFrame(
+        [
+            {
+                "submission_id": "s1",
+                "status": "Accepted",
+                "code": code,
+                "code_encoding": "utf-8",
+                "code_sha256": hashlib.sha256(code.encode()).hexdigest(),
+            }
+        ]
+    )
+    tests = pl.DataFrame(
+        [
+            {
+                "test_id": "t0",
+                "input": HELLO_INPUT.decode(),
+                "expected_output": HELLO_EXPECTED,
+                "input_sha256": hashlib.sha256(HELLO_INPUT).hexdigest(),
+                "runtime_test_id": "t0",
+            }
+        ]
+    )
     with ThreadPoolExecutor(1) as pool:
         rows, _ = annotator.annotate("p0", submissions, tests, pool)
     return rows.row(0, named=True)
@@ -353,10 +408,17 @@ def counting_sandbox(sandbox_module):
     return CountingSandbox()
 
 
-@pytest.mark.parametrize(("marker", "budget", "detail"), [
-    (None, {"instructions": 1000}, f"{fake_insts(HELLO_INPUT, b'hello 3' + bytes([10]))} simulated instructions > budget 1000"),
-    ("spin", {"gem5_cpu_s": 1}, "gem5 hit the CPU limit of 1s"),
-])
+@pytest.mark.parametrize(
+    ("marker", "budget", "detail"),
+    [
+        (
+            None,
+            {"instructions": 1000},
+            f"{fake_insts(HELLO_INPUT, b'hello 3' + bytes([10]))} simulated instructions > budget 1000",
+        ),
+        ("spin", {"gem5_cpu_s": 1}, "gem5 hit the CPU limit of 1s"),
+    ],
+)
 def test_over_budget_is_tle_and_cached(counting_sandbox, config_dir, tmp_path, marker, budget, detail):
     if marker:
         (config_dir / marker).touch()

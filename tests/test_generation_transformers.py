@@ -16,9 +16,13 @@ from pie_assets.evaluation.transformers_backend import TransformersGenerator, we
 from tiny_models import build_tiny_causal_lm, build_tiny_lora_adapter  # noqa: E402
 
 SETTINGS = SamplingSettings(n=3, temperature=0.7, max_new_tokens=16)
-REQUEST = GenerationRequest(key="s|t", prompt="This is a slow program we want to optimize 10/10. ### Program:\n"
-                            "int main() {\n}\n\n### Optimized Version with score 10/10:\n",
-                            src_code="int main() {\n}\n", problem_id="p00001")
+REQUEST = GenerationRequest(
+    key="s|t",
+    prompt="This is a slow program we want to optimize 10/10. ### Program:\n"
+    "int main() {\n}\n\n### Optimized Version with score 10/10:\n",
+    src_code="int main() {\n}\n",
+    problem_id="p00001",
+)
 
 
 @pytest.fixture(scope="module")
@@ -43,13 +47,21 @@ def test_samples_are_decoded_new_tokens_and_reproducible(models, base_samples) -
     inputs = tokenizer(REQUEST.prompt, return_tensors="pt")
     prompt_length = inputs["input_ids"].shape[1]
     torch.manual_seed(generator.call_seed(REQUEST.prompt, 0))
-    output = model.generate(**inputs, do_sample=True, temperature=0.7, top_p=1.0, top_k=0, max_new_tokens=16,
-                            num_return_sequences=3, pad_token_id=tokenizer.pad_token_id)
+    output = model.generate(
+        **inputs,
+        do_sample=True,
+        temperature=0.7,
+        top_p=1.0,
+        top_k=0,
+        max_new_tokens=16,
+        num_return_sequences=3,
+        pad_token_id=tokenizer.pad_token_id,
+    )
     # A random model rarely says end-of-text: each sample is its 16 new tokens, the prompt left out.
     assert output.shape == (3, prompt_length + 16) and tokenizer.eos_token_id not in output[:, prompt_length:]
     expected = [tokenizer.decode(sequence[prompt_length:], skip_special_tokens=True) for sequence in output]
     assert [(c.text, c.finish_reason) for c in base_samples] == [(text, "length") for text in expected]
-    assert len(set(expected)) == 3                               # sampled, not one greedy copy
+    assert len(set(expected)) == 3  # sampled, not one greedy copy
 
     assert generator.generate(REQUEST, 3, SETTINGS) == base_samples
     other_seed = TransformersGenerator(str(models[0]), device="cpu", seed=1).generate(REQUEST, 3, SETTINGS)
@@ -61,8 +73,9 @@ def test_adapter_loads_over_its_base_and_changes_the_samples(models, base_sample
     base = TransformersGenerator(str(base_dir), device="cpu")
     adapter = TransformersGenerator(str(adapter_dir), device="cpu")
     assert adapter.base_path == str(base_dir)
-    assert adapter.identity == (f"TransformersGenerator:{weights_digest(str(adapter_dir))}+"
-                                f"{weights_digest(str(base_dir))}:seed=0")
+    assert adapter.identity == (
+        f"TransformersGenerator:{weights_digest(str(adapter_dir))}+{weights_digest(str(base_dir))}:seed=0"
+    )
     assert base.identity == f"TransformersGenerator:{weights_digest(str(base_dir))}:seed=0"
     from peft import PeftModel
 
@@ -76,7 +89,7 @@ def test_identity_follows_the_weights(tmp_path) -> None:
     first = TransformersGenerator(str(directory)).identity
     assert TransformersGenerator(str(directory)).identity == first
     assert TransformersGenerator(str(directory), use_chat_template=True).identity == first + ":chat"
-    build_tiny_causal_lm(directory, seed=1)                      # retrained in place
+    build_tiny_causal_lm(directory, seed=1)  # retrained in place
     assert TransformersGenerator(str(directory)).identity != first
     assert TransformersGenerator("org/hub-model").identity == "TransformersGenerator:org/hub-model:seed=0"
 
@@ -105,8 +118,10 @@ def test_chat_template_is_applied(models, tmp_path) -> None:
     chat_dir = tmp_path / "chat"
     AutoModelForCausalLM.from_pretrained(models[0]).save_pretrained(chat_dir)
     tokenizer = AutoTokenizer.from_pretrained(models[0])
-    tokenizer.chat_template = "{% for m in messages %}[{{ m['role'] }}] {{ m['content'] }}{% endfor %}" \
-                              "{% if add_generation_prompt %}[assistant] {% endif %}"
+    tokenizer.chat_template = (
+        "{% for m in messages %}[{{ m['role'] }}] {{ m['content'] }}{% endfor %}"
+        "{% if add_generation_prompt %}[assistant] {% endif %}"
+    )
     tokenizer.save_pretrained(chat_dir)
     chat = TransformersGenerator(str(chat_dir), device="cpu", use_chat_template=True)
     plain = TransformersGenerator(str(chat_dir), device="cpu")
@@ -123,13 +138,18 @@ def test_generate_samples_caches_and_resumes_with_new_samples(models, base_sampl
     first = generate_samples(generator, [REQUEST], SETTINGS, cache, concurrency=2)
     assert first.errors == {}
     assert [(s.text, s.finish_reason, s.cached) for s in first.samples["s|t"]] == [
-        (c.text, c.finish_reason, False) for c in base_samples]
+        (c.text, c.finish_reason, False) for c in base_samples
+    ]
 
-    more = generate_samples(TransformersGenerator(str(models[0]), device="cpu"), [REQUEST],
-                            SamplingSettings(n=5, temperature=0.7, max_new_tokens=16), cache)
+    more = generate_samples(
+        TransformersGenerator(str(models[0]), device="cpu"),
+        [REQUEST],
+        SamplingSettings(n=5, temperature=0.7, max_new_tokens=16),
+        cache,
+    )
     grown = more.samples["s|t"]
     assert [s.cached for s in grown] == [True, True, True, False, False]
     assert [s.text for s in grown[:3]] == [c.text for c in base_samples]
-    assert not {s.text for s in grown[3:]} & {c.text for c in base_samples}   # new samples, not repeats
+    assert not {s.text for s in grown[3:]} & {c.text for c in base_samples}  # new samples, not repeats
     entries = [name for _, _, names in os.walk(os.path.join(cache, "generation")) for name in names]
-    assert len(entries) == 5                                     # one per sample
+    assert len(entries) == 5  # one per sample

@@ -60,8 +60,14 @@ def hello(tmp_path_factory) -> Path:
     return directory / "hello"
 
 
-def _stress(directory: Path, binary: Path, write: Callable[[str, str], None],
-            spawn: Callable[[], AbstractContextManager], seconds: float, stop_at_first: bool) -> Counter:
+def _stress(
+    directory: Path,
+    binary: Path,
+    write: Callable[[str, str], None],
+    spawn: Callable[[], AbstractContextManager],
+    seconds: float,
+    stop_at_first: bool,
+) -> Counter:
     """Writer threads copy `binary` to a new path with `write` and execute the copy at once;
     forker threads fork and exec /bin/true without pause, every fork under `spawn()`. Counts the
     writers' executions: "ok" or the errno name of the failure."""
@@ -137,8 +143,11 @@ def test_staged_and_cached_binaries_run_under_concurrent_writes_and_forks(tmp_pa
         for n in range(1_000_000):
             if time.monotonic() > deadline:
                 return
-            binary = store.put_blob(hashlib.sha256(f"{number}.{n}".encode()).hexdigest(), data) \
-                if number % 2 else str(private / "hello")
+            binary = (
+                store.put_blob(hashlib.sha256(f"{number}.{n}".encode()).hexdigest(), data)
+                if number % 2
+                else str(private / "hello")
+            )
             try:
                 result = sandbox.run([PROG], stdin=b"", limits=Limits(), ro_binds={binary: PROG})
                 results["ok" if result.stdout == b"hello\n" else f"exit {result.returncode}"] += 1
@@ -225,10 +234,14 @@ def test_infra_attempts_is_not_part_of_the_config_hash(tmp_path):
 
 
 def test_accepted_programs_failing_here_are_listed_by_a_warning_check():
-    frame = pl.DataFrame({
-        "submission_id": ["a", "b", "c"], "codenet_status": ["Accepted", "Accepted", "Wrong Answer"],
-        "status": ["OK", "RE", "WA"], "all_pass": [True, False, False],
-        "detail": ["", "t1: exit code 3", "t0: 0.000 of expected lines matched"],
-    })
+    frame = pl.DataFrame(
+        {
+            "submission_id": ["a", "b", "c"],
+            "codenet_status": ["Accepted", "Accepted", "Wrong Answer"],
+            "status": ["OK", "RE", "WA"],
+            "all_pass": [True, False, False],
+            "detail": ["", "t1: exit code 3", "t0: 0.000 of expected lines matched"],
+        }
+    )
     listed = ACCEPTED_FAILING_HERE.failing(frame)
     assert listed["submission_id"].to_list() == ["b"] and listed["detail"].to_list() == ["t1: exit code 3"]

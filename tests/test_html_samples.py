@@ -9,18 +9,22 @@ from pie_assets.codenet.text import decode_exact
 
 
 def test_aizu_page():
-    html = ("<H1>T</H1><H2>Input</H2><pre>\nN\n</pre>"
-            "<H2>Sample Input 1</H2>\n<pre>\n3\n1 2 3\n</pre>\n<H2>Output for the Sample Input 1</H2>\n<pre>\n6\n</pre>"
-            "<H2>Sample Input 2</H2>\n<pre>\n1\n5\n</pre>\n<H2>Output for the Sample Input 2</H2>\n<pre>\n5\n</pre>")
+    html = (
+        "<H1>T</H1><H2>Input</H2><pre>\nN\n</pre>"
+        "<H2>Sample Input 1</H2>\n<pre>\n3\n1 2 3\n</pre>\n<H2>Output for the Sample Input 1</H2>\n<pre>\n6\n</pre>"
+        "<H2>Sample Input 2</H2>\n<pre>\n1\n5\n</pre>\n<H2>Output for the Sample Input 2</H2>\n<pre>\n5\n</pre>"
+    )
     page = extract_samples(html)
     assert [(s.number, s.input, s.output) for s in page.samples] == [(1, "3\n1 2 3\n", "6\n"), (2, "1\n5\n", "5\n")]
     assert page.problems == []
 
 
 def test_atcoder_page_takes_the_english_copy_once():
-    html = ('<span class="lang-ja"><h3>入力例 1</h3><pre>3 2\n</pre><h3>出力例 1</h3><pre>1 2\n</pre></span>'
-            '<span class="lang-en"><h3>Sample Input 1</h3><pre>3 2\n</pre><h3>Sample Output 1</h3><pre>1 2\n</pre>'
-            '<h3>Sample Input 2</h3><pre>6 1\n</pre><h3>Sample Output 2</h3><pre>6\n</pre></span>')
+    html = (
+        '<span class="lang-ja"><h3>入力例 1</h3><pre>3 2\n</pre><h3>出力例 1</h3><pre>1 2\n</pre></span>'
+        '<span class="lang-en"><h3>Sample Input 1</h3><pre>3 2\n</pre><h3>Sample Output 1</h3><pre>1 2\n</pre>'
+        "<h3>Sample Input 2</h3><pre>6 1\n</pre><h3>Sample Output 2</h3><pre>6\n</pre></span>"
+    )
     assert [(s.input, s.output) for s in extract_samples(html).samples] == [("3 2\n", "1 2\n"), ("6 1\n", "6\n")]
 
 
@@ -30,9 +34,14 @@ def test_japanese_only_and_bold_labels_and_entities():
 
 
 def test_unclosed_heading_and_mistyped_numbers_pair_in_order():
-    html = ("<h2>Sample Input 1</h2><pre>1\n</pre><h2>Sample Output 1<h2><pre>2\n</pre>"
-            "<h2>Sample Input 1</h2><pre>3\n</pre><h2>Sample Output 2</h2><pre>4\n</pre>")
-    assert [(s.number, s.input, s.output) for s in extract_samples(html).samples] == [(1, "1\n", "2\n"), (2, "3\n", "4\n")]
+    html = (
+        "<h2>Sample Input 1</h2><pre>1\n</pre><h2>Sample Output 1<h2><pre>2\n</pre>"
+        "<h2>Sample Input 1</h2><pre>3\n</pre><h2>Sample Output 2</h2><pre>4\n</pre>"
+    )
+    assert [(s.number, s.input, s.output) for s in extract_samples(html).samples] == [
+        (1, "1\n", "2\n"),
+        (2, "3\n", "4\n"),
+    ]
 
 
 def test_unpaired_sample_is_reported_and_other_pre_ignored():
@@ -53,8 +62,10 @@ def test_real_codenet_pages(problem_pages):
             assert sample.input.endswith("\n") or sample.input == ""
     pages = sum(per_page.values())
     tests = sum(n * count for n, count in per_page.items())
-    print(f"\n{pages} pages -> {tests} tests; pages by number of tests: {dict(sorted(per_page.items()))}; "
-          f"{unpaired} pages with an unpaired sample heading")
+    print(
+        f"\n{pages} pages -> {tests} tests; pages by number of tests: {dict(sorted(per_page.items()))}; "
+        f"{unpaired} pages with an unpaired sample heading"
+    )
     assert pages == 3999
     # Measured: 3,937 pages yield >= 1 test, 9,081 tests; the rest have no samples (e.g. p00000).
     assert pages - per_page[0] >= 3930

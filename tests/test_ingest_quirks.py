@@ -29,7 +29,7 @@ def test_every_quirk_is_kept_or_rejected_with_a_reason(quirky):
     assert subs["s000000001"]["code"].encode() == CPP_OK
     assert subs["s000000001"]["code_sha256"] == subs["s000000004"]["code_sha256"]
 
-    rejects = {(r["path"], r["line"], r["action"]) : r["reason"] for r in tables.rejects.iter_rows(named=True)}
+    rejects = {(r["path"], r["line"], r["action"]): r["reason"] for r in tables.rejects.iter_rows(named=True)}
     csv = "metadata/p00001.csv"
     assert rejects[(csv, 3, "value_nulled")] == "s000000002: invalid cpu_time '-1' set to NULL"
     assert rejects[(csv, 6, "row_rejected")] == "s000000005: source file missing under data/p00001/"
@@ -61,8 +61,12 @@ def test_problem_without_tests_and_problem_not_listed(quirky):
     no_tests = ingest_problem(layout, "p00003", str(extra))
     assert no_tests.test_cases.is_empty() and len(no_tests.submissions) == 1
     missing = no_tests.rejects.filter(no_tests.rejects["action"] == "missing")
-    assert missing.filter(missing["table_name"] == "test_cases")["reason"].item().startswith("problem has no test cases")
+    assert (
+        missing.filter(missing["table_name"] == "test_cases")["reason"].item().startswith("problem has no test cases")
+    )
     unlisted = ingest_problem(layout, "p00004", str(extra))
-    assert unlisted.rejects["reason"].to_list() == ["problem not listed in problem_list.csv (no name or limits)",
-                                                    "problem page has no statement text (empty, or only samples)"]
+    assert unlisted.rejects["reason"].to_list() == [
+        "problem not listed in problem_list.csv (no name or limits)",
+        "problem page has no statement text (empty, or only samples)",
+    ]
     assert unlisted.test_cases["test_id"].to_list() == ["html_sample_1"]

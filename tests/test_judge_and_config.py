@@ -70,7 +70,9 @@ def test_versioned_config_loads_and_hash_ignores_layout(tmp_path):
     reformatted.write_text("# a comment\n" + DEFAULT_CONFIG_PATH.read_text().replace(" = ", "="))
     assert SimulatorConfig.load(reformatted).hash == config.hash
     changed = tmp_path / "changed.toml"
-    changed.write_text(DEFAULT_CONFIG_PATH.read_text().replace('flags = ["-std=c++17", "-O3"]', 'flags = ["-std=c++17", "-O2"]'))
+    changed.write_text(
+        DEFAULT_CONFIG_PATH.read_text().replace('flags = ["-std=c++17", "-O3"]', 'flags = ["-std=c++17", "-O2"]')
+    )
     assert SimulatorConfig.load(changed).hash != config.hash
     assert config.with_backend("native").hash != config.hash == SimulatorConfig.content_hash(config.values)
 
@@ -91,7 +93,10 @@ def test_measure_budget_is_the_backends_cpu_budget_below_the_wall_guard():
 def test_with_section_replaces_keys_and_rehashes():
     config = SimulatorConfig.load(DEFAULT_CONFIG_PATH)
     dynamic = config.with_section("compile", static=False)
-    assert dynamic.section("compile")["static"] is False and dynamic.section("compile")["flags"] == ["-std=c++17", "-O3"]
+    assert dynamic.section("compile")["static"] is False and dynamic.section("compile")["flags"] == [
+        "-std=c++17",
+        "-O3",
+    ]
     assert dynamic.hash == SimulatorConfig.content_hash(dynamic.values) != config.hash
     assert config.section("compile")["static"] is True  # the original is untouched
 
@@ -104,9 +109,16 @@ def test_where_programs_run_is_not_in_the_hash(monkeypatch):
     on_ray = config.with_section("measure", engine="ray", ray_address="ray://head:10001")
     assert (on_ray.engine, on_ray.ray_address, on_ray.hash) == ("ray", "ray://head:10001", config.hash)
     hashed = {name: section for name, section in config.values.items() if name != "profiles"}
-    assert config.hash == config_hash({**hashed, "measure": {
-        k: v for k, v in config.section("measure").items()
-        if k not in ("engine", "ray_address", "infra_attempts", "profile")}})
+    assert config.hash == config_hash(
+        {
+            **hashed,
+            "measure": {
+                k: v
+                for k, v in config.section("measure").items()
+                if k not in ("engine", "ray_address", "infra_attempts", "profile")
+            },
+        }
+    )
     assert config.with_section("measure", workers=3).hash != config.hash
     monkeypatch.setenv("PIE_ENGINE", "ray")
     monkeypatch.setenv("RAY_ADDRESS", "127.0.0.1:6379")
@@ -131,8 +143,9 @@ def test_profiles_apply_their_overrides_and_the_default_keeps_the_files_hash(tmp
     assert (default.profile, parity.profile) == ("static", "pie-parity")
     assert default.profiles == ["pie-parity", "static"]
     plain = {name: section for name, section in default.values.items() if name != "profiles"}
-    plain["measure"] = {k: v for k, v in plain["measure"].items() if k not in ("engine", "ray_address",
-                                                                               "infra_attempts", "profile")}
+    plain["measure"] = {
+        k: v for k, v in plain["measure"].items() if k not in ("engine", "ray_address", "infra_attempts", "profile")
+    }
     assert default.hash == config_hash(plain)
     assert (parity.section("compile")["static"], parity.section("compile")["strip"]) == (False, False)
     assert parity.section("compile")["flags"] == ["-std=c++17", "-O3"] and parity.hash != default.hash

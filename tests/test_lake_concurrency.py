@@ -76,8 +76,10 @@ def test_parallel_partition_runs_with_the_multiprocess_executor(synthetic, insta
     half = len(ids) // 2
     # Non-daemonic workers (unlike multiprocessing.Pool), so Dagster's executor may fork its own.
     with ProcessPoolExecutor(2, mp_context=multiprocessing.get_context("spawn")) as pool:
-        jobs = [pool.submit(_execute_range, settings.codenet_root, settings.warehouse, home, chunk[0], chunk[-1])
-                for chunk in (ids[:half], ids[half:])]
+        jobs = [
+            pool.submit(_execute_range, settings.codenet_root, settings.warehouse, home, chunk[0], chunk[-1])
+            for chunk in (ids[:half], ids[half:])
+        ]
         assert [j.result(timeout=300) for j in jobs] == [True, True]
     reader.stop.set()
     reader.join()
@@ -94,10 +96,16 @@ def test_a_user_holding_the_catalog_open_read_write_does_not_block_runs(syntheti
     run_pipeline(settings, instance, problems=ids[:2], selection="problems")
     catalog_path = os.path.join(settings.warehouse, "pie.duckdb")
     holder = subprocess.Popen(
-        [sys.executable, "-c",
-         f"import duckdb,sys,time; c=duckdb.connect({catalog_path!r}); c.execute('select 1'); "
-         "print('open', flush=True); sys.stdin.read()"],
-        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+        [
+            sys.executable,
+            "-c",
+            f"import duckdb,sys,time; c=duckdb.connect({catalog_path!r}); c.execute('select 1'); "
+            "print('open', flush=True); sys.stdin.read()",
+        ],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
     try:
         assert holder.stdout.readline().strip() == "open"
         with pytest.raises(duckdb.IOException):

@@ -74,25 +74,38 @@ def test_a_warehouse_of_the_flat_layout_moves_to_hive_paths_on_first_use(tmp_pat
     (tmp_path / "model_evaluations").mkdir()
     for problem in ("p1", "p2"):
         _frame(problem).write_parquet(tmp_path / "submissions" / f"{problem}.parquet")
-    pl.DataFrame({"checkpoint": ["base"] * 2, "problem_id": ["p1", "p2"], "speedup": [1.0, 2.0]}) \
-        .write_parquet(tmp_path / "model_evaluations" / "base.parquet")
+    pl.DataFrame({"checkpoint": ["base"] * 2, "problem_id": ["p1", "p2"], "speedup": [1.0, 2.0]}).write_parquet(
+        tmp_path / "model_evaluations" / "base.parquet"
+    )
     pl.DataFrame({"problem_id": ["p1"], "name": ["A"]}).write_parquet(tmp_path / "problems.parquet")
     # The earlier catalog: views over the flat files, a manifest without a layout.
     with duckdb.connect(str(tmp_path / CATALOG_FILE)) as con:
         for table in ("submissions", "model_evaluations"):
             con.execute(f"create view {table} as select * from read_parquet('{tmp_path}/{table}/*.parquet')")
-    (tmp_path / MANIFEST_FILE).write_text(json.dumps({"views": ["model_evaluations", "problems", "submissions"],
-                                                      "models": {"n": "select count(*) as n from submissions"}}))
+    (tmp_path / MANIFEST_FILE).write_text(
+        json.dumps(
+            {
+                "views": ["model_evaluations", "problems", "submissions"],
+                "models": {"n": "select count(*) as n from submissions"},
+            }
+        )
+    )
     # A partition the new code already wrote at its hive path is newer than the flat file.
     Warehouse(str(tmp_path)).write_partition("submissions", "p2", _frame("p2", n=5))
 
     with Catalog(Warehouse(str(tmp_path))).connect() as con:
-        assert con.execute("select problem_id, count(*) from submissions group by 1 order by 1").fetchall() \
-            == [("p1", 3), ("p2", 5)]
-        assert con.execute("select checkpoint, sum(speedup) from model_evaluations group by 1").fetchall() \
-            == [("base", 3.0)]
+        assert con.execute("select problem_id, count(*) from submissions group by 1 order by 1").fetchall() == [
+            ("p1", 3),
+            ("p2", 5),
+        ]
+        assert con.execute("select checkpoint, sum(speedup) from model_evaluations group by 1").fetchall() == [
+            ("base", 3.0)
+        ]
         assert con.execute("select n from n").fetchall() == [(8,)]  # the registered model kept
     assert sorted(str(p.relative_to(tmp_path)) for p in tmp_path.rglob("*.parquet")) == [
-        "model_evaluations/checkpoint=base/data.parquet", "problems.parquet",
-        "submissions/problem_id=p1/data.parquet", "submissions/problem_id=p2/data.parquet"]
+        "model_evaluations/checkpoint=base/data.parquet",
+        "problems.parquet",
+        "submissions/problem_id=p1/data.parquet",
+        "submissions/problem_id=p2/data.parquet",
+    ]
     assert json.loads((tmp_path / MANIFEST_FILE).read_text())["layout"] == LAYOUT

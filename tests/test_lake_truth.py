@@ -2,7 +2,6 @@
 staleness through a real instance; partitioned tables as Dagster inputs; two-dimensional
 partitions; the runtime test set of distinct inputs; problems that do not exist."""
 
-
 import json
 import shutil
 
@@ -28,8 +27,14 @@ RUNTIME = ["runtime_annotations", "submission_runtimes"]
 
 
 def _run(defs: dg.Definitions, instance, selection, **kwargs) -> dg.ExecuteInProcessResult:
-    return dg.materialize(list(defs.assets), instance=instance, resources=dict(defs.resources), selection=selection,
-                          raise_on_error=False, **kwargs)
+    return dg.materialize(
+        list(defs.assets),
+        instance=instance,
+        resources=dict(defs.resources),
+        selection=selection,
+        raise_on_error=False,
+        **kwargs,
+    )
 
 
 def _status(defs: dg.Definitions, instance, key: str, partition: str) -> StaleStatus:
@@ -70,8 +75,9 @@ def test_runtime_partitions_are_unsynced_only_after_a_real_change(quirky, instan
     root, extra = quirky
     config = tmp_path / "simulator.toml"
     shutil.copy(DEFAULT_CONFIG_PATH, config)
-    settings = Settings(codenet_root=str(root), warehouse=str(tmp_path / "wh"), extra_tests=str(extra),
-                        simulator_config=str(config))
+    settings = Settings(
+        codenet_root=str(root), warehouse=str(tmp_path / "wh"), extra_tests=str(extra), simulator_config=str(config)
+    )
     defs = build_defs(settings)
     instance.add_dynamic_partitions(PROBLEMS, ["p00003"])
     assert _run(defs, instance, INGEST, partition_key="p00003").success
@@ -116,8 +122,9 @@ def test_a_downstream_asset_takes_partitioned_lake_tables_as_inputs(quirky_setti
 
     everything = [*defs.assets, submissions_per_user, users_everywhere]
     resources = dict(defs.resources)
-    one = dg.materialize(everything, instance=instance, resources=resources, selection=["submissions_per_user"],
-                         partition_key="p00001")
+    one = dg.materialize(
+        everything, instance=instance, resources=resources, selection=["submissions_per_user"], partition_key="p00001"
+    )
     assert one.success
     assert dg.materialize(everything, instance=instance, resources=resources, selection=["users_everywhere"]).success
 
@@ -130,7 +137,9 @@ def test_two_dimensional_partitions_are_hive_paths_queryable_with_sql(tmp_path, 
     @dg.asset(partitions_def=grid, io_manager_key="lake_io_manager")
     def evaluation_scores(context: dg.AssetExecutionContext) -> pl.DataFrame:
         keys = context.partition_key.keys_by_dimension
-        return pl.DataFrame({"problem_id": [keys["problem"]], "score": [len(keys["checkpoint"]) + int(keys["problem"][-1])]})
+        return pl.DataFrame(
+            {"problem_id": [keys["problem"]], "score": [len(keys["checkpoint"]) + int(keys["problem"][-1])]}
+        )
 
     @dg.asset(partitions_def=grid)
     def evaluation_echo(evaluation_scores: pl.DataFrame) -> None:
@@ -139,13 +148,20 @@ def test_two_dimensional_partitions_are_hive_paths_queryable_with_sql(tmp_path, 
     warehouse = str(tmp_path / "wh")
     resources = {"lake_io_manager": LakeParquetIOManager(base_dir=warehouse)}
     for key in grid.get_partition_keys():
-        assert dg.materialize([evaluation_scores, evaluation_echo], instance=instance, resources=resources,
-                              partition_key=key).success
+        assert dg.materialize(
+            [evaluation_scores, evaluation_echo], instance=instance, resources=resources, partition_key=key
+        ).success
     assert (tmp_path / "wh" / "evaluation_scores" / "checkpoint=ckpt-a" / "problem=p00002" / "data.parquet").is_file()
     with Catalog(Warehouse(warehouse)).connect() as con:
-        rows = con.execute("select checkpoint, problem, problem_id, score from evaluation_scores order by all").fetchall()
-    assert rows == [("ckpt-a", "p00001", "p00001", 7), ("ckpt-a", "p00002", "p00002", 8),
-                    ("ckpt-b", "p00001", "p00001", 7), ("ckpt-b", "p00002", "p00002", 8)]
+        rows = con.execute(
+            "select checkpoint, problem, problem_id, score from evaluation_scores order by all"
+        ).fetchall()
+    assert rows == [
+        ("ckpt-a", "p00001", "p00001", 7),
+        ("ckpt-a", "p00002", "p00002", 8),
+        ("ckpt-b", "p00001", "p00001", 7),
+        ("ckpt-b", "p00002", "p00002", 8),
+    ]
 
 
 def test_a_problem_that_does_not_exist_fails_and_says_so(quirky_settings, instance):
@@ -157,7 +173,9 @@ def test_a_problem_that_does_not_exist_fails_and_says_so(quirky_settings, instan
     assert "p00042: problem p00042 has no metadata CSV, no source files and no test cases" in message
     assert instance.get_materialized_partitions(dg.AssetKey("submissions")) == set()
     with Catalog(Warehouse(quirky_settings.warehouse)).connect() as con:
-        reasons = {r[0] for r in con.execute("select reason from ingest_rejects where problem_id = 'p00042'").fetchall()}
+        reasons = {
+            r[0] for r in con.execute("select reason from ingest_rejects where problem_id = 'p00042'").fetchall()
+        }
     assert "no metadata CSV for this problem" in reasons
 
 
@@ -167,8 +185,12 @@ def test_runtime_test_set_is_the_distinct_inputs_within_pies_tests_list(quirky):
     tests, _ = collect_test_cases(layout, "p00001", str(extra))
     # 1 2 arrives twice (page sample 1 and derived input.txt): one row stands for both.
     by_id = dict(zip(tests["test_id"], tests["runtime_test_id"]))
-    assert by_id == {"html_sample_1": "codenet_derived_0", "html_sample_2": "html_sample_2",
-                     "codenet_derived_0": "codenet_derived_0", "extra_dir_0": "extra_dir_0"}
+    assert by_id == {
+        "html_sample_1": "codenet_derived_0",
+        "html_sample_2": "html_sample_2",
+        "codenet_derived_0": "codenet_derived_0",
+        "extra_dir_0": "extra_dir_0",
+    }
 
     # PIE's `tests` field restricts the set to the listed extra tests.
     for n, (inp, out) in enumerate([("1 2\n", "3\n"), ("5 6\n", "11\n"), ("9 9\n", "18\n")]):
@@ -177,8 +199,14 @@ def test_runtime_test_set_is_the_distinct_inputs_within_pies_tests_list(quirky):
     (extra / "p00001" / "tests.json").write_text(json.dumps([0, 2, 7]))
     tests, rejects = collect_test_cases(layout, "p00001", str(extra))
     by_id = dict(zip(tests["test_id"], tests["runtime_test_id"]))
-    assert by_id == {"html_sample_1": "extra_dir_0", "html_sample_2": None, "codenet_derived_0": "extra_dir_0",
-                     "extra_dir_0": "extra_dir_0", "extra_dir_1": None, "extra_dir_2": "extra_dir_2"}
+    assert by_id == {
+        "html_sample_1": "extra_dir_0",
+        "html_sample_2": None,
+        "codenet_derived_0": "extra_dir_0",
+        "extra_dir_0": "extra_dir_0",
+        "extra_dir_1": None,
+        "extra_dir_2": "extra_dir_2",
+    }
     assert any("lists test 7" in r.reason for r in rejects)
 
 

@@ -80,7 +80,7 @@ def has_interpreter(binary: str) -> bool:
     """Whether the ELF file asks for a dynamic loader (a PT_INTERP program header)."""
     data = Path(binary).read_bytes()
     phoff, phentsize, phnum = int.from_bytes(data[32:40], "little"), data[54] | data[55] << 8, data[56] | data[57] << 8
-    return any(int.from_bytes(data[phoff + i * phentsize:][:4], "little") == 3 for i in range(phnum))
+    return any(int.from_bytes(data[phoff + i * phentsize :][:4], "little") == 3 for i in range(phnum))
 
 
 def test_config_switches_reach_the_compiler(tmp_path, sandbox):
@@ -89,11 +89,15 @@ def test_config_switches_reach_the_compiler(tmp_path, sandbox):
     assert (section["static"], section["strip"], section["precompiled_header"]) == (True, True, True)
     default = Compiler.from_config(config, str(tmp_path), sandbox)
     assert default.link_flags == ["-static", "-s"] and default.pch is not None
-    plain = Compiler.from_config(config.with_section("compile", static=False, strip=False, precompiled_header=False),
-                                 str(tmp_path), sandbox)
+    plain = Compiler.from_config(
+        config.with_section("compile", static=False, strip=False, precompiled_header=False), str(tmp_path), sandbox
+    )
     assert plain.link_flags == [] and plain.pch is None
-    assert plain.key("x") != default.key("x") != Compiler.from_config(
-        config.with_section("compile", strip=False), str(tmp_path), sandbox).key("x")
+    assert (
+        plain.key("x")
+        != default.key("x")
+        != Compiler.from_config(config.with_section("compile", strip=False), str(tmp_path), sandbox).key("x")
+    )
 
 
 def test_static_is_in_the_key_links_statically_and_starts_cheaper(tmp_path, sandbox, cachegrind):
@@ -119,7 +123,9 @@ def test_precompiled_header_is_used_in_the_sandbox_and_falls_back_silently(tmp_p
         binary = compile_ok(with_pch, code)
         argv, binds = sandbox.calls[-1]
         if b"bits/stdc++.h" in code:
-            assert argv[argv.index("-I") + 1] == PCH_INCLUDE_DIR and binds[with_pch.pch.include_dir()] == PCH_INCLUDE_DIR
+            assert (
+                argv[argv.index("-I") + 1] == PCH_INCLUDE_DIR and binds[with_pch.pch.include_dir()] == PCH_INCLUDE_DIR
+            )
         else:  # a program that does not name the header neither waits for nor binds the PCH
             assert "-I" not in argv and PCH_INCLUDE_DIR not in binds.values()
         assert len(sandbox.calls) - first == (2 if code == STDCPP else 1)  # the PCH is built once, on first use
@@ -133,8 +139,12 @@ def test_precompiled_header_is_used_in_the_sandbox_and_falls_back_silently(tmp_p
     source = tmp_path / "source.cpp"
     for code, used in ((STDCPP, True), (MACRO_FIRST, False)):
         source.write_bytes(code)
-        traced = sandbox.run([argv[0], "-H", "-Winvalid-pch", *argv[1:]], stdin=b"", limits=with_pch.limits,
-                             ro_binds={**pch_bind, str(source): "/sandbox/src/main.cpp"})
+        traced = sandbox.run(
+            [argv[0], "-H", "-Winvalid-pch", *argv[1:]],
+            stdin=b"",
+            limits=with_pch.limits,
+            ro_binds={**pch_bind, str(source): "/sandbox/src/main.cpp"},
+        )
         stderr = traced.stderr.decode()
         assert traced.returncode == 0, stderr
         assert (f"! {PCH_INCLUDE_DIR}/bits/stdc++.h.gch" in stderr) == used
@@ -161,9 +171,13 @@ def test_concurrent_compilers_build_the_pch_safely(tmp_path, sandbox):
     assert len(sandbox.calls) - before == 1  # the cached PCH serves a new Compiler: no rebuild
 
 
-@pytest.mark.parametrize("per_problem", [
-    1, pytest.param(0, marks=pytest.mark.exhaustive, id="all"),
-])
+@pytest.mark.parametrize(
+    "per_problem",
+    [
+        1,
+        pytest.param(0, marks=pytest.mark.exhaustive, id="all"),
+    ],
+)
 def test_pch_keeps_instruction_counts_of_the_sample(tmp_path, sandbox, cachegrind, per_problem):
     """The sample's accepted programs (the first `per_problem` of each problem, 0 = all 67),
     compiled with and without the PCH (both static): equal instruction counts on their problem's
@@ -181,24 +195,31 @@ def test_pch_keeps_instruction_counts_of_the_sample(tmp_path, sandbox, cachegrin
         assert Path(pair[0]).read_bytes() == Path(pair[1]).read_bytes(), program.submission_id
 
 
-@pytest.mark.parametrize("per_problem", [
-    1, pytest.param(0, marks=pytest.mark.exhaustive, id="all"),
-])
+@pytest.mark.parametrize(
+    "per_problem",
+    [
+        1,
+        pytest.param(0, marks=pytest.mark.exhaustive, id="all"),
+    ],
+)
 def test_exec_only_valgrind_tool_keeps_every_counter_of_the_sample(tmp_path, sandbox, cachegrind, per_problem):
     """valgrind started from the exec-only copy of its tool (so it reads no debug information of
     itself) against the readable tool: every counter equal, on the sample's accepted programs (the
     first `per_problem` of each problem, on the smallest pie test; 0 = all 67 on every pie test)
     built both ways the benchmark compares (dynamic; static, stripped, PCH). Inside, the copy is
     unreadable."""
-    (copy, tool), = cachegrind.tool_binds.items()
+    ((copy, tool),) = cachegrind.tool_binds.items()
     assert os.stat(copy).st_mode & 0o777 == 0o111 and Path(tool).name.startswith("cachegrind-")
     read = sandbox.run(["cat", tool], stdin=b"", limits=Limits(), ro_binds=cachegrind.tool_binds)
     assert read.returncode != 0 and b"Permission denied" in read.stderr
     readable = copy_module.copy(cachegrind)
     readable.tool_binds = {}
-    compilers = [Compiler(str(tmp_path / "old"), sandbox, "g++", FLAGS, 120, 4096),
-                 Compiler(str(tmp_path / "new"), sandbox, "g++", FLAGS, 120, 4096, static=True, strip=True,
-                          precompiled_header=True)]
+    compilers = [
+        Compiler(str(tmp_path / "old"), sandbox, "g++", FLAGS, 120, 4096),
+        Compiler(
+            str(tmp_path / "new"), sandbox, "g++", FLAGS, 120, 4096, static=True, strip=True, precompiled_header=True
+        ),
+    ]
     for program in accepted_programs(per_problem):
         code = program.source.read_bytes()
         tests = pie_tests(program.problem_id, largest_only=False)
@@ -212,9 +233,24 @@ def test_exec_only_valgrind_tool_keeps_every_counter_of_the_sample(tmp_path, san
 @pytest.mark.slow
 def test_measure_cost_bench_runs():
     """The benchmark end to end on one program per problem and one test each."""
-    out = subprocess.run([sys.executable, str(BENCH / "measure_cost.py"), "--per-problem", "1", "--max-tests", "1",
-                          "--repeats", "1", "--largest-repeats", "1"],
-                         capture_output=True, text=True, timeout=900, cwd=BENCH.parent)
+    out = subprocess.run(
+        [
+            sys.executable,
+            str(BENCH / "measure_cost.py"),
+            "--per-problem",
+            "1",
+            "--max-tests",
+            "1",
+            "--repeats",
+            "1",
+            "--largest-repeats",
+            "1",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=900,
+        cwd=BENCH.parent,
+    )
     assert out.returncode == 0, out.stderr
     for line in ("hello world", "per compile", "per measured test", "stage shares", "Spearman"):
         assert line in out.stdout

@@ -6,7 +6,11 @@ import polars as pl
 import pytest
 
 from pie_assets.evaluation.metrics import (
-    EVALUATION_SCHEMA, OPT_THRESHOLDS, best_at_k, evaluate, opt_column,
+    EVALUATION_SCHEMA,
+    OPT_THRESHOLDS,
+    best_at_k,
+    evaluate,
+    opt_column,
 )
 
 TIGHT = {"rel": 1e-12, "abs": 1e-12}
@@ -20,59 +24,104 @@ PAIRS = pl.DataFrame(
         "src_agg_cost": [10.0, 8.0, 6.0, None, 11.0],
         "src_peak_memory_kb": [1000, 800, 600, None, 1100],
     },
-    schema={"problem_id": pl.Utf8, "src_id": pl.Utf8, "tgt_id": pl.Utf8,
-            "src_agg_cost": pl.Float64, "src_peak_memory_kb": pl.Int64},
+    schema={
+        "problem_id": pl.Utf8,
+        "src_id": pl.Utf8,
+        "tgt_id": pl.Utf8,
+        "src_agg_cost": pl.Float64,
+        "src_peak_memory_kb": pl.Int64,
+    },
 )
 
-_RUN_SCHEMA = {"src_id": pl.Utf8, "tgt_id": pl.Utf8, "sample_index": pl.Int64, "code": pl.Utf8,
-               "mean_accuracy": pl.Float64, "all_pass": pl.Boolean, "agg_cost": pl.Float64,
-               "peak_memory_kb": pl.Int64}
+_RUN_SCHEMA = {
+    "src_id": pl.Utf8,
+    "tgt_id": pl.Utf8,
+    "sample_index": pl.Int64,
+    "code": pl.Utf8,
+    "mean_accuracy": pl.Float64,
+    "all_pass": pl.Boolean,
+    "agg_cost": pl.Float64,
+    "peak_memory_kb": pl.Int64,
+}
 
 
 def _runs(rows: list[tuple]) -> pl.DataFrame:
     return pl.DataFrame(rows, schema=_RUN_SCHEMA, orient="row")
 
 
-RUNS = _runs([
-    # A: sample 0 is fast (cost 1.0) but accuracy 0.5: infinite runtime, must not count.
-    ("s1", "t1", 0, "fast_wrong", 0.5, True, 1.0, 100),
-    # A: samples 1 and 2 are the same code, two samples; equal cost 5.0, memory 500 then 520.
-    ("s1", "t1", 1, "same", 1.0, True, 5.0, 500),
-    ("s1", "t1", 2, "same", 1.0, True, 5.0, 520),
-    # B: sample 0 is correct but slower than the src (8.0 / 10.0 = 0.8, clipped to 1.0).
-    ("s2", "t2", 0, "slow", 1.0, True, 10.0, 700),
-    # B: a second row for sample 0: counted once, the first row wins, this one is ignored.
-    ("s2", "t2", 0, "dup", 1.0, True, 2.0, 100),
-    # B: sample 1 did not compile (NULL accuracy = 0). B has 2 samples only: k = 3 uses 2.
-    ("s2", "t2", 1, "broken", None, False, None, None),
-    # D: a correct generation, but the src has no cost: speedup 1.0.
-    ("s4", "t4", 0, "d", 1.0, True, 3.0, 300),
-    # E: only sample 2 exists: nothing in the first 1 or 2 samples; at k = 3 11.0 / 10.0 = 1.10.
-    ("s5", "t5", 2, "e", 1.0, True, 10.0, 1000),
-    # Runs of pairs not in PAIRS (one a mix of two real ids): ignored.
-    ("s9", "t9", 0, "x", 1.0, True, 0.1, 1),
-    ("s1", "t2", 0, "x", 1.0, True, 0.1, 1),
-])
+RUNS = _runs(
+    [
+        # A: sample 0 is fast (cost 1.0) but accuracy 0.5: infinite runtime, must not count.
+        ("s1", "t1", 0, "fast_wrong", 0.5, True, 1.0, 100),
+        # A: samples 1 and 2 are the same code, two samples; equal cost 5.0, memory 500 then 520.
+        ("s1", "t1", 1, "same", 1.0, True, 5.0, 500),
+        ("s1", "t1", 2, "same", 1.0, True, 5.0, 520),
+        # B: sample 0 is correct but slower than the src (8.0 / 10.0 = 0.8, clipped to 1.0).
+        ("s2", "t2", 0, "slow", 1.0, True, 10.0, 700),
+        # B: a second row for sample 0: counted once, the first row wins, this one is ignored.
+        ("s2", "t2", 0, "dup", 1.0, True, 2.0, 100),
+        # B: sample 1 did not compile (NULL accuracy = 0). B has 2 samples only: k = 3 uses 2.
+        ("s2", "t2", 1, "broken", None, False, None, None),
+        # D: a correct generation, but the src has no cost: speedup 1.0.
+        ("s4", "t4", 0, "d", 1.0, True, 3.0, 300),
+        # E: only sample 2 exists: nothing in the first 1 or 2 samples; at k = 3 11.0 / 10.0 = 1.10.
+        ("s5", "t5", 2, "e", 1.0, True, 10.0, 1000),
+        # Runs of pairs not in PAIRS (one a mix of two real ids): ignored.
+        ("s9", "t9", 0, "x", 1.0, True, 0.1, 1),
+        ("s1", "t2", 0, "x", 1.0, True, 0.1, 1),
+    ]
+)
 
 # Correct human programs: p1 costs 3, 6, 12 (a NULL cost is left out); p2 costs 2 and 4.
-HUMANS = pl.DataFrame({"problem_id": ["p1", "p1", "p1", "p1", "p2", "p2", "p3"],
-                       "agg_cost": [3.0, 6.0, 12.0, None, 2.0, 4.0, 1.0]})
+HUMANS = pl.DataFrame(
+    {"problem_id": ["p1", "p1", "p1", "p1", "p2", "p2", "p3"], "agg_cost": [3.0, 6.0, 12.0, None, 2.0, 4.0, 1.0]}
+)
 
 
 def test_opt_columns() -> None:
     assert [opt_column(t) for t in OPT_THRESHOLDS] == [
-        "pct_opt", "pct_opt_1_25", "pct_opt_1_5", "pct_opt_2", "pct_opt_3", "pct_opt_5", "pct_opt_10"]
+        "pct_opt",
+        "pct_opt_1_25",
+        "pct_opt_1_5",
+        "pct_opt_2",
+        "pct_opt_3",
+        "pct_opt_5",
+        "pct_opt_10",
+    ]
     assert opt_column(3) == "pct_opt_3"
     assert list(EVALUATION_SCHEMA) == [
-        "k", "n_pairs", "speedup", "pct_opt", "pct_opt_1_25", "pct_opt_1_5", "pct_opt_2", "pct_opt_3",
-        "pct_opt_5", "pct_opt_10", "pct_correct", "memory_reduction", "percentile",
-        "n_pairs_with_generation", "n_src_unmeasured"]
+        "k",
+        "n_pairs",
+        "speedup",
+        "pct_opt",
+        "pct_opt_1_25",
+        "pct_opt_1_5",
+        "pct_opt_2",
+        "pct_opt_3",
+        "pct_opt_5",
+        "pct_opt_10",
+        "pct_correct",
+        "memory_reduction",
+        "percentile",
+        "n_pairs_with_generation",
+        "n_src_unmeasured",
+    ]
 
 
 def test_best_at_k_per_pair() -> None:
     by_k = {k: best_at_k(PAIRS, RUNS, k) for k in (1, 2, 3)}
-    assert by_k[1].columns == ["problem_id", "src_id", "tgt_id", "k", "src_agg_cost", "best_cost",
-                               "best_accuracy", "best_peak_memory_kb", "speedup", "n_samples_used"]
+    assert by_k[1].columns == [
+        "problem_id",
+        "src_id",
+        "tgt_id",
+        "k",
+        "src_agg_cost",
+        "best_cost",
+        "best_accuracy",
+        "best_peak_memory_kb",
+        "speedup",
+        "n_samples_used",
+    ]
     assert by_k[3]["src_id"].to_list() == ["s1", "s2", "s3", "s4", "s5"]  # the order of `pairs`
     assert by_k[3]["k"].to_list() == [3] * 5
     # k = 1: A has only the wrong sample (cost infinite, accuracy 0.5); B's first row (10.0);
@@ -120,24 +169,60 @@ def test_evaluate_every_column_by_hand() -> None:
     # k = 1: speedups 1, 1, 1, 1, 1. Correct: B, D = 2 / 5.
     # Memory: A none, B 800 / 700, C none, D src memory NULL, E none: (4 + 8/7) / 5 = 36/35.
     # Beats: B (10) beats p1's 12 = 1/3; D (3) beats p2's 4 = 1/2: (1/3 + 1/2) / 5 = 1/6.
-    _check(_row(table, 1), common | no_opt | {
-        "k": 1, "speedup": 1.0, "pct_correct": 40.0, "memory_reduction": 36 / 35,
-        "percentile": 100 / 6, "n_pairs_with_generation": 3})
+    _check(
+        _row(table, 1),
+        common
+        | no_opt
+        | {
+            "k": 1,
+            "speedup": 1.0,
+            "pct_correct": 40.0,
+            "memory_reduction": 36 / 35,
+            "percentile": 100 / 6,
+            "n_pairs_with_generation": 3,
+        },
+    )
     # k = 2: speedups 2, 1, 1, 1, 1: mean 6/5; only A >= 1.10, 1.25, 1.5 and 2.0 (boundary): 1/5.
     # Correct: A, B, D = 3/5. Memory: A 1000 / 500 = 2: (2 + 8/7 + 3) / 5 = 43/35.
     # Beats: A (5) beats 6 and 12 = 2/3; B 1/3; D 1/2: (2/3 + 1/3 + 1/2) / 5 = 0.3.
-    _check(_row(table, 2), common | no_opt | {
-        "k": 2, "speedup": 1.2, "pct_opt": 20.0, "pct_opt_1_25": 20.0, "pct_opt_1_5": 20.0,
-        "pct_opt_2": 20.0, "pct_correct": 60.0, "memory_reduction": 43 / 35, "percentile": 30.0,
-        "n_pairs_with_generation": 3})
+    _check(
+        _row(table, 2),
+        common
+        | no_opt
+        | {
+            "k": 2,
+            "speedup": 1.2,
+            "pct_opt": 20.0,
+            "pct_opt_1_25": 20.0,
+            "pct_opt_1_5": 20.0,
+            "pct_opt_2": 20.0,
+            "pct_correct": 60.0,
+            "memory_reduction": 43 / 35,
+            "percentile": 30.0,
+            "n_pairs_with_generation": 3,
+        },
+    )
     # k = 3: speedups 2, 1, 1, 1, 1.1: mean 6.1 / 5 = 1.22; >= 1.10: A and E (exactly 1.10) = 2/5;
     # >= 1.25, 1.5, 2: A = 1/5. Correct: A, B, D, E = 4/5.
     # Memory: E 1100 / 1000 = 1.1: (2 + 8/7 + 1 + 1 + 1.1) / 5 = 43.7 / 35.
     # Beats: E (10) beats 12 = 1/3: (2/3 + 1/3 + 0 + 1/2 + 1/3) / 5 = 11/30.
-    _check(_row(table, 3), common | no_opt | {
-        "k": 3, "speedup": 1.22, "pct_opt": 40.0, "pct_opt_1_25": 20.0, "pct_opt_1_5": 20.0,
-        "pct_opt_2": 20.0, "pct_correct": 80.0, "memory_reduction": 43.7 / 35,
-        "percentile": 1100 / 30, "n_pairs_with_generation": 4})
+    _check(
+        _row(table, 3),
+        common
+        | no_opt
+        | {
+            "k": 3,
+            "speedup": 1.22,
+            "pct_opt": 40.0,
+            "pct_opt_1_25": 20.0,
+            "pct_opt_1_5": 20.0,
+            "pct_opt_2": 20.0,
+            "pct_correct": 80.0,
+            "memory_reduction": 43.7 / 35,
+            "percentile": 1100 / 30,
+            "n_pairs_with_generation": 4,
+        },
+    )
 
 
 def test_unclipped_human_reference() -> None:
@@ -160,11 +245,13 @@ def test_unknown_pairs_and_duplicates() -> None:
 
 def test_runtime_needs_all_pass_accuracy_and_cost() -> None:
     pairs = PAIRS.head(1)  # A: src cost 10, memory 1000
-    runs = _runs([
-        ("s1", "t1", 0, "a", 1.0, False, 2.0, 100),  # not all_pass: infinite
-        ("s1", "t1", 1, "b", 1.0, True, None, 100),  # no cost: infinite, yet correct
-        ("s1", "t1", 2, "c", 0.999, True, 2.0, 100),  # accuracy below 1.0: infinite
-    ])
+    runs = _runs(
+        [
+            ("s1", "t1", 0, "a", 1.0, False, 2.0, 100),  # not all_pass: infinite
+            ("s1", "t1", 1, "b", 1.0, True, None, 100),  # no cost: infinite, yet correct
+            ("s1", "t1", 2, "c", 0.999, True, 2.0, 100),  # accuracy below 1.0: infinite
+        ]
+    )
     row = best_at_k(pairs, runs, 3).row(0, named=True)
     assert (row["best_cost"], row["best_accuracy"], row["speedup"]) == (None, 1.0, 1.0)
     result = _row(evaluate(pairs, runs, 3, human_costs=HUMANS), 3)
@@ -173,14 +260,22 @@ def test_runtime_needs_all_pass_accuracy_and_cost() -> None:
 
 
 def test_memory_reduction_and_percentile_by_hand() -> None:
-    pairs = pl.DataFrame({"problem_id": ["q", "q", "r"], "src_id": ["a", "b", "c"],
-                          "tgt_id": ["A", "B", "C"], "src_agg_cost": [4.0, 4.0, 4.0],
-                          "src_peak_memory_kb": [900, 300, 500]})
-    runs = _runs([
-        ("a", "A", 0, "", 1.0, True, 2.0, 300),   # 900 / 300 = 3
-        ("b", "B", 0, "", 1.0, True, 1.0, 600),   # 300 / 600 = 0.5: more memory, not clipped
-        ("c", "C", 0, "", 1.0, True, 1.0, None),  # no memory: 1.0
-    ])
+    pairs = pl.DataFrame(
+        {
+            "problem_id": ["q", "q", "r"],
+            "src_id": ["a", "b", "c"],
+            "tgt_id": ["A", "B", "C"],
+            "src_agg_cost": [4.0, 4.0, 4.0],
+            "src_peak_memory_kb": [900, 300, 500],
+        }
+    )
+    runs = _runs(
+        [
+            ("a", "A", 0, "", 1.0, True, 2.0, 300),  # 900 / 300 = 3
+            ("b", "B", 0, "", 1.0, True, 1.0, 600),  # 300 / 600 = 0.5: more memory, not clipped
+            ("c", "C", 0, "", 1.0, True, 1.0, None),  # no memory: 1.0
+        ]
+    )
     humans = pl.DataFrame({"problem_id": ["q", "q", "q", "q"], "agg_cost": [1.0, 2.0, 3.0, 5.0]})
     row = _row(evaluate(pairs, runs, 1, human_costs=humans), 1)
     # Memory: (3 + 0.5 + 1) / 3 = 1.5.
@@ -194,8 +289,15 @@ def test_memory_reduction_and_percentile_by_hand() -> None:
 
 
 def test_opt_boundary_at_1_10() -> None:
-    pairs = pl.DataFrame({"problem_id": ["q", "q"], "src_id": ["a", "b"], "tgt_id": ["A", "B"],
-                          "src_agg_cost": [1.1, 1.0999], "src_peak_memory_kb": [1, 1]})
+    pairs = pl.DataFrame(
+        {
+            "problem_id": ["q", "q"],
+            "src_id": ["a", "b"],
+            "tgt_id": ["A", "B"],
+            "src_agg_cost": [1.1, 1.0999],
+            "src_peak_memory_kb": [1, 1],
+        }
+    )
     runs = _runs([("a", "A", 0, "", 1.0, True, 1.0, 1), ("b", "B", 0, "", 1.0, True, 1.0, 1)])
     # a: 1.1 / 1.0 = 1.10 exactly: counts; b: 1.0999 does not. 1/2.
     assert _row(evaluate(pairs, runs, 1), 1)["pct_opt"] == 50.0

@@ -49,13 +49,30 @@ def annotated(tmp_path_factory, sandbox):
     cache = tmp_path_factory.mktemp("cache")
     annotator = Annotator(SimulatorConfig.load(DEFAULT_CONFIG_PATH), str(cache), sandbox)
     programs = {"fill": FILL, "hello": HELLO, "broken": BROKEN}
-    submissions = pl.DataFrame([{"submission_id": sid, "status": "Accepted", "code": code.decode(),
-                                 "code_encoding": "utf-8", "code_sha256": hashlib.sha256(code).hexdigest()}
-                                for sid, code in programs.items()])
-    tests = pl.DataFrame([{"test_id": f"extra_dir_{i}", "origin": "extra_dir", "input": f"{mib}\n",
-                           "expected_output": f"{fill_sum(mib)}\n",
-                           "input_sha256": hashlib.sha256(f"{mib}\n".encode()).hexdigest()}
-                          for i, mib in enumerate((1, 64))])
+    submissions = pl.DataFrame(
+        [
+            {
+                "submission_id": sid,
+                "status": "Accepted",
+                "code": code.decode(),
+                "code_encoding": "utf-8",
+                "code_sha256": hashlib.sha256(code).hexdigest(),
+            }
+            for sid, code in programs.items()
+        ]
+    )
+    tests = pl.DataFrame(
+        [
+            {
+                "test_id": f"extra_dir_{i}",
+                "origin": "extra_dir",
+                "input": f"{mib}\n",
+                "expected_output": f"{fill_sum(mib)}\n",
+                "input_sha256": hashlib.sha256(f"{mib}\n".encode()).hexdigest(),
+            }
+            for i, mib in enumerate((1, 64))
+        ]
+    )
     with ThreadPoolExecutor(2) as pool:
         rows, summary = annotator.annotate("p0", submissions, tests, pool)
     return annotator, cache, tests, rows, summary
@@ -76,8 +93,14 @@ def test_columns_and_dtypes(annotated):
 def test_peak_of_the_native_run_per_test_and_its_max_per_program(annotated):
     _, _, _, rows, summary = annotated
     status = dict(zip(rows["submission_id"] + "/" + rows["test_id"], rows["status"]))
-    assert status == {"fill/extra_dir_0": "OK", "fill/extra_dir_1": "OK", "hello/extra_dir_0": "WA",
-                      "hello/extra_dir_1": "WA", "broken/extra_dir_0": "CE", "broken/extra_dir_1": "CE"}
+    assert status == {
+        "fill/extra_dir_0": "OK",
+        "fill/extra_dir_1": "OK",
+        "hello/extra_dir_0": "WA",
+        "hello/extra_dir_1": "WA",
+        "broken/extra_dir_0": "CE",
+        "broken/extra_dir_1": "CE",
+    }
     fill = peaks(rows, "fill")
     # 64 MiB touched plus the binary and libc: above 64 MiB, and far below what valgrind itself
     # holds (the measured run is cachegrind's; the peak is the native judging run's).
@@ -117,18 +140,44 @@ def test_outcome_records_of_the_format_before_peaks_are_not_read(tmp_path, sandb
     config = SimulatorConfig.load(DEFAULT_CONFIG_PATH).with_backend("native")
     annotator = Annotator(config, str(tmp_path / "cache"), sandbox)
     data = b"1\n"
-    tests = pl.DataFrame([{"test_id": "extra_dir_0", "origin": "extra_dir", "input": data.decode(),
-                           "expected_output": f"{fill_sum(1)}\n", "input_sha256": hashlib.sha256(data).hexdigest()}])
+    tests = pl.DataFrame(
+        [
+            {
+                "test_id": "extra_dir_0",
+                "origin": "extra_dir",
+                "input": data.decode(),
+                "expected_output": f"{fill_sum(1)}\n",
+                "input_sha256": hashlib.sha256(data).hexdigest(),
+            }
+        ]
+    )
     case = runtime_cases(tests)[0]
     binary_sha256 = annotator.compiler.compile(FILL, hashlib.sha256(FILL).hexdigest()).binary_sha256
     expected = hashlib.sha256(case.expected.encode()).hexdigest()
     old_key = hashlib.sha256(f"{binary_sha256}|{case.input_sha256}|{expected}|{config.hash}".encode()).hexdigest()
-    stale = {"status": "OK", "accuracy": 1.0, "detail": "", "sandbox": "bwrap",
-             "measurement": {"status": "OK", "detail": "", "instructions": None, "counters": {"repeats": 5},
-                             "sim_seconds": None, "cpu_time_s": 1.0, "sandbox": "bwrap", "cost": 1.0}}
+    stale = {
+        "status": "OK",
+        "accuracy": 1.0,
+        "detail": "",
+        "sandbox": "bwrap",
+        "measurement": {
+            "status": "OK",
+            "detail": "",
+            "instructions": None,
+            "counters": {"repeats": 5},
+            "sim_seconds": None,
+            "cpu_time_s": 1.0,
+            "sandbox": "bwrap",
+            "cost": 1.0,
+        },
+    }
     ContentStore(str(tmp_path / "cache"), "outcome").put(old_key, stale)
-    submission = {"submission_id": "s1", "code": FILL.decode(), "code_encoding": "utf-8",
-                  "code_sha256": hashlib.sha256(FILL).hexdigest()}
+    submission = {
+        "submission_id": "s1",
+        "code": FILL.decode(),
+        "code_encoding": "utf-8",
+        "code_sha256": hashlib.sha256(FILL).hexdigest(),
+    }
     rows, summary = annotator.submission_rows(submission, "p0", [case])
     assert rows[0]["status"] == "OK" and rows[0]["cost"] != 1.0
     assert 1 * MIB_KB < rows[0]["peak_memory_kb"] < 4 * MIB_KB

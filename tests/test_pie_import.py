@@ -26,20 +26,36 @@ from pie_assets.settings import Settings
 
 # Code that a careless writer or reader would change: CRLF, a tab, non-ASCII, U+2028 (a line
 # break for str.splitlines, not for JSONL), an emoji, a trailing space.
-SLOW = '#include <cstdio>\r\nint main() {\tputs("h\u00e9llo \u2028 \U0001F600"); } \n'
-FAST = "#include <bits/stdc++.h>\nint main(){puts(\"x\");}\n"
+SLOW = '#include <cstdio>\r\nint main() {\tputs("h\u00e9llo \u2028 \U0001f600"); } \n'
+FAST = '#include <bits/stdc++.h>\nint main(){puts("x");}\n'
 OLD_FIELDS = TRAIN_FIELDS[:14]  # the first released files: no *_updated fields
 
 
 def pair(i: int, fields: tuple[str, ...] = TRAIN_FIELDS, **extra) -> dict:
     """A PIE row with every field of `fields`, in PIE's order, then `extra` (unknown fields)."""
     values = {
-        "src_id": f"s{i:09d}", "tgt_id": f"s{i + 1:09d}", "src_agg_runtime": 0.0123 + i, "tgt_agg_runtime": 0.0041,
-        "problem_id": f"p{i % 3:05d}", "user_id": f"u{i:09d}", "speedup": 3.0, "src_code": SLOW + str(i),
-        "tgt_code": FAST, "fastest_agg_runtime": 0.004, "src_status": "Accepted", "tgt_status": "Accepted",
-        "target_reward": 0.975609756097561, "src_reward": 0.3252032520325203, "fastest_agg_runtime_updated": 0.0039,
-        "target_reward_updated": 0.95, "src_reward_updated": 0.31, "target_reward_updated_pct_bin": 9,
-        "src_reward_updated_pct_bin": 2, "tests": [0, 3, 7], "n_tests": 3, "fastest_runtime": 0.0039,
+        "src_id": f"s{i:09d}",
+        "tgt_id": f"s{i + 1:09d}",
+        "src_agg_runtime": 0.0123 + i,
+        "tgt_agg_runtime": 0.0041,
+        "problem_id": f"p{i % 3:05d}",
+        "user_id": f"u{i:09d}",
+        "speedup": 3.0,
+        "src_code": SLOW + str(i),
+        "tgt_code": FAST,
+        "fastest_agg_runtime": 0.004,
+        "src_status": "Accepted",
+        "tgt_status": "Accepted",
+        "target_reward": 0.975609756097561,
+        "src_reward": 0.3252032520325203,
+        "fastest_agg_runtime_updated": 0.0039,
+        "target_reward_updated": 0.95,
+        "src_reward_updated": 0.31,
+        "target_reward_updated_pct_bin": 9,
+        "src_reward_updated_pct_bin": 2,
+        "tests": [0, 3, 7],
+        "n_tests": 3,
+        "fastest_runtime": 0.0039,
         "fastest_accuracy": 1.0,
     }
     return {**{name: values[name] for name in fields}, **extra}
@@ -51,8 +67,14 @@ BAD_LINES = [
     (json.dumps({k: v for k, v in pair(50).items() if k != "src_id"}), "missing required field(s): src_id"),
     (json.dumps({**pair(51), "tgt_code": None}), "missing required field(s): tgt_code"),
     (json.dumps({**pair(52), "speedup": "fast"}), "field 'speedup' must be a number"),
-    (json.dumps({**pair(53), "target_reward_updated_pct_bin": 2.5}), "field 'target_reward_updated_pct_bin' must be a 64-bit integer"),
-    (json.dumps({**pair(54), "src_reward_updated_pct_bin": True}), "field 'src_reward_updated_pct_bin' must be a 64-bit integer"),
+    (
+        json.dumps({**pair(53), "target_reward_updated_pct_bin": 2.5}),
+        "field 'target_reward_updated_pct_bin' must be a 64-bit integer",
+    ),
+    (
+        json.dumps({**pair(54), "src_reward_updated_pct_bin": True}),
+        "field 'src_reward_updated_pct_bin' must be a 64-bit integer",
+    ),
     (json.dumps({**pair(55, TEST_FIELDS), "tests": ["0", "1"]}), "field 'tests' must be a list of 64-bit integers"),
     (json.dumps({**pair(56), "src_code": 12}), "field 'src_code' must be a string"),
     (json.dumps({**pair(57), "user_id": "\ud800"}), "field 'user_id' must be a string of Unicode text"),
@@ -68,8 +90,12 @@ def write_pie_dataset(directory: Path) -> Path:
     bad lines of each kind, a blank line and a line that is not UTF-8), test (tests, n_tests),
     an HQ file, a file naming no split and a hidden file that is not read."""
     directory.mkdir(parents=True)
-    train = [pair(0, OLD_FIELDS), pair(1), pair(2, TRAIN_FIELDS, generated=[{"code": "x", "score": 0.5}], note=None),
-             {**pair(3), "speedup": 3}]
+    train = [
+        pair(0, OLD_FIELDS),
+        pair(1),
+        pair(2, TRAIN_FIELDS, generated=[{"code": "x", "score": 0.5}], note=None),
+        {**pair(3), "speedup": 3},
+    ]
     (directory / "train.jsonl").write_text("".join(_line(o, i % 2 == 0) for i, o in enumerate(train)), encoding="utf-8")
     with open(directory / "val.jsonl", "wb") as f:
         f.write(_line(pair(10), False).encode())
@@ -78,7 +104,9 @@ def write_pie_dataset(directory: Path) -> Path:
         f.write(b"   \n")
         f.write(b'{"src_id": "s\xff"}\n')
         f.write(_line(pair(11, OLD_FIELDS), True).encode().replace(b"\n", b"\r\n"))  # a CRLF line
-    (directory / "test.jsonl").write_text("".join(_line(pair(i, TEST_FIELDS), False) for i in (20, 21)), encoding="utf-8")
+    (directory / "test.jsonl").write_text(
+        "".join(_line(pair(i, TEST_FIELDS), False) for i in (20, 21)), encoding="utf-8"
+    )
     (directory / "train_hq_only.jsonl").write_text(_line(pair(1), False), encoding="utf-8")
     (directory / "more").mkdir()
     (directory / "more" / "pairs.jsonl").write_text(_line(pair(30, OLD_FIELDS), True), encoding="utf-8")
@@ -151,8 +179,11 @@ def test_every_field_and_value_is_kept(dataset: Path) -> None:
 
 def test_pie_pairs_materialises_with_table_metadata(dataset: Path, tmp_path: Path) -> None:
     warehouse = str(tmp_path / "wh")
-    resources = {"pie_dataset": PieDatasetSource(directory=str(dataset)), "lake": LakeResource(warehouse=warehouse),
-                 "lake_io_manager": LakeParquetIOManager(base_dir=warehouse)}
+    resources = {
+        "pie_dataset": PieDatasetSource(directory=str(dataset)),
+        "lake": LakeResource(warehouse=warehouse),
+        "lake_io_manager": LakeParquetIOManager(base_dir=warehouse),
+    }
     instance = dg.DagsterInstance.ephemeral()
     assets = [build_pie_import_assets(str(dataset))]
     assert dg.materialize(assets, resources=resources, instance=instance).success
@@ -184,17 +215,25 @@ def test_without_a_directory_the_location_loads_and_the_asset_says_how_to_set_it
     with_dataset = dataclasses.replace(settings, pie_dataset=str(tmp_path))
     assert dg.AssetKey("pie_pairs") in default_selection(with_dataset).resolve(graph)
 
-    result = dg.materialize(list(defs.assets), resources=dict(defs.resources), selection=["pie_pairs", "pie_pairs_rejects"],
-                            instance=dg.DagsterInstance.ephemeral(), raise_on_error=False)
+    result = dg.materialize(
+        list(defs.assets),
+        resources=dict(defs.resources),
+        selection=["pie_pairs", "pie_pairs_rejects"],
+        instance=dg.DagsterInstance.ephemeral(),
+        raise_on_error=False,
+    )
     assert not result.success
     message = result.get_step_failure_events()[0].step_failure_data.user_failure_data.description
     assert "no PIE dataset directory configured" in message and "--pie-dataset" in message and "$PIE_DATASET" in message
 
     empty = tmp_path / "empty"
     empty.mkdir()
-    missing = dg.materialize([build_pie_import_assets(str(empty))], raise_on_error=False,
-                             instance=dg.DagsterInstance.ephemeral(),
-                             resources={**dict(defs.resources), "pie_dataset": PieDatasetSource(directory=str(empty))})
+    missing = dg.materialize(
+        [build_pie_import_assets(str(empty))],
+        raise_on_error=False,
+        instance=dg.DagsterInstance.ephemeral(),
+        resources={**dict(defs.resources), "pie_dataset": PieDatasetSource(directory=str(empty))},
+    )
     failure = missing.get_step_failure_events()[0].step_failure_data.user_failure_data.description
     assert f"no *.jsonl file under the PIE dataset directory {empty}" in failure
 
@@ -202,9 +241,28 @@ def test_without_a_directory_the_location_loads_and_the_asset_says_how_to_set_it
 def test_pie_run_selects_pie_pairs_without_codenet(dataset: Path, tmp_path: Path) -> None:
     env = {k: v for k, v in os.environ.items() if not k.startswith("PIE_")}
     env["DAGSTER_HOME"] = str(tmp_path / ".dagster")
-    run = subprocess.run([sys.executable, "-m", "pie_assets.cli", "run", "--quiet", "--codenet", str(tmp_path / "none"),
-                          "--pie-dataset", str(dataset), "--select", "pie_pairs", "--warehouse", str(tmp_path / "wh")],
-                         cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300)
+    run = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pie_assets.cli",
+            "run",
+            "--quiet",
+            "--codenet",
+            str(tmp_path / "none"),
+            "--pie-dataset",
+            str(dataset),
+            "--select",
+            "pie_pairs",
+            "--warehouse",
+            str(tmp_path / "wh"),
+        ],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert run.returncode == 0, run.stderr
     assert "pie_pairs" in run.stdout and "pie_pairs_rejects" in run.stdout
     with Catalog(Warehouse(str(tmp_path / "wh"))).connect() as con:

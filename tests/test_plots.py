@@ -54,21 +54,52 @@ def test_distribution_edge_cases() -> None:
 
 
 def test_distribution_of_real_best_at_k() -> None:
-    pairs = pl.DataFrame({"problem_id": ["p", "p"], "src_id": ["a", "b"], "tgt_id": ["A", "B"],
-                          "src_agg_cost": [4.0, None], "src_peak_memory_kb": [1, None]})
-    runs = pl.DataFrame({"src_id": ["a"], "tgt_id": ["A"], "sample_index": [0], "mean_accuracy": [1.0],
-                         "all_pass": [True], "agg_cost": [1.0], "peak_memory_kb": [1]})
+    pairs = pl.DataFrame(
+        {
+            "problem_id": ["p", "p"],
+            "src_id": ["a", "b"],
+            "tgt_id": ["A", "B"],
+            "src_agg_cost": [4.0, None],
+            "src_peak_memory_kb": [1, None],
+        }
+    )
+    runs = pl.DataFrame(
+        {
+            "src_id": ["a"],
+            "tgt_id": ["A"],
+            "sample_index": [0],
+            "mean_accuracy": [1.0],
+            "all_pass": [True],
+            "agg_cost": [1.0],
+            "peak_memory_kb": [1],
+        }
+    )
     per_pair = best_at_k(pairs, runs, 1)
     assert per_pair["speedup"].to_list() == [4.0, 1.0]
     assert _pixels(speedup_distribution_png(per_pair, "Best@1")).shape[:2] == (450, 800)
 
 
 def _evaluations() -> pl.DataFrame:
-    pairs = pl.DataFrame({"problem_id": ["p", "p"], "src_id": ["a", "b"], "tgt_id": ["A", "B"],
-                          "src_agg_cost": [4.0, 3.0], "src_peak_memory_kb": [1, 1]})
-    runs = pl.DataFrame({"src_id": ["a", "a", "b"], "tgt_id": ["A", "A", "B"], "sample_index": [0, 1, 1],
-                         "mean_accuracy": [1.0, 1.0, 1.0], "all_pass": [True] * 3,
-                         "agg_cost": [2.0, 1.0, 1.0], "peak_memory_kb": [1, 1, 1]})
+    pairs = pl.DataFrame(
+        {
+            "problem_id": ["p", "p"],
+            "src_id": ["a", "b"],
+            "tgt_id": ["A", "B"],
+            "src_agg_cost": [4.0, 3.0],
+            "src_peak_memory_kb": [1, 1],
+        }
+    )
+    runs = pl.DataFrame(
+        {
+            "src_id": ["a", "a", "b"],
+            "tgt_id": ["A", "A", "B"],
+            "sample_index": [0, 1, 1],
+            "mean_accuracy": [1.0, 1.0, 1.0],
+            "all_pass": [True] * 3,
+            "agg_cost": [2.0, 1.0, 1.0],
+            "peak_memory_kb": [1, 1, 1],
+        }
+    )
     return evaluate(pairs, runs, 3)
 
 
@@ -80,8 +111,12 @@ def test_topk_one_and_several_strategies() -> None:
     single = topk_png(table, "Best@k")
     assert single == topk_png(table, "Best@k")
     assert _pixels(single).shape[:2] == (450, 800)
-    strategies = pl.concat([table.with_columns(strategy=pl.lit("few-shot")),
-                            table.with_columns(strategy=pl.lit("fine-tuned"), speedup=pl.col("speedup") * 2)])
+    strategies = pl.concat(
+        [
+            table.with_columns(strategy=pl.lit("few-shot")),
+            table.with_columns(strategy=pl.lit("fine-tuned"), speedup=pl.col("speedup") * 2),
+        ]
+    )
     several = topk_png(strategies, "Best@k by strategy")
     # Row order does not change the picture.
     assert several == topk_png(strategies.reverse(), "Best@k by strategy")
@@ -105,4 +140,4 @@ def test_markdown_image_round_trips() -> None:
     md = markdown_image(data, "speedups [Best@8]")
     prefix = "![speedups \\[Best@8\\]](data:image/png;base64,"
     assert md.startswith(prefix) and md.endswith(")")
-    assert base64.b64decode(md[len(prefix):-1]) == data
+    assert base64.b64decode(md[len(prefix) : -1]) == data

@@ -24,15 +24,23 @@ from pie_assets.lake.storage import Warehouse
 from test_sample_and_cli import PIE, pie, pie_env
 
 PROBLEM = "p90006"  # the sample's seeded test split: it has evaluation pairs
-COUNTS = ("select (select count(*) from submissions) submissions, (select count(*) from problems) problems, "
-          "(select count(*) from runtime_annotations) runtimes, (select count(*) from eval_pairs) pairs, "
-          "(select count(*) from model_evaluations) evaluations")
+COUNTS = (
+    "select (select count(*) from submissions) submissions, (select count(*) from problems) problems, "
+    "(select count(*) from runtime_annotations) runtimes, (select count(*) from eval_pairs) pairs, "
+    "(select count(*) from model_evaluations) evaluations"
+)
 
 
 def counts(warehouse: Path, cwd: Path, *wrapper: str) -> dict[str, int]:
     """The tables' row counts by `pie sql`, run in `cwd` (under `wrapper`, e.g. bwrap)."""
-    result = subprocess.run([*wrapper, *PIE, "sql", COUNTS, "--warehouse", str(warehouse), "--format", "json"],
-                            cwd=cwd, env=pie_env(cwd), capture_output=True, text=True, timeout=300)
+    result = subprocess.run(
+        [*wrapper, *PIE, "sql", COUNTS, "--warehouse", str(warehouse), "--format", "json"],
+        cwd=cwd,
+        env=pie_env(cwd),
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert result.returncode == 0, result.stderr
     return json.loads(result.stdout)[0]
 
@@ -94,15 +102,17 @@ def test_a_copy_whose_original_is_deleted_is_queried_and_evaluated_from_its_own_
         evaluation = pie("eval", "--model", "identity", "--fast", "--quiet", "--warehouse", str(copy), cwd=built)
         assert evaluation.returncode == 0, evaluation.stderr
         with Catalog(Warehouse(str(copy))).connect() as con:
-            rows = con.execute("select mode, n_pairs, speedup from model_evaluations "
-                               "where checkpoint = 'identity'").fetchall()
+            rows = con.execute(
+                "select mode, n_pairs, speedup from model_evaluations where checkpoint = 'identity'"
+            ).fetchall()
         assert rows == [("fast", 1, 1.0)]  # the slow program itself: never faster than itself
         assert not (built / "warehouse").exists()  # nothing was written where the copy came from
 
 
 @pytest.mark.slow
-def test_a_copy_reads_its_own_files_while_the_original_stands_even_from_the_originals_directory(built, expected,
-                                                                                             tmp_path):
+def test_a_copy_reads_its_own_files_while_the_original_stands_even_from_the_originals_directory(
+    built, expected, tmp_path
+):
     """The copy's files are changed: a query of the copy that read the original's would miss it.
     Run in the original's directory, where its tables' relative names exist too."""
     original = built / "warehouse"
@@ -128,12 +138,16 @@ def test_a_read_only_reader_of_a_moved_warehouse_answers(built, expected, tmp_pa
             assert con.execute("select count(*) from submissions").fetchone()[0] == expected["submissions"]
             assert con.execute("select count(*) from problems").fetchone()[0] == expected["problems"]
         # ... or run in the warehouse's directory; elsewhere, without the setting, it finds nothing.
-        script = ("import duckdb; print(duckdb.connect('pie.duckdb', read_only=True)"
-                  ".sql('select count(*) from submissions').fetchone()[0])")
+        script = (
+            "import duckdb; print(duckdb.connect('pie.duckdb', read_only=True)"
+            ".sql('select count(*) from submissions').fetchone()[0])"
+        )
         inside = subprocess.run([PIE[0], "-c", script], cwd=place, capture_output=True, text=True, timeout=120)
         assert inside.returncode == 0 and int(inside.stdout) == expected["submissions"], inside.stderr
-        with duckdb.connect(str(place / CATALOG_FILE), read_only=True) as con, \
-                pytest.raises(duckdb.IOException, match='No files found that match the pattern "submissions/'):
+        with (
+            duckdb.connect(str(place / CATALOG_FILE), read_only=True) as con,
+            pytest.raises(duckdb.IOException, match='No files found that match the pattern "submissions/'),
+        ):
             con.execute("select count(*) from submissions")
 
 
@@ -160,11 +174,23 @@ def test_a_catalog_of_the_previous_release_is_read_after_a_move_and_rebuilt_wher
     (first / MANIFEST_FILE).write_text(json.dumps({**manifest, "layout": 2}))
     moved = tmp_path / "moved"
     os.rename(first, moved)
-    query = ["select (select count(*) from submissions) s, (select count(*) from problems) p, "
-             "(select sum(n)::int from per_problem) n", "--warehouse", str(moved), "--format", "json"]
+    query = [
+        "select (select count(*) from submissions) s, (select count(*) from problems) p, "
+        "(select sum(n)::int from per_problem) n",
+        "--warehouse",
+        str(moved),
+        "--format",
+        "json",
+    ]
 
-    read = subprocess.run([*read_only(moved), *PIE, "sql", *query], cwd=tmp_path, env=pie_env(tmp_path),
-                          capture_output=True, text=True, timeout=120)
+    read = subprocess.run(
+        [*read_only(moved), *PIE, "sql", *query],
+        cwd=tmp_path,
+        env=pie_env(tmp_path),
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert read.returncode == 0, read.stderr
     assert json.loads(read.stdout) == [{"s": 5, "p": 2, "n": 5}]
     assert json.loads((moved / MANIFEST_FILE).read_text())["layout"] == 2  # it wrote nothing

@@ -33,8 +33,9 @@ from pie_assets.settings import CODE_LOCATION
 from postgres_server import PostgresServer, postgres_server
 from process_group import stop_group
 
-pg_storage = pytest.importorskip("dagster_postgres", reason="Dagster's Postgres storage is in the cluster extra: "
-                                 "pip install -e '.[cluster]'")
+pg_storage = pytest.importorskip(
+    "dagster_postgres", reason="Dagster's Postgres storage is in the cluster extra: pip install -e '.[cluster]'"
+)
 
 ROOT = Path(__file__).resolve().parents[1]
 DEPLOY = ROOT / "deploy"
@@ -66,23 +67,34 @@ def deploy_home(tmp_path: Path, postgres: PostgresServer, monkeypatch: pytest.Mo
     for name in ("PIE_CODENET", "PIE_EXTRA_TESTS", "PIE_DATASET"):
         monkeypatch.delenv(name, raising=False)  # the embedded sample
     monkeypatch.setenv("PIE_WAREHOUSE", str(tmp_path / "warehouse"))
-    migrate = subprocess.run([str(SCRIPTS / "dagster"), "instance", "migrate"],
-                             capture_output=True, text=True, timeout=120)
+    migrate = subprocess.run(
+        [str(SCRIPTS / "dagster"), "instance", "migrate"], capture_output=True, text=True, timeout=120
+    )
     assert migrate.returncode == 0, migrate.stderr
     return home
 
 
 def _ranges(runs: Sequence[dg.DagsterRun]) -> set[tuple[str, str]]:
-    return {(run.tags[ASSET_PARTITION_RANGE_START_TAG], run.tags[ASSET_PARTITION_RANGE_END_TAG])
-            for run in runs if ASSET_PARTITION_RANGE_START_TAG in run.tags}
+    return {
+        (run.tags[ASSET_PARTITION_RANGE_START_TAG], run.tags[ASSET_PARTITION_RANGE_END_TAG])
+        for run in runs
+        if ASSET_PARTITION_RANGE_START_TAG in run.tags
+    }
 
 
 def test_two_pie_run_workers_at_once_record_runs_and_materialisations_in_postgres(deploy_home: Path, tmp_path: Path):
     problems = ("p90001", "p90002")
-    workers = [subprocess.Popen([*PIE, "run", "--quiet", "--select", "group:codenet", "--problems", problem],
-                                cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                                start_new_session=True)
-               for problem in problems]
+    workers = [
+        subprocess.Popen(
+            [*PIE, "run", "--quiet", "--select", "group:codenet", "--problems", problem],
+            cwd=tmp_path,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            start_new_session=True,
+        )
+        for problem in problems
+    ]
     try:
         outputs = [worker.communicate(timeout=300) for worker in workers]
     finally:
@@ -96,8 +108,9 @@ def test_two_pie_run_workers_at_once_record_runs_and_materialisations_in_postgre
         assert isinstance(instance.event_log_storage, pg_storage.PostgresEventLogStorage)
         assert isinstance(instance.schedule_storage, pg_storage.PostgresScheduleStorage)
         runs = [record.dagster_run for record in instance.get_run_records()]
-        assert runs and {run.status for run in runs} == {dg.DagsterRunStatus.SUCCESS}, \
-            [(run.job_name, run.status) for run in runs]
+        assert runs and {run.status for run in runs} == {dg.DagsterRunStatus.SUCCESS}, [
+            (run.job_name, run.status) for run in runs
+        ]
         # Each worker's per-problem stage ran as its own ranged run.
         assert _ranges(runs) == {(problem, problem) for problem in problems}
         assert set(instance.get_dynamic_partitions(PROBLEMS)) == set(problems)
@@ -118,8 +131,9 @@ def test_the_runs_the_sensors_request_carry_the_tags_the_queue_limits():
     limited = {(rule["key"], rule["value"]) for rule in local["run_coordinator"]["config"]["tag_concurrency_limits"]}
     assert limited == {*RUNTIME_STAGE_TAGS.items(), *GENERATION_STAGE_TAGS.items()}
     assert runtime_automation_sensor.run_tags == RUNTIME_STAGE_TAGS
-    (config_run,) = range_run_requests(["p1", "p2"], [dg.AssetKey("submission_runtimes")], "config:1",
-                                       tags=RUNTIME_STAGE_TAGS)
+    (config_run,) = range_run_requests(
+        ["p1", "p2"], [dg.AssetKey("submission_runtimes")], "config:1", tags=RUNTIME_STAGE_TAGS
+    )
     assert config_run.tags[STAGE_TAG] == "runtime" and config_run.tags[ASSET_PARTITION_RANGE_END_TAG] == "p2"
     assert generation_request("k", "tiny", ["p1"]).tags[STAGE_TAG] == "generation"
 
@@ -131,10 +145,14 @@ def test_the_kubernetes_variant_shares_storage_and_queue_and_is_a_valid_instance
     local, k8s = (yaml.safe_load((DEPLOY / name).read_text()) for name in ("dagster.yaml", "dagster-k8s.yaml"))
     assert k8s["storage"] == local["storage"] and k8s["telemetry"] == local["telemetry"]
     assert k8s["run_coordinator"]["class"] == local["run_coordinator"]["class"] == "QueuedRunCoordinator"
-    limited = [{k: v for k, v in limit.items() if k != "limit"}
-               for limit in local["run_coordinator"]["config"]["tag_concurrency_limits"]]
-    assert limited == [{k: v for k, v in limit.items() if k != "limit"}
-                       for limit in k8s["run_coordinator"]["config"]["tag_concurrency_limits"]]
+    limited = [
+        {k: v for k, v in limit.items() if k != "limit"}
+        for limit in local["run_coordinator"]["config"]["tag_concurrency_limits"]
+    ]
+    assert limited == [
+        {k: v for k, v in limit.items() if k != "limit"}
+        for limit in k8s["run_coordinator"]["config"]["tag_concurrency_limits"]
+    ]
     assert {"key": LIMITED[0], "value": LIMITED[1]} in limited
     assert (k8s["run_launcher"]["module"], k8s["run_launcher"]["class"]) == ("dagster_k8s", "K8sRunLauncher")
     shutil.copy(DEPLOY / "dagster-k8s.yaml", tmp_path / "dagster.yaml")
@@ -158,20 +176,34 @@ def _queue_runs(instance: dg.DagsterInstance, partitions: Sequence[str], tags: d
         run_ids = []
         for partition in partitions:
             run = instance.create_run(
-                job_name=job.name, run_id=None, run_config={}, resolved_op_selection=None,
-                step_keys_to_execute=None, op_selection=None, status=None, root_run_id=None, parent_run_id=None,
-                tags={**job.tags, **tags, PARTITION_NAME_TAG: partition}, job_snapshot=job.job_snapshot,
-                execution_plan_snapshot=plan.execution_plan_snapshot, parent_job_snapshot=job.parent_job_snapshot,
-                remote_job_origin=job.get_remote_origin(), job_code_origin=job.get_python_origin(),
-                asset_selection=None, asset_check_selection=None, asset_graph=repository.asset_graph)
+                job_name=job.name,
+                run_id=None,
+                run_config={},
+                resolved_op_selection=None,
+                step_keys_to_execute=None,
+                op_selection=None,
+                status=None,
+                root_run_id=None,
+                parent_run_id=None,
+                tags={**job.tags, **tags, PARTITION_NAME_TAG: partition},
+                job_snapshot=job.job_snapshot,
+                execution_plan_snapshot=plan.execution_plan_snapshot,
+                parent_job_snapshot=job.parent_job_snapshot,
+                remote_job_origin=job.get_remote_origin(),
+                job_code_origin=job.get_python_origin(),
+                asset_selection=None,
+                asset_check_selection=None,
+                asset_graph=repository.asset_graph,
+            )
             run_ids.append(instance.submit_run(run.run_id, workspace).run_id)
     return run_ids
 
 
 def _most_at_once(records: Sequence[dg.RunRecord]) -> int:
     """The most runs in progress at one moment, from the start and end times Postgres recorded."""
-    return max(sum(1 for other in records if other.start_time <= record.start_time < other.end_time)
-               for record in records)
+    return max(
+        sum(1 for other in records if other.start_time <= record.start_time < other.end_time) for record in records
+    )
 
 
 @pytest.mark.slow
@@ -179,8 +211,9 @@ def test_the_daemon_runs_at_most_the_tag_limit_of_runtime_runs_at_once(deploy_ho
     partitions = ("p90001", "p90002", "p90003")
     with dg.DagsterInstance.get() as instance:
         queue = instance.get_concurrency_config().run_queue_config
-        (limit,) = [rule["limit"] for rule in queue.tag_concurrency_limits
-                    if (rule["key"], rule.get("value")) == LIMITED]
+        (limit,) = [
+            rule["limit"] for rule in queue.tag_concurrency_limits if (rule["key"], rule.get("value")) == LIMITED
+        ]
         # Otherwise max_concurrent_runs alone would hold them back and the tag limit would go untested.
         assert limit < len(partitions) <= queue.max_concurrent_runs
         instance.add_dynamic_partitions(PROBLEMS, list(partitions))
@@ -188,8 +221,13 @@ def test_the_daemon_runs_at_most_the_tag_limit_of_runtime_runs_at_once(deploy_ho
         assert {instance.get_run_by_id(r).status for r in run_ids} == {dg.DagsterRunStatus.QUEUED}
 
         log = open(tmp_path / "daemon.log", "w")
-        daemon = subprocess.Popen([str(SCRIPTS / "dagster-daemon"), "run", "-w", str(WORKSPACE)], cwd=tmp_path,
-                                  stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+        daemon = subprocess.Popen(
+            [str(SCRIPTS / "dagster-daemon"), "run", "-w", str(WORKSPACE)],
+            cwd=tmp_path,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
         try:
             deadline = time.monotonic() + 150
             while time.monotonic() < deadline:
@@ -202,7 +240,9 @@ def test_the_daemon_runs_at_most_the_tag_limit_of_runtime_runs_at_once(deploy_ho
             log.close()
         records = instance.get_run_records(dg.RunsFilter(run_ids=run_ids))
         statuses = {record.dagster_run.tags[PARTITION_NAME_TAG]: record.dagster_run.status for record in records}
-        assert statuses == dict.fromkeys(partitions, dg.DagsterRunStatus.SUCCESS), \
-            (statuses, (tmp_path / "daemon.log").read_text()[-3000:])
+        assert statuses == dict.fromkeys(partitions, dg.DagsterRunStatus.SUCCESS), (
+            statuses,
+            (tmp_path / "daemon.log").read_text()[-3000:],
+        )
         assert _most_at_once(records) <= limit, [(r.start_time, r.end_time) for r in records]
         assert instance.get_materialized_partitions(dg.AssetKey("submissions")) == set(partitions)

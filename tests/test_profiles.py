@@ -15,9 +15,24 @@ HELLO = '#include <iostream>\nint main() { std::cout << "hello" << std::endl; }\
 
 
 def _measure(tmp_path: Path, *flags: str) -> dict:
-    out = subprocess.run([sys.executable, "-m", "pie_assets.cli", "measure", str(tmp_path / "hello.cpp"),
-                          "--input", str(tmp_path / "in.txt"), "--warehouse", str(tmp_path / "wh"), "--json", *flags],
-                         capture_output=True, text=True, cwd=tmp_path)
+    out = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pie_assets.cli",
+            "measure",
+            str(tmp_path / "hello.cpp"),
+            "--input",
+            str(tmp_path / "in.txt"),
+            "--warehouse",
+            str(tmp_path / "wh"),
+            "--json",
+            *flags,
+        ],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+    )
     assert out.returncode == 0, out.stderr
     return json.loads(out.stdout)
 
@@ -33,7 +48,9 @@ def test_pie_parity_builds_dynamically_and_says_so_in_every_row(tmp_path):
     parity = _measure(tmp_path, "--profile", "pie-parity")
     assert (static["profile"], parity["profile"]) == ("static", "pie-parity")
     assert (static["config_hash"], parity["config_hash"]) == (
-        SimulatorConfig.load().hash, SimulatorConfig.load(profile="pie-parity").hash)
+        SimulatorConfig.load().hash,
+        SimulatorConfig.load(profile="pie-parity").hash,
+    )
     assert static["status"] == parity["status"] == "OK"
     assert static["binary_sha256"] != parity["binary_sha256"]
     # The dynamic loader's work is in PIE's labels: an iostream hello world under valgrind runs
@@ -42,7 +59,22 @@ def test_pie_parity_builds_dynamically_and_says_so_in_every_row(tmp_path):
     blobs = {path.name: path for path in (tmp_path / "wh" / "_cache" / "compile").rglob("*.bin")}
     assert sorted(_elf_is_dynamic(path) for path in blobs.values()) == [False, True]
     # An environment variable chooses it too (the UI's code server gets it so).
-    again = subprocess.run([sys.executable, "-m", "pie_assets.cli", "measure", str(tmp_path / "hello.cpp"),
-                            "--input", str(tmp_path / "in.txt"), "--warehouse", str(tmp_path / "wh"), "--json"],
-                           capture_output=True, text=True, cwd=tmp_path, env={**os.environ, "PIE_PROFILE": "pie-parity"})
+    again = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pie_assets.cli",
+            "measure",
+            str(tmp_path / "hello.cpp"),
+            "--input",
+            str(tmp_path / "in.txt"),
+            "--warehouse",
+            str(tmp_path / "wh"),
+            "--json",
+        ],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        env={**os.environ, "PIE_PROFILE": "pie-parity"},
+    )
     assert json.loads(again.stdout)["instructions"] == parity["instructions"]

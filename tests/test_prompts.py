@@ -21,13 +21,18 @@ LONG_PROGRAM = HEAD + LINE * 60 + "}\n"
 def test_perf_conditioned_is_pies_template_with_the_program_cut_at_1500_chars():
     assert (len(HEAD), len(LINE), len(LONG_PROGRAM)) == (73, 34, 2115)
     # 73 + 41 * 34 = 1467 characters, then 33 more: the 42nd line without its newline.
-    expected = ("This is a slow program we want to optimize 10/10. ### Program:\n"
-                + HEAD + LINE * 41 + "    total = (total * 31 + i) % m;"
-                + "\n\n### Optimized Version with score 10/10:\n")
+    expected = (
+        "This is a slow program we want to optimize 10/10. ### Program:\n"
+        + HEAD
+        + LINE * 41
+        + "    total = (total * 31 + i) % m;"
+        + "\n\n### Optimized Version with score 10/10:\n"
+    )
     assert strategy("perf_conditioned").build(LONG_PROGRAM) == expected
     assert strategy("perf_conditioned").build("int main() {}") == (
         "This is a slow program we want to optimize 10/10. ### Program:\nint main() {}\n\n"
-        "### Optimized Version with score 10/10:\n")
+        "### Optimized Version with score 10/10:\n"
+    )
 
 
 def test_retrieval_renders_the_examples_in_the_order_given_joined_by_blank_lines():
@@ -74,7 +79,8 @@ def test_instruction_and_cot_texts():
         "print the same output as the original. Use a faster algorithm or data structure, faster input/output "
         "and less copying where they help.\n"
         "Answer with the complete optimized program, ready to compile with g++ -std=c++17 -O3, in one ```cpp "
-        "code block.\n\n### Slow program:\n```cpp\nint main() {}\n```\n\n### Optimized program:\n")
+        "code block.\n\n### Slow program:\n```cpp\nint main() {}\n```\n\n### Optimized program:\n"
+    )
     cot = strategy("cot").build("int main() {}")
     assert "First explain briefly what makes the program slow" in cot
     assert cot.endswith("### Slow program:\n```cpp\nint main() {}\n```\n\n### Analysis:\n")
@@ -108,10 +114,17 @@ def test_versions_are_stable_across_processes_and_distinct():
     here = {name: s.version for name, s in STRATEGIES.items()}
     assert list(here) == ["instruction", "few_shot", "cot", "retrieval", "perf_conditioned"]
     assert len(set(here.values())) == len(here)
-    script = ("import json; from pie_assets.evaluation.prompts import STRATEGIES; "
-              "print(json.dumps({n: s.version for n, s in STRATEGIES.items()}))")
-    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True,
-                         env={**os.environ, "PYTHONHASHSEED": "7"}).stdout
+    script = (
+        "import json; from pie_assets.evaluation.prompts import STRATEGIES; "
+        "print(json.dumps({n: s.version for n, s in STRATEGIES.items()}))"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", script],
+        capture_output=True,
+        text=True,
+        check=True,
+        env={**os.environ, "PYTHONHASHSEED": "7"},
+    ).stdout
     assert json.loads(out) == here
 
 
@@ -126,18 +139,25 @@ def test_prompt_hash():
 
 
 @pytest.mark.skipif(shutil.which("g++") is None, reason="g++ is not installed")
-@pytest.mark.parametrize(("example", "stdin"), [
-    (FIXED_EXAMPLES[0], "4\n3 -5 1000000000 0\n"),
-    (FIXED_EXAMPLES[1], "5 3\n1 2 3 4 5\n1 5\n2 4\n3 3\n"),
-])
+@pytest.mark.parametrize(
+    ("example", "stdin"),
+    [
+        (FIXED_EXAMPLES[0], "4\n3 -5 1000000000 0\n"),
+        (FIXED_EXAMPLES[1], "5 3\n1 2 3 4 5\n1 5\n2 4\n3 3\n"),
+    ],
+)
 def test_fixed_examples_compile_and_agree(example, stdin, tmp_path):
     outputs = []
     for which, code in (("slow", example.src_code), ("fast", example.tgt_code)):
         (tmp_path / f"{which}.cpp").write_text(code)
-        subprocess.run(["g++", "-std=c++17", "-O1", "-o", str(tmp_path / which), str(tmp_path / f"{which}.cpp")],
-                       check=True)
-        outputs.append(subprocess.run([str(tmp_path / which)], input=stdin, capture_output=True, text=True,
-                                      check=True).stdout)
+        subprocess.run(
+            ["g++", "-std=c++17", "-O1", "-o", str(tmp_path / which), str(tmp_path / f"{which}.cpp")], check=True
+        )
+        outputs.append(
+            subprocess.run([str(tmp_path / which)], input=stdin, capture_output=True, text=True, check=True).stdout
+        )
     assert outputs[0] == outputs[1]
-    assert outputs[0] == {"fixed-io-slow": "9\n25\n1000000000000000000\n0\n",
-                          "fixed-range-sums-slow": "15\n9\n3\n"}[example.src_id]
+    assert (
+        outputs[0]
+        == {"fixed-io-slow": "9\n25\n1000000000000000000\n0\n", "fixed-range-sums-slow": "15\n9\n3\n"}[example.src_id]
+    )

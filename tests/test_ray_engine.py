@@ -33,8 +33,12 @@ def local_ray():
 
 
 def _run(root: Path, name: str, engine: str) -> Settings:
-    settings = Settings(codenet_root=str(SAMPLE_CODENET_ROOT), warehouse=str(root / name / "warehouse"),
-                        extra_tests=str(SAMPLE_EXTRA_TESTS), cache_dir=str(root / name / "cache"))
+    settings = Settings(
+        codenet_root=str(SAMPLE_CODENET_ROOT),
+        warehouse=str(root / name / "warehouse"),
+        extra_tests=str(SAMPLE_EXTRA_TESTS),
+        cache_dir=str(root / name / "cache"),
+    )
     with pytest.MonkeyPatch.context() as patch, dg.DagsterInstance.ephemeral() as instance:
         patch.setenv("PIE_ENGINE", engine)
         outcome = run_pipeline(settings, instance, problems=PROBLEMS, selection="group:codenet or group:runtime")
@@ -75,9 +79,15 @@ def test_a_killed_worker_loses_and_doubles_no_row(tmp_path, monkeypatch, local, 
     annotator = Annotator(SimulatorConfig.load(), str(tmp_path / "ray-cache"), Sandbox())
     store = Warehouse(local.warehouse)
     with killing_one_worker() as killed, annotator.executor() as pool:
-        frames = [annotator.annotate(problem, pl.read_parquet(store.partition_path("submissions", problem).path),
-                                     pl.read_parquet(store.partition_path("test_cases", problem).path), pool)
-                  for problem in PROBLEMS]
+        frames = [
+            annotator.annotate(
+                problem,
+                pl.read_parquet(store.partition_path("submissions", problem).path),
+                pl.read_parquet(store.partition_path("test_cases", problem).path),
+                pool,
+            )
+            for problem in PROBLEMS
+        ]
     assert killed, "no worker was caught running a task"
     annotations = pl.concat([a for a, _ in frames])
     assert annotations.select("submission_id", "test_id").is_duplicated().sum() == 0
@@ -95,8 +105,13 @@ def test_a_node_without_valgrind_is_named_before_measuring(tmp_path):
         for entry in Path(directory).iterdir() if Path(directory).is_dir() else []:
             if not entry.name.startswith("valgrind") and not (tools / entry.name).exists():
                 (tools / entry.name).symlink_to(entry)
-    ray.init(num_cpus=1, include_dashboard=False, log_to_driver=False, configure_logging=False,
-             runtime_env={"env_vars": {"PATH": str(tools)}})
+    ray.init(
+        num_cpus=1,
+        include_dashboard=False,
+        log_to_driver=False,
+        configure_logging=False,
+        runtime_env={"env_vars": {"PATH": str(tools)}},
+    )
     try:
         with pytest.raises(WorkerSetupError, match=r"lacks valgrind\. Every node needs g\+\+, valgrind, bwrap"):
             RayExecutor(None, ["g++", "valgrind", "bwrap"])

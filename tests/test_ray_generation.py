@@ -52,6 +52,7 @@ def engine(monkeypatch, name: str) -> SimulatorConfig:
 class Endpoint:
     """An OpenAI-compatible completions endpoint whose answer is a function of the prompt and the
     choice's index (`texts`), so two engines can be compared; prompts with FAIL get a 500."""
+
     texts: Callable[[str, int], str] | None = None  # default: a digest of the prompt, and the index
     delay_s: float = 0.0
     calls: int = 0
@@ -69,11 +70,22 @@ class Endpoint:
             if "FAIL" in prompt:
                 return 500, {}, {"error": {"message": "always failing", "type": "server"}}
             texts = self.texts or (lambda p, i: f"{hashlib.sha256(p.encode()).hexdigest()[:8]}#{i}")
-            choices = [{"index": i, "text": texts(prompt, i), "logprobs": None, "finish_reason": "stop"}
-                       for i in range(body["n"])]
-            return 200, {}, {"id": "cmpl-1", "object": "text_completion", "created": 1700000000,
-                             "model": body["model"], "choices": choices,
-                             "usage": {"prompt_tokens": 1, "completion_tokens": 1, "total_tokens": 2}}
+            choices = [
+                {"index": i, "text": texts(prompt, i), "logprobs": None, "finish_reason": "stop"}
+                for i in range(body["n"])
+            ]
+            return (
+                200,
+                {},
+                {
+                    "id": "cmpl-1",
+                    "object": "text_completion",
+                    "created": 1700000000,
+                    "model": body["model"],
+                    "choices": choices,
+                    "usage": {"prompt_tokens": 1, "completion_tokens": 1, "total_tokens": 2},
+                },
+            )
         finally:
             with self.lock:
                 self.in_flight -= 1
@@ -88,8 +100,9 @@ def endpoint():
 
 
 def generator(endpoint: Endpoint) -> OpenAIGenerator:
-    return OpenAIGenerator(model="tiny", base_url=endpoint.url, api="completions", api_key_env="PIE_TEST_NO_KEY",
-                           max_retries=0)
+    return OpenAIGenerator(
+        model="tiny", base_url=endpoint.url, api="completions", api_key_env="PIE_TEST_NO_KEY", max_retries=0
+    )
 
 
 def requests(count: int) -> list[GenerationRequest]:
@@ -100,13 +113,17 @@ def cache_files(root: Path) -> dict[str, str]:
     return {str(p.relative_to(root)): p.read_text() for p in sorted((root / CACHE_KIND).rglob("*.json"))}
 
 
-def test_an_endpoints_samples_and_cache_through_ray_equal_the_local_engines(tmp_path, monkeypatch, local_ray,
-                                                                           endpoint):
-    asked = requests(5) + [GenerationRequest("same-prompt", "prompt 0", "", "p1"),
-                           GenerationRequest("bad", "FAIL always", "", "p1")]
-    runs = {name: generate_samples(generator(endpoint), asked, SETTINGS, str(tmp_path / name), concurrency=2,
-                                   engine=engine(monkeypatch, name))
-            for name in ("local", "ray")}
+def test_an_endpoints_samples_and_cache_through_ray_equal_the_local_engines(tmp_path, monkeypatch, local_ray, endpoint):
+    asked = requests(5) + [
+        GenerationRequest("same-prompt", "prompt 0", "", "p1"),
+        GenerationRequest("bad", "FAIL always", "", "p1"),
+    ]
+    runs = {
+        name: generate_samples(
+            generator(endpoint), asked, SETTINGS, str(tmp_path / name), concurrency=2, engine=engine(monkeypatch, name)
+        )
+        for name in ("local", "ray")
+    }
     assert runs["ray"].samples == runs["local"].samples
     assert runs["ray"].errors == runs["local"].errors
     assert list(runs["ray"].errors) == ["bad"] and runs["ray"].errors["bad"].startswith("InternalServerError: ")
@@ -114,8 +131,9 @@ def test_an_endpoints_samples_and_cache_through_ray_equal_the_local_engines(tmp_
     # The driver wrote the cache from the results: the same entries, one per (prompt, sample).
     assert cache_files(tmp_path / "ray") == cache_files(tmp_path / "local")
     assert len(cache_files(tmp_path / "ray")) == 5 * 2
-    again = generate_samples(generator(endpoint), asked[:-1], SETTINGS, str(tmp_path / "ray"),
-                             engine=engine(monkeypatch, "ray"))
+    again = generate_samples(
+        generator(endpoint), asked[:-1], SETTINGS, str(tmp_path / "ray"), engine=engine(monkeypatch, "ray")
+    )
     assert all(s.cached for samples in again.samples.values() for s in samples)
 
 
@@ -127,8 +145,14 @@ def test_a_worker_killed_mid_request_doubles_no_sample(tmp_path, monkeypatch, lo
     for attempt in range(3):
         endpoint.delay_s, endpoint.calls = 1.0, 0
         with killing_one_worker(ready=lambda: endpoint.in_flight > 0) as killed:
-            result = generate_samples(generator(endpoint), asked, SETTINGS, str(tmp_path / f"ray{attempt}"),
-                                      concurrency=2, engine=engine(monkeypatch, "ray"))
+            result = generate_samples(
+                generator(endpoint),
+                asked,
+                SETTINGS,
+                str(tmp_path / f"ray{attempt}"),
+                concurrency=2,
+                engine=engine(monkeypatch, "ray"),
+            )
         assert killed, "no worker was caught running a request"
         assert result.errors == {}
         assert result.samples == local.samples  # each request's samples once, indexes 0..n-1
@@ -161,9 +185,17 @@ def test_a_local_models_samples_through_ray_equal_the_local_engines(tmp_path, mo
     from tiny_models import build_tiny_causal_lm
 
     path = str(build_tiny_causal_lm(tmp_path / "tiny"))
-    runs = {name: generate_samples(TransformersGenerator(path, device="cpu"), requests(3), SETTINGS,
-                                   str(tmp_path / name), concurrency=2, engine=engine(monkeypatch, name))
-            for name in ("local", "ray")}
+    runs = {
+        name: generate_samples(
+            TransformersGenerator(path, device="cpu"),
+            requests(3),
+            SETTINGS,
+            str(tmp_path / name),
+            concurrency=2,
+            engine=engine(monkeypatch, name),
+        )
+        for name in ("local", "ray")
+    }
     assert runs["ray"].errors == {} and runs["ray"].samples == runs["local"].samples
     assert cache_files(tmp_path / "ray") == cache_files(tmp_path / "local")
 
@@ -194,9 +226,19 @@ NS = (200_000, 100_001, 7)
 
 
 def _tests() -> pl.DataFrame:
-    return pl.DataFrame([{"problem_id": "p1", "test_id": f"p1_extra_{i}", "origin": "extra_dir", "input": f"{n}\n",
-                          "expected_output": f"{n * (n + 1) // 2}\n",
-                          "input_sha256": hashlib.sha256(f"{n}\n".encode()).hexdigest()} for i, n in enumerate(NS)])
+    return pl.DataFrame(
+        [
+            {
+                "problem_id": "p1",
+                "test_id": f"p1_extra_{i}",
+                "origin": "extra_dir",
+                "input": f"{n}\n",
+                "expected_output": f"{n * (n + 1) // 2}\n",
+                "input_sha256": hashlib.sha256(f"{n}\n".encode()).hexdigest(),
+            }
+            for i, n in enumerate(NS)
+        ]
+    )
 
 
 def _fenced(code: str) -> str:
@@ -204,23 +246,38 @@ def _fenced(code: str) -> str:
 
 
 def test_an_evaluations_generations_and_their_measurement_through_ray_equal_the_local_engines(
-        tmp_path, monkeypatch, local_ray, endpoint):
+    tmp_path, monkeypatch, local_ray, endpoint
+):
     # The endpoint answers each prompt with its pair's fast program, then a wrong one.
     endpoint.texts = lambda prompt, i: _fenced(FAST if i == 0 else WRONG)
-    pairs = pl.DataFrame([{"problem_id": "p1", "src_id": src_id, "tgt_id": "t1", "src_code": code, "tgt_code": FAST}
-                          for src_id, code in (("s1", SLOW), ("s2", SLOW_WHILE))])
+    pairs = pl.DataFrame(
+        [
+            {"problem_id": "p1", "src_id": src_id, "tgt_id": "t1", "src_code": code, "tgt_code": FAST}
+            for src_id, code in (("s1", SLOW), ("s2", SLOW_WHILE))
+        ]
+    )
     config_file = tmp_path / "evaluation.toml"
-    config_file.write_text('[evaluation]\nstrategies = ["instruction"]\n[sampling]\nn = 2\nmax_new_tokens = 64\n'
-                           '[generation]\nconcurrency = 2\nmax_retries = 0\n')
-    spec = CheckpointSpec("oracle", "openai", location=endpoint.url, model="oracle-1", api="completions",
-                          key_env="PIE_TEST_NO_KEY", version="1")
+    config_file.write_text(
+        '[evaluation]\nstrategies = ["instruction"]\n[sampling]\nn = 2\nmax_new_tokens = 64\n'
+        "[generation]\nconcurrency = 2\nmax_retries = 0\n"
+    )
+    spec = CheckpointSpec(
+        "oracle",
+        "openai",
+        location=endpoint.url,
+        model="oracle-1",
+        api="completions",
+        key_env="PIE_TEST_NO_KEY",
+        version="1",
+    )
     inputs = EvalInputs(pairs=pairs, tests={"p1": _tests()}, index=None)
     runs = {}
     for name in ("local", "ray"):
         cache = str(tmp_path / name)
         annotator = Annotator(engine(monkeypatch, name), cache, Sandbox())
-        runs[name] = generate_and_measure(spec, EvaluationConfig.load(config_file), annotator, inputs,
-                                          inputs_fingerprint="f", cache_root=cache)
+        runs[name] = generate_and_measure(
+            spec, EvaluationConfig.load(config_file), annotator, inputs, inputs_fingerprint="f", cache_root=cache
+        )
     local, through_ray = runs["local"], runs["ray"]
     assert through_ray.errors == {} and through_ray.generations.height == 4
     assert through_ray.generations.equals(local.generations)
@@ -231,7 +288,8 @@ def test_an_evaluations_generations_and_their_measurement_through_ray_equal_the_
 
 @pytest.mark.slow  # self-play's programs compiled, run and measured cold, once per engine
 def test_self_plays_generations_and_measurement_through_ray_equal_the_local_engines(
-        tmp_path, monkeypatch, local_ray, endpoint):
+    tmp_path, monkeypatch, local_ray, endpoint
+):
     # New programs for the seed: a copy of it (no new behaviour) and the odd sum (new); the odd
     # sum's optimisation: its closed form.
     endpoint.texts = lambda prompt, i: _fenced(ODD_FORMULA if "i += 2" in prompt else (ODD_LOOP, FAST)[i % 2])
@@ -241,8 +299,9 @@ def test_self_plays_generations_and_measurement_through_ray_equal_the_local_engi
     for name in ("local", "ray"):
         cache = str(tmp_path / name)
         annotator = Annotator(engine(monkeypatch, name), cache, Sandbox())
-        runs[name] = self_play([seed], generator(endpoint), "oracle", annotator, settings, cache_root=cache,
-                               concurrency=2)
+        runs[name] = self_play(
+            [seed], generator(endpoint), "oracle", annotator, settings, cache_root=cache, concurrency=2
+        )
     assert runs["ray"].errors == {} and runs["ray"].counts == runs["local"].counts
     assert runs["ray"].counts.kept_pairs == 1
     assert runs["ray"].pairs.equals(runs["local"].pairs)

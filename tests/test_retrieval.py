@@ -89,8 +89,9 @@ int main() {
     cout << dp[n][w] << endl;
 }
 """
-KNAPSACK_1D = KNAPSACK.replace("vector<vector<long long>> dp(n + 1, vector<long long>(w + 1, 0));",
-                               "vector<long long> dp(w + 1, 0);")
+KNAPSACK_1D = KNAPSACK.replace(
+    "vector<vector<long long>> dp(n + 1, vector<long long>(w + 1, 0));", "vector<long long> dp(w + 1, 0);"
+)
 
 # (src_id, tgt_id, problem_id, src_code, tgt_code, speedup). SUM_CIN is in four pairs: the
 # highest speedup (3.5) is shared by three, the lowest tgt_id among them (t8) by two, and of
@@ -107,8 +108,9 @@ PAIRS = [
 
 
 def pairs_frame(rows=PAIRS) -> pl.DataFrame:
-    return pl.DataFrame(rows, schema=["src_id", "tgt_id", "problem_id", "src_code", "tgt_code", "speedup"],
-                        orient="row")
+    return pl.DataFrame(
+        rows, schema=["src_id", "tgt_id", "problem_id", "src_code", "tgt_code", "speedup"], orient="row"
+    )
 
 
 @pytest.fixture(scope="module")
@@ -164,8 +166,11 @@ def test_k_beyond_the_corpus_and_self_exclusion(index):
 def test_equal_distances_go_by_index_order(embedder):
     # Whitespace does not count in the hashed embedding: these three have the same vector.
     spaced = [SUM_SCANF.replace("\n", "\n" + " " * i) for i in (1, 2, 3)]
-    rows = [("z9", "z9t", "p9", spaced[0], SUM_SCANF, 2.0), ("a1", "a1t", "p9", spaced[1], SUM_SCANF, 2.0),
-            ("m5", "m5t", "p9", spaced[2], SUM_SCANF, 2.0)] + PAIRS[4:]
+    rows = [
+        ("z9", "z9t", "p9", spaced[0], SUM_SCANF, 2.0),
+        ("a1", "a1t", "p9", spaced[1], SUM_SCANF, 2.0),
+        ("m5", "m5t", "p9", spaced[2], SUM_SCANF, 2.0),
+    ] + PAIRS[4:]
     tied = RetrievalIndex.build(pairs_frame(rows), embedder)
     np.testing.assert_array_equal(embedder.embed(spaced[:1]), embedder.embed(spaced[2:]))
     for _ in range(3):
@@ -178,8 +183,11 @@ def test_save_load_same_results_and_version_check(index, embedder, tmp_path):
     path = index.save(str(tmp_path / "retrieval"))
     assert sorted(os.listdir(path)) == ["corpus.parquet", "index.faiss", "meta.json"]
     meta = json.loads((tmp_path / "retrieval" / "meta.json").read_text())
-    assert meta == {"embedder": {"name": "hashed-ngrams", "version": embedder.version, "dim": 1024},
-                    "rows": 4, "content_hash": index.content_hash}
+    assert meta == {
+        "embedder": {"name": "hashed-ngrams", "version": embedder.version, "dim": 1024},
+        "rows": 4,
+        "content_hash": index.content_hash,
+    }
     loaded = RetrievalIndex.load(path, HashedNgramEmbedder())
     queries = [SORT_BUBBLE + "// edited\n", DP_RECURSIVE, SUM_SCANF]
     assert loaded.search(queries, k=3) == index.search(queries, k=3)
@@ -225,13 +233,16 @@ def test_hashed_embedding_values_by_hand():
 
 
 def test_hashed_embedding_is_the_same_in_another_process():
-    script = ("import sys; from pie_assets.evaluation.embeddings import HashedNgramEmbedder; "
-              "sys.stdout.write(HashedNgramEmbedder().embed([sys.stdin.read()]).tobytes().hex())")
+    script = (
+        "import sys; from pie_assets.evaluation.embeddings import HashedNgramEmbedder; "
+        "sys.stdout.write(HashedNgramEmbedder().embed([sys.stdin.read()]).tobytes().hex())"
+    )
     here = HashedNgramEmbedder().embed([KNAPSACK]).tobytes().hex()
     for seed in ("1", "2"):
         env = {**os.environ, "PYTHONHASHSEED": seed}
-        out = subprocess.run([sys.executable, "-c", script], input=KNAPSACK, capture_output=True,
-                             text=True, env=env, check=True).stdout
+        out = subprocess.run(
+            [sys.executable, "-c", script], input=KNAPSACK, capture_output=True, text=True, env=env, check=True
+        ).stdout
         assert out == here
 
 
@@ -253,15 +264,29 @@ def tiny_encoder(tmp_path_factory) -> str:
     special = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"]
     wordpiece = Tokenizer(models.WordPiece(unk_token="[UNK]"))
     wordpiece.pre_tokenizer = pre_tokenizers.BertPreTokenizer()
-    wordpiece.train_from_iterator([code for *_, src, tgt, _ in PAIRS for code in (src, tgt)],
-                                  trainers.WordPieceTrainer(vocab_size=300, special_tokens=special))
+    wordpiece.train_from_iterator(
+        [code for *_, src, tgt, _ in PAIRS for code in (src, tgt)],
+        trainers.WordPieceTrainer(vocab_size=300, special_tokens=special),
+    )
     tokenizer = transformers.PreTrainedTokenizerFast(
-        tokenizer_object=wordpiece, unk_token="[UNK]", pad_token="[PAD]", cls_token="[CLS]",
-        sep_token="[SEP]", mask_token="[MASK]", model_max_length=128)
+        tokenizer_object=wordpiece,
+        unk_token="[UNK]",
+        pad_token="[PAD]",
+        cls_token="[CLS]",
+        sep_token="[SEP]",
+        mask_token="[MASK]",
+        model_max_length=128,
+    )
     tokenizer.save_pretrained(path)
     torch.manual_seed(0)
-    config = transformers.BertConfig(vocab_size=wordpiece.get_vocab_size(), hidden_size=32, num_hidden_layers=2,
-                                     num_attention_heads=2, intermediate_size=64, max_position_embeddings=128)
+    config = transformers.BertConfig(
+        vocab_size=wordpiece.get_vocab_size(),
+        hidden_size=32,
+        num_hidden_layers=2,
+        num_attention_heads=2,
+        intermediate_size=64,
+        max_position_embeddings=128,
+    )
     transformers.BertModel(config).save_pretrained(path)
     return str(path)
 

@@ -35,7 +35,7 @@ int a[5000];
 int main(){int n,k;scanf("%d %d",&n,&k);for(int i=0;i<n;i++)scanf("%d",&a[i]);std::sort(a,a+n);
 long long c=0;int j=n-1;for(int i=0;i<n;i++){while(j>i&&a[i]+a[j]>k)j--;if(j<=i)break;c+=j-i;}printf("%lld\\n",c);}
 """
-WRONG = b"#include <cstdio>\nint main(){puts(\"42\");}\n"
+WRONG = b'#include <cstdio>\nint main(){puts("42");}\n'
 CRASH = b"#include <cstdlib>\nint main(){abort();}\n"
 LOOP = b"int main(){volatile unsigned x=0;for(;;)x++;}\n"
 BROKEN = b"int main( { return 0 }\n"
@@ -71,16 +71,33 @@ def _config(tmp_path: Path, **budget: int) -> SimulatorConfig:
 
 
 def _submissions(programs: dict[str, bytes]) -> pl.DataFrame:
-    return pl.DataFrame([
-        {"submission_id": sid, "status": "Accepted", "code": code.decode(), "code_encoding": "utf-8",
-         "code_sha256": hashlib.sha256(code).hexdigest()} for sid, code in programs.items()
-    ])
+    return pl.DataFrame(
+        [
+            {
+                "submission_id": sid,
+                "status": "Accepted",
+                "code": code.decode(),
+                "code_encoding": "utf-8",
+                "code_sha256": hashlib.sha256(code).hexdigest(),
+            }
+            for sid, code in programs.items()
+        ]
+    )
 
 
 def _tests() -> pl.DataFrame:
     data, expected = _input()
-    return pl.DataFrame([{"test_id": "t0", "origin": "extra_dir", "input": data.decode(), "expected_output": expected,
-                          "input_sha256": hashlib.sha256(data).hexdigest()}])
+    return pl.DataFrame(
+        [
+            {
+                "test_id": "t0",
+                "origin": "extra_dir",
+                "input": data.decode(),
+                "expected_output": expected,
+                "input_sha256": hashlib.sha256(data).hexdigest(),
+            }
+        ]
+    )
 
 
 def _annotate(annotator: Annotator, programs: dict[str, bytes]) -> tuple[pl.DataFrame, pl.DataFrame]:
@@ -102,7 +119,9 @@ def test_deterministic_identical_programs_and_ranking(tmp_path):
     again, _ = _annotate(Annotator(config, str(tmp_path / "cache_b"), Sandbox()), {"slow": SLOW, "fast": FAST})
     assert dict(zip(again["submission_id"], again["cost"])) == {"slow": cost["slow"], "fast": cost["fast"]}
     assert again["counters"].to_list() == rows.filter(pl.col("submission_id") != "slow_copy")["counters"].to_list()
-    assert set(summary["all_pass"]) == {True} and summary["agg_cost"].to_list() == [cost[s] for s in summary["submission_id"]]
+    assert set(summary["all_pass"]) == {True} and summary["agg_cost"].to_list() == [
+        cost[s] for s in summary["submission_id"]
+    ]
     row = rows.row(0, named=True)
     assert row["backend"] == "cachegrind" and row["deterministic"] and row["sandboxed"] == "bwrap"
     assert row["config_hash"] == config.hash and {c["name"] for c in row["counters"]} >= {"Ir", "D1mr", "DLmr", "Bcm"}
@@ -135,8 +154,9 @@ def test_warm_rerun_runs_nothing_and_a_config_change_reruns(tmp_path):
     assert sandbox.launches == 2 * 3  # per program: compile, native check, measurement
     warm, _ = _annotate(annotator, {"slow": SLOW, "fast": FAST})
     assert sandbox.launches == 6 and warm.equals(cold)
-    changed = SimulatorConfig(values={**config.values, "judge": {"float_tolerance": 1e-6}},
-                              hash="different", path=config.path)
+    changed = SimulatorConfig(
+        values={**config.values, "judge": {"float_tolerance": 1e-6}}, hash="different", path=config.path
+    )
     rerun = Annotator(changed, str(tmp_path / "cache"), sandbox)
     _annotate(rerun, {"slow": SLOW, "fast": FAST})
     assert sandbox.launches == 6 + 2 * 2  # binaries reused, tests re-judged and re-measured
@@ -150,15 +170,22 @@ def test_a_program_is_measured_by_its_code_not_its_id(tmp_path):
     sandbox = CountingSandbox()
     cases = runtime_cases(_tests())
     first = Annotator(config, str(tmp_path / "cache"), sandbox).measure_program(
-        Program.from_text("gen-1", SLOW.decode()), "p0", cases)
+        Program.from_text("gen-1", SLOW.decode()), "p0", cases
+    )
     assert sandbox.launches == 3  # compile, native check, measurement
     assert first.summary["all_pass"] and "submission_id" not in first.tests[0]
     assert "submission_id" not in first.summary
     again = Annotator(config, str(tmp_path / "cache"), sandbox).measure_program(
-        Program("gen-2", SLOW, hashlib.sha256(SLOW).hexdigest()), "p0", cases)
+        Program("gen-2", SLOW, hashlib.sha256(SLOW).hexdigest()), "p0", cases
+    )
     assert sandbox.launches == 3 and again == first
-    submission = {"submission_id": "s1", "status": "Accepted", "code": SLOW.decode(), "code_encoding": "utf-8",
-                  "code_sha256": hashlib.sha256(SLOW).hexdigest()}
+    submission = {
+        "submission_id": "s1",
+        "status": "Accepted",
+        "code": SLOW.decode(),
+        "code_encoding": "utf-8",
+        "code_sha256": hashlib.sha256(SLOW).hexdigest(),
+    }
     rows, summary = Annotator(config, str(tmp_path / "cache"), sandbox).submission_rows(submission, "p0", cases)
     assert sandbox.launches == 3
     assert rows == [{"submission_id": "s1", **row} for row in first.tests]
@@ -218,10 +245,22 @@ def test_runtime_assets_materialize_with_code_version(quirky, instance, tmp_path
     assets, resources = list(defs.assets), dict(defs.resources)
     instance.add_dynamic_partitions(PROBLEMS, ["p00001", "p00002"])
     tags = partition_range_tags("p00001", "p00002")
-    dg.materialize(assets, instance=instance, resources=resources, tags=tags, raise_on_error=False,
-                   selection=["submissions", "test_cases", "ingest_rejects", "problem_statements"])
-    result = dg.materialize(assets, instance=instance, resources=resources, tags=tags, raise_on_error=False,
-                            selection=[k.to_user_string() for k in RUNTIME_KEYS])
+    dg.materialize(
+        assets,
+        instance=instance,
+        resources=resources,
+        tags=tags,
+        raise_on_error=False,
+        selection=["submissions", "test_cases", "ingest_rejects", "problem_statements"],
+    )
+    result = dg.materialize(
+        assets,
+        instance=instance,
+        resources=resources,
+        tags=tags,
+        raise_on_error=False,
+        selection=[k.to_user_string() for k in RUNTIME_KEYS],
+    )
     assert not result.success  # p00002 has no submissions (its metadata CSV is malformed) ...
     assert "submissions has no partition p00002" in result.get_step_failure_events()[0].step_failure_data.error.message
     assert instance.get_materialized_partitions(RUNTIME_KEYS[0]) == {"p00001"}  # ... p00001 landed anyway
@@ -232,11 +271,15 @@ def test_runtime_assets_materialize_with_code_version(quirky, instance, tmp_path
     # s000000008 (odd bytes, prints nothing), s000000002 (Wrong Answer) and s000000009 (Compile
     # Error); 4 test rows, of which 3 distinct inputs (the page's first sample is also the derived
     # input.txt): each input is measured once.
-    by_sub = annotations.group_by("submission_id").agg(pl.col("status").unique().sort(), pl.col("cost").sum(),
-                                                       pl.len())
+    by_sub = annotations.group_by("submission_id").agg(pl.col("status").unique().sort(), pl.col("cost").sum(), pl.len())
     got = {r["submission_id"]: (r["status"], r["len"]) for r in by_sub.iter_rows(named=True)}
-    assert got == {"s000000001": (["OK"], 3), "s000000004": (["OK"], 3), "s000000008": (["WA"], 3),
-                   "s000000002": (["WA"], 3), "s000000009": (["CE"], 3)}
+    assert got == {
+        "s000000001": (["OK"], 3),
+        "s000000004": (["OK"], 3),
+        "s000000008": (["WA"], 3),
+        "s000000002": (["WA"], 3),
+        "s000000009": (["CE"], 3),
+    }
     costs = dict(zip(by_sub["submission_id"], by_sub["cost"]))
     assert costs["s000000001"] == costs["s000000004"] > 0
     # s000000008 is Accepted by CodeNet and WA here: listed by the warning, and the partition landed.
@@ -253,15 +296,24 @@ def test_ingested_problems_request_their_runtime_annotation(quirky_settings, ins
     defs = build_defs(quirky_settings)
     instance.add_dynamic_partitions(PROBLEMS, ["p00001", "p00003"])
     baseline = dg.evaluate_automation_conditions(defs=defs, instance=instance)  # the sensor's previous tick
-    dg.materialize(list(defs.assets), instance=instance, resources=dict(defs.resources), partition_key="p00001",
-                   selection=["submissions", "test_cases", "ingest_rejects", "problem_statements"])
+    dg.materialize(
+        list(defs.assets),
+        instance=instance,
+        resources=dict(defs.resources),
+        partition_key="p00001",
+        selection=["submissions", "test_cases", "ingest_rejects", "problem_statements"],
+    )
     result = dg.evaluate_automation_conditions(defs=defs, instance=instance, cursor=baseline.cursor)
     # Every asset that could follow an ingestion: the runtimes and the SQL models (the others are
     # partitioned on sets this test does not populate).
-    candidates = [key for key in defs.resolve_asset_graph().get_all_asset_keys()
-                  if key.to_user_string() not in ("model_evaluations",)]
-    requested = {(key.to_user_string(), partition) for key in candidates
-                 for partition in result.get_requested_partitions(key)}
+    candidates = [
+        key
+        for key in defs.resolve_asset_graph().get_all_asset_keys()
+        if key.to_user_string() not in ("model_evaluations",)
+    ]
+    requested = {
+        (key.to_user_string(), partition) for key in candidates for partition in result.get_requested_partitions(key)
+    }
     assert requested == {("runtime_annotations", "p00001"), ("submission_runtimes", "p00001")}
 
 
@@ -281,8 +333,22 @@ def test_pie_measure_byte_identical_programs_at_different_paths(tmp_path):
         source.parent.mkdir(parents=True)
         source.write_bytes(SLOW)
         env = {**os.environ, "PIE_CACHE": str(tmp_path / place / "cache")}
-        out = subprocess.run([sys.executable, "-m", "pie_assets.cli", "measure", str(source), "--input",
-                              str(tmp_path / "in.txt"), "--json"], env=env, capture_output=True, text=True, timeout=300)
+        out = subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "pie_assets.cli",
+                "measure",
+                str(source),
+                "--input",
+                str(tmp_path / "in.txt"),
+                "--json",
+            ],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
         assert out.returncode == 0, out.stderr
         row = json.loads(out.stdout)
         assert row["status"] == "OK" and row["backend"] == "cachegrind" and row["counters"]["Ir"] == row["instructions"]
@@ -302,9 +368,23 @@ def test_pie_measure_exits_2_whenever_the_status_is_not_ok(tmp_path, program, st
     (tmp_path / "in.txt").write_text("1 2\n")
     (tmp_path / "expected.txt").write_text("3\n")
     args = ["--expected", str(tmp_path / "expected.txt")] if status == "WA" else []
-    out = subprocess.run([sys.executable, "-m", "pie_assets.cli", "measure", str(tmp_path / "prog.cpp"), "--input",
-                          str(tmp_path / "in.txt"), *args, "--json"], capture_output=True, text=True, timeout=300,
-                         env={**os.environ, "PIE_CACHE": str(tmp_path / "cache")})
+    out = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pie_assets.cli",
+            "measure",
+            str(tmp_path / "prog.cpp"),
+            "--input",
+            str(tmp_path / "in.txt"),
+            *args,
+            "--json",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env={**os.environ, "PIE_CACHE": str(tmp_path / "cache")},
+    )
     assert out.returncode == 2, out.stderr
     row = json.loads(out.stdout)
     assert row["status"] == status and row["cost"] is None

@@ -30,8 +30,14 @@ from s3_server import S3Server, s3_server  # noqa: E402 - after the skips: it im
 
 PIE = str(Path(sys.executable).with_name("pie"))
 RUN_TIMEOUT_S = 300
-CODENET_TABLES = {"ingest_rejects", "problem_list_rejects", "problem_statements", "problems", "submissions",
-                  "test_cases"}
+CODENET_TABLES = {
+    "ingest_rejects",
+    "problem_list_rejects",
+    "problem_statements",
+    "problems",
+    "submissions",
+    "test_cases",
+}
 
 
 @pytest.fixture(scope="module")
@@ -100,8 +106,15 @@ def _published_views(lake: Lake, tmp_path: Path) -> tuple[set[str], set[str]]:
 def test_pie_run_on_s3_while_a_reader_queries_then_pie_sql_answers(lake, tmp_path):
     reader = CatalogReader(lake.url, pause_s=0.2)  # a user's pace; the server is shared with the run
     reader.start()
-    run = _pie("run", "--select", "group:codenet", "--warehouse", lake.url, "--quiet",
-               env=lake.dagster_env(tmp_path / "dagster"))
+    run = _pie(
+        "run",
+        "--select",
+        "group:codenet",
+        "--warehouse",
+        lake.url,
+        "--quiet",
+        env=lake.dagster_env(tmp_path / "dagster"),
+    )
     out = _finish(run)
     queries_during_run = reader.queries
     time.sleep(0.5)
@@ -112,9 +125,18 @@ def test_pie_run_on_s3_while_a_reader_queries_then_pie_sql_answers(lake, tmp_pat
     assert reader.counts == sorted(reader.counts)  # partitions only ever appear, whole
 
     # `pie sql` in a fresh process, this time with the S3-only endpoint variable.
-    env = {k: v for k, v in lake.env.items() if k != "AWS_ENDPOINT_URL"} | {"AWS_ENDPOINT_URL_S3": lake.env["AWS_ENDPOINT_URL"]}
-    sql = _pie("sql", "select count(*) as n, count(distinct problem_id) as problems from submissions",
-               "--warehouse", lake.url, "--format", "csv", env=env)
+    env = {k: v for k, v in lake.env.items() if k != "AWS_ENDPOINT_URL"} | {
+        "AWS_ENDPOINT_URL_S3": lake.env["AWS_ENDPOINT_URL"]
+    }
+    sql = _pie(
+        "sql",
+        "select count(*) as n, count(distinct problem_id) as problems from submissions",
+        "--warehouse",
+        lake.url,
+        "--format",
+        "csv",
+        env=env,
+    )
     n, problems = map(int, _finish(sql).splitlines()[1].split(","))
     assert problems == len(list((SAMPLE_CODENET_ROOT / "data").iterdir())) and n > 0
     assert re.search(rf"^ *submissions +{n:,} rows$", out, re.M), out  # the run's own summary agrees
@@ -128,9 +150,20 @@ def test_pie_run_on_s3_while_a_reader_queries_then_pie_sql_answers(lake, tmp_pat
 
 
 def test_two_runs_write_different_problems_at_once(lake, tmp_path):
-    runs = [_pie("run", "--select", "group:codenet", "--problems", problem, "--warehouse", lake.url, "--quiet",
-                 env=lake.dagster_env(tmp_path / f"dagster-{problem}"))
-            for problem in ("p90001", "p90002")]
+    runs = [
+        _pie(
+            "run",
+            "--select",
+            "group:codenet",
+            "--problems",
+            problem,
+            "--warehouse",
+            lake.url,
+            "--quiet",
+            env=lake.dagster_env(tmp_path / f"dagster-{problem}"),
+        )
+        for problem in ("p90001", "p90002")
+    ]
     for run in runs:
         _finish(run)
     manifest_views, file_views = _published_views(lake, tmp_path)
@@ -153,7 +186,9 @@ def _add_tables(url: str, writer: int, n_tables: int, start: multiprocessing.syn
     for i in range(n_tables):
         warehouse.write_partition(f"w{writer}_t{i}", "p1", pl.DataFrame({"writer": [writer], "table": [i]}))
         catalog.rebuild()
-    catalog.register_model(f"w{writer}_rows", " union all ".join(f"select * from w{writer}_t{i}" for i in range(n_tables)))
+    catalog.register_model(
+        f"w{writer}_rows", " union all ".join(f"select * from w{writer}_t{i}" for i in range(n_tables))
+    )
 
 
 def test_concurrent_rebuilds_lose_no_table_and_no_model(lake, tmp_path):
@@ -173,7 +208,11 @@ def test_concurrent_rebuilds_lose_no_table_and_no_model(lake, tmp_path):
     assert manifest_views == file_views == tables | models
     with Catalog(Warehouse(lake.url)).connect() as con:
         for w in range(writers):
-            assert con.execute(f"select count(*), min(writer), max(writer) from w{w}_rows").fetchone() == (n_tables, w, w)
+            assert con.execute(f"select count(*), min(writer), max(writer) from w{w}_rows").fetchone() == (
+                n_tables,
+                w,
+                w,
+            )
     assert not lake.fs.exists(f"{lake.key}/.catalog.lock")
 
 
@@ -197,8 +236,13 @@ LEASE_S = 1.0
 
 
 def _holder(lake: Lake, path: str) -> subprocess.Popen:
-    proc = subprocess.Popen([sys.executable, "-c", HOLDER, path, str(LEASE_S)], env=lake.env, text=True,
-                            stdin=subprocess.PIPE, stdout=subprocess.PIPE)
+    proc = subprocess.Popen(
+        [sys.executable, "-c", HOLDER, path, str(LEASE_S)],
+        env=lake.env,
+        text=True,
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+    )
     assert proc.stdout.readline().strip() == "held"
     return proc
 
@@ -249,8 +293,17 @@ def test_runtimes_of_an_s3_warehouse_are_cached_on_local_disk(lake, tmp_path):
     """Binaries and measurements need a local directory: `Settings.resolved_cache_dir()` gives
     ~/.cache/pie-lakehouse for a remote warehouse."""
     home = tmp_path / "home"
-    run = _pie("run", "--select", "group:codenet or group:runtime", "--problems", "p90001", "--warehouse", lake.url,
-               "--quiet", env=lake.dagster_env(tmp_path / "dagster", HOME=str(home)))
+    run = _pie(
+        "run",
+        "--select",
+        "group:codenet or group:runtime",
+        "--problems",
+        "p90001",
+        "--warehouse",
+        lake.url,
+        "--quiet",
+        env=lake.dagster_env(tmp_path / "dagster", HOME=str(home)),
+    )
     _finish(run)
     assert any((home / ".cache" / "pie-lakehouse" / "compile").iterdir())
     assert not any(name.startswith("_cache") for name in lake.objects())
@@ -265,21 +318,29 @@ def test_a_flat_layout_warehouse_on_s3_moves_to_hive_paths_and_lookups_prune(lak
     catalog's upgrade runs under the S3 lock), and a per-problem lookup opens one object."""
     for problem in ("p1", "p2", "p3"):
         with lake.fs.open(f"{lake.key}/submissions/{problem}.parquet", "wb") as f:
-            pl.DataFrame({"problem_id": [problem] * 2, "submission_id": [f"{problem}-a", f"{problem}-b"]}).write_parquet(f)
+            pl.DataFrame(
+                {"problem_id": [problem] * 2, "submission_id": [f"{problem}-a", f"{problem}-b"]}
+            ).write_parquet(f)
     lake.fs.pipe(f"{lake.key}/_catalog.json", json.dumps({"views": ["submissions"], "models": {}}).encode())
 
     with Catalog(Warehouse(lake.url)).connect() as con:
-        assert con.execute("select problem_id, count(*) from submissions group by 1 order by 1").fetchall() \
-            == [("p1", 2), ("p2", 2), ("p3", 2)]
+        assert con.execute("select problem_id, count(*) from submissions group by 1 order by 1").fetchall() == [
+            ("p1", 2),
+            ("p2", 2),
+            ("p3", 2),
+        ]
         plan = con.execute("explain analyze select * from submissions where problem_id = 'p2'").fetchall()[0][1]
         assert "Scanning Files: 1/3" in plan
     assert sorted(o for o in lake.objects() if o.endswith(".parquet")) == [
-        f"submissions/problem_id={p}/data.parquet" for p in ("p1", "p2", "p3")]
+        f"submissions/problem_id={p}/data.parquet" for p in ("p1", "p2", "p3")
+    ]
     assert json.loads(lake.fs.cat(f"{lake.key}/_catalog.json"))["layout"] == LAYOUT
 
 
-COPY_QUERY = ("select (select count(*) from submissions) s, (select count(*) from problems) p, "
-              "(select sum(n)::int from per_problem) n")
+COPY_QUERY = (
+    "select (select count(*) from submissions) s, (select count(*) from problems) p, "
+    "(select sum(n)::int from per_problem) n"
+)
 
 
 def _sql(url: str, env: dict[str, str]) -> list[dict]:

@@ -39,7 +39,13 @@ def test_sample_corpus_is_clean_and_rich():
     subs = [row for t in tables for row in t.submissions.iter_rows(named=True)]
     assert len(subs) >= 60
     assert len({s["user_id"] for s in subs}) >= 10
-    assert {s["status"] for s in subs} >= {"Accepted", "Wrong Answer", "Time Limit Exceeded", "Runtime Error", "Compile Error"}
+    assert {s["status"] for s in subs} >= {
+        "Accepted",
+        "Wrong Answer",
+        "Time Limit Exceeded",
+        "Runtime Error",
+        "Compile Error",
+    }
     for t in tables:
         assert set(t.test_cases["origin"]) == {"html_sample", "codenet_derived", "extra_dir"}
         # Only the deliberate quirks (cpu_time -1 on a failed run) may be rejected in the sample.
@@ -56,7 +62,9 @@ def test_pie_run_then_sql_on_the_sample(tmp_path):
     count = pie("sql", "select count(*) as n from submissions", "--format", "json", cwd=tmp_path)
     assert count.returncode == 0, count.stderr
     assert json.loads(count.stdout)[0]["n"] >= 60
-    csv = pie("sql", "select problem_id, count(*) from test_cases group by 1 order by 1", "--format", "csv", cwd=tmp_path)
+    csv = pie(
+        "sql", "select problem_id, count(*) from test_cases group by 1 order by 1", "--format", "csv", cwd=tmp_path
+    )
     assert csv.stdout.splitlines()[0] == "problem_id,count_star()"
     table = pie("sql", "select status, count(*) n from submissions group by 1 order by 1", cwd=tmp_path)
     assert "Accepted" in table.stdout
@@ -64,8 +72,9 @@ def test_pie_run_then_sql_on_the_sample(tmp_path):
     # Re-running is idempotent: same counts.
     again = pie("run", "--quiet", "--select", "group:codenet", cwd=tmp_path)
     assert again.returncode == 0
-    assert json.loads(pie("sql", "select count(*) as n from submissions", "--format", "json", cwd=tmp_path).stdout) \
-        == json.loads(count.stdout)
+    assert json.loads(
+        pie("sql", "select count(*) as n from submissions", "--format", "json", cwd=tmp_path).stdout
+    ) == json.loads(count.stdout)
 
 
 @pytest.mark.parametrize(

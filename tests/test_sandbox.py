@@ -328,13 +328,22 @@ def test_a_run_whose_harness_dies_leaves_no_process(binaries):
     """The guard in front of the containment: when the harness process dies mid-run (SIGKILLed,
     so none of Python's cleanup runs), the sandbox and its program die with it."""
     tag = f"orphan{uuid.uuid4().hex[:8]}"  # the program's command name: the file name it runs as
-    harness = subprocess.Popen([sys.executable, "-c", (
-        "import sys, threading\n"
-        "from pie_assets.runtime.sandbox import Limits, Sandbox\n"
-        "sandbox, binary, path = Sandbox(), sys.argv[1], '/sandbox/' + sys.argv[2]\n"
-        "threading.Thread(target=sandbox.run, args=([path],), kwargs={'stdin': b'', 'ro_binds': {binary: path},\n"
-        "                 'limits': Limits(wall_s=600)}).start()\n"
-        "threading.Event().wait()\n"), binaries["sleeper"], tag])
+    harness = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            (
+                "import sys, threading\n"
+                "from pie_assets.runtime.sandbox import Limits, Sandbox\n"
+                "sandbox, binary, path = Sandbox(), sys.argv[1], '/sandbox/' + sys.argv[2]\n"
+                "threading.Thread(target=sandbox.run, args=([path],), kwargs={'stdin': b'', 'ro_binds': {binary: path},\n"
+                "                 'limits': Limits(wall_s=600)}).start()\n"
+                "threading.Event().wait()\n"
+            ),
+            binaries["sleeper"],
+            tag,
+        ]
+    )
     deadline = time.monotonic() + 30
     while not processes_named(tag) and time.monotonic() < deadline:
         time.sleep(0.05)
@@ -391,7 +400,6 @@ def test_native_backend_measures_ok_and_crash(sandbox, binaries):
     crash = backend.run(binaries["crash"], b"", budget())
     assert crash.status == "RE" and "SIGSEGV" in crash.detail
     assert not backend.deterministic and backend.name == "native"
-
 
 
 def test_cachegrind_cpu_budget_is_tle_and_only_the_wall_guard_is_infra(sandbox, binaries):

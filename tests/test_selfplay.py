@@ -82,8 +82,9 @@ class ScriptedGenerator:
         self.new, self.optimised = new, optimised
         self.calls: list[tuple[GenerationRequest, int, SamplingSettings]] = []
 
-    def generate(self, request: GenerationRequest, n: int, settings: SamplingSettings, *,
-                 first_index: int = 0) -> list[Completion]:
+    def generate(
+        self, request: GenerationRequest, n: int, settings: SamplingSettings, *, first_index: int = 0
+    ) -> list[Completion]:
         self.calls.append((request, n, settings))
         programs = self.new if request.src_code == SEED else self.optimised
         return [Completion(_fenced(code), "stop") for code in programs[:n]]
@@ -93,9 +94,16 @@ def _tests(ns: tuple[int, ...]) -> pl.DataFrame:
     rows = []
     for i, n in enumerate(ns):
         data = f"{n}\n"
-        rows.append({"problem_id": "p1", "test_id": f"p1_extra_{i}", "origin": "extra_dir", "input": data,
-                     "expected_output": f"{n * (n + 1) // 2}\n",
-                     "input_sha256": hashlib.sha256(data.encode()).hexdigest()})
+        rows.append(
+            {
+                "problem_id": "p1",
+                "test_id": f"p1_extra_{i}",
+                "origin": "extra_dir",
+                "input": data,
+                "expected_output": f"{n * (n + 1) // 2}\n",
+                "input_sha256": hashlib.sha256(data.encode()).hexdigest(),
+            }
+        )
     return pl.DataFrame(rows)
 
 
@@ -115,9 +123,17 @@ def test_scripted_model_finds_new_behaviour_and_a_fast_pair(annotator):
     # 5 asked; BROKEN does not compile; CRASH does not run; the seed's copy prints the expected outputs;
     # the loop and the while loop are new and agree everywhere: one group. Of its two optimisations,
     # ODD_WRONG prints n*n (wrong), ODD_FORMULA is right and far cheaper.
-    assert result.counts.as_dict() == {"seeds": 1, "programs_asked": 5, "compiled": 4, "ran_every_test": 3,
-                                       "new_behaviour": 2, "groups": 1, "optimisations_asked": 2,
-                                       "optimisations_correct": 1, "kept_pairs": 1}
+    assert result.counts.as_dict() == {
+        "seeds": 1,
+        "programs_asked": 5,
+        "compiled": 4,
+        "ran_every_test": 3,
+        "new_behaviour": 2,
+        "groups": 1,
+        "optimisations_asked": 2,
+        "optimisations_correct": 1,
+        "kept_pairs": 1,
+    }
     assert result.counts.explain(settings) is None
 
     new_request, n_new, new_settings = generator.calls[0]
@@ -128,13 +144,19 @@ def test_scripted_model_finds_new_behaviour_and_a_fast_pair(annotator):
 
     assert result.pairs.schema == pl.Schema(SELFPLAY_SCHEMA)
     pair = result.pairs.row(0, named=True)
-    src_id = generation_id("scripted", "selfplay-new", "s-seed", "", 0,
-                           hashlib.sha256(new_request.prompt.encode()).hexdigest())
-    tgt_id = generation_id("scripted", "instruction", src_id, "", 0,
-                           hashlib.sha256(opt_request.prompt.encode()).hexdigest())
+    src_id = generation_id(
+        "scripted", "selfplay-new", "s-seed", "", 0, hashlib.sha256(new_request.prompt.encode()).hexdigest()
+    )
+    tgt_id = generation_id(
+        "scripted", "instruction", src_id, "", 0, hashlib.sha256(opt_request.prompt.encode()).hexdigest()
+    )
     assert (pair["problem_id"], pair["group_id"], pair["src_id"], pair["tgt_id"]) == ("p1", "p1:0", src_id, tgt_id)
-    assert (pair["src_code"], pair["tgt_code"], pair["generator"], pair["synthetic"]) == \
-        (ODD_LOOP, ODD_FORMULA, "scripted", True)
+    assert (pair["src_code"], pair["tgt_code"], pair["generator"], pair["synthetic"]) == (
+        ODD_LOOP,
+        ODD_FORMULA,
+        "scripted",
+        True,
+    )
     # The costs are the programs' measurements against the odd sums computed here by hand.
     odd_sums = [RuntimeCase(c.test_id, c.input, f"{((n + 1) // 2) ** 2}\n", c.input_sha256) for c, n in zip(cases, NS)]
     src = annotator.measure_program(Program.from_text("a", ODD_LOOP), "p1", odd_sums).summary
@@ -152,8 +174,9 @@ def test_scripted_model_finds_new_behaviour_and_a_fast_pair(annotator):
 
 def test_settings_defaults_and_validation():
     assert SelfPlaySettings.load(TrainingConfig.from_values({})) == SelfPlaySettings()
-    assert SelfPlaySettings() == SelfPlaySettings(generator="identity", min_tests=20, new_programs=5, top_p=0.9,
-                                                  min_speedup=5.0, max_pairs_per_group=3)
+    assert SelfPlaySettings() == SelfPlaySettings(
+        generator="identity", min_tests=20, new_programs=5, top_p=0.9, min_speedup=5.0, max_pairs_per_group=3
+    )
     assert SelfPlaySettings.from_section({"min_speedup": 2}).min_speedup == 2.0
     with pytest.raises(ValueError, match="unknown keys min_test$"):
         SelfPlaySettings.from_section({"min_test": 3})
@@ -167,15 +190,26 @@ def _lake(root: str) -> None:
     """p1 (train, 3 tests), p2 (train, 2 tests: below min_tests), p3 (val): only p1 is a seed."""
     store = Warehouse(root)
     problems = {"p1": ("train", 3), "p2": ("train", 2), "p3": ("val", 3)}
-    pl.DataFrame({"problem_id": list(problems), "submission_id": [f"s-{p}" for p in problems],
-                  "agg_cost": [1.0] * 3, "n_correct": [1] * 3}).write_parquet(f"{root}/fastest_human.parquet")
-    pl.DataFrame({"problem_id": list(problems), "split": [s for s, _ in problems.values()]}) \
-        .write_parquet(f"{root}/problem_splits.parquet")
+    pl.DataFrame(
+        {
+            "problem_id": list(problems),
+            "submission_id": [f"s-{p}" for p in problems],
+            "agg_cost": [1.0] * 3,
+            "n_correct": [1] * 3,
+        }
+    ).write_parquet(f"{root}/fastest_human.parquet")
+    pl.DataFrame({"problem_id": list(problems), "split": [s for s, _ in problems.values()]}).write_parquet(
+        f"{root}/problem_splits.parquet"
+    )
     for problem, (_, tests) in problems.items():
-        store.write_partition("submissions", problem, pl.DataFrame(
-            {"submission_id": [f"s-{problem}"], "problem_id": [problem], "code": [SEED]}))
-        store.write_partition("problem_statements", problem, pl.DataFrame(
-            {"problem_id": [problem], "statement": [STATEMENT]}))
+        store.write_partition(
+            "submissions",
+            problem,
+            pl.DataFrame({"submission_id": [f"s-{problem}"], "problem_id": [problem], "code": [SEED]}),
+        )
+        store.write_partition(
+            "problem_statements", problem, pl.DataFrame({"problem_id": [problem], "statement": [STATEMENT]})
+        )
         store.write_partition("test_cases", problem, _tests(NS[:tests]).with_columns(problem_id=pl.lit(problem)))
 
 
@@ -189,17 +223,30 @@ def test_identity_baseline_asset_keeps_nothing_and_says_why(tmp_path, monkeypatc
     resources = {
         "lake": LakeResource(warehouse=str(warehouse)),
         "simulator": SimulatorResource(config_path=str(DEFAULT_CONFIG_PATH), cache_dir=str(tmp_path / "cache")),
-        "evaluation": EvaluationResource(config_path=str(evaluation_config_path()), checkpoints_dir=str(tmp_path / "ck"),
-                                         models_file=str(tmp_path / "models.toml"), index_dir=str(tmp_path / "index"),
-                                         reports_dir=str(tmp_path / "reports")),
+        "evaluation": EvaluationResource(
+            config_path=str(evaluation_config_path()),
+            checkpoints_dir=str(tmp_path / "ck"),
+            models_file=str(tmp_path / "models.toml"),
+            index_dir=str(tmp_path / "index"),
+            reports_dir=str(tmp_path / "reports"),
+        ),
     }
     result = dg.materialize([selfplay_pairs], resources=resources)
     assert result.success
     metadata = result.asset_materializations_for_node("selfplay_pairs")[0].metadata
-    stages = {k[len("stage_"):]: v.value for k, v in metadata.items() if k.startswith("stage_")}
+    stages = {k[len("stage_") :]: v.value for k, v in metadata.items() if k.startswith("stage_")}
     # The seed itself, twice: it compiles and runs, and prints the expected output everywhere.
-    assert stages == {"seeds": 1, "programs_asked": 2, "compiled": 2, "ran_every_test": 2, "new_behaviour": 0,
-                      "groups": 0, "optimisations_asked": 0, "optimisations_correct": 0, "kept_pairs": 0}
+    assert stages == {
+        "seeds": 1,
+        "programs_asked": 2,
+        "compiled": 2,
+        "ran_every_test": 2,
+        "new_behaviour": 0,
+        "groups": 0,
+        "optimisations_asked": 0,
+        "optimisations_correct": 0,
+        "kept_pairs": 0,
+    }
     assert metadata["dagster/row_count"].value == 0 and metadata["generator"].value == "identity"
     assert metadata["found_nothing"].value.startswith("every generated program that ran printed the expected output")
     assert [c.name for c in metadata["dagster/column_schema"].value.columns] == list(SELFPLAY_SCHEMA)

@@ -20,29 +20,38 @@ STUBS = {"p02225", "p02226", "p02227", "p02228", "p02229", "p02230", "p02231", "
 
 
 def test_aizu_page_with_mathjax():
-    html = ('<script>MathJax.Hub.Config({})</script><H1>Sum</H1><p>\nGiven $N$ integers $a_i$,\nprint their sum.'
-            '</p><H2>Input</H2><pre>\n$N$\n$a_1$ ... $a_N$\n</pre><H2>Constraints</H2><ul><li>$1 \\leq N \\leq 10^{5}$'
-            '</li><li>$|a_i| \\le \\frac{10^9}{2}$</li></ul><H2>Sample Input 1</H2><pre>\n2\n1 2\n</pre>'
-            '<H2>Output for the Sample Input 1</H2><pre>\n3\n</pre><p>1 + 2 = 3.</p><H2>Note</H2><p>Use 64-bit.</p>')
-    assert extract_statement(html) == ("Sum\n\nGiven N integers a_i, print their sum.\n\nInput\n\nN\na_1 ... a_N\n\n"
-                                       "Constraints\n\n- 1 ≤ N ≤ 10^5\n- |a_i| ≤ (10^9)/2\n\nNote\n\nUse 64-bit.")
+    html = (
+        "<script>MathJax.Hub.Config({})</script><H1>Sum</H1><p>\nGiven $N$ integers $a_i$,\nprint their sum."
+        "</p><H2>Input</H2><pre>\n$N$\n$a_1$ ... $a_N$\n</pre><H2>Constraints</H2><ul><li>$1 \\leq N \\leq 10^{5}$"
+        "</li><li>$|a_i| \\le \\frac{10^9}{2}$</li></ul><H2>Sample Input 1</H2><pre>\n2\n1 2\n</pre>"
+        "<H2>Output for the Sample Input 1</H2><pre>\n3\n</pre><p>1 + 2 = 3.</p><H2>Note</H2><p>Use 64-bit.</p>"
+    )
+    assert extract_statement(html) == (
+        "Sum\n\nGiven N integers a_i, print their sum.\n\nInput\n\nN\na_1 ... a_N\n\n"
+        "Constraints\n\n- 1 ≤ N ≤ 10^5\n- |a_i| ≤ (10^9)/2\n\nNote\n\nUse 64-bit."
+    )
 
 
 def test_atcoder_page_gives_the_english_copy_without_samples():
-    html = ('<span class="lang"><span class="lang-ja"><h3>問題文</h3><p><var>N</var> 個の整数</p>'
-            '<h3>入力例 1</h3><pre>3\n</pre></span>'
-            '<span class="lang-en"><p>Score : <var>100</var> points</p><h3>Problem Statement</h3>'
-            '<p>Given <var>N</var> integers, with <var>2 \\leq N \\leq 2 \\times 10^5</var>.</p>'
-            '<h3>Input</h3><pre><var>N</var>\n<var>A_1</var> <var>\\ldots</var> <var>A_N</var>\n</pre>'
-            '<h3>Sample Input 1</h3><pre>3\n</pre><h3>Sample Output 1</h3><pre>6\n</pre><p>Explained.</p>'
-            '</span></span>')
-    assert extract_statement(html) == ("Score : 100 points\n\nProblem Statement\n\n"
-                                       "Given N integers, with 2 ≤ N ≤ 2 × 10^5.\n\nInput\n\nN\nA_1 … A_N")
+    html = (
+        '<span class="lang"><span class="lang-ja"><h3>問題文</h3><p><var>N</var> 個の整数</p>'
+        "<h3>入力例 1</h3><pre>3\n</pre></span>"
+        '<span class="lang-en"><p>Score : <var>100</var> points</p><h3>Problem Statement</h3>'
+        "<p>Given <var>N</var> integers, with <var>2 \\leq N \\leq 2 \\times 10^5</var>.</p>"
+        "<h3>Input</h3><pre><var>N</var>\n<var>A_1</var> <var>\\ldots</var> <var>A_N</var>\n</pre>"
+        "<h3>Sample Input 1</h3><pre>3\n</pre><h3>Sample Output 1</h3><pre>6\n</pre><p>Explained.</p>"
+        "</span></span>"
+    )
+    assert extract_statement(html) == (
+        "Score : 100 points\n\nProblem Statement\n\nGiven N integers, with 2 ≤ N ≤ 2 × 10^5.\n\nInput\n\nN\nA_1 … A_N"
+    )
 
 
 def test_japanese_only_page_tables_and_bold_sample_labels():
-    html = ('<span class="lang-ja"><h3>問題文</h3><p>表を見よ。</p><table><tr><th>x</th><th>y</th></tr>'
-            '<tr><td>1</td><td>2</td></tr></table><b>入力例 1</b><br><pre>1\n</pre><b>出力例 1</b><pre>2\n</pre></span>')
+    html = (
+        '<span class="lang-ja"><h3>問題文</h3><p>表を見よ。</p><table><tr><th>x</th><th>y</th></tr>'
+        "<tr><td>1</td><td>2</td></tr></table><b>入力例 1</b><br><pre>1\n</pre><b>出力例 1</b><pre>2\n</pre></span>"
+    )
     assert extract_statement(html) == "問題文\n\n表を見よ。\n\nx | y\n1 | 2"
 
 
@@ -78,13 +87,16 @@ def test_ingestion_writes_one_row_or_a_reject(quirky):
     assert row["statement_sha256"] == sha256_hex(row["statement"].encode("utf-8"))
 
     root, extra = quirky
-    for problem, reason in (("p00003", "no problem page, so no statement"),  # no page at all
-                            ("p00004", "problem page has no statement text (empty, or only samples)")):
+    for problem, reason in (
+        ("p00003", "no problem page, so no statement"),  # no page at all
+        ("p00004", "problem page has no statement text (empty, or only samples)"),
+    ):
         tables = ingest_problem(CodeNetLayout(str(root)), problem, str(extra))
         assert tables.statements.is_empty()
         rejects = tables.rejects.filter(tables.rejects["table_name"] == "problem_statements")
         assert rejects.select("action", "reason", "path").rows() == [
-            ("missing", reason, f"problem_descriptions/{problem}.html")]
+            ("missing", reason, f"problem_descriptions/{problem}.html")
+        ]
 
 
 def test_real_codenet_pages(problem_pages):
@@ -95,8 +107,15 @@ def test_real_codenet_pages(problem_pages):
         html = decode_exact(page.read_bytes())[0]
         statement = extract_statement(html)
         lengths[page.stem] = len(statement)
-        english = [el for el in lxml.html.fromstring(html).iter("span", "div")
-                   if "lang-en" in (el.get("class") or "").split()] if html.strip() else []
+        english = (
+            [
+                el
+                for el in lxml.html.fromstring(html).iter("span", "div")
+                if "lang-en" in (el.get("class") or "").split()
+            ]
+            if html.strip()
+            else []
+        )
         kinds["en" if english else "ja" if "lang-ja" in html else "plain"] += 1
         if english and statement:
             # Japanese text in the statement can only be what the English copy itself quotes.
@@ -105,8 +124,10 @@ def test_real_codenet_pages(problem_pages):
             assert len(JAPANESE.findall(statement)) < 0.02 * len(statement), page.stem
     with_statement = sum(1 for n in lengths.values() if n)
     stubs = {p for p, n in lengths.items() if 0 < n < 50}
-    print(f"\n{len(lengths)} pages ({dict(kinds)}) -> {with_statement} statements, median "
-          f"{sorted(lengths.values())[len(lengths) // 2]} characters; {len(stubs)} stubs: {sorted(stubs)}")
+    print(
+        f"\n{len(lengths)} pages ({dict(kinds)}) -> {with_statement} statements, median "
+        f"{sorted(lengths.values())[len(lengths) // 2]} characters; {len(stubs)} stubs: {sorted(stubs)}"
+    )
     assert len(lengths) == 3999
     assert [p for p, n in lengths.items() if not n] == []  # measured: every page has statement text
     assert stubs == STUBS

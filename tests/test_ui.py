@@ -36,8 +36,15 @@ query Asset($path: [String!]!) {
   }
 }
 """
-TABLES = ("problems", "problem_list_rejects", "submissions", "test_cases", "ingest_rejects", "problem_statements",
-          "problem_summary")
+TABLES = (
+    "problems",
+    "problem_list_rejects",
+    "submissions",
+    "test_cases",
+    "ingest_rejects",
+    "problem_statements",
+    "problem_summary",
+)
 
 
 def _free_port() -> int:
@@ -47,9 +54,12 @@ def _free_port() -> int:
 
 
 def _graphql(port: int, query: str, variables: dict) -> dict:
-    request = urllib.request.Request(f"http://127.0.0.1:{port}/graphql", method="POST",
-                                     data=json.dumps({"query": query, "variables": variables}).encode(),
-                                     headers={"Content-Type": "application/json"})
+    request = urllib.request.Request(
+        f"http://127.0.0.1:{port}/graphql",
+        method="POST",
+        data=json.dumps({"query": query, "variables": variables}).encode(),
+        headers={"Content-Type": "application/json"},
+    )
     with urllib.request.urlopen(request, timeout=30) as response:
         body = json.load(response)
     assert "errors" not in body, body["errors"]
@@ -75,8 +85,14 @@ def test_pie_ui_shows_row_counts_and_columns_and_automation_builds_the_summary(t
     config.write_text(re.sub(r"statuses = \[[^\]]*\]", "statuses = []", DEFAULT_CONFIG_PATH.read_text()))
     env["PIE_SIMULATOR_CONFIG"] = str(config)
     log = open(tmp_path / "ui.log", "w")
-    ui = subprocess.Popen([sys.executable, "-m", "pie_assets.cli", "ui", "--port", str(port)], cwd=tmp_path, env=env,
-                          stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+    ui = subprocess.Popen(
+        [sys.executable, "-m", "pie_assets.cli", "ui", "--port", str(port)],
+        cwd=tmp_path,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
     try:
         deadline = time.monotonic() + 480
         nodes: dict[str, dict | None] = {}
@@ -90,7 +106,9 @@ def test_pie_ui_shows_row_counts_and_columns_and_automation_builds_the_summary(t
             if all(_materialized(node) for node in nodes.values()):
                 break
         missing = [name for name, node in nodes.items() if not _materialized(node)]
-        assert not missing, f"never materialised by the sensors: {missing}\n" + (tmp_path / "ui.log").read_text()[-3000:]
+        assert not missing, (
+            f"never materialised by the sensors: {missing}\n" + (tmp_path / "ui.log").read_text()[-3000:]
+        )
         for name, node in nodes.items():
             entries = {e["label"]: e for e in _materialized(node)["metadataEntries"]}
             assert entries["dagster/row_count"]["intValue"] is not None, (name, entries)

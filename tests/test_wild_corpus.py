@@ -60,9 +60,13 @@ def _compile_and_run(path: Path, compiler: Compiler, native: NativeBackend) -> O
     return outcome
 
 
-@pytest.mark.parametrize("every", [
-    pytest.param(8, marks=pytest.mark.slow, id="eighth"), pytest.param(1, marks=pytest.mark.exhaustive, id="all"),
-])
+@pytest.mark.parametrize(
+    "every",
+    [
+        pytest.param(8, marks=pytest.mark.slow, id="eighth"),
+        pytest.param(1, marks=pytest.mark.exhaustive, id="all"),
+    ],
+)
 def test_wild_codenet_cpp_compiles_and_runs_without_harness_failures(tmp_path, every):
     """Every `every`-th file of the 1,600 by submission id, unrelated to content (CI: an eighth,
     200 files, ~1.5 minutes; `pytest -m exhaustive`: all, whose figures the README reports)."""
@@ -85,9 +89,11 @@ def test_wild_codenet_cpp_compiles_and_runs_without_harness_failures(tmp_path, e
     failed = [o for o in outcomes if not o.crash and not o.compiled]
     timeouts = [o for o in failed if o.error.startswith("compile exceeded")]
     statuses = Counter(o.status for o in outcomes if o.status is not None)
-    print(f"\nwild corpus: {len(sources)} files ({sandbox.mode}, flags {' '.join(section['flags'])}), "
-          f"{len(failed)} compile failures ({len(timeouts)} timeouts), run statuses {dict(sorted(statuses.items()))}, "
-          f"{sum(bool(o.crash) for o in outcomes)} pipeline crashes, total {elapsed:.0f} s")
+    print(
+        f"\nwild corpus: {len(sources)} files ({sandbox.mode}, flags {' '.join(section['flags'])}), "
+        f"{len(failed)} compile failures ({len(timeouts)} timeouts), run statuses {dict(sorted(statuses.items()))}, "
+        f"{sum(bool(o.crash) for o in outcomes)} pipeline crashes, total {elapsed:.0f} s"
+    )
 
     crashes = [f"{o.name}:\n{o.crash}" for o in outcomes if o.crash]
     assert crashes == [], "\n".join(crashes[:5])

@@ -19,7 +19,6 @@ import polars as pl
 from pie_assets.codenet.rejects import MalformedFileError
 
 
-
 def split_files(
     files: Mapping[str, tuple[str, bytes]], expected_header: tuple[str, ...], keep: pl.Expr | None = None
 ) -> tuple[pl.DataFrame, dict[str, MalformedFileError]]:
@@ -41,7 +40,9 @@ def split_files(
             text = _text(data, path)
             if '"' in text:
                 frame = _split_quoted(text)
-                _check_header(frame["fields"][0].to_list(), frame["raw"][0], int(frame["line"][0]), path, expected_header)
+                _check_header(
+                    frame["fields"][0].to_list(), frame["raw"][0], int(frame["line"][0]), path, expected_header
+                )
                 quoted.append(frame.slice(1).select(pl.lit(key).alias("key"), "line", "raw", "fields"))
                 continue
             body = text.lstrip("\r\n")
@@ -56,8 +57,10 @@ def split_files(
         header_lines.append(header_line)
     raw = pl.col("raw")
     plain = (
-        pl.DataFrame({"key": keys, "raw": texts, "header_line": header_lines},
-                     schema={"key": pl.Utf8, "raw": pl.Utf8, "header_line": pl.Int64})
+        pl.DataFrame(
+            {"key": keys, "raw": texts, "header_line": header_lines},
+            schema={"key": pl.Utf8, "raw": pl.Utf8, "header_line": pl.Int64},
+        )
         # Split every file's text into lines inside polars: no Python string per row.
         .with_columns(raw.str.split("\n"))
         .with_columns(line=pl.int_ranges(1, raw.list.len() + 1, dtype=pl.Int64))
@@ -76,7 +79,9 @@ def _columns(frame: pl.DataFrame, header: tuple[str, ...], keep: pl.Expr | None 
     """(key, line, raw, fields: list) → (key, line, raw, n_fields, one stripped column per name)."""
     fields = pl.col("fields")
     frame = frame.select(
-        "key", "line", "raw",
+        "key",
+        "line",
+        "raw",
         fields.list.len().cast(pl.Int64).alias("n_fields"),
         *[fields.list.get(i, null_on_oob=True).alias(name) for i, name in enumerate(header)],
     )

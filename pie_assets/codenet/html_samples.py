@@ -21,7 +21,9 @@ MAX_LABEL_CHARS = 60
 LABEL_TEXT = etree.XPath(
     "./text() | ./*[not(self::pre or self::h1 or self::h2 or self::h3 or self::h4 or self::h5 or self::h6)]//text()"
 )
-OUTPUT_RE = re.compile(r"(sample|sapmle)\s*output|output\s+for\s+(the\s+)?sample|出力例|サンプル出力|に対する出力", re.I)
+OUTPUT_RE = re.compile(
+    r"(sample|sapmle)\s*output|output\s+for\s+(the\s+)?sample|出力例|サンプル出力|に対する出力", re.I
+)
 INPUT_RE = re.compile(r"(sample|sapmle)\s*input|入力例|サンプル入力|^ex[a-z]*le\s*#?\s*\d*$", re.I)
 # Once a "Sample Input and Output" / 入出力例 section began, bare "Input #1" / 出力1 labels count too.
 SAMPLE_SECTION_RE = re.compile(r"sample|sapmle|入出力例|サンプル|^ex[a-z]*le\b", re.I)
@@ -119,7 +121,8 @@ def extract_samples(html: str) -> PageSamples:
     by_section: dict[str, list[tuple[str, int | None, str]]] = {}
     for claim in sample_claims(root):
         by_section.setdefault(claim.section, []).append(
-            (claim.kind, claim.number, _normalize(claim.pre.text_content())))
+            (claim.kind, claim.number, _normalize(claim.pre.text_content()))
+        )
     for section in ("en", "main", "ja"):
         if section in by_section:
             return _pair(by_section[section])
@@ -127,7 +130,7 @@ def extract_samples(html: str) -> PageSamples:
 
 
 def sample_kind(heading: str, in_samples: bool) -> str | None:
-    """"input" or "output" when `heading` labels a sample (bare "Input 1" only inside a sample section)."""
+    """ "input" or "output" when `heading` labels a sample (bare "Input 1" only inside a sample section)."""
     if OUTPUT_RE.search(heading) or (in_samples and BARE_OUTPUT_RE.match(heading)):
         return "output"
     if INPUT_RE.search(heading) or (in_samples and BARE_INPUT_RE.match(heading)):
@@ -139,9 +142,7 @@ def _pair(claims: list[tuple[str, int | None, str]]) -> PageSamples:
     kinds = [kind for kind, _, _ in claims]
     if kinds == ["input", "output"] * (len(claims) // 2):
         # Strict alternation: pair in order, whatever the (sometimes mistyped) numbers say.
-        return PageSamples(
-            [Sample(i + 1, claims[2 * i][2], claims[2 * i + 1][2]) for i in range(len(claims) // 2)], []
-        )
+        return PageSamples([Sample(i + 1, claims[2 * i][2], claims[2 * i + 1][2]) for i in range(len(claims) // 2)], [])
     inputs: dict[int, str] = {}
     outputs: dict[int, str] = {}
     for kind, number, text in claims:

@@ -46,7 +46,10 @@ def parse_metadata_of(layout: CodeNetLayout, problem_ids: list[str]) -> ParsedMe
 
 
 def ingest_problem(
-    layout: CodeNetLayout, problem_id: str, extra_tests_dir: str | None, metadata: ParsedMetadata | None = None,
+    layout: CodeNetLayout,
+    problem_id: str,
+    extra_tests_dir: str | None,
+    metadata: ParsedMetadata | None = None,
     pie_tests: set[int] | None = None,
 ) -> ProblemTables:
     """`metadata` comes from parse_metadata_of over the batch (parsed here if not given);
@@ -58,8 +61,16 @@ def ingest_problem(
     rejects: list[Reject] = []
     if os.path.isfile(layout.problem_list_csv):
         if problem_id not in listed_problem_ids(layout.problem_list_csv):
-            rejects.append(Reject(problem_id, "problems", layout.relative(layout.problem_list_csv), None,
-                                  "missing", "problem not listed in problem_list.csv (no name or limits)"))
+            rejects.append(
+                Reject(
+                    problem_id,
+                    "problems",
+                    layout.relative(layout.problem_list_csv),
+                    None,
+                    "missing",
+                    "problem not listed in problem_list.csv (no name or limits)",
+                )
+            )
 
     if metadata is None:
         metadata = parse_metadata_of(layout, [problem_id])
@@ -71,15 +82,13 @@ def ingest_problem(
     rejects.extend(test_rejects)
     statements, statement_rejects = read_statement(layout, problem_id)
     rejects.extend(statement_rejects)
-    exists = (problem_id in metadata.frames or os.path.isdir(layout.data_dir(problem_id)) or not tests.is_empty())
+    exists = problem_id in metadata.frames or os.path.isdir(layout.data_dir(problem_id)) or not tests.is_empty()
     if not exists:
         raise ProblemNotFoundError(problem_id, rejects)
     return ProblemTables(submissions, tests, statements, rejects_frame(rejects))
 
 
-def _submissions(
-    layout: CodeNetLayout, problem_id: str, parsed: ParsedMetadata
-) -> tuple[pl.DataFrame, list[Reject]]:
+def _submissions(layout: CodeNetLayout, problem_id: str, parsed: ParsedMetadata) -> tuple[pl.DataFrame, list[Reject]]:
     rel_csv = layout.relative(layout.metadata_csv(problem_id))
     index = index_sources(layout.data_dir(problem_id), CPP_LANGUAGE)
     if problem_id in parsed.frames:
@@ -92,15 +101,27 @@ def _submissions(
     cpp_folder = os.path.join(layout.data_dir(problem_id), CPP_LANGUAGE)
     for sid, path in sorted(index.items()):
         if sid not in known and os.path.dirname(path) == cpp_folder:
-            rejects.append(Reject(problem_id, "submissions", layout.relative(path), None, "file_rejected",
-                                  "source file has no C++ metadata row"))
+            rejects.append(
+                Reject(
+                    problem_id,
+                    "submissions",
+                    layout.relative(path),
+                    None,
+                    "file_rejected",
+                    "source file has no C++ metadata row",
+                )
+            )
     if metadata.is_empty():
         return pl.DataFrame(schema=SUBMISSIONS_SCHEMA), rejects
 
     lines = {sid: (line, raw) for sid, line, raw in metadata.select("submission_id", "line", "raw").iter_rows()}
     sources, source_rejects = read_sources(
-        metadata["submission_id"].to_list(), index, problem_id=problem_id, codenet_root=layout.root,
-        metadata_lines=lines, metadata_path=rel_csv,
+        metadata["submission_id"].to_list(),
+        index,
+        problem_id=problem_id,
+        codenet_root=layout.root,
+        metadata_lines=lines,
+        metadata_path=rel_csv,
     )
     rejects.extend(source_rejects)
     joined = metadata.join(sources, on="submission_id", how="inner")

@@ -15,7 +15,7 @@ def relative_to(path: str, root: str) -> str:
     """`os.path.relpath(path, root)`, by slicing when `path` is spelled under `root` (as the paths
     joined from it are): relpath normalises both paths each call, 39% of a problem's ingestion."""
     prefix = os.path.join(root, "")
-    return path[len(prefix):] if path.startswith(prefix) else os.path.relpath(path, root)
+    return path[len(prefix) :] if path.startswith(prefix) else os.path.relpath(path, root)
 
 
 @dataclass(frozen=True)

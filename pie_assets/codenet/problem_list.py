@@ -32,26 +32,48 @@ def _read_cached(path: str, mtime_ns: int, size: int) -> tuple[pl.DataFrame, tup
     rejects: list[Reject] = []
     ok_fields = pl.col("n_fields") == len(PROBLEM_LIST_HEADER)
     for pid, line, raw, n in frame.filter(~ok_fields).select("id", "line", "raw", "n_fields").iter_rows():
-        rejects.append(Reject(pid or None, "problems", path, line, "row_rejected",
-                              f"expected {len(PROBLEM_LIST_HEADER)} fields, found {n}", raw))
+        rejects.append(
+            Reject(
+                pid or None,
+                "problems",
+                path,
+                line,
+                "row_rejected",
+                f"expected {len(PROBLEM_LIST_HEADER)} fields, found {n}",
+                raw,
+            )
+        )
     fields = frame.filter(ok_fields)
     bad_id = ~fields["id"].str.contains(PROBLEM_ID_PATTERN)
     for row in fields.filter(bad_id).iter_rows(named=True):
-        rejects.append(Reject(None, "problems", path, row["line"], "row_rejected",
-                              f"invalid problem id {row['id']!r}", row["raw"]))
+        rejects.append(
+            Reject(None, "problems", path, row["line"], "row_rejected", f"invalid problem id {row['id']!r}", row["raw"])
+        )
     fields = fields.filter(~bad_id)
     dup = fields["id"].is_duplicated() & ~fields["id"].is_first_distinct()
     for row in fields.filter(dup).iter_rows(named=True):
-        rejects.append(Reject(row["id"], "problems", path, row["line"], "row_rejected",
-                              f"duplicate problem id {row['id']}", row["raw"]))
+        rejects.append(
+            Reject(
+                row["id"],
+                "problems",
+                path,
+                row["line"],
+                "row_rejected",
+                f"duplicate problem id {row['id']}",
+                row["raw"],
+            )
+        )
     fields = fields.filter(~dup)
     typed, bad = non_negative_int(fields, {"time_limit": "time_limit_ms", "memory_limit": "memory_limit_kb"})
     for pid, line, raw, field, value in bad.select("id", "line", "raw", "field", "value").iter_rows():
-        rejects.append(Reject(pid, "problems", path, line, "value_nulled", f"{pid}: invalid {field} {value!r} set to NULL", raw))
+        rejects.append(
+            Reject(pid, "problems", path, line, "value_nulled", f"{pid}: invalid {field} {value!r} set to NULL", raw)
+        )
     problems = typed.select(
         pl.col("id").alias("problem_id"),
         *[pl.col(c).replace("", None).alias(c) for c in ("name", "dataset")],
-        "time_limit_ms", "memory_limit_kb",
+        "time_limit_ms",
+        "memory_limit_kb",
         *[pl.col(c).replace("", None).alias(c) for c in ("rating", "tags", "complexity")],
     ).cast(PROBLEMS_SCHEMA)
     return problems, tuple(rejects)

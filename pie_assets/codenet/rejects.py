@@ -52,8 +52,10 @@ class ProblemNotFoundError(LookupError):
     no tests): it fails, and its rejects say what is missing."""
 
     def __init__(self, problem_id: str, rejects: list[Reject], message: str | None = None) -> None:
-        super().__init__(message or f"problem {problem_id} has no metadata CSV, no source files and no test cases "
-                                    "under the CodeNet root")
+        super().__init__(
+            message
+            or f"problem {problem_id} has no metadata CSV, no source files and no test cases under the CodeNet root"
+        )
         self.rejects = rejects
 
 
@@ -63,8 +65,14 @@ class NoTestCasesError(ProblemNotFoundError):
 
     def __init__(self, problem_id: str, rejects: list[Reject], extra_dir: str | None) -> None:
         where = f"{problem_id}/input.N.txt + output.N.txt"
-        super().__init__(problem_id, rejects, (
-            f"no test cases for {problem_id}: give --extra-tests (or $PIE_EXTRA_TESTS) with PIE's "
-            f"merged_test_cases ({where})" if extra_dir is None else
-            f"no test cases for {problem_id}: --extra-tests {extra_dir} has no usable {where} of the tests its "
-            f"pairs list (PIE's merged_test_cases; ingest_rejects of {problem_id} say what is missing)"))
+        super().__init__(
+            problem_id,
+            rejects,
+            (
+                f"no test cases for {problem_id}: give --extra-tests (or $PIE_EXTRA_TESTS) with PIE's "
+                f"merged_test_cases ({where})"
+                if extra_dir is None
+                else f"no test cases for {problem_id}: --extra-tests {extra_dir} has no usable {where} of the tests its "
+                f"pairs list (PIE's merged_test_cases; ingest_rejects of {problem_id} say what is missing)"
+            ),
+        )

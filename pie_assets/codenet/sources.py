@@ -56,8 +56,17 @@ def read_sources(
         path = index.get(sid)
         if path is None:
             line, raw = metadata_lines[sid]
-            rejects.append(Reject(problem_id, "submissions", metadata_path, line, "row_rejected",
-                                  f"{sid}: source file missing under data/{problem_id}/", raw))
+            rejects.append(
+                Reject(
+                    problem_id,
+                    "submissions",
+                    metadata_path,
+                    line,
+                    "row_rejected",
+                    f"{sid}: source file missing under data/{problem_id}/",
+                    raw,
+                )
+            )
             continue
         with open(path, "rb") as f:
             data = f.read()

@@ -37,27 +37,149 @@ STATEMENT_SCHEMA: dict[str, pl.DataType] = {
     "source_path": pl.Utf8,
 }
 SKIPPED = {"script", "style", "head", "title", "noscript", "img", "svg", "button", "input", "form", "iframe"}
-BLOCKS = HEADINGS | {"p", "div", "section", "article", "blockquote", "center", "ul", "ol", "dl", "dt", "dd",
-                     "table", "hr", "figure", "figcaption", "body", "html"}
-TEX_SYMBOLS = {
-    "leq": "≤", "le": "≤", "leqq": "≤", "leqslant": "≤", "geq": "≥", "ge": "≥", "geqq": "≥", "geqslant": "≥",
-    "neq": "≠", "ne": "≠", "lt": "<", "gt": ">", "times": "×", "cdot": "·", "div": "÷", "pm": "±",
-    "ldots": "…", "dots": "…", "cdots": "⋯", "vdots": "⋮", "ddots": "⋱", "rightarrow": "→", "to": "→",
-    "leftarrow": "←", "gets": "←", "Rightarrow": "⇒", "Leftrightarrow": "⇔", "in": "∈", "notin": "∉",
-    "subseteq": "⊆", "subset": "⊂", "cup": "∪", "cap": "∩", "setminus": "∖", "emptyset": "∅",
-    "forall": "∀", "exists": "∃", "infty": "∞", "sum": "Σ", "prod": "Π", "sqrt": "√", "oplus": "⊕",
-    "otimes": "⊗", "equiv": "≡", "simeq": "≃", "approx": "≈", "prec": "≺", "circ": "∘",
-    "lfloor": "⌊", "rfloor": "⌋", "lceil": "⌈", "rceil": "⌉", "langle": "⟨", "rangle": "⟩",
-    "lvert": "|", "rvert": "|", "vert": "|", "mid": "|", "triangle": "△", "not": "¬", "ell": "ℓ",
-    "alpha": "α", "beta": "β", "gamma": "γ", "delta": "δ", "epsilon": "ε", "theta": "θ", "lambda": "λ",
-    "mu": "μ", "pi": "π", "sigma": "σ", "tau": "τ", "phi": "φ", "omega": "ω", "Delta": "Δ", "Sigma": "Σ",
-    "bmod": "mod", "mod": "mod", "gcd": "gcd", "max": "max", "min": "min", "log": "log", "sin": "sin",
-    "cos": "cos", "{": "{", "}": "}", "%": "%", "&": "&", "_": "_", "#": "#", "$": "$",
-    ",": " ", ";": " ", ":": " ", "!": "", " ": " ", "quad": " ", "qquad": " ", "\\": " ",
-    "left": "", "right": "", "displaystyle": "", "rm": "", "it": "", "tt": "", "bf": "",
+BLOCKS = HEADINGS | {
+    "p",
+    "div",
+    "section",
+    "article",
+    "blockquote",
+    "center",
+    "ul",
+    "ol",
+    "dl",
+    "dt",
+    "dd",
+    "table",
+    "hr",
+    "figure",
+    "figcaption",
+    "body",
+    "html",
 }
-TEX_UNWRAP = ("mathrm", "text", "textrm", "textbf", "texttt", "mathit", "mathbf", "mathtt", "mathbb", "mathcal",
-              "mbox", "operatorname", "bar", "overline")
+TEX_SYMBOLS = {
+    "leq": "≤",
+    "le": "≤",
+    "leqq": "≤",
+    "leqslant": "≤",
+    "geq": "≥",
+    "ge": "≥",
+    "geqq": "≥",
+    "geqslant": "≥",
+    "neq": "≠",
+    "ne": "≠",
+    "lt": "<",
+    "gt": ">",
+    "times": "×",
+    "cdot": "·",
+    "div": "÷",
+    "pm": "±",
+    "ldots": "…",
+    "dots": "…",
+    "cdots": "⋯",
+    "vdots": "⋮",
+    "ddots": "⋱",
+    "rightarrow": "→",
+    "to": "→",
+    "leftarrow": "←",
+    "gets": "←",
+    "Rightarrow": "⇒",
+    "Leftrightarrow": "⇔",
+    "in": "∈",
+    "notin": "∉",
+    "subseteq": "⊆",
+    "subset": "⊂",
+    "cup": "∪",
+    "cap": "∩",
+    "setminus": "∖",
+    "emptyset": "∅",
+    "forall": "∀",
+    "exists": "∃",
+    "infty": "∞",
+    "sum": "Σ",
+    "prod": "Π",
+    "sqrt": "√",
+    "oplus": "⊕",
+    "otimes": "⊗",
+    "equiv": "≡",
+    "simeq": "≃",
+    "approx": "≈",
+    "prec": "≺",
+    "circ": "∘",
+    "lfloor": "⌊",
+    "rfloor": "⌋",
+    "lceil": "⌈",
+    "rceil": "⌉",
+    "langle": "⟨",
+    "rangle": "⟩",
+    "lvert": "|",
+    "rvert": "|",
+    "vert": "|",
+    "mid": "|",
+    "triangle": "△",
+    "not": "¬",
+    "ell": "ℓ",
+    "alpha": "α",
+    "beta": "β",
+    "gamma": "γ",
+    "delta": "δ",
+    "epsilon": "ε",
+    "theta": "θ",
+    "lambda": "λ",
+    "mu": "μ",
+    "pi": "π",
+    "sigma": "σ",
+    "tau": "τ",
+    "phi": "φ",
+    "omega": "ω",
+    "Delta": "Δ",
+    "Sigma": "Σ",
+    "bmod": "mod",
+    "mod": "mod",
+    "gcd": "gcd",
+    "max": "max",
+    "min": "min",
+    "log": "log",
+    "sin": "sin",
+    "cos": "cos",
+    "{": "{",
+    "}": "}",
+    "%": "%",
+    "&": "&",
+    "_": "_",
+    "#": "#",
+    "$": "$",
+    ",": " ",
+    ";": " ",
+    ":": " ",
+    "!": "",
+    " ": " ",
+    "quad": " ",
+    "qquad": " ",
+    "\\": " ",
+    "left": "",
+    "right": "",
+    "displaystyle": "",
+    "rm": "",
+    "it": "",
+    "tt": "",
+    "bf": "",
+}
+TEX_UNWRAP = (
+    "mathrm",
+    "text",
+    "textrm",
+    "textbf",
+    "texttt",
+    "mathit",
+    "mathbf",
+    "mathtt",
+    "mathbb",
+    "mathcal",
+    "mbox",
+    "operatorname",
+    "bar",
+    "overline",
+)
 GROUP = r"\{((?:[^{}]|\{[^{}]*\})*)\}"  # one brace group, one level of nesting inside
 FRAC_RE = re.compile(r"\\[dtc]?frac\s*" + GROUP + r"\s*" + GROUP)
 BINOM_RE = re.compile(r"\\binom\s*" + GROUP + r"\s*" + GROUP)
@@ -87,8 +209,10 @@ def read_statement(layout: CodeNetLayout, problem_id: str) -> tuple[pl.DataFrame
             row = (problem_id, statement, sha256_hex(statement.encode("utf-8")), path)
             return pl.DataFrame([row], schema=STATEMENT_SCHEMA, orient="row"), []
         reason = "problem page has no statement text (empty, or only samples)"
-    return (pl.DataFrame(schema=STATEMENT_SCHEMA),
-            [Reject(problem_id, "problem_statements", path, None, "missing", reason)])
+    return (
+        pl.DataFrame(schema=STATEMENT_SCHEMA),
+        [Reject(problem_id, "problem_statements", path, None, "missing", reason)],
+    )
 
 
 def extract_statement(html: str) -> str:
@@ -97,8 +221,12 @@ def extract_statement(html: str) -> str:
     if root is None:
         return ""
     # Sample <pre>s and their bold or paragraph labels; sample headings stay, to end their sections.
-    samples = {el for claim in sample_claims(root) for el in (claim.label, claim.pre)
-               if el is claim.pre or el.tag.lower() not in HEADINGS}
+    samples = {
+        el
+        for claim in sample_claims(root)
+        for el in (claim.label, claim.pre)
+        if el is claim.pre or el.tag.lower() not in HEADINGS
+    }
     copies: dict[str, list[etree._Element]] = {"en": [], "ja": []}
     for el in root.iter("span", "div"):
         classes = (el.get("class") or "").split()

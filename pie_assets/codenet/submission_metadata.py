@@ -16,8 +16,18 @@ from pie_assets.codenet.rejects import MalformedFileError, Reject
 from pie_assets.codenet.validate import CODENET_STATUSES, SUBMISSION_ID_PATTERN, non_negative_int
 
 METADATA_HEADER = (
-    "submission_id", "problem_id", "user_id", "date", "language", "original_language",
-    "filename_ext", "status", "cpu_time", "memory", "code_size", "accuracy",
+    "submission_id",
+    "problem_id",
+    "user_id",
+    "date",
+    "language",
+    "original_language",
+    "filename_ext",
+    "status",
+    "cpu_time",
+    "memory",
+    "code_size",
+    "accuracy",
 )
 CPP_LANGUAGE = "C++"
 
@@ -54,7 +64,8 @@ def parse_metadata_files(files: Mapping[str, tuple[str, bytes]]) -> ParsedMetada
     # Only C++ rows are ingested; a row with the wrong field count is kept whatever its language
     # field says, so it is rejected rather than dropped.
     cpp_or_malformed = (pl.col("language").str.strip_chars() == CPP_LANGUAGE) | (
-        pl.col("n_fields") != len(METADATA_HEADER))
+        pl.col("n_fields") != len(METADATA_HEADER)
+    )
     frame, errors = split_files(files, METADATA_HEADER, keep=cpp_or_malformed)
     paths = {key: path for key, (path, _) in files.items()}
     rejects: dict[str, list[Reject]] = {key: [] for key in files if key not in errors}
@@ -62,8 +73,9 @@ def parse_metadata_files(files: Mapping[str, tuple[str, bytes]]) -> ParsedMetada
     def split_off(frame: pl.DataFrame, reason: pl.Expr) -> pl.DataFrame:
         """Rows with a reason become rejects; the rest go on. One pass, one filter."""
         frame = frame.with_columns(reason.alias("reason"))
-        for key, line, raw, why in frame.filter(pl.col("reason").is_not_null()).select(
-                "key", "line", "raw", "reason").iter_rows():
+        for key, line, raw, why in (
+            frame.filter(pl.col("reason").is_not_null()).select("key", "line", "raw", "reason").iter_rows()
+        ):
             rejects[key].append(Reject(key, "submissions", paths[key], line, "row_rejected", why, raw))
         return frame.filter(pl.col("reason").is_null()).drop("reason")
 
@@ -72,24 +84,42 @@ def parse_metadata_files(files: Mapping[str, tuple[str, bytes]]) -> ParsedMetada
         frame,
         pl.when(n_fields != len(METADATA_HEADER))
         .then(pl.format("expected {} fields, found {}", pl.lit(len(METADATA_HEADER)), n_fields))
-        .when(~sid.str.contains(SUBMISSION_ID_PATTERN)).then(pl.format("invalid submission_id '{}'", sid))
+        .when(~sid.str.contains(SUBMISSION_ID_PATTERN))
+        .then(pl.format("invalid submission_id '{}'", sid))
         .when(pl.col("problem_id") != pl.col("key"))
         .then(pl.format("row belongs to problem '{}', not {}", pl.col("problem_id"), pl.col("key")))
-        .when(pl.col("status") == "").then(pl.lit("empty status"))
-        .when(~pl.col("status").is_in(CODENET_STATUSES)).then(pl.format("unknown status '{}'", pl.col("status"))),
+        .when(pl.col("status") == "")
+        .then(pl.lit("empty status"))
+        .when(~pl.col("status").is_in(CODENET_STATUSES))
+        .then(pl.format("unknown status '{}'", pl.col("status"))),
     )  # what is left is C++: split_files kept only C++ rows and rows of the wrong width, rejected above
     if frame["submission_id"].is_duplicated().any():
         frame = split_off(frame, pl.when(~sid.is_first_distinct()).then(pl.format("duplicate submission_id {}", sid)))
 
     typed, bad = non_negative_int(frame, NUMERIC)
-    for key, line, raw, sid, field, value in bad.select("key", "line", "raw", "submission_id", "field", "value").iter_rows():
-        rejects[key].append(Reject(key, "submissions", paths[key], line, "value_nulled",
-                                   f"{sid}: invalid {field} {value!r} set to NULL", raw))
-    typed = typed.with_columns(
-        pl.from_epoch(pl.col("date_s"), time_unit="s").dt.replace_time_zone("UTC").alias("submitted_at"),
-        pl.col("code_size_n").alias("code_size"),
-        *[pl.col(c).replace("", None) for c in ("user_id", "original_language", "filename_ext", "accuracy")],
-    ).select("key", *METADATA_SCHEMA).cast(METADATA_SCHEMA)
+    for key, line, raw, sid, field, value in bad.select(
+        "key", "line", "raw", "submission_id", "field", "value"
+    ).iter_rows():
+        rejects[key].append(
+            Reject(
+                key,
+                "submissions",
+                paths[key],
+                line,
+                "value_nulled",
+                f"{sid}: invalid {field} {value!r} set to NULL",
+                raw,
+            )
+        )
+    typed = (
+        typed.with_columns(
+            pl.from_epoch(pl.col("date_s"), time_unit="s").dt.replace_time_zone("UTC").alias("submitted_at"),
+            pl.col("code_size_n").alias("code_size"),
+            *[pl.col(c).replace("", None) for c in ("user_id", "original_language", "filename_ext", "accuracy")],
+        )
+        .select("key", *METADATA_SCHEMA)
+        .cast(METADATA_SCHEMA)
+    )
     by_key = typed.partition_by("key", as_dict=True, include_key=False)
     empty = typed.clear().drop("key")
     frames = {key: by_key.get((key,), empty) for key in rejects}

@@ -75,18 +75,32 @@ def collect_test_cases(
         if pie_tests is None:
             listed, list_rejects = _tests_list(directory, problem_id, present)
         else:
-            listed, list_rejects = pie_tests, _listed_without_files(directory, problem_id, pie_tests, present,
-                                                                    "PIE's tests field")
+            listed, list_rejects = (
+                pie_tests,
+                _listed_without_files(directory, problem_id, pie_tests, present, "PIE's tests field"),
+            )
         rows.extend(rows_extra)
         rejects.extend(rejects_extra + list_rejects)
 
     if not rows:
-        where = (layout.relative(layout.description_html(problem_id)) if layout is not None
-                 else os.path.join(extra_dir or "", problem_id))
-        rejects.append(Reject(problem_id, "test_cases", where, None, "missing",
-                              "problem has no test cases (no page samples, derived or extra tests)"))
-    frame = pl.DataFrame(rows, schema={k: v for k, v in TEST_CASE_SCHEMA.items() if k != "runtime_test_id"},
-                         orient="row")
+        where = (
+            layout.relative(layout.description_html(problem_id))
+            if layout is not None
+            else os.path.join(extra_dir or "", problem_id)
+        )
+        rejects.append(
+            Reject(
+                problem_id,
+                "test_cases",
+                where,
+                None,
+                "missing",
+                "problem has no test cases (no page samples, derived or extra tests)",
+            )
+        )
+    frame = pl.DataFrame(
+        rows, schema={k: v for k, v in TEST_CASE_SCHEMA.items() if k != "runtime_test_id"}, orient="row"
+    )
     return with_runtime_test_ids(frame, listed), rejects
 
 
@@ -99,21 +113,49 @@ def _codenet_tests(layout: CodeNetLayout, problem_id: str) -> tuple[list[tuple],
         html = _read(page)
         parsed = extract_samples(html)
         for sample in parsed.samples:
-            rows.append((problem_id, f"html_sample_{sample.number}", "html_sample", sample.input, sample.output,
-                         _input_sha256(sample.input), layout.relative(page)))
-        rejects.extend(Reject(problem_id, "test_cases", layout.relative(page), None, "row_rejected", note)
-                       for note in parsed.problems)
+            rows.append(
+                (
+                    problem_id,
+                    f"html_sample_{sample.number}",
+                    "html_sample",
+                    sample.input,
+                    sample.output,
+                    _input_sha256(sample.input),
+                    layout.relative(page),
+                )
+            )
+        rejects.extend(
+            Reject(problem_id, "test_cases", layout.relative(page), None, "row_rejected", note)
+            for note in parsed.problems
+        )
 
     derived = layout.derived_tests_dir(problem_id)
     inp, out = os.path.join(derived, "input.txt"), os.path.join(derived, "output.txt")
     if os.path.isfile(inp) and os.path.isfile(out):
         text = _read(inp)
-        rows.append((problem_id, "codenet_derived_0", "codenet_derived", text, _read(out),
-                     _input_sha256(text), layout.relative(inp)))
+        rows.append(
+            (
+                problem_id,
+                "codenet_derived_0",
+                "codenet_derived",
+                text,
+                _read(out),
+                _input_sha256(text),
+                layout.relative(inp),
+            )
+        )
     elif os.path.isfile(inp) or os.path.isfile(out):
         present = inp if os.path.isfile(inp) else out
-        rejects.append(Reject(problem_id, "test_cases", layout.relative(present), None, "file_rejected",
-                              "derived test has only one of input.txt / output.txt"))
+        rejects.append(
+            Reject(
+                problem_id,
+                "test_cases",
+                layout.relative(present),
+                None,
+                "file_rejected",
+                "derived test has only one of input.txt / output.txt",
+            )
+        )
     return rows, rejects
 
 
@@ -126,11 +168,14 @@ def with_runtime_test_ids(tests: pl.DataFrame, listed: set[int] | None = None) -
         _number=number,
     )
     eligible = ranked if listed is None else ranked.filter((pl.col("origin") == "extra_dir") & number.is_in(listed))
-    representatives = (eligible.sort("_priority", "_number", "test_id")
-                       .group_by("input_sha256", maintain_order=True)
-                       .agg(runtime_test_id=pl.col("test_id").first()))
-    return (ranked.join(representatives, on="input_sha256", how="left", maintain_order="left")
-            .select(*tests.columns, pl.col("runtime_test_id").cast(pl.Utf8)))
+    representatives = (
+        eligible.sort("_priority", "_number", "test_id")
+        .group_by("input_sha256", maintain_order=True)
+        .agg(runtime_test_id=pl.col("test_id").first())
+    )
+    return ranked.join(representatives, on="input_sha256", how="left", maintain_order="left").select(
+        *tests.columns, pl.col("runtime_test_id").cast(pl.Utf8)
+    )
 
 
 def _tests_list(directory: str, problem_id: str, present: set[int]) -> tuple[set[int] | None, list[Reject]]:
@@ -151,9 +196,17 @@ def _tests_list(directory: str, problem_id: str, present: set[int]) -> tuple[set
 
 def _listed_without_files(path: str, problem_id: str, listed: set[int], present: set[int], source: str) -> list[Reject]:
     """A `missing` reject per listed test index without its input/output files."""
-    return [Reject(problem_id, "test_cases", path, None, "missing",
-                   f"{source} lists test {n}, which has no input.{n}.txt / output.{n}.txt pair")
-            for n in sorted(listed - present)]
+    return [
+        Reject(
+            problem_id,
+            "test_cases",
+            path,
+            None,
+            "missing",
+            f"{source} lists test {n}, which has no input.{n}.txt / output.{n}.txt pair",
+        )
+        for n in sorted(listed - present)
+    ]
 
 
 def _extra_dir_tests(directory: str, problem_id: str) -> tuple[list[tuple], list[Reject]]:
@@ -168,15 +221,31 @@ def _extra_dir_tests(directory: str, problem_id: str) -> tuple[list[tuple], list
         if match:
             files[(match.group(1), int(match.group(2)))] = os.path.join(directory, name)
         else:
-            rejects.append(Reject(problem_id, "test_cases", os.path.join(directory, name), None, "file_rejected",
-                                  "not a PIE test file name (input.N.txt / output.N.txt)"))
+            rejects.append(
+                Reject(
+                    problem_id,
+                    "test_cases",
+                    os.path.join(directory, name),
+                    None,
+                    "file_rejected",
+                    "not a PIE test file name (input.N.txt / output.N.txt)",
+                )
+            )
     rows = []
     for n in sorted({n for _, n in files}):
         inp, out = files.get(("input", n)), files.get(("output", n))
         if inp is None or out is None:
             present = inp or out
-            rejects.append(Reject(problem_id, "test_cases", present, None, "file_rejected",
-                                  f"extra test {n} has only one of input.{n}.txt / output.{n}.txt"))
+            rejects.append(
+                Reject(
+                    problem_id,
+                    "test_cases",
+                    present,
+                    None,
+                    "file_rejected",
+                    f"extra test {n} has only one of input.{n}.txt / output.{n}.txt",
+                )
+            )
             continue
         text = _read(inp)
         rows.append((problem_id, f"extra_dir_{n}", "extra_dir", text, _read(out), _input_sha256(text), inp))

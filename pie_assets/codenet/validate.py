@@ -8,9 +8,17 @@ PROBLEM_ID_PATTERN = r"^p\d{5}$"
 SUBMISSION_ID_PATTERN = r"^s\d{9}$"
 # Every verdict CodeNet's metadata holds (the last two are rare); anything else is rejected.
 CODENET_STATUSES = (
-    "Accepted", "Wrong Answer", "Time Limit Exceeded", "Memory Limit Exceeded", "Runtime Error",
-    "Compile Error", "Output Limit Exceeded", "WA: Presentation Error", "Judge Not Available",
-    "Waiting for Judging", "Internal Error",
+    "Accepted",
+    "Wrong Answer",
+    "Time Limit Exceeded",
+    "Memory Limit Exceeded",
+    "Runtime Error",
+    "Compile Error",
+    "Output Limit Exceeded",
+    "WA: Presentation Error",
+    "Judge Not Available",
+    "Waiting for Judging",
+    "Internal Error",
 )
 
 
@@ -27,10 +35,10 @@ def non_negative_int(frame: pl.DataFrame, columns: dict[str, str]) -> tuple[pl.D
     # Bad values are few: narrow to their rows once, then split them per field.
     offending = parsed.filter(pl.any_horizontal(*is_bad.values()))
     bad = pl.concat(
-        [offending.filter(bad_value).select(pl.exclude(list(columns.values())), field=pl.lit(raw), value=pl.col(raw))
-         for raw, bad_value in is_bad.items()]
+        [
+            offending.filter(bad_value).select(pl.exclude(list(columns.values())), field=pl.lit(raw), value=pl.col(raw))
+            for raw, bad_value in is_bad.items()
+        ]
     )
-    typed = parsed.with_columns(
-        pl.when(pl.col(name) >= 0).then(pl.col(name)).alias(name) for name in columns.values()
-    )
+    typed = parsed.with_columns(pl.when(pl.col(name) >= 0).then(pl.col(name)).alias(name) for name in columns.values())
     return typed, bad

@@ -60,19 +60,23 @@ class Params:
         missing = [name for name in VARS.values() if name not in variables]
         if missing:
             raise KeyError(f"the dataset config's [vars] lacks {', '.join(missing)}")
-        return cls(float(variables[VARS["damping"]]), float(variables[VARS["tolerance"]]),
-                   int(variables[VARS["max_rounds"]]))
+        return cls(
+            float(variables[VARS["damping"]]), float(variables[VARS["tolerance"]]), int(variables[VARS["max_rounds"]])
+        )
 
     def as_vars(self) -> dict[str, Any]:
-        return {VARS["damping"]: self.damping, VARS["tolerance"]: self.tolerance,
-                VARS["max_rounds"]: self.max_rounds}
+        return {VARS["damping"]: self.damping, VARS["tolerance"]: self.tolerance, VARS["max_rounds"]: self.max_rounds}
 
 
 def _nodes(links: pl.DataFrame, column: str, problems: pl.DataFrame) -> pl.DataFrame:
     """One row per (problem, id) of one kind, sorted, with its index and its problem's index."""
-    return (links.select("problem_id", pl.col(column).alias("id")).unique()
-            .sort("problem_id", "id").with_row_index("node")
-            .join(problems, on="problem_id", how="left", maintain_order="left"))
+    return (
+        links.select("problem_id", pl.col(column).alias("id"))
+        .unique()
+        .sort("problem_id", "id")
+        .with_row_index("node")
+        .join(problems, on="problem_id", how="left", maintain_order="left")
+    )
 
 
 def _sums(weights: pl.Series, source: pl.Series, target: pl.Series, size: int) -> pl.Series:
@@ -107,12 +111,19 @@ def self_verification_scores(links: pl.DataFrame, params: Params) -> pl.DataFram
     problems = links.select("problem_id").unique().sort("problem_id").with_row_index("problem")
     codes = _nodes(links, "program_id", problems)
     tests = _nodes(links, "test_id", problems)
-    edges = (links.filter(pl.col("passed"))
-             .join(codes.select("problem_id", pl.col("id").alias("program_id"), pl.col("node").alias("c")),
-                   on=["problem_id", "program_id"])
-             .join(tests.select("problem_id", pl.col("id").alias("test_id"), pl.col("node").alias("t")),
-                   on=["problem_id", "test_id"])
-             .select("c", "t").unique())
+    edges = (
+        links.filter(pl.col("passed"))
+        .join(
+            codes.select("problem_id", pl.col("id").alias("program_id"), pl.col("node").alias("c")),
+            on=["problem_id", "program_id"],
+        )
+        .join(
+            tests.select("problem_id", pl.col("id").alias("test_id"), pl.col("node").alias("t")),
+            on=["problem_id", "test_id"],
+        )
+        .select("c", "t")
+        .unique()
+    )
     by_code, by_test = edges.sort("c", "t"), edges.sort("t", "c")
     n_codes, n_tests, n_problems = codes.height, tests.height, problems.height
     code_problem, test_problem = codes["problem"], tests["problem"]
@@ -124,12 +135,13 @@ def self_verification_scores(links: pl.DataFrame, params: Params) -> pl.DataFram
     rounds = pl.Series("rounds", [0] * n_problems, dtype=pl.Int32)
     converged = pl.Series("converged", [False] * n_problems)
     for _ in range(params.max_rounds):
-        new_code = _normalised((1 - d) * s_code + d * _sums(s_test, by_code["t"], by_code["c"], n_codes),
-                               code_problem)
-        new_test = _normalised((1 - d) * s_test + d * _sums(s_code, by_test["c"], by_test["t"], n_tests),
-                               test_problem)
-        moved = (pl.concat([_moved(s_code, new_code, code_problem), _moved(s_test, new_test, test_problem)])
-                 .group_by("p").agg(pl.col("m").max()))
+        new_code = _normalised((1 - d) * s_code + d * _sums(s_test, by_code["t"], by_code["c"], n_codes), code_problem)
+        new_test = _normalised((1 - d) * s_test + d * _sums(s_code, by_test["c"], by_test["t"], n_tests), test_problem)
+        moved = (
+            pl.concat([_moved(s_code, new_code, code_problem), _moved(s_test, new_test, test_problem)])
+            .group_by("p")
+            .agg(pl.col("m").max())
+        )
         settled = pl.Series([False] * n_problems).scatter(moved["p"], moved["m"] <= params.tolerance)
         s_code = new_code.zip_with(active.gather(code_problem), s_code)
         s_test = new_test.zip_with(active.gather(test_problem), s_test)
@@ -140,9 +152,15 @@ def self_verification_scores(links: pl.DataFrame, params: Params) -> pl.DataFram
             break
 
     per_problem = problems.with_columns(rounds=rounds, converged=converged)
-    scored = pl.concat([
-        codes.select("problem_id", pl.lit(KINDS[0]).alias("kind"), "id", pl.Series("score", s_code), "problem"),
-        tests.select("problem_id", pl.lit(KINDS[1]).alias("kind"), "id", pl.Series("score", s_test), "problem"),
-    ])
-    return (scored.join(per_problem.drop("problem_id"), on="problem", how="left")
-            .select(list(SCORES_SCHEMA)).cast(SCORES_SCHEMA).sort("problem_id", "kind", "id"))
+    scored = pl.concat(
+        [
+            codes.select("problem_id", pl.lit(KINDS[0]).alias("kind"), "id", pl.Series("score", s_code), "problem"),
+            tests.select("problem_id", pl.lit(KINDS[1]).alias("kind"), "id", pl.Series("score", s_test), "problem"),
+        ]
+    )
+    return (
+        scored.join(per_problem.drop("problem_id"), on="problem", how="left")
+        .select(list(SCORES_SCHEMA))
+        .cast(SCORES_SCHEMA)
+        .sort("problem_id", "kind", "id")
+    )

@@ -28,8 +28,10 @@ class DatasetConfig:
         a value that is not a string, number or boolean raises ValueError."""
         for name, value in self.settings.items():
             if not SETTING_NAME.match(name) or not isinstance(value, (str, int, float, bool)):
-                raise ValueError(f"dataset config {self.path}: [duckdb] {name} = {value!r} is not a DuckDB setting "
-                                 "(a lowercase name and a string, number or boolean)")
+                raise ValueError(
+                    f"dataset config {self.path}: [duckdb] {name} = {value!r} is not a DuckDB setting "
+                    "(a lowercase name and a string, number or boolean)"
+                )
         return dict(self.settings)
 
     @classmethod
@@ -54,8 +56,12 @@ class DatasetConfig:
             return self
         for name in overrides:
             self.var(name)
-        return DatasetConfig(vars={**self.vars, **overrides}, path=self.path, settings=self.settings,
-                             hash=config_hash({"file": self.hash, "overrides": overrides}))
+        return DatasetConfig(
+            vars={**self.vars, **overrides},
+            path=self.path,
+            settings=self.settings,
+            hash=config_hash({"file": self.hash, "overrides": overrides}),
+        )
 
     def var(self, name: str) -> Any:
         try:

@@ -56,8 +56,15 @@ from pie_assets.dataset.pie_format import (
 )
 from pie_assets.lake.catalog import Catalog
 
-PIE_EXPORT_INPUTS = ("trajectory_pairs", "hq_pairs", "problem_splits", "fastest_human", "tier_labels",
-                     "submission_runtimes", "test_cases")
+PIE_EXPORT_INPUTS = (
+    "trajectory_pairs",
+    "hq_pairs",
+    "problem_splits",
+    "fastest_human",
+    "tier_labels",
+    "submission_runtimes",
+    "test_cases",
+)
 PROMPT_EXPORT_INPUTS = ("trajectory_pairs", "problem_splits", "tier_labels", "submission_runtimes")
 PIE_PAIRS_EXPORT_INPUTS = ("pie_pairs",)
 # Read when present (pie_export's synthetic_train file), never required: lineage only.
@@ -68,8 +75,14 @@ select src_id, tgt_id, src_agg_cost as src_agg_runtime, tgt_agg_cost as tgt_agg_
 from selfplay_pairs
 order by problem_id, src_id, tgt_id
 """
-PREFERENCE_EXPORT_INPUTS = ("preference_pairs", "rrtf_rankings", "candidate_programs", "problem_statements",
-                            "problem_splits", "submission_runtimes")
+PREFERENCE_EXPORT_INPUTS = (
+    "preference_pairs",
+    "rrtf_rankings",
+    "candidate_programs",
+    "problem_statements",
+    "problem_splits",
+    "submission_runtimes",
+)
 # DPO (trl's prompt/chosen/rejected) and RRTF (per prompt, every ranked response), train split only:
 # the other splits' problems are what checkpoints are evaluated on.
 _DPO_SQL = """
@@ -95,8 +108,14 @@ RUNTIME_UNITS = {
 }
 PIE_RUNTIME_UNIT = "seconds (PIE's released runtimes, as imported)"
 PROMPT_FIELDS = ("prompt", "completion", "src_id", "tgt_id", "problem_id", "tier")
-PROMPT_SCHEMA = {"prompt": pl.Utf8, "completion": pl.Utf8, "src_id": pl.Utf8, "tgt_id": pl.Utf8,
-                 "problem_id": pl.Utf8, "tier": pl.Int64}
+PROMPT_SCHEMA = {
+    "prompt": pl.Utf8,
+    "completion": pl.Utf8,
+    "src_id": pl.Utf8,
+    "tgt_id": pl.Utf8,
+    "problem_id": pl.Utf8,
+    "tier": pl.Int64,
+}
 
 _PAIRS_SQL = """
 with fastest as (
@@ -150,13 +169,23 @@ def connect(catalog: Catalog, tables: Sequence[str]) -> duckdb.DuckDBPyConnectio
 
 def runtime_info(con: duckdb.DuckDBPyConnection) -> dict[str, Any]:
     """The backend of the lake's runtimes and their unit: one export holds one unit."""
-    backends = [row[0] for row in con.execute(
-        "select distinct backend from submission_runtimes where backend is not null order by 1").fetchall()]
+    backends = [
+        row[0]
+        for row in con.execute(
+            "select distinct backend from submission_runtimes where backend is not null order by 1"
+        ).fetchall()
+    ]
     if len(backends) != 1:
-        raise ValueError(f"submission_runtimes holds runtimes of {len(backends)} backends ({', '.join(backends)}): "
-                         "an export needs exactly one runtime unit")
-    config_hashes = [row[0] for row in con.execute(
-        "select distinct config_hash from submission_runtimes where config_hash is not null order by 1").fetchall()]
+        raise ValueError(
+            f"submission_runtimes holds runtimes of {len(backends)} backends ({', '.join(backends)}): "
+            "an export needs exactly one runtime unit"
+        )
+    config_hashes = [
+        row[0]
+        for row in con.execute(
+            "select distinct config_hash from submission_runtimes where config_hash is not null order by 1"
+        ).fetchall()
+    ]
     return {"backend": backends[0], "unit": RUNTIME_UNITS[backends[0]], "simulator_config_hashes": config_hashes}
 
 
@@ -166,34 +195,43 @@ def pie_test_indices(test_cases: pl.DataFrame) -> pl.DataFrame:
     numbered = test_cases.with_columns(
         number=pl.col("test_id").str.extract(r"_(\d+)$").cast(pl.Int64),
         is_extra=pl.col("origin") == "extra_dir",
-        priority=pl.col("origin").replace_strict(ORIGIN_PRIORITY, default=len(ORIGIN_PRIORITY),
-                                                 return_dtype=pl.Int64),
+        priority=pl.col("origin").replace_strict(ORIGIN_PRIORITY, default=len(ORIGIN_PRIORITY), return_dtype=pl.Int64),
     )
     offsets = numbered.group_by("problem_id").agg(
-        offset=(pl.col("number").filter(pl.col("is_extra")).max() + 1).fill_null(0))
-    representatives = (numbered.filter(pl.col("test_id") == pl.col("runtime_test_id"))
-                       .join(offsets, on="problem_id")
-                       .sort("problem_id", "priority", "number", "test_id"))
+        offset=(pl.col("number").filter(pl.col("is_extra")).max() + 1).fill_null(0)
+    )
+    representatives = (
+        numbered.filter(pl.col("test_id") == pl.col("runtime_test_id"))
+        .join(offsets, on="problem_id")
+        .sort("problem_id", "priority", "number", "test_id")
+    )
     indexed = representatives.with_columns(
-        index=pl.when(pl.col("is_extra")).then(pl.col("number"))
+        index=pl.when(pl.col("is_extra"))
+        .then(pl.col("number"))
         .otherwise(pl.col("offset") + pl.int_range(pl.len()).over("problem_id", "is_extra"))
     )
-    return (indexed.group_by("problem_id")
-            .agg(tests=pl.col("index").sort(), n_tests=pl.len().cast(pl.Int64))
-            .sort("problem_id"))
+    return (
+        indexed.group_by("problem_id")
+        .agg(tests=pl.col("index").sort(), n_tests=pl.len().cast(pl.Int64))
+        .sort("problem_id")
+    )
 
 
 def _pairs(con: duckdb.DuckDBPyConnection, table: str) -> pl.DataFrame:
     frame = con.execute(_PAIRS_SQL.format(pairs=table)).pl()
     if frame.select("src_id", "tgt_id").is_duplicated().any():
-        raise ValueError(f"{table}: a pair appears more than once after joining problem_splits, tier_labels and "
-                         "submission_runtimes (each must have one row per problem or submission)")
+        raise ValueError(
+            f"{table}: a pair appears more than once after joining problem_splits, tier_labels and "
+            "submission_runtimes (each must have one row per problem or submission)"
+        )
     return frame
 
 
 def _without_split(con: duckdb.DuckDBPyConnection, table: str) -> int:
-    return con.execute(f'select count(*) from "{table}" where problem_id not in '
-                       "(select problem_id from problem_splits where problem_id is not null)").fetchone()[0]
+    return con.execute(
+        f'select count(*) from "{table}" where problem_id not in '
+        "(select problem_id from problem_splits where problem_id is not null)"
+    ).fetchone()[0]
 
 
 def _pie_files(name: str, frame: pl.DataFrame, fields: Sequence[str]) -> list[ExportFile]:
@@ -208,17 +246,16 @@ def _synthetic_pairs(con: duckdb.DuckDBPyConnection) -> pl.DataFrame | None:
     if not present:
         return None
     frame = con.execute(SYNTHETIC_SQL).pl()
-    return frame.with_columns([pl.lit(None, FIELD_DTYPES[name]).alias(name)
-                               for name in TRAIN_FIELDS if name not in frame.columns]).cast(
-        {name: FIELD_DTYPES[name] for name in TRAIN_FIELDS})
+    return frame.with_columns(
+        [pl.lit(None, FIELD_DTYPES[name]).alias(name) for name in TRAIN_FIELDS if name not in frame.columns]
+    ).cast({name: FIELD_DTYPES[name] for name in TRAIN_FIELDS})
 
 
 def pie_export_files(con: duckdb.DuckDBPyConnection) -> tuple[list[ExportFile], dict[str, Any]]:
     """train/val/test/hq_train in PIE's schema, JSONL and Parquet; and what the manifest adds."""
     pairs = _pairs(con, "trajectory_pairs")
     hq = _pairs(con, "hq_pairs").filter(pl.col("split") == "train")
-    tests = pie_test_indices(con.execute(
-        "select problem_id, test_id, origin, runtime_test_id from test_cases").pl())
+    tests = pie_test_indices(con.execute("select problem_id, test_id, origin, runtime_test_id from test_cases").pl())
     files: list[ExportFile] = []
     for split in SPLITS:
         rows = pairs.filter(pl.col("split") == split)
@@ -231,12 +268,20 @@ def pie_export_files(con: duckdb.DuckDBPyConnection) -> tuple[list[ExportFile], 
     synthetic = _synthetic_pairs(con)
     if synthetic is not None:
         files += _pie_files("synthetic_train", synthetic, TRAIN_FIELDS)
-    info = {"runtime": runtime_info(con),
-            "synthetic": None if synthetic is None else {
-                "file": "synthetic_train", "source": "selfplay_pairs (PIE's self-play: generated programs, not CodeNet)",
-                "rows": synthetic.height},
-            "left_out": {"pairs_without_split": _without_split(con, "trajectory_pairs"),
-                         "hq_pairs_without_split": _without_split(con, "hq_pairs")}}
+    info = {
+        "runtime": runtime_info(con),
+        "synthetic": None
+        if synthetic is None
+        else {
+            "file": "synthetic_train",
+            "source": "selfplay_pairs (PIE's self-play: generated programs, not CodeNet)",
+            "rows": synthetic.height,
+        },
+        "left_out": {
+            "pairs_without_split": _without_split(con, "trajectory_pairs"),
+            "hq_pairs_without_split": _without_split(con, "hq_pairs"),
+        },
+    }
     return files, info
 
 
@@ -253,20 +298,29 @@ def prompt_export_files(con: duckdb.DuckDBPyConnection) -> tuple[list[ExportFile
         else:
             rows = rows.with_columns(tier=pl.lit(TOP_TIER, dtype=pl.Int64))
         prompts = [performance_prompt(code, tier) for code, tier in zip(rows["src_code"], rows["tier"])]
-        frame = rows.with_columns(prompt=pl.Series(prompts, dtype=pl.Utf8), completion=pl.col("tgt_code")
-                                  ).select(PROMPT_FIELDS).cast(PROMPT_SCHEMA)
+        frame = (
+            rows.with_columns(prompt=pl.Series(prompts, dtype=pl.Utf8), completion=pl.col("tgt_code"))
+            .select(PROMPT_FIELDS)
+            .cast(PROMPT_SCHEMA)
+        )
         files += [jsonl_file(f"{split}.jsonl", frame.to_dicts()), parquet_file(f"{split}.parquet", frame)]
-    info = {"runtime": runtime_info(con), "template": "PIE performance-conditioned (pie_format.PROMPT_TEMPLATE)",
-            "left_out": {"train_pairs_without_target_tier": untiered,
-                         "pairs_without_split": _without_split(con, "trajectory_pairs")}}
+    info = {
+        "runtime": runtime_info(con),
+        "template": "PIE performance-conditioned (pie_format.PROMPT_TEMPLATE)",
+        "left_out": {
+            "train_pairs_without_target_tier": untiered,
+            "pairs_without_split": _without_split(con, "trajectory_pairs"),
+        },
+    }
     return files, info
 
 
 def pie_pairs_export_files(pie_pairs: pl.DataFrame) -> tuple[list[ExportFile], dict[str, Any]]:
     """One JSONL per source file, its lines in their order, each as it was read."""
-    files = [jsonl_file(source_file, [restore_record(row) for row in group.to_dicts()])
-             for (source_file,), group in pie_pairs.sort("source_file", "line").group_by("source_file",
-                                                                                         maintain_order=True)]
+    files = [
+        jsonl_file(source_file, [restore_record(row) for row in group.to_dicts()])
+        for (source_file,), group in pie_pairs.sort("source_file", "line").group_by("source_file", maintain_order=True)
+    ]
     return files, {"runtime": {"unit": PIE_RUNTIME_UNIT}}
 
 
@@ -279,5 +333,8 @@ def preference_export_files(con: duckdb.DuckDBPyConnection) -> tuple[list[Export
         frame = con.execute(sql).pl()
         counts[name] = frame.height
         files += [jsonl_file(f"{name}.jsonl", frame.to_dicts()), parquet_file(f"{name}.parquet", frame)]
-    return files, {"runtime": runtime_info(con), "rows": counts,
-                   "rules": "preference_pairs and rrtf_rankings of problems in the train split"}
+    return files, {
+        "runtime": runtime_info(con),
+        "rows": counts,
+        "rules": "preference_pairs and rrtf_rankings of problems in the train split",
+    }

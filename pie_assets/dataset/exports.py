@@ -82,22 +82,36 @@ def latest_export(warehouse: Warehouse, export: str) -> UPath:
     return export_root(warehouse, export) / version
 
 
-def publish_export(warehouse: Warehouse, export: str, files: Sequence[ExportFile],
-                   info: Mapping[str, Any]) -> Published:
+def publish_export(
+    warehouse: Warehouse, export: str, files: Sequence[ExportFile], info: Mapping[str, Any]
+) -> Published:
     """Write `files` as a version of `export` (unless that content exists) and point LATEST at
     it. `info` goes into a new version's manifest beside export, version, created_at and files."""
     root = export_root(warehouse, export)
-    listed = sorted(({"name": f.name, "rows": f.rows, "bytes": len(f.data),
-                      "sha256": hashlib.sha256(f.data).hexdigest()} for f in files), key=lambda f: f["name"])
-    version = hashlib.sha256("".join(f"{f['name']}\0{f['sha256']}\n" for f in listed).encode()
-                             ).hexdigest()[:VERSION_CHARS]
+    listed = sorted(
+        (
+            {"name": f.name, "rows": f.rows, "bytes": len(f.data), "sha256": hashlib.sha256(f.data).hexdigest()}
+            for f in files
+        ),
+        key=lambda f: f["name"],
+    )
+    version = hashlib.sha256("".join(f"{f['name']}\0{f['sha256']}\n" for f in listed).encode()).hexdigest()[
+        :VERSION_CHARS
+    ]
     target = root / version
     new = not (target / MANIFEST_FILE).exists()
     if new:
-        manifest = {"export": export, "version": version,
-                    "created_at": datetime.now(timezone.utc).isoformat(timespec="seconds"), "files": listed, **info}
-        contents = {**{f.name: f.data for f in files},
-                    MANIFEST_FILE: json.dumps(manifest, indent=1, ensure_ascii=False).encode("utf-8")}
+        manifest = {
+            "export": export,
+            "version": version,
+            "created_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+            "files": listed,
+            **info,
+        }
+        contents = {
+            **{f.name: f.data for f in files},
+            MANIFEST_FILE: json.dumps(manifest, indent=1, ensure_ascii=False).encode("utf-8"),
+        }
         new = _write_version(warehouse, root, target, contents)
     _point_latest(warehouse, root, version)
     return Published(version, str(target), new, json.loads((target / MANIFEST_FILE).read_text()))

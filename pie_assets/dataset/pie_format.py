@@ -21,10 +21,25 @@ from typing import Any
 import polars as pl
 
 TRAIN_FIELDS: tuple[str, ...] = (
-    "src_id", "tgt_id", "src_agg_runtime", "tgt_agg_runtime", "problem_id", "user_id", "speedup",
-    "src_code", "tgt_code", "fastest_agg_runtime", "src_status", "tgt_status", "target_reward",
-    "src_reward", "fastest_agg_runtime_updated", "target_reward_updated", "src_reward_updated",
-    "target_reward_updated_pct_bin", "src_reward_updated_pct_bin",
+    "src_id",
+    "tgt_id",
+    "src_agg_runtime",
+    "tgt_agg_runtime",
+    "problem_id",
+    "user_id",
+    "speedup",
+    "src_code",
+    "tgt_code",
+    "fastest_agg_runtime",
+    "src_status",
+    "tgt_status",
+    "target_reward",
+    "src_reward",
+    "fastest_agg_runtime_updated",
+    "target_reward_updated",
+    "src_reward_updated",
+    "target_reward_updated_pct_bin",
+    "src_reward_updated_pct_bin",
 )
 TEST_ONLY_FIELDS: tuple[str, ...] = ("tests", "n_tests", "fastest_runtime", "fastest_accuracy")
 TEST_FIELDS: tuple[str, ...] = TRAIN_FIELDS + TEST_ONLY_FIELDS
@@ -34,8 +49,15 @@ _STRING = ("src_id", "tgt_id", "problem_id", "user_id", "src_code", "tgt_code", 
 _INTEGER = ("target_reward_updated_pct_bin", "src_reward_updated_pct_bin", "n_tests")
 _INT_LIST = ("tests",)
 FIELD_DTYPES: dict[str, pl.DataType] = {
-    name: (pl.Utf8 if name in _STRING else pl.Int64 if name in _INTEGER
-           else pl.List(pl.Int64) if name in _INT_LIST else pl.Float64)
+    name: (
+        pl.Utf8
+        if name in _STRING
+        else pl.Int64
+        if name in _INTEGER
+        else pl.List(pl.Int64)
+        if name in _INT_LIST
+        else pl.Float64
+    )
     for name in TEST_FIELDS
 }
 _INT64 = (-(2**63), 2**63 - 1)
@@ -44,8 +66,10 @@ SPLITS = ("train", "val", "test")
 _SPLIT_TOKENS = {"train": "train", "val": "val", "valid": "val", "validation": "val", "test": "test"}
 
 # PIE's performance-conditioned template; training fills the target's tier, evaluation asks for 10.
-PROMPT_TEMPLATE = ("This is a slow program we want to optimize {tier}/10. ### Program:\n{src_code}\n\n"
-                   "### Optimized Version with score {tier}/10:\n")
+PROMPT_TEMPLATE = (
+    "This is a slow program we want to optimize {tier}/10. ### Program:\n{src_code}\n\n"
+    "### Optimized Version with score {tier}/10:\n"
+)
 PROMPT_SRC_CHARS = 1500
 TOP_TIER = 10
 
@@ -88,8 +112,11 @@ def _field_error(name: str, value: Any) -> str | None:
         ok = _is_int(value)
         expected = "a 64-bit integer"
     elif dtype == pl.Float64:
-        ok = isinstance(value, (int, float)) and not isinstance(value, bool) and (
-            isinstance(value, float) or abs(value) < 2**1023)
+        ok = (
+            isinstance(value, (int, float))
+            and not isinstance(value, bool)
+            and (isinstance(value, float) or abs(value) < 2**1023)
+        )
         expected = "a number"
     else:
         ok = isinstance(value, list) and all(_is_int(v) for v in value)

@@ -52,8 +52,11 @@ def dataset_files(directory: str) -> list[Path]:
     root = Path(directory)
     if not root.is_dir():
         raise PieDatasetError(f"PIE dataset directory {directory} is not a directory")
-    files = sorted(p for p in root.rglob("*.jsonl")
-                   if p.is_file() and not any(part.startswith(".") for part in p.relative_to(root).parts))
+    files = sorted(
+        p
+        for p in root.rglob("*.jsonl")
+        if p.is_file() and not any(part.startswith(".") for part in p.relative_to(root).parts)
+    )
     if not files:
         raise PieDatasetError(f"no *.jsonl file under the PIE dataset directory {directory}")
     return files
@@ -68,22 +71,48 @@ def read_pie_dataset(directory: str) -> tuple[pl.DataFrame, pl.DataFrame]:
         source_file = path.relative_to(root).as_posix()
         split, hq = split_of_file(path.name)
         if split is None:
-            rejects.append(Reject(None, TABLE, source_file, None, "value_nulled",
-                                  "the file name names no split (one of train, val, test): its rows have split NULL"))
+            rejects.append(
+                Reject(
+                    None,
+                    TABLE,
+                    source_file,
+                    None,
+                    "value_nulled",
+                    "the file name names no split (one of train, val, test): its rows have split NULL",
+                )
+            )
         for number, raw in enumerate(path.read_bytes().split(b"\n"), start=1):
             if not raw.strip():
                 continue
             try:
                 text = raw.decode("utf-8-sig" if number == 1 else "utf-8")
             except UnicodeDecodeError as err:
-                rejects.append(Reject(None, TABLE, source_file, number, "row_rejected", f"not UTF-8: {err}",
-                                      raw.decode("utf-8", "replace")))
+                rejects.append(
+                    Reject(
+                        None,
+                        TABLE,
+                        source_file,
+                        number,
+                        "row_rejected",
+                        f"not UTF-8: {err}",
+                        raw.decode("utf-8", "replace"),
+                    )
+                )
                 continue
             obj, reason = parse_record(text)
             if reason is not None:
                 problem_id = obj.get("problem_id") if isinstance(obj, dict) else None
-                rejects.append(Reject(problem_id if is_text(problem_id) else None, TABLE, source_file, number,
-                                      "row_rejected", reason, text))
+                rejects.append(
+                    Reject(
+                        problem_id if is_text(problem_id) else None,
+                        TABLE,
+                        source_file,
+                        number,
+                        "row_rejected",
+                        reason,
+                        text,
+                    )
+                )
                 continue
             for name in FIELD_DTYPES:
                 columns[name].append(column_value(name, obj.get(name)))

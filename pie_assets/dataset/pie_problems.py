@@ -39,8 +39,19 @@ from pie_assets.codenet.validate import CODENET_STATUSES
 from pie_assets.dataset.pie_import import TABLE
 from pie_assets.lake.storage import Warehouse
 
-PIE_ROW_COLUMNS = ("problem_id", "src_id", "tgt_id", "src_code", "tgt_code", "src_status", "tgt_status",
-                   "user_id", "tests", "source_file", "line")
+PIE_ROW_COLUMNS = (
+    "problem_id",
+    "src_id",
+    "tgt_id",
+    "src_code",
+    "tgt_code",
+    "src_status",
+    "tgt_status",
+    "user_id",
+    "tests",
+    "source_file",
+    "line",
+)
 
 
 def _pie_pairs(warehouse: Warehouse, columns: list[str]) -> pl.DataFrame | None:
@@ -94,14 +105,30 @@ def pie_submissions(rows: pl.DataFrame, problem_id: str) -> tuple[pl.DataFrame, 
                     rejects.append(Reject(problem_id, "submissions", path, row["line"], "row_rejected", reason))
                 continue
             if status not in CODENET_STATUSES:
-                rejects.append(Reject(problem_id, "submissions", path, row["line"], "row_rejected",
-                                      f"{program_id}: {side}_status {status!r} is not one of CodeNet's verdicts"))
+                rejects.append(
+                    Reject(
+                        problem_id,
+                        "submissions",
+                        path,
+                        row["line"],
+                        "row_rejected",
+                        f"{program_id}: {side}_status {status!r} is not one of CodeNet's verdicts",
+                    )
+                )
                 continue
             data = code.encode("utf-8")
             programs[program_id] = {
-                **dict.fromkeys(SUBMISSIONS_SCHEMA), "submission_id": program_id, "problem_id": problem_id,
-                "user_id": row["user_id"], "language": CPP_LANGUAGE, "status": status, "code_size": len(data),
-                "code": code, "code_encoding": "utf-8", "code_sha256": sha256_hex(data), "code_bytes": len(data),
+                **dict.fromkeys(SUBMISSIONS_SCHEMA),
+                "submission_id": program_id,
+                "problem_id": problem_id,
+                "user_id": row["user_id"],
+                "language": CPP_LANGUAGE,
+                "status": status,
+                "code_size": len(data),
+                "code": code,
+                "code_encoding": "utf-8",
+                "code_sha256": sha256_hex(data),
+                "code_bytes": len(data),
                 "source_path": path,
             }
     return pl.DataFrame(list(programs.values()), schema=SUBMISSIONS_SCHEMA), rejects
@@ -115,6 +142,14 @@ def ingest_pie_problem(rows: pl.DataFrame, problem_id: str, extra_dir: str | Non
     rejects += test_rejects
     if tests["runtime_test_id"].is_null().all():
         raise NoTestCasesError(problem_id, rejects, extra_dir)
-    rejects.append(Reject(problem_id, "problem_statements", rows["source_file"][0], None, "missing",
-                          "PIE's release has no problem statement"))
+    rejects.append(
+        Reject(
+            problem_id,
+            "problem_statements",
+            rows["source_file"][0],
+            None,
+            "missing",
+            "PIE's release has no problem statement",
+        )
+    )
     return ProblemTables(submissions, tests, pl.DataFrame(schema=STATEMENT_SCHEMA), rejects_frame(rejects))

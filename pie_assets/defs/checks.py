@@ -52,7 +52,8 @@ def _outside(column: str, allowed: tuple[str, ...]) -> Callable[[pl.DataFrame], 
 # An Accepted program that fails here is either a weak CodeNet test set (ours are stricter) or a
 # fault of ours that escaped INFRA: either way a label a user must see before trusting it.
 ACCEPTED_FAILING_HERE = TableCheck(
-    "submission_runtimes", "accepted_programs_pass_here",
+    "submission_runtimes",
+    "accepted_programs_pass_here",
     "Every CodeNet-Accepted program passes every test here (a warning: the failing ones are listed with "
     "the test and detail that failed, so a suspicious label is visible).",
     lambda frame: frame.filter((pl.col("codenet_status") == "Accepted") & ~pl.col("all_pass")),
@@ -61,19 +62,39 @@ ACCEPTED_FAILING_HERE = TableCheck(
 )
 
 CORE_CHECKS: tuple[TableCheck, ...] = (
-    TableCheck("submissions", "submission_id_unique", "No submission_id appears twice in a problem.",
-               _duplicates("submission_id")),
-    TableCheck("submissions", "status_in_codenet_set", f"status is one of CodeNet's verdicts: {', '.join(CODENET_STATUSES)}.",
-               _outside("status", CODENET_STATUSES)),
-    TableCheck("submissions", "code_sha256_not_null", "Every submission has the hash of its exact source bytes.",
-               _nulls("code_sha256")),
-    TableCheck("runtime_annotations", "one_row_per_submission_and_input",
-               "One runtime row per (submission, distinct test input): no input is measured or summed twice.",
-               _duplicates("submission_id", "input_sha256")),
-    TableCheck("runtime_annotations", "status_valid", f"status is one of {', '.join(STATUSES)}.",
-               _outside("status", STATUSES)),
-    TableCheck("submission_runtimes", "one_row_per_submission", "One aggregate row per submission.",
-               _duplicates("submission_id")),
+    TableCheck(
+        "submissions",
+        "submission_id_unique",
+        "No submission_id appears twice in a problem.",
+        _duplicates("submission_id"),
+    ),
+    TableCheck(
+        "submissions",
+        "status_in_codenet_set",
+        f"status is one of CodeNet's verdicts: {', '.join(CODENET_STATUSES)}.",
+        _outside("status", CODENET_STATUSES),
+    ),
+    TableCheck(
+        "submissions",
+        "code_sha256_not_null",
+        "Every submission has the hash of its exact source bytes.",
+        _nulls("code_sha256"),
+    ),
+    TableCheck(
+        "runtime_annotations",
+        "one_row_per_submission_and_input",
+        "One runtime row per (submission, distinct test input): no input is measured or summed twice.",
+        _duplicates("submission_id", "input_sha256"),
+    ),
+    TableCheck(
+        "runtime_annotations", "status_valid", f"status is one of {', '.join(STATUSES)}.", _outside("status", STATUSES)
+    ),
+    TableCheck(
+        "submission_runtimes",
+        "one_row_per_submission",
+        "One aggregate row per submission.",
+        _duplicates("submission_id"),
+    ),
     ACCEPTED_FAILING_HERE,
 )
 

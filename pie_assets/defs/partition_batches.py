@@ -11,7 +11,6 @@ and the data version and event of each input partition it was computed from, so 
 "Unsynced" only when an input or the code version really changed.
 """
 
-
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 
@@ -43,8 +42,9 @@ ErrorTables = Callable[[str, Exception], dict[str, pl.DataFrame]]
 DEFAULT_WORKERS = 8
 
 
-def input_provenance(instance: dg.DagsterInstance,
-                     deps: dict[dg.AssetKey, str | None]) -> dict[dg.AssetKey, dict[str, str]]:
+def input_provenance(
+    instance: dg.DagsterInstance, deps: dict[dg.AssetKey, str | None]
+) -> dict[dg.AssetKey, dict[str, str]]:
     """Dagster's input tags for one partition, per input (with the input's partition for it):
     the input's data version and the storage id of its latest materialisation, read before the
     partition's inputs are."""
@@ -52,18 +52,24 @@ def input_provenance(instance: dg.DagsterInstance,
     for dep, partition in deps.items():
         record = instance.get_latest_data_version_record(dep, False, partition_key=partition)
         version = (extract_data_version_from_entry(record.event_log_entry) if record else None) or DEFAULT_DATA_VERSION
-        tags[dep] = {get_input_data_version_tag(dep): version.value,
-                     get_input_event_pointer_tag(dep): str(record.storage_id) if record else NULL_EVENT_POINTER}
+        tags[dep] = {
+            get_input_data_version_tag(dep): version.value,
+            get_input_event_pointer_tag(dep): str(record.storage_id) if record else NULL_EVENT_POINTER,
+        }
     return tags
 
 
-def input_partitions(graph: BaseAssetGraph, deps: set[dg.AssetKey], partitions_def: dg.PartitionsDefinition | None,
-                     key: str) -> dict[dg.AssetKey, str | None]:
+def input_partitions(
+    graph: BaseAssetGraph, deps: set[dg.AssetKey], partitions_def: dg.PartitionsDefinition | None, key: str
+) -> dict[dg.AssetKey, str | None]:
     """The partition of each input that partition `key` reads: none of an unpartitioned input,
     the same key of an input partitioned alike, a dimension's key of a checkpoint x problem key.
     Inputs read whole (all partitions of another set) carry no single version: left out."""
-    by_dimension = (partitions_def.get_partition_key_from_str(key).keys_by_dimension
-                    if isinstance(partitions_def, dg.MultiPartitionsDefinition) else {})
+    by_dimension = (
+        partitions_def.get_partition_key_from_str(key).keys_by_dimension
+        if isinstance(partitions_def, dg.MultiPartitionsDefinition)
+        else {}
+    )
     dimensions = list(getattr(partitions_def, "partitions_defs", []))
     found: dict[dg.AssetKey, str | None] = {}
     for dep in deps:
@@ -92,10 +98,14 @@ def materialize_partitions(
     deps = {key.to_user_string(): assets_def.asset_deps.get(key, set()) for key in assets_def.keys}
     graph, partitions_def = context.job_def.asset_layer.asset_graph, assets_def.partitions_def
     inputs = set().union(*deps.values())
-    provenance = {key: input_provenance(context.instance, input_partitions(graph, inputs, partitions_def, key))
-                  for key in keys}
-    checks = [c for c in checks_for([k.to_user_string() for k in assets_def.keys])
-              if dg.AssetCheckKey(dg.AssetKey(c.table), c.name) in context.selected_asset_check_keys]
+    provenance = {
+        key: input_provenance(context.instance, input_partitions(graph, inputs, partitions_def, key)) for key in keys
+    }
+    checks = [
+        c
+        for c in checks_for([k.to_user_string() for k in assets_def.keys])
+        if dg.AssetCheckKey(dg.AssetKey(c.table), c.name) in context.selected_asset_check_keys
+    ]
     check_failures: dict[str, dict[str, pl.DataFrame]] = {check.name: {} for check in checks}
     failures: dict[str, Exception] = {}
     written: dict[tuple[str, str], tuple[str, pl.Schema]] = {}  # (table, schema) -> a file of it
@@ -128,9 +138,12 @@ def materialize_partitions(
                     asset_key=table,
                     partition=key,
                     metadata=table_metadata(table, frame, path),
-                    tags={**({CODE_VERSION_TAG: version} if version else {}),
-                          **{k: v for dep in deps[table] for k, v in provenance[key].get(dep, {}).items()},
-                          DATA_VERSION_TAG: content_version(frame), DATA_VERSION_IS_USER_PROVIDED_TAG: "true"},
+                    tags={
+                        **({CODE_VERSION_TAG: version} if version else {}),
+                        **{k: v for dep in deps[table] for k, v in provenance[key].get(dep, {}).items()},
+                        DATA_VERSION_TAG: content_version(frame),
+                        DATA_VERSION_IS_USER_PROVIDED_TAG: "true",
+                    },
                 )
             if done % 50 == 0 or done == len(keys):
                 context.log.info(f"{done}/{len(keys)} partitions processed, {len(failures)} failed")
@@ -150,8 +163,9 @@ class CheckFailed(ValueError):
     """A partition broke a blocking check: it is not written."""
 
 
-def _enforce(checks: list[TableCheck], key: str, tables: dict[str, pl.DataFrame],
-             failed: dict[str, dict[str, pl.DataFrame]]) -> None:
+def _enforce(
+    checks: list[TableCheck], key: str, tables: dict[str, pl.DataFrame], failed: dict[str, dict[str, pl.DataFrame]]
+) -> None:
     """Records each check's offending rows of partition `key`; raises when a blocking one has any."""
     broken = []
     for check in checks:
@@ -179,5 +193,6 @@ def _check_result(check: TableCheck, failed: dict[str, pl.DataFrame], checked: i
         listed = pl.concat([rows.select(check.listed) for rows in failed.values()]).head(LISTED_ROWS)
         schema = dg.TableSchema(columns=[dg.TableColumn(name, str(dtype)) for name, dtype in listed.schema.items()])
         metadata["rows"] = dg.MetadataValue.table([dg.TableRecord(row) for row in listed.to_dicts()], schema=schema)
-    return dg.AssetCheckResult(asset_key=check.table, check_name=check.name, passed=not failed,
-                               severity=check.severity, metadata=metadata)
+    return dg.AssetCheckResult(
+        asset_key=check.table, check_name=check.name, passed=not failed, severity=check.severity, metadata=metadata
+    )

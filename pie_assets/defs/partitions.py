@@ -21,8 +21,9 @@ MAX_PARTITIONS_PER_RUN = 100
 problem_backfill_policy = dg.BackfillPolicy.multi_run(max_partitions_per_run=MAX_PARTITIONS_PER_RUN)
 
 
-def partition_ranges(ordered_keys: Sequence[str], selected: Set[str],
-                     size: int = MAX_PARTITIONS_PER_RUN) -> list[list[str]]:
+def partition_ranges(
+    ordered_keys: Sequence[str], selected: Set[str], size: int = MAX_PARTITIONS_PER_RUN
+) -> list[list[str]]:
     """`selected` cut into runs that are contiguous in `ordered_keys` (the partitions' order, which
     a run's range tags refer to) and at most `size` long: what BackfillPolicy.multi_run(size)
     does to a backfill, so every ranged run of the project is batched alike."""

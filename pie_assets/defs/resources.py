@@ -61,8 +61,7 @@ class LakeParquetIOManager(PolarsParquetIOManager):
     per-problem and multi-dimensional partitions load as inputs, one key or a range), with atomic
     writes, the lake's table metadata and a catalog view per asset."""
 
-    def get_path_for_partition(self, context: dg.InputContext | dg.OutputContext, path: UPath,
-                               partition: str) -> UPath:
+    def get_path_for_partition(self, context: dg.InputContext | dg.OutputContext, path: UPath, partition: str) -> UPath:
         """`partition` comes slash-joined in sorted dimension order; the lake names each dimension.
         The extension is added by the caller, so the path is returned without `.parquet`."""
         table = context.asset_key.path[-1]

@@ -1,7 +1,6 @@
 """Sensors: discover CodeNet problems and ingest them, re-simulate on a config change, and let
 declarative automation follow ingestion with runtimes and SQL models."""
 
-
 import json
 import os
 from collections.abc import Sequence
@@ -23,8 +22,9 @@ from pie_assets.defs.resources import CodeNetSource, LakeResource, SimulatorReso
 from pie_assets.runs import RUNTIME_STAGE_TAGS, partition_range_tags
 
 
-def range_run_requests(ordered_keys: Sequence[str], selection: list[dg.AssetKey], prefix: str,
-                       tags: dict[str, str] | None = None) -> list[dg.RunRequest]:
+def range_run_requests(
+    ordered_keys: Sequence[str], selection: list[dg.AssetKey], prefix: str, tags: dict[str, str] | None = None
+) -> list[dg.RunRequest]:
     """One run per range of `partition_ranges` over keys given in the instance's partition order."""
     return [
         dg.RunRequest(
@@ -45,8 +45,9 @@ def range_run_requests(ordered_keys: Sequence[str], selection: list[dg.AssetKey]
     "release) and ingests it in batched runs; re-ingests `problems` when problem_list.csv changes. "
     "(Runtime annotation follows through runtime_automation_sensor.)",
 )
-def codenet_problem_sensor(context: dg.SensorEvaluationContext, codenet: CodeNetSource,
-                           lake: LakeResource) -> dg.SensorResult:
+def codenet_problem_sensor(
+    context: dg.SensorEvaluationContext, codenet: CodeNetSource, lake: LakeResource
+) -> dg.SensorResult:
     layout = codenet.layout
     known = set(context.instance.get_dynamic_partitions(PROBLEMS))
     found = set(layout.discover_problem_ids() if layout is not None else []) | set(pie_problem_ids(lake.store))
@@ -62,8 +63,7 @@ def codenet_problem_sensor(context: dg.SensorEvaluationContext, codenet: CodeNet
         run_requests.append(dg.RunRequest(run_key=f"problem_list:{stamp}", asset_selection=PROBLEM_LIST_KEYS))
     run_requests += range_run_requests(new, PROBLEM_TABLE_KEYS, prefix="ingest")
     if new:
-        context.log.info(f"discovered {len(new)} new problems under {layout.root if layout else '-'} "
-                         "and in pie_pairs")
+        context.log.info(f"discovered {len(new)} new problems under {layout.root if layout else '-'} and in pie_pairs")
     return dg.SensorResult(
         run_requests=run_requests,
         dynamic_partitions_requests=[problems_partitions.build_add_request(new)] if new else [],
@@ -107,8 +107,9 @@ def runtime_config_sensor(context: dg.SensorEvaluationContext, simulator: Simula
     # again, and Dagster drops a run request whose key this sensor has used before.
     changes += 1
     return dg.SensorResult(
-        run_requests=range_run_requests(partitions, RUNTIME_KEYS, prefix=f"config:{changes}:{current}",
-                                        tags=RUNTIME_STAGE_TAGS),
+        run_requests=range_run_requests(
+            partitions, RUNTIME_KEYS, prefix=f"config:{changes}:{current}", tags=RUNTIME_STAGE_TAGS
+        ),
         cursor=json.dumps({"hash": current, "changes": changes}),
     )
 

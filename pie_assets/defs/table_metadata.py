@@ -40,19 +40,27 @@ def _preview_value(value: object) -> object:
     return value
 
 
-def table_metadata(table: str, frame: pl.DataFrame, path: str | None = None, rows: int | None = None,
-                   descriptions: Mapping[str, str] | None = None) -> dict[str, dg.MetadataValue]:
+def table_metadata(
+    table: str,
+    frame: pl.DataFrame,
+    path: str | None = None,
+    rows: int | None = None,
+    descriptions: Mapping[str, str] | None = None,
+) -> dict[str, dg.MetadataValue]:
     """Row count, column schema (with the table's column descriptions), first rows, location.
     `rows` is the count when `frame` holds only the first rows (a SQL model); `descriptions` are
     the columns' descriptions where the table is not one of TABLES (a SQL model's YAML)."""
     if descriptions is None:
         doc = TABLES.get(table)
         descriptions = doc.columns if doc else {}
-    schema = dg.TableSchema(columns=[
-        dg.TableColumn(name, str(dtype), description=descriptions.get(name)) for name, dtype in frame.schema.items()
-    ])
-    preview = [dg.TableRecord({k: _preview_value(v) for k, v in row.items()})
-               for row in frame.head(PREVIEW_ROWS).to_dicts()]
+    schema = dg.TableSchema(
+        columns=[
+            dg.TableColumn(name, str(dtype), description=descriptions.get(name)) for name, dtype in frame.schema.items()
+        ]
+    )
+    preview = [
+        dg.TableRecord({k: _preview_value(v) for k, v in row.items()}) for row in frame.head(PREVIEW_ROWS).to_dicts()
+    ]
     metadata: dict[str, dg.MetadataValue] = {
         "dagster/row_count": dg.MetadataValue.int(frame.height if rows is None else rows),
         "dagster/column_schema": dg.MetadataValue.table_schema(schema),

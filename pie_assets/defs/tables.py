@@ -23,8 +23,10 @@ from pie_assets.evaluation.schemas import (
 from pie_assets.runtime.annotate import ANNOTATION_SCHEMA, SUBMISSION_RUNTIME_SCHEMA
 
 
-PROFILE_DOC = ("the simulator profile that built and measured the program: static (the default: static, stripped "
-               "binaries) or pie-parity (PIE's build: dynamic, not stripped); see simulator.toml [profiles]")
+PROFILE_DOC = (
+    "the simulator profile that built and measured the program: static (the default: static, stripped "
+    "binaries) or pie-parity (PIE's build: dynamic, not stripped); see simulator.toml [profiles]"
+)
 
 
 @dataclass(frozen=True)
@@ -34,10 +36,12 @@ class TableDoc:
     columns: dict[str, str]
 
     def column_schema(self) -> dg.TableSchema:
-        return dg.TableSchema(columns=[
-            dg.TableColumn(name, str(dtype), description=self.columns.get(name))
-            for name, dtype in self.schema.items()
-        ])
+        return dg.TableSchema(
+            columns=[
+                dg.TableColumn(name, str(dtype), description=self.columns.get(name))
+                for name, dtype in self.schema.items()
+            ]
+        )
 
     def spec_metadata(self) -> dict[str, object]:
         """Definition metadata: the columns the UI shows before anything is materialised."""
@@ -90,7 +94,7 @@ TABLES: dict[str, TableDoc] = {
             "code_sha256": "sha256 of the exact source bytes",
             "code_bytes": "size of the source file",
             "source_path": "the source file, relative to the CodeNet root; for a problem of PIE's release "
-                           "alone, the JSONL line and field, e.g. test.jsonl:3#src_code",
+            "alone, the JSONL line and field, e.g. test.jsonl:3#src_code",
         },
     ),
     "test_cases": TableDoc(
@@ -106,7 +110,7 @@ TABLES: dict[str, TableDoc] = {
             "input_sha256": "sha256 of the UTF-8 input bytes a program is fed",
             "source_path": "where the test came from",
             "runtime_test_id": "the test row measured for this input (one per distinct input_sha256); "
-                               "NULL when the row is outside the runtime test set (PIE's tests list)",
+            "NULL when the row is outside the runtime test set (PIE's tests list)",
         },
     ),
     "ingest_rejects": TableDoc(
@@ -121,7 +125,7 @@ TABLES: dict[str, TableDoc] = {
         {
             "problem_id": "the problem (partition)",
             "statement": "plain text, paragraphs separated by blank lines, math flattened (≤, 10^9); "
-                         "AtCoder: the English copy when the page has one",
+            "AtCoder: the English copy when the page has one",
             "statement_sha256": "sha256 of the statement's UTF-8 bytes",
             "source_path": "the problem page, relative to the CodeNet root",
         },
@@ -150,9 +154,9 @@ TABLES: dict[str, TableDoc] = {
             "sim_seconds": "simulated seconds (gem5)",
             "cpu_time_s": "CPU seconds (native)",
             "peak_memory_kb": "peak memory (KB): the max resident set of the program's native judging run on this "
-                              "test (its whole process tree, ASLR off), whatever the backend; repeats within the "
-                              "kernel's per-CPU RSS batching (up to 128 KB per CPU the run migrated over); NULL "
-                              "when it did not run (CE, INFRA) or the wall guard fired",
+            "test (its whole process tree, ASLR off), whatever the backend; repeats within the "
+            "kernel's per-CPU RSS batching (up to 128 KB per CPU the run migrated over); NULL "
+            "when it did not run (CE, INFRA) or the wall guard fired",
             "counters": "raw counters of the backend (name/value)",
             "binary_sha256": "sha256 of the compiled binary",
             "input_sha256": "sha256 of the input",
@@ -172,7 +176,7 @@ TABLES: dict[str, TableDoc] = {
             "profile": PROFILE_DOC,
             "status": "OK, or the first status that is not OK",
             "codenet_status": "CodeNet's own verdict of the submission (Accepted, Wrong Answer, ...); an Accepted "
-                              "program that is not all_pass here is listed by the check accepted_programs_pass_here",
+            "program that is not all_pass here is listed by the check accepted_programs_pass_here",
             "all_pass": "every test passed natively and under the backend",
             "n_tests": "distinct test inputs measured",
             "n_passed": "tests with status OK",
@@ -180,10 +184,10 @@ TABLES: dict[str, TableDoc] = {
             "agg_instructions": "sum of instructions over the distinct inputs; NULL unless all_pass",
             "mean_accuracy": "mean accuracy over the tests",
             "peak_memory_kb": "the largest peak_memory_kb of its tests (native max RSS, ASLR off); NULL when no "
-                              "test has one",
+            "test has one",
             "binary_sha256": "sha256 of the compiled binary",
             "detail": "why it is not all_pass: the first test that is not OK, as 'test_id: its detail'; empty when "
-                      "all pass",
+            "all pass",
         },
     ),
     "prompts": TableDoc(
@@ -292,7 +296,11 @@ TABLES: dict[str, TableDoc] = {
     "retrieval_index": TableDoc(
         "The retrieval corpus: the unique slow programs of the train split's pairs, in FAISS index order.",
         {"src_id": pl.Utf8, "tgt_id": pl.Utf8, "problem_id": pl.Utf8, "speedup": pl.Float64},
-        {"src_id": "the slow program", "tgt_id": "its pair's faster version (highest speedup)",
-         "problem_id": "the problem", "speedup": "the pair's speedup"},
+        {
+            "src_id": "the slow program",
+            "tgt_id": "its pair's faster version (highest speedup)",
+            "problem_id": "the problem",
+            "speedup": "the pair's speedup",
+        },
     ),
 }

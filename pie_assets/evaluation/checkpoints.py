@@ -60,8 +60,9 @@ class CheckpointSpec:
 
 
 def builtin_specs() -> list[CheckpointSpec]:
-    return ([CheckpointSpec(name, "baseline", version=f"builtin:{name}:1") for name in BASELINES]
-            + [CheckpointSpec(name, "human_reference", version=f"builtin:{name}:1") for name in HUMAN_REFERENCES])
+    return [CheckpointSpec(name, "baseline", version=f"builtin:{name}:1") for name in BASELINES] + [
+        CheckpointSpec(name, "human_reference", version=f"builtin:{name}:1") for name in HUMAN_REFERENCES
+    ]
 
 
 def directory_version(path: Path) -> str:
@@ -95,8 +96,13 @@ def directory_spec(path: Path, name: str | None = None) -> CheckpointSpec | None
         kind = "transformers"
     else:
         return None
-    return CheckpointSpec(name or path.name, kind, location=str(path.resolve()), version=directory_version(path),
-                          strategies=trained_strategies(path))
+    return CheckpointSpec(
+        name or path.name,
+        kind,
+        location=str(path.resolve()),
+        version=directory_version(path),
+        strategies=trained_strategies(path),
+    )
 
 
 def _skipped(name: str) -> bool:
@@ -146,13 +152,19 @@ def read_models_file(path: str) -> list[CheckpointSpec]:
             raise ValueError(f"{where}: api {api!r} is not one of {', '.join(OPENAI_APIS)}")
         known = {"name", "base_url", "model", "key_env", "api", "strategies"}
         canonical = json.dumps(entry, sort_keys=True)
-        specs.append(CheckpointSpec(
-            entry["name"], "openai", location=entry["base_url"], model=entry["model"], api=api,
-            key_env=entry.get("key_env", "OPENAI_API_KEY"),
-            strategies=strategy_names(entry.get("strategies", ()), f"{where}: strategies"),
-            version=hashlib.sha256(canonical.encode()).hexdigest()[:16],
-            extra={k: v for k, v in entry.items() if k not in known},
-        ))
+        specs.append(
+            CheckpointSpec(
+                entry["name"],
+                "openai",
+                location=entry["base_url"],
+                model=entry["model"],
+                api=api,
+                key_env=entry.get("key_env", "OPENAI_API_KEY"),
+                strategies=strategy_names(entry.get("strategies", ()), f"{where}: strategies"),
+                version=hashlib.sha256(canonical.encode()).hexdigest()[:16],
+                extra={k: v for k, v in entry.items() if k not in known},
+            )
+        )
     return specs
 
 
@@ -162,8 +174,10 @@ def discover(checkpoints_root: str, models_file: str) -> list[CheckpointSpec]:
     seen: dict[str, CheckpointSpec] = {}
     for spec in specs:
         if spec.name in seen:
-            raise ValueError(f"checkpoint name {spec.name!r} is used twice: {seen[spec.name].kind} "
-                             f"{seen[spec.name].location or '(built-in)'} and {spec.kind} {spec.location or '(built-in)'}")
+            raise ValueError(
+                f"checkpoint name {spec.name!r} is used twice: {seen[spec.name].kind} "
+                f"{seen[spec.name].location or '(built-in)'} and {spec.kind} {spec.location or '(built-in)'}"
+            )
         seen[spec.name] = spec
     return specs
 
@@ -172,5 +186,7 @@ def resolve(name: str, checkpoints_root: str, models_file: str) -> CheckpointSpe
     for spec in discover(checkpoints_root, models_file):
         if spec.name == name:
             return spec
-    raise KeyError(f"no checkpoint {name!r}: not built in, not a model directory under {checkpoints_root}, "
-                   f"not an entry of {models_file}")
+    raise KeyError(
+        f"no checkpoint {name!r}: not built in, not a model directory under {checkpoints_root}, "
+        f"not an entry of {models_file}"
+    )

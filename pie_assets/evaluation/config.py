@@ -36,8 +36,10 @@ class EvaluationConfig(VersionedConfig):
 
     @property
     def strategies(self) -> tuple[str, ...]:
-        return strategy_names(self.section("evaluation").get("strategies", ["instruction"]),
-                              f"evaluation config {self.path}, [evaluation] strategies")
+        return strategy_names(
+            self.section("evaluation").get("strategies", ["instruction"]),
+            f"evaluation config {self.path}, [evaluation] strategies",
+        )
 
     @property
     def baselines(self) -> tuple[str, ...]:
@@ -49,9 +51,12 @@ class EvaluationConfig(VersionedConfig):
 
     def sampling(self, n: int | None = None) -> SamplingSettings:
         s = self.section("sampling")
-        settings = SamplingSettings(n=int(s.get("n", 8)), temperature=float(s.get("temperature", 0.7)),
-                                    top_p=float(s.get("top_p", 1.0)),
-                                    max_new_tokens=int(s.get("max_new_tokens", 1024)))
+        settings = SamplingSettings(
+            n=int(s.get("n", 8)),
+            temperature=float(s.get("temperature", 0.7)),
+            top_p=float(s.get("top_p", 1.0)),
+            max_new_tokens=int(s.get("max_new_tokens", 1024)),
+        )
         return replace(settings, n=n) if n else settings
 
     @property
@@ -77,8 +82,9 @@ class EvaluationConfig(VersionedConfig):
     @property
     def fast(self) -> FastMode:
         f = self.section("fast")
-        return FastMode(pairs_per_problem=int(f.get("pairs_per_problem", 1)),
-                        tests_per_problem=int(f.get("tests_per_problem", 2)))
+        return FastMode(
+            pairs_per_problem=int(f.get("pairs_per_problem", 1)), tests_per_problem=int(f.get("tests_per_problem", 2))
+        )
 
     @property
     def cron(self) -> str:

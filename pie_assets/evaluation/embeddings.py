@@ -44,9 +44,7 @@ def _short_hash(values: Any) -> str:
 
 # C++ tokens: identifiers, numbers (with suffixes and exponents), the multi-character operators,
 # then any other single non-space character. Whitespace and layout never count.
-_TOKEN = re.compile(
-    r"[A-Za-z_]\w*|\d[\w.]*|<<=|>>=|->\*?|::|\+\+|--|<<|>>|&&|\|\||[-+*/%&|^!=<>]=|\S"
-)
+_TOKEN = re.compile(r"[A-Za-z_]\w*|\d[\w.]*|<<=|>>=|->\*?|::|\+\+|--|<<|>>|&&|\|\||[-+*/%&|^!=<>]=|\S")
 
 
 @lru_cache(maxsize=1 << 18)
@@ -68,16 +66,20 @@ class HashedNgramEmbedder:
             raise ValueError(f"hashed-ngrams needs dim >= 1 and ngram_max >= 1, got {dim}, {ngram_max}")
         self.dim = dim
         self.ngram_max = ngram_max
-        self.version = "hashed-ngrams-" + _short_hash({
-            "token_pattern": _TOKEN.pattern, "hash": "blake2b-64", "tf": "1+log",
-            "dim": dim, "ngram_max": ngram_max,
-        })
+        self.version = "hashed-ngrams-" + _short_hash(
+            {
+                "token_pattern": _TOKEN.pattern,
+                "hash": "blake2b-64",
+                "tf": "1+log",
+                "dim": dim,
+                "ngram_max": ngram_max,
+            }
+        )
 
     def _features(self, text: str) -> Counter[str]:
         tokens = _TOKEN.findall(text)
         return Counter(
-            "\x1f".join(tokens[i:i + n])
-            for n in range(1, self.ngram_max + 1) for i in range(len(tokens) - n + 1)
+            "\x1f".join(tokens[i : i + n]) for n in range(1, self.ngram_max + 1) for i in range(len(tokens) - n + 1)
         )
 
     def embed(self, texts: Sequence[str]) -> np.ndarray:
@@ -94,7 +96,8 @@ def _directory_fingerprint(path: str) -> str:
     weights or a new tokenizer change it without reading gigabytes to hash them."""
     files = sorted(
         (os.path.relpath(os.path.join(root, name), path), os.path.getsize(os.path.join(root, name)))
-        for root, _, names in os.walk(path) for name in names
+        for root, _, names in os.walk(path)
+        for name in names
     )
     return _short_hash(files)
 
@@ -128,8 +131,13 @@ class TransformersEmbedder:
         torch = self._torch
         chunks = [np.zeros((0, self.dim), dtype=np.float32)]
         for start in range(0, len(texts), self.batch_size):
-            batch = self.tokenizer(list(texts[start:start + self.batch_size]), padding=True, truncation=True,
-                                   max_length=self.max_length, return_tensors="pt").to(self.device)
+            batch = self.tokenizer(
+                list(texts[start : start + self.batch_size]),
+                padding=True,
+                truncation=True,
+                max_length=self.max_length,
+                return_tensors="pt",
+            ).to(self.device)
             with torch.inference_mode():
                 hidden = self.model(**batch).last_hidden_state
             mask = batch["attention_mask"].unsqueeze(-1).to(hidden.dtype)
@@ -145,6 +153,9 @@ def make_embedder(settings: Mapping[str, Any]) -> Embedder:
     encoder = settings.get("encoder", "hashed-ngrams")
     if encoder == "hashed-ngrams":
         return HashedNgramEmbedder(dim=int(settings.get("dim", 1024)), ngram_max=int(settings.get("ngram_max", 3)))
-    return TransformersEmbedder(encoder, max_length=int(settings.get("max_length", 512)),
-                                device=str(settings.get("device", "auto")),
-                                batch_size=int(settings.get("batch_size", 16)))
+    return TransformersEmbedder(
+        encoder,
+        max_length=int(settings.get("max_length", 512)),
+        device=str(settings.get("device", "auto")),
+        batch_size=int(settings.get("batch_size", 16)),
+    )

@@ -25,14 +25,15 @@ _CODE_START = re.compile(
     r"|using[ \t]+namespace\b|using[ \t]+\w+[ \t]*=|namespace\b|template[ \t]*<|typedef\b|//|/\*"
     r"|(?:(?:static|const|constexpr|inline|unsigned|signed)[ \t]+)*"
     r"(?:int|long|short|char|bool|double|float|void|auto|size_t|ll|string|vector|std::\w+|struct|class|enum|union)"
-    r"\b[^\n]*[;({=])")
+    r"\b[^\n]*[;({=])"
+)
 _PROSE_ONLY = re.compile(r"^[^;{}#]*$")
 
 
 @dataclass(frozen=True)
 class Extracted:
     code: str
-    status: str   # "fenced" | "unterminated_fence" (truncated inside a fence) | "unfenced" | "empty"
+    status: str  # "fenced" | "unterminated_fence" (truncated inside a fence) | "unfenced" | "empty"
 
 
 @dataclass(frozen=True)
@@ -81,7 +82,7 @@ def _fenced_blocks(lines: list[str]) -> list[_Block]:
                 closed = True
                 break
             if line.rstrip().endswith(fence):
-                body.append(_dedent(line.rstrip()[:-len(fence)], indent))
+                body.append(_dedent(line.rstrip()[: -len(fence)], indent))
                 closed = True
                 break
             body.append(_dedent(line, indent))
@@ -91,7 +92,7 @@ def _fenced_blocks(lines: list[str]) -> list[_Block]:
 
 def _dedent(line: str, indent: int) -> str:
     stripped = len(line) - len(line.lstrip(" \t"))
-    return line[min(indent, stripped):]
+    return line[min(indent, stripped) :]
 
 
 def _rank(position: int, block: _Block) -> tuple[int, bool, bool, int]:
@@ -110,6 +111,6 @@ def _unfenced(lines: list[str]) -> list[str]:
         return lines
     lines = lines[start:]
     last_brace = max((i for i, line in enumerate(lines) if line.startswith("}")), default=None)
-    if last_brace is not None and all(_PROSE_ONLY.match(line) for line in lines[last_brace + 1:]):
-        lines = lines[:last_brace + 1]
+    if last_brace is not None and all(_PROSE_ONLY.match(line) for line in lines[last_brace + 1 :]):
+        lines = lines[: last_brace + 1]
     return lines

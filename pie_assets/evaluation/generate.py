@@ -37,10 +37,10 @@ CACHE_KIND = "generation"
 @dataclass(frozen=True)
 class Sample:
     request_key: str
-    sample_index: int         # 0-based, in sampling order
+    sample_index: int  # 0-based, in sampling order
     text: str
     finish_reason: str | None
-    cached: bool              # came from the cache, no query made
+    cached: bool  # came from the cache, no query made
 
 
 class GenerationError(RuntimeError):
@@ -49,14 +49,15 @@ class GenerationError(RuntimeError):
 
 @dataclass(frozen=True)
 class GenerationResult:
-    samples: dict[str, list[Sample]]   # every request key; fewer than n samples only when in errors
-    errors: dict[str, str]             # request key -> "ExceptionType: message" of its failed call
+    samples: dict[str, list[Sample]]  # every request key; fewer than n samples only when in errors
+    errors: dict[str, str]  # request key -> "ExceptionType: message" of its failed call
 
     def raise_for_errors(self) -> None:
         if self.errors:
             key, message = next(iter(self.errors.items()))
-            raise GenerationError(f"{len(self.errors)} of {len(self.samples)} generation requests failed; "
-                                  f"first: {key}: {message}")
+            raise GenerationError(
+                f"{len(self.errors)} of {len(self.samples)} generation requests failed; first: {key}: {message}"
+            )
 
 
 def sample_cache_key(identity: str, prompt: str, sample_index: int, settings: SamplingSettings) -> str:
@@ -68,14 +69,22 @@ def sample_cache_key(identity: str, prompt: str, sample_index: int, settings: Sa
 @dataclass
 class _Job:
     """One backend call: a prompt, the samples the cache had, and the requests waiting on it."""
+
     request: GenerationRequest
     keys: list[str]
     cached: list[Completion]
 
 
-def generate_samples(generator: Generator, requests: Sequence[GenerationRequest], settings: SamplingSettings,
-                     cache_root: str | None, *, concurrency: int = 4, engine: SimulatorConfig | None = None,
-                     on_done: Callable[[int], None] | None = None) -> GenerationResult:
+def generate_samples(
+    generator: Generator,
+    requests: Sequence[GenerationRequest],
+    settings: SamplingSettings,
+    cache_root: str | None,
+    *,
+    concurrency: int = 4,
+    engine: SimulatorConfig | None = None,
+    on_done: Callable[[int], None] | None = None,
+) -> GenerationResult:
     """`settings.n` samples for every request, at most `concurrency` backend calls in flight, on
     the engine `engine` names (None: threads here).
 
@@ -93,9 +102,9 @@ def generate_samples(generator: Generator, requests: Sequence[GenerationRequest]
 
     def finish(job: _Job, fresh: list[Completion], error: str | None) -> None:
         for key in job.keys:
-            samples[key] = ([Sample(key, i, c.text, c.finish_reason, True) for i, c in enumerate(job.cached)]
-                            + [Sample(key, i, c.text, c.finish_reason, False)
-                               for i, c in enumerate(fresh, start=len(job.cached))])
+            samples[key] = [Sample(key, i, c.text, c.finish_reason, True) for i, c in enumerate(job.cached)] + [
+                Sample(key, i, c.text, c.finish_reason, False) for i, c in enumerate(fresh, start=len(job.cached))
+            ]
             if error is not None:
                 errors[key] = error
             if on_done is not None:
@@ -115,8 +124,9 @@ def generate_samples(generator: Generator, requests: Sequence[GenerationRequest]
     return GenerationResult(samples={key: samples[key] for key in keys}, errors=errors)
 
 
-def _in_flight(pool: Executor, generator: Generator, jobs: list[_Job], settings: SamplingSettings,
-               concurrency: int) -> Iterator[tuple[_Job, Future]]:
+def _in_flight(
+    pool: Executor, generator: Generator, jobs: list[_Job], settings: SamplingSettings, concurrency: int
+) -> Iterator[tuple[_Job, Future]]:
     """(job, its future) as each finishes, never more than `concurrency` submitted and unfinished."""
     queue = iter(jobs)
     running: dict[Future, _Job] = {}
@@ -124,8 +134,7 @@ def _in_flight(pool: Executor, generator: Generator, jobs: list[_Job], settings:
     def top_up() -> None:
         while len(running) < max(1, concurrency) and (job := next(queue, None)) is not None:
             first = len(job.cached)
-            running[pool.submit(request_completions, generator, job.request, settings.n - first, settings,
-                                first)] = job
+            running[pool.submit(request_completions, generator, job.request, settings.n - first, settings, first)] = job
 
     top_up()
     while running:
@@ -135,8 +144,9 @@ def _in_flight(pool: Executor, generator: Generator, jobs: list[_Job], settings:
         top_up()
 
 
-def _plan(generator: Generator, requests: Sequence[GenerationRequest], settings: SamplingSettings,
-          store: ContentStore | None) -> list[_Job]:
+def _plan(
+    generator: Generator, requests: Sequence[GenerationRequest], settings: SamplingSettings, store: ContentStore | None
+) -> list[_Job]:
     """One job per request, or with a cache one per distinct prompt, with its cached prefix."""
     if store is None:
         return [_Job(request, [request.key], []) for request in requests]
@@ -156,13 +166,17 @@ def _plan(generator: Generator, requests: Sequence[GenerationRequest], settings:
     return list(by_prompt.values())
 
 
-def request_completions(generator: Generator, request: GenerationRequest, count: int, settings: SamplingSettings,
-                        first: int) -> list[Completion] | str:
+def request_completions(
+    generator: Generator, request: GenerationRequest, count: int, settings: SamplingSettings, first: int
+) -> list[Completion] | str:
     """One backend call (a task: here or on a Ray worker): the completions, or the error's message."""
     try:
         # first_index only when resuming: generators that are never cached may not take it.
-        return (generator.generate(request, count, settings, first_index=first) if first
-                else generator.generate(request, count, settings))
+        return (
+            generator.generate(request, count, settings, first_index=first)
+            if first
+            else generator.generate(request, count, settings)
+        )
     except Exception as exc:  # a value, so a Ray task fails (and is retried) only when its worker dies
         return _message(exc)
 
@@ -171,8 +185,9 @@ def _message(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {exc}"
 
 
-def _record(generator: Generator, job: _Job, settings: SamplingSettings, store: ContentStore | None,
-            outcome: Future) -> tuple[list[Completion], str | None]:
+def _record(
+    generator: Generator, job: _Job, settings: SamplingSettings, store: ContentStore | None, outcome: Future
+) -> tuple[list[Completion], str | None]:
     """The driver's side of a finished call: (its new samples, cached here; or none and the error)."""
     try:
         completions = outcome.result()
@@ -185,6 +200,8 @@ def _record(generator: Generator, job: _Job, settings: SamplingSettings, store: 
         return [], f"RuntimeError: {generator.name} returned {len(completions)} completions, {count} were asked for"
     if store is not None:
         for index, completion in enumerate(completions, start=len(job.cached)):
-            store.put(sample_cache_key(generator.identity, job.request.prompt, index, settings),
-                      {"text": completion.text, "finish_reason": completion.finish_reason})
+            store.put(
+                sample_cache_key(generator.identity, job.request.prompt, index, settings),
+                {"text": completion.text, "finish_reason": completion.finish_reason},
+            )
     return completions, None

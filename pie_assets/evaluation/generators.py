@@ -21,8 +21,14 @@ def make_generator(spec: CheckpointSpec, config: EvaluationConfig) -> Generator:
     if spec.kind == "openai":
         from pie_assets.evaluation.openai_backend import OpenAIGenerator
 
-        return OpenAIGenerator(model=spec.model, base_url=spec.location, api_key_env=spec.key_env, api=spec.api,
-                               max_retries=config.max_retries, timeout_s=config.timeout_s)
+        return OpenAIGenerator(
+            model=spec.model,
+            base_url=spec.location,
+            api_key_env=spec.key_env,
+            api=spec.api,
+            max_retries=config.max_retries,
+            timeout_s=config.timeout_s,
+        )
     if spec.kind in ("transformers", "peft"):
         return _local_model(spec.location, spec.version)
     raise ValueError(f"checkpoint {spec.name!r} ({spec.kind}) is not a model: it has no generation backend")

@@ -44,17 +44,33 @@ PIE_OPT_THRESHOLD = 1.10
 
 _PAIR_KEY = ["src_id", "tgt_id"]
 _PAIR_DTYPES: dict[str, pl.DataType] = {
-    "problem_id": pl.Utf8, "src_id": pl.Utf8, "tgt_id": pl.Utf8,
-    "src_agg_cost": pl.Float64, "src_peak_memory_kb": pl.Int64,
+    "problem_id": pl.Utf8,
+    "src_id": pl.Utf8,
+    "tgt_id": pl.Utf8,
+    "src_agg_cost": pl.Float64,
+    "src_peak_memory_kb": pl.Int64,
 }
 _RUN_DTYPES: dict[str, pl.DataType] = {
-    "src_id": pl.Utf8, "tgt_id": pl.Utf8, "sample_index": pl.Int64, "mean_accuracy": pl.Float64,
-    "all_pass": pl.Boolean, "agg_cost": pl.Float64, "peak_memory_kb": pl.Int64,
+    "src_id": pl.Utf8,
+    "tgt_id": pl.Utf8,
+    "sample_index": pl.Int64,
+    "mean_accuracy": pl.Float64,
+    "all_pass": pl.Boolean,
+    "agg_cost": pl.Float64,
+    "peak_memory_kb": pl.Int64,
 }
 _HUMAN_DTYPES: dict[str, pl.DataType] = {"problem_id": pl.Utf8, "agg_cost": pl.Float64}
 BEST_AT_K_COLUMNS: tuple[str, ...] = (
-    "problem_id", "src_id", "tgt_id", "k", "src_agg_cost", "best_cost", "best_accuracy",
-    "best_peak_memory_kb", "speedup", "n_samples_used",
+    "problem_id",
+    "src_id",
+    "tgt_id",
+    "k",
+    "src_agg_cost",
+    "best_cost",
+    "best_accuracy",
+    "best_peak_memory_kb",
+    "speedup",
+    "n_samples_used",
 )
 
 
@@ -66,10 +82,15 @@ def opt_column(threshold: float) -> str:
 
 
 EVALUATION_SCHEMA: dict[str, pl.DataType] = {
-    "k": pl.Int64, "n_pairs": pl.Int64, "speedup": pl.Float64,
+    "k": pl.Int64,
+    "n_pairs": pl.Int64,
+    "speedup": pl.Float64,
     **{opt_column(t): pl.Float64 for t in OPT_THRESHOLDS},
-    "pct_correct": pl.Float64, "memory_reduction": pl.Float64, "percentile": pl.Float64,
-    "n_pairs_with_generation": pl.Int64, "n_src_unmeasured": pl.Int64,
+    "pct_correct": pl.Float64,
+    "memory_reduction": pl.Float64,
+    "percentile": pl.Float64,
+    "n_pairs_with_generation": pl.Int64,
+    "n_src_unmeasured": pl.Int64,
 }
 
 
@@ -84,8 +105,10 @@ def _clean_pairs(pairs: pl.DataFrame) -> pl.DataFrame:
     pairs = _columns(pairs, _PAIR_DTYPES, "pairs")
     duplicates = pairs.filter(pl.struct(_PAIR_KEY).is_duplicated()).select(_PAIR_KEY).unique()
     if duplicates.height:
-        raise ValueError(f"pairs has {duplicates.height} (src_id, tgt_id) more than once, "
-                         f"e.g. {duplicates.row(0)}: each test pair must be one row")
+        raise ValueError(
+            f"pairs has {duplicates.height} (src_id, tgt_id) more than once, "
+            f"e.g. {duplicates.row(0)}: each test pair must be one row"
+        )
     return pairs
 
 
@@ -98,10 +121,17 @@ def _clean_runs(pairs: pl.DataFrame, runs: pl.DataFrame) -> pl.DataFrame:
         raise ValueError(f"runs has {bad.height} rows without a 0-based sample_index")
     accuracy = pl.col("mean_accuracy").fill_null(0.0)
     usable = pl.col("all_pass").fill_null(False) & (accuracy == 1.0) & pl.col("agg_cost").is_not_null()
-    return (runs.unique(subset=[*_PAIR_KEY, "sample_index"], keep="first", maintain_order=True)
-            .join(pairs.select(_PAIR_KEY), on=_PAIR_KEY, how="semi")
-            .select(*_PAIR_KEY, "sample_index", "peak_memory_kb", accuracy.alias("accuracy"),
-                    pl.when(usable).then(pl.col("agg_cost")).alias("cost")))
+    return (
+        runs.unique(subset=[*_PAIR_KEY, "sample_index"], keep="first", maintain_order=True)
+        .join(pairs.select(_PAIR_KEY), on=_PAIR_KEY, how="semi")
+        .select(
+            *_PAIR_KEY,
+            "sample_index",
+            "peak_memory_kb",
+            accuracy.alias("accuracy"),
+            pl.when(usable).then(pl.col("agg_cost")).alias("cost"),
+        )
+    )
 
 
 def _per_pair(pairs: pl.DataFrame, runs: pl.DataFrame, k: int, clip: bool) -> pl.DataFrame:
@@ -110,21 +140,29 @@ def _per_pair(pairs: pl.DataFrame, runs: pl.DataFrame, k: int, clip: bool) -> pl
         raise ValueError(f"k must be at least 1, got {k}")
     correct = pl.col("cost").is_not_null()
     # Within a group, rows keep the frame's order: the best cost first, then the lowest index.
-    best = (runs.filter(pl.col("sample_index") < k)
-            .sort(["cost", "sample_index"], nulls_last=True)
-            .group_by(_PAIR_KEY)
-            .agg(pl.len().alias("n_samples_used"),
-                 pl.col("accuracy").max().alias("best_accuracy"),
-                 pl.col("cost").min().alias("best_cost"),
-                 pl.col("peak_memory_kb").filter(correct).first().alias("best_peak_memory_kb")))
+    best = (
+        runs.filter(pl.col("sample_index") < k)
+        .sort(["cost", "sample_index"], nulls_last=True)
+        .group_by(_PAIR_KEY)
+        .agg(
+            pl.len().alias("n_samples_used"),
+            pl.col("accuracy").max().alias("best_accuracy"),
+            pl.col("cost").min().alias("best_cost"),
+            pl.col("peak_memory_kb").filter(correct).first().alias("best_peak_memory_kb"),
+        )
+    )
     ratio = pl.col("src_agg_cost") / pl.col("best_cost")
     measurable = pl.col("src_agg_cost").is_not_null() & pl.col("best_cost").is_not_null()
     speedup = pl.when(measurable).then(ratio.clip(lower_bound=1.0) if clip else ratio).otherwise(1.0)
-    return (pairs.join(best, on=_PAIR_KEY, how="left", maintain_order="left")
-            .with_columns(pl.lit(k, pl.Int64).alias("k"),
-                          pl.col("n_samples_used").fill_null(0).cast(pl.Int64),
-                          pl.col("best_accuracy").fill_null(0.0))
-            .with_columns(speedup.alias("speedup")))
+    return (
+        pairs.join(best, on=_PAIR_KEY, how="left", maintain_order="left")
+        .with_columns(
+            pl.lit(k, pl.Int64).alias("k"),
+            pl.col("n_samples_used").fill_null(0).cast(pl.Int64),
+            pl.col("best_accuracy").fill_null(0.0),
+        )
+        .with_columns(speedup.alias("speedup"))
+    )
 
 
 def best_at_k(pairs: pl.DataFrame, runs: pl.DataFrame, k: int, *, clip: bool = True) -> pl.DataFrame:
@@ -136,18 +174,23 @@ def best_at_k(pairs: pl.DataFrame, runs: pl.DataFrame, k: int, *, clip: bool = T
 def _percentile(per_pair: pl.DataFrame, human_costs: pl.DataFrame) -> pl.Expr:
     """Each pair's share of the problem's correct human programs that its best generation beats."""
     humans = _columns(human_costs, _HUMAN_DTYPES, "human_costs").drop_nulls("agg_cost")
-    shares = (per_pair.select(*_PAIR_KEY, "problem_id", "best_cost")
-              .join(humans, on="problem_id", how="inner")
-              .group_by(_PAIR_KEY)
-              .agg((pl.col("agg_cost") > pl.col("best_cost")).fill_null(False).mean().alias("beats")))
+    shares = (
+        per_pair.select(*_PAIR_KEY, "problem_id", "best_cost")
+        .join(humans, on="problem_id", how="inner")
+        .group_by(_PAIR_KEY)
+        .agg((pl.col("agg_cost") > pl.col("best_cost")).fill_null(False).mean().alias("beats"))
+    )
     return per_pair.join(shares, on=_PAIR_KEY, how="left")["beats"].fill_null(0.0)
 
 
 def _summary(per_pair: pl.DataFrame, k: int, human_costs: pl.DataFrame | None) -> dict[str, object]:
     speedup = per_pair["speedup"]
     memory = pl.col("src_peak_memory_kb") / pl.col("best_peak_memory_kb")
-    has_memory = (pl.col("best_cost").is_not_null() & pl.col("src_peak_memory_kb").is_not_null()
-                  & (pl.col("best_peak_memory_kb") > 0))
+    has_memory = (
+        pl.col("best_cost").is_not_null()
+        & pl.col("src_peak_memory_kb").is_not_null()
+        & (pl.col("best_peak_memory_kb") > 0)
+    )
     reduction = per_pair.select(pl.when(has_memory).then(memory).otherwise(1.0))
     percentile = None if human_costs is None else _percentile(per_pair, human_costs).mean()
     return {
@@ -167,8 +210,9 @@ def _pct(share: float | None) -> float | None:
     return None if share is None else 100.0 * share
 
 
-def evaluate(pairs: pl.DataFrame, runs: pl.DataFrame, n: int, *, clip: bool = True,
-             human_costs: pl.DataFrame | None = None) -> pl.DataFrame:
+def evaluate(
+    pairs: pl.DataFrame, runs: pl.DataFrame, n: int, *, clip: bool = True, human_costs: pl.DataFrame | None = None
+) -> pl.DataFrame:
     """PIE's table of Best@k metrics, one row per k in 1..n (schema `EVALUATION_SCHEMA`)."""
     if n < 1:
         raise ValueError(f"n must be at least 1, got {n}")

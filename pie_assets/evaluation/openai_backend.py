@@ -32,9 +32,18 @@ class OpenAIGenerator:
     cacheable = True
     task_cpus = 0.0  # a request waits on the endpoint
 
-    def __init__(self, *, model: str, base_url: str, api_key_env: str = "OPENAI_API_KEY", api: str = "chat",
-                 max_retries: int = 5, timeout_s: float = 120.0, system_prompt: str | None = None,
-                 api_key: str | None = None) -> None:
+    def __init__(
+        self,
+        *,
+        model: str,
+        base_url: str,
+        api_key_env: str = "OPENAI_API_KEY",
+        api: str = "chat",
+        max_retries: int = 5,
+        timeout_s: float = 120.0,
+        system_prompt: str | None = None,
+        api_key: str | None = None,
+    ) -> None:
         """`api_key`: the key itself (a worker's copy of the driver's); default `$api_key_env`."""
         if api not in APIS:
             raise ValueError(f"api must be one of {APIS}, not {api!r}")
@@ -47,18 +56,27 @@ class OpenAIGenerator:
         # The system prompt changes every sample, so it is part of the identity when there is one.
         system = "" if system_prompt is None else "#system=" + hashlib.sha256(system_prompt.encode()).hexdigest()[:16]
         self.identity = f"openai-{api}:{model}@{base_url}{system}"
-        self._recipe = dict(model=model, base_url=base_url, api_key_env=api_key_env, api=api,
-                            max_retries=max_retries, timeout_s=timeout_s, system_prompt=system_prompt,
-                            api_key=api_key or os.environ.get(api_key_env) or "EMPTY")
-        self._client = openai.OpenAI(base_url=base_url, api_key=self._recipe["api_key"],
-                                     max_retries=max_retries, timeout=timeout_s)
+        self._recipe = dict(
+            model=model,
+            base_url=base_url,
+            api_key_env=api_key_env,
+            api=api,
+            max_retries=max_retries,
+            timeout_s=timeout_s,
+            system_prompt=system_prompt,
+            api_key=api_key or os.environ.get(api_key_env) or "EMPTY",
+        )
+        self._client = openai.OpenAI(
+            base_url=base_url, api_key=self._recipe["api_key"], max_retries=max_retries, timeout=timeout_s
+        )
 
     def __reduce__(self):
         """Pickled (a Ray task's argument) as its recipe; each worker process builds it once."""
         return (worker_openai_generator, (tuple(sorted(self._recipe.items())),))
 
-    def generate(self, request: GenerationRequest, n: int, settings: SamplingSettings, *,
-                 first_index: int = 0) -> list[Completion]:
+    def generate(
+        self, request: GenerationRequest, n: int, settings: SamplingSettings, *, first_index: int = 0
+    ) -> list[Completion]:
         """`first_index` is irrelevant here: the server samples afresh on every call."""
         completions: list[Completion] = []
         while len(completions) < n:
@@ -70,18 +88,27 @@ class OpenAIGenerator:
         return completions[:n]
 
     def _call(self, prompt: str, n: int, settings: SamplingSettings) -> list[Completion]:
-        common = dict(model=self.model, n=n, temperature=settings.temperature, top_p=settings.top_p,
-                      max_tokens=settings.max_new_tokens)
+        common = dict(
+            model=self.model,
+            n=n,
+            temperature=settings.temperature,
+            top_p=settings.top_p,
+            max_tokens=settings.max_new_tokens,
+        )
         if self.api == "completions":
             response = self._client.completions.create(prompt=prompt, **common)
-            return [Completion(choice.text, choice.finish_reason)
-                    for choice in sorted(response.choices, key=lambda choice: choice.index)]
+            return [
+                Completion(choice.text, choice.finish_reason)
+                for choice in sorted(response.choices, key=lambda choice: choice.index)
+            ]
         messages = [{"role": "user", "content": prompt}]
         if self.system_prompt is not None:
             messages.insert(0, {"role": "system", "content": self.system_prompt})
         response = self._client.chat.completions.create(messages=messages, **common)
-        return [Completion(choice.message.content or "", choice.finish_reason)
-                for choice in sorted(response.choices, key=lambda choice: choice.index)]
+        return [
+            Completion(choice.message.content or "", choice.finish_reason)
+            for choice in sorted(response.choices, key=lambda choice: choice.index)
+        ]
 
 
 def worker_openai_generator(recipe: tuple[tuple[str, object], ...]) -> OpenAIGenerator:

@@ -44,18 +44,30 @@ def measured_pairs(pairs: pl.DataFrame, costs: pl.DataFrame) -> pl.DataFrame:
         pairs.select("problem_id", "src_id", "tgt_id", "src_agg_runtime", "tgt_agg_runtime")
         .join(cost.rename({"program_id": "src_id", "agg_cost": "src_agg_cost"}), on="src_id")
         .join(cost.rename({"program_id": "tgt_id", "agg_cost": "tgt_agg_cost"}), on="tgt_id")
-        .filter((pl.col("src_agg_runtime") > 0) & (pl.col("tgt_agg_runtime") > 0)
-                & (pl.col("src_agg_cost") > 0) & (pl.col("tgt_agg_cost") > 0))
-        .with_columns(speedup_pie=pl.col("src_agg_runtime") / pl.col("tgt_agg_runtime"),
-                      speedup_here=pl.col("src_agg_cost") / pl.col("tgt_agg_cost"))
+        .filter(
+            (pl.col("src_agg_runtime") > 0)
+            & (pl.col("tgt_agg_runtime") > 0)
+            & (pl.col("src_agg_cost") > 0)
+            & (pl.col("tgt_agg_cost") > 0)
+        )
+        .with_columns(
+            speedup_pie=pl.col("src_agg_runtime") / pl.col("tgt_agg_runtime"),
+            speedup_here=pl.col("src_agg_cost") / pl.col("tgt_agg_cost"),
+        )
     )
 
 
 def _programs(measured: pl.DataFrame) -> pl.DataFrame:
     """One row per distinct program of the measured pairs: its PIE runtime and its cost here."""
-    sides = [measured.select("problem_id", pl.col(f"{side}_id").alias("program_id"),
-                             pl.col(f"{side}_agg_runtime").alias("pie_runtime"),
-                             pl.col(f"{side}_agg_cost").alias("agg_cost")) for side in ("src", "tgt")]
+    sides = [
+        measured.select(
+            "problem_id",
+            pl.col(f"{side}_id").alias("program_id"),
+            pl.col(f"{side}_agg_runtime").alias("pie_runtime"),
+            pl.col(f"{side}_agg_cost").alias("agg_cost"),
+        )
+        for side in ("src", "tgt")
+    ]
     return pl.concat(sides).unique("program_id", keep="first", maintain_order=True)
 
 
@@ -72,17 +84,27 @@ def runtime_agreement(pairs: pl.DataFrame, costs: pl.DataFrame) -> pl.DataFrame:
     pair_stats = [
         pl.len().alias("n_pairs"),
         ((pl.col("speedup_pie") >= PIE_OPT_THRESHOLD) == (pl.col("speedup_here") >= PIE_OPT_THRESHOLD))
-        .mean().alias("direction_agreement"),
+        .mean()
+        .alias("direction_agreement"),
         _correlation(pl.col("speedup_pie").log(), pl.col("speedup_here").log(), "pearson").alias("log_speedup_corr"),
         pl.col("speedup_pie").median().alias("median_speedup_pie"),
         pl.col("speedup_here").median().alias("median_speedup_here"),
     ]
-    program_stats = [pl.len().alias("n_programs"),
-                     _correlation(pl.col("agg_cost"), pl.col("pie_runtime"), "spearman").alias("spearman_cost")]
-    per_problem = (measured.group_by("problem_id").agg(pair_stats)
-                   .join(programs.group_by("problem_id").agg(program_stats), on="problem_id")
-                   .rename({"problem_id": "scope"}).sort("scope"))
-    overall = pl.concat([measured.select(pair_stats), programs.select(program_stats)], how="horizontal") \
-        .with_columns(scope=pl.lit(OVERALL))
-    frames = [frame.select([pl.col(c).cast(t) for c, t in AGREEMENT_SCHEMA.items()]) for frame in (per_problem, overall)]
+    program_stats = [
+        pl.len().alias("n_programs"),
+        _correlation(pl.col("agg_cost"), pl.col("pie_runtime"), "spearman").alias("spearman_cost"),
+    ]
+    per_problem = (
+        measured.group_by("problem_id")
+        .agg(pair_stats)
+        .join(programs.group_by("problem_id").agg(program_stats), on="problem_id")
+        .rename({"problem_id": "scope"})
+        .sort("scope")
+    )
+    overall = pl.concat([measured.select(pair_stats), programs.select(program_stats)], how="horizontal").with_columns(
+        scope=pl.lit(OVERALL)
+    )
+    frames = [
+        frame.select([pl.col(c).cast(t) for c, t in AGREEMENT_SCHEMA.items()]) for frame in (per_problem, overall)
+    ]
     return pl.concat(frames)

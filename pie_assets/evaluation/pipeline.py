@@ -111,14 +111,16 @@ def select_pairs(pairs: pl.DataFrame, fast: FastMode | None) -> pl.DataFrame:
     return pairs if fast is None else pairs.filter(pl.col("fast_rank") <= fast.pairs_per_problem)
 
 
-def generation_id(checkpoint: str, strategy_name: str, src_id: str, tgt_id: str, sample_index: int,
-                  prompt_digest: str | None) -> str:
+def generation_id(
+    checkpoint: str, strategy_name: str, src_id: str, tgt_id: str, sample_index: int, prompt_digest: str | None
+) -> str:
     material = f"{checkpoint}|{strategy_name}|{src_id}|{tgt_id}|{sample_index}|{prompt_digest or ''}"
     return "g" + hashlib.sha256(material.encode()).hexdigest()[:19]
 
 
-def build_prompts(spec: CheckpointSpec, strategies: Sequence[str], pairs: pl.DataFrame,
-                  index: RetrievalIndex | None, k: int) -> pl.DataFrame:
+def build_prompts(
+    spec: CheckpointSpec, strategies: Sequence[str], pairs: pl.DataFrame, index: RetrievalIndex | None, k: int
+) -> pl.DataFrame:
     rows: list[dict[str, Any]] = []
     codes = pairs["src_code"].to_list()
     for name in strategies:
@@ -128,47 +130,106 @@ def build_prompts(spec: CheckpointSpec, strategies: Sequence[str], pairs: pl.Dat
         examples = index.search(codes, k) if chosen.needs_examples and index is not None else [()] * len(codes)
         for pair, shots in zip(pairs.iter_rows(named=True), examples):
             prompt = chosen.build(pair["src_code"], shots)
-            rows.append({"checkpoint": spec.name, "strategy": chosen.name, "strategy_version": chosen.version,
-                         "problem_id": pair["problem_id"], "src_id": pair["src_id"], "tgt_id": pair["tgt_id"],
-                         "prompt": prompt, "prompt_hash": prompt_hash(prompt),
-                         "example_src_ids": [e.src_id for e in shots]})
+            rows.append(
+                {
+                    "checkpoint": spec.name,
+                    "strategy": chosen.name,
+                    "strategy_version": chosen.version,
+                    "problem_id": pair["problem_id"],
+                    "src_id": pair["src_id"],
+                    "tgt_id": pair["tgt_id"],
+                    "prompt": prompt,
+                    "prompt_hash": prompt_hash(prompt),
+                    "example_src_ids": [e.src_id for e in shots],
+                }
+            )
     return pl.DataFrame(rows, schema=PROMPT_SCHEMA, orient="row")
 
 
-def _generation_row(spec: CheckpointSpec, strategy_name: str, pair: dict[str, Any], sample_index: int,
-                    prompt_digest: str | None, code: str, status: str, response: str | None = None,
-                    finish_reason: str | None = None, cached: bool = False) -> dict[str, Any]:
-    return {"generation_id": generation_id(spec.name, strategy_name, pair["src_id"], pair["tgt_id"], sample_index,
-                                           prompt_digest),
-            "checkpoint": spec.name, "strategy": strategy_name, "problem_id": pair["problem_id"],
-            "src_id": pair["src_id"], "tgt_id": pair["tgt_id"], "sample_index": sample_index,
-            "prompt_hash": prompt_digest, "code": code,
-            "code_sha256": hashlib.sha256(code.encode()).hexdigest() if code else None,
-            "extraction_status": status, "finish_reason": finish_reason, "cached": cached, "response": response}
+def _generation_row(
+    spec: CheckpointSpec,
+    strategy_name: str,
+    pair: dict[str, Any],
+    sample_index: int,
+    prompt_digest: str | None,
+    code: str,
+    status: str,
+    response: str | None = None,
+    finish_reason: str | None = None,
+    cached: bool = False,
+) -> dict[str, Any]:
+    return {
+        "generation_id": generation_id(
+            spec.name, strategy_name, pair["src_id"], pair["tgt_id"], sample_index, prompt_digest
+        ),
+        "checkpoint": spec.name,
+        "strategy": strategy_name,
+        "problem_id": pair["problem_id"],
+        "src_id": pair["src_id"],
+        "tgt_id": pair["tgt_id"],
+        "sample_index": sample_index,
+        "prompt_hash": prompt_digest,
+        "code": code,
+        "code_sha256": hashlib.sha256(code.encode()).hexdigest() if code else None,
+        "extraction_status": status,
+        "finish_reason": finish_reason,
+        "cached": cached,
+        "response": response,
+    }
 
 
-def model_generations(spec: CheckpointSpec, config: EvaluationConfig, prompts: pl.DataFrame, pairs: pl.DataFrame,
-                      settings: SamplingSettings, cache_root: str | None, engine: SimulatorConfig | None = None,
-                      progress: StageCounter | None = None) -> tuple[pl.DataFrame, dict[str, str]]:
+def model_generations(
+    spec: CheckpointSpec,
+    config: EvaluationConfig,
+    prompts: pl.DataFrame,
+    pairs: pl.DataFrame,
+    settings: SamplingSettings,
+    cache_root: str | None,
+    engine: SimulatorConfig | None = None,
+    progress: StageCounter | None = None,
+) -> tuple[pl.DataFrame, dict[str, str]]:
     """The model's samples of every prompt, requested on the engine `engine` names (the
     simulator config's `[measure] engine`: threads here or Ray tasks; None: here)."""
     by_pair = {(p["src_id"], p["tgt_id"]): p for p in pairs.iter_rows(named=True)}
-    requests = [GenerationRequest(key=f"{r['strategy']}|{r['src_id']}|{r['tgt_id']}", prompt=r["prompt"],
-                                  src_code=by_pair[(r["src_id"], r["tgt_id"])]["src_code"], problem_id=r["problem_id"])
-                for r in prompts.iter_rows(named=True)]
+    requests = [
+        GenerationRequest(
+            key=f"{r['strategy']}|{r['src_id']}|{r['tgt_id']}",
+            prompt=r["prompt"],
+            src_code=by_pair[(r["src_id"], r["tgt_id"])]["src_code"],
+            problem_id=r["problem_id"],
+        )
+        for r in prompts.iter_rows(named=True)
+    ]
     if progress:
         progress.plan(generations=len(requests) * settings.n)
-    result = generate_samples(make_generator(spec, config), requests, settings, cache_root,
-                              concurrency=config.concurrency, engine=engine,
-                              on_done=(lambda count: progress.advance(generations=count)) if progress else None)
+    result = generate_samples(
+        make_generator(spec, config),
+        requests,
+        settings,
+        cache_root,
+        concurrency=config.concurrency,
+        engine=engine,
+        on_done=(lambda count: progress.advance(generations=count)) if progress else None,
+    )
     rows = []
     for row in prompts.iter_rows(named=True):
         key = f"{row['strategy']}|{row['src_id']}|{row['tgt_id']}"
         for sample in result.samples.get(key, []):
             extracted = extract_program(sample.text)
-            rows.append(_generation_row(spec, row["strategy"], by_pair[(row["src_id"], row["tgt_id"])],
-                                        sample.sample_index, row["prompt_hash"], extracted.code, extracted.status,
-                                        sample.text, sample.finish_reason, sample.cached))
+            rows.append(
+                _generation_row(
+                    spec,
+                    row["strategy"],
+                    by_pair[(row["src_id"], row["tgt_id"])],
+                    sample.sample_index,
+                    row["prompt_hash"],
+                    extracted.code,
+                    extracted.status,
+                    sample.text,
+                    sample.finish_reason,
+                    sample.cached,
+                )
+            )
     return pl.DataFrame(rows, schema=GENERATION_SCHEMA, orient="row"), dict(result.errors)
 
 
@@ -183,22 +244,51 @@ def reference_generations(spec: CheckpointSpec, pairs: pl.DataFrame, index: Retr
         if column is None:
             raise ValueError(f"unknown built-in checkpoint {spec.name!r}")
         codes = [p[column] for p in pair_rows]
-    rows = [_generation_row(spec, NO_STRATEGY, pair, 0, None, code or "", "reference" if code else "empty")
-            for pair, code in zip(pair_rows, codes)]
+    rows = [
+        _generation_row(spec, NO_STRATEGY, pair, 0, None, code or "", "reference" if code else "empty")
+        for pair, code in zip(pair_rows, codes)
+    ]
     return pl.DataFrame(rows, schema=GENERATION_SCHEMA, orient="row")
 
 
 def _summary_fields(summary: dict[str, Any] | None) -> dict[str, Any]:
     if summary is None:  # nothing to measure (an empty extraction)
-        return {"status": "NO_CODE", "all_pass": False, "n_tests": 0, "n_passed": 0, "mean_accuracy": 0.0,
-                "agg_cost": None, "peak_memory_kb": None, "binary_sha256": None}
-    return {k: summary.get(k) for k in ("status", "all_pass", "n_tests", "n_passed", "mean_accuracy", "agg_cost",
-                                        "peak_memory_kb", "binary_sha256")}
+        return {
+            "status": "NO_CODE",
+            "all_pass": False,
+            "n_tests": 0,
+            "n_passed": 0,
+            "mean_accuracy": 0.0,
+            "agg_cost": None,
+            "peak_memory_kb": None,
+            "binary_sha256": None,
+        }
+    return {
+        k: summary.get(k)
+        for k in (
+            "status",
+            "all_pass",
+            "n_tests",
+            "n_passed",
+            "mean_accuracy",
+            "agg_cost",
+            "peak_memory_kb",
+            "binary_sha256",
+        )
+    }
 
 
-def measure(annotator: Annotator, generations: pl.DataFrame, pairs: pl.DataFrame,
-            cases: dict[str, list[TestCase]], workers: int, mode: str, n_samples: int, provenance: Provenance,
-            progress: StageCounter | None = None) -> pl.DataFrame:
+def measure(
+    annotator: Annotator,
+    generations: pl.DataFrame,
+    pairs: pl.DataFrame,
+    cases: dict[str, list[TestCase]],
+    workers: int,
+    mode: str,
+    n_samples: int,
+    provenance: Provenance,
+    progress: StageCounter | None = None,
+) -> pl.DataFrame:
     """generation_runtimes: every generation measured on its problem's cases, beside its pair's
     src measured the same way."""
     jobs: dict[str, tuple[str, Program]] = {}
@@ -211,8 +301,10 @@ def measure(annotator: Annotator, generations: pl.DataFrame, pairs: pl.DataFrame
         progress.plan(programs=len(jobs))
     summaries: dict[str, dict[str, Any]] = {}
     with annotator.executor(workers) as pool:  # the configured engine: threads here, or Ray tasks
-        futures = {pool.submit(annotator.measure_program, program, problem_id, cases[problem_id]): key
-                   for key, (problem_id, program) in jobs.items()}
+        futures = {
+            pool.submit(annotator.measure_program, program, problem_id, cases[problem_id]): key
+            for key, (problem_id, program) in jobs.items()
+        }
         for future in as_completed(futures):
             summaries[futures[future]] = future.result().summary
             if progress:
@@ -220,34 +312,62 @@ def measure(annotator: Annotator, generations: pl.DataFrame, pairs: pl.DataFrame
     rows = []
     for g in generations.iter_rows(named=True):
         src = summaries[f"src:{g['src_id']}"]
-        rows.append({"generation_id": g["generation_id"], "checkpoint": g["checkpoint"], "strategy": g["strategy"],
-                     "mode": mode, "problem_id": g["problem_id"], "src_id": g["src_id"], "tgt_id": g["tgt_id"],
-                     "sample_index": g["sample_index"], **_summary_fields(summaries.get(g["generation_id"])),
-                     "src_agg_cost": src.get("agg_cost"), "src_peak_memory_kb": src.get("peak_memory_kb"),
-                     "backend": annotator.backend.name, "config_hash": annotator.config.hash,
-                     "profile": annotator.config.profile,
-                     "n_samples": n_samples, **asdict(provenance)})
+        rows.append(
+            {
+                "generation_id": g["generation_id"],
+                "checkpoint": g["checkpoint"],
+                "strategy": g["strategy"],
+                "mode": mode,
+                "problem_id": g["problem_id"],
+                "src_id": g["src_id"],
+                "tgt_id": g["tgt_id"],
+                "sample_index": g["sample_index"],
+                **_summary_fields(summaries.get(g["generation_id"])),
+                "src_agg_cost": src.get("agg_cost"),
+                "src_peak_memory_kb": src.get("peak_memory_kb"),
+                "backend": annotator.backend.name,
+                "config_hash": annotator.config.hash,
+                "profile": annotator.config.profile,
+                "n_samples": n_samples,
+                **asdict(provenance),
+            }
+        )
     return pl.DataFrame(rows, schema=GENERATION_RUNTIME_SCHEMA, orient="row")
 
 
 def human_costs(human_tests: pl.DataFrame, cases: dict[str, list[TestCase]]) -> pl.DataFrame:
     """Per correct human program, its cost summed over the evaluation's cases of its problem
     (the full runtime test set: its agg_cost; fast mode: the same subset the generations ran)."""
-    wanted = pl.DataFrame([{"problem_id": p, "test_id": c.test_id} for p, cs in cases.items() for c in cs],
-                          schema={"problem_id": pl.Utf8, "test_id": pl.Utf8}, orient="row")
+    wanted = pl.DataFrame(
+        [{"problem_id": p, "test_id": c.test_id} for p, cs in cases.items() for c in cs],
+        schema={"problem_id": pl.Utf8, "test_id": pl.Utf8},
+        orient="row",
+    )
     per_test = human_tests.join(wanted, on=["problem_id", "test_id"])
     n_cases = wanted.group_by("problem_id").len("n_cases")
-    return (per_test.group_by("problem_id", "submission_id")
-            .agg(pl.len().alias("n"), (pl.col("status") == "OK").all().alias("ok"), pl.col("cost").sum().alias("agg_cost"))
-            .join(n_cases, on="problem_id")
-            .filter(pl.col("ok") & (pl.col("n") == pl.col("n_cases")))
-            .select("problem_id", "agg_cost"))
+    return (
+        per_test.group_by("problem_id", "submission_id")
+        .agg(pl.len().alias("n"), (pl.col("status") == "OK").all().alias("ok"), pl.col("cost").sum().alias("agg_cost"))
+        .join(n_cases, on="problem_id")
+        .filter(pl.col("ok") & (pl.col("n") == pl.col("n_cases")))
+        .select("problem_id", "agg_cost")
+    )
 
 
-def generate_and_measure(spec: CheckpointSpec, config: EvaluationConfig, annotator: Annotator, inputs: EvalInputs, *,
-                         inputs_fingerprint: str, strategies: Sequence[str] = (), n: int | None = None,
-                         fast: bool = False, cache_root: str | None = None, workers: int = 2,
-                         progress: StageCounter | None = None) -> Generated:
+def generate_and_measure(
+    spec: CheckpointSpec,
+    config: EvaluationConfig,
+    annotator: Annotator,
+    inputs: EvalInputs,
+    *,
+    inputs_fingerprint: str,
+    strategies: Sequence[str] = (),
+    n: int | None = None,
+    fast: bool = False,
+    cache_root: str | None = None,
+    workers: int = 2,
+    progress: StageCounter | None = None,
+) -> Generated:
     """Prompts, generations and their measurement for the pairs of `inputs` (any set of problems:
     the asset runs it once per checkpoint over a run's problem partitions)."""
     fast_mode = config.fast if fast else None
@@ -258,8 +378,9 @@ def generate_and_measure(spec: CheckpointSpec, config: EvaluationConfig, annotat
     if spec.is_model:
         chosen = strategy_names(strategies or spec.strategies or config.strategies, f"{spec.name}'s strategies")
         prompts = build_prompts(spec, chosen, pairs, inputs.index, config.retrieval_k)
-        generations, errors = model_generations(spec, config, prompts, pairs, settings, cache_root,
-                                                annotator.config, progress)
+        generations, errors = model_generations(
+            spec, config, prompts, pairs, settings, cache_root, annotator.config, progress
+        )
         n_samples = settings.n
     else:
         prompts = pl.DataFrame(schema=PROMPT_SCHEMA)
@@ -274,30 +395,42 @@ def generate_and_measure(spec: CheckpointSpec, config: EvaluationConfig, annotat
 def _single(runtimes: pl.DataFrame, column: str, checkpoint: str) -> str:
     values = runtimes[column].unique().to_list()
     if len(values) != 1:
-        raise ValueError(f"generation_runtimes of {checkpoint} mix {column} values {sorted(map(str, values))}: "
-                         "some problems were generated by another evaluation; evaluate the checkpoint again")
+        raise ValueError(
+            f"generation_runtimes of {checkpoint} mix {column} values {sorted(map(str, values))}: "
+            "some problems were generated by another evaluation; evaluate the checkpoint again"
+        )
     return values[0]
 
 
-def score(checkpoint: str, config: EvaluationConfig, runtimes: pl.DataFrame, prompts: pl.DataFrame,
-          tests: dict[str, pl.DataFrame], human_tests: pl.DataFrame) -> Scored:
+def score(
+    checkpoint: str,
+    config: EvaluationConfig,
+    runtimes: pl.DataFrame,
+    prompts: pl.DataFrame,
+    tests: dict[str, pl.DataFrame],
+    human_tests: pl.DataFrame,
+) -> Scored:
     """PIE's metrics for one checkpoint from its generation_runtimes (every problem partition) and
     prompts: the test pairs are those prompted or generated, each src cost is the one measured
     beside its generations, and the human programs are summed over the same cases."""
     if runtimes.is_empty():
-        raise ValueError(f"{checkpoint} has no generation_runtimes: no generation request succeeded "
-                         "(see the failed_requests of its generations)")
+        raise ValueError(
+            f"{checkpoint} has no generation_runtimes: no generation request succeeded "
+            "(see the failed_requests of its generations)"
+        )
     mode = _single(runtimes, "mode", checkpoint)
     kind = _single(runtimes, "kind", checkpoint)
     fingerprint = _single(runtimes, "inputs_fingerprint", checkpoint)
     if _single(runtimes, "evaluation_config_hash", checkpoint) != config.hash:
-        raise ValueError(f"the evaluation config changed since {checkpoint}'s generations were made: "
-                         "evaluate the checkpoint again")
+        raise ValueError(
+            f"the evaluation config changed since {checkpoint}'s generations were made: evaluate the checkpoint again"
+        )
     fast_mode = config.fast if mode == "fast" else None
     keys = ["problem_id", "src_id", "tgt_id"]
-    src = (runtimes.group_by(keys).agg(pl.col("src_agg_cost").first(), pl.col("src_peak_memory_kb").first()))
-    metric_pairs = (pl.concat([prompts.select(keys), runtimes.select(keys)]).unique().sort(keys)
-                    .join(src, on=keys, how="left"))
+    src = runtimes.group_by(keys).agg(pl.col("src_agg_cost").first(), pl.col("src_peak_memory_kb").first())
+    metric_pairs = (
+        pl.concat([prompts.select(keys), runtimes.select(keys)]).unique().sort(keys).join(src, on=keys, how="left")
+    )
     cases = {problem: eval_cases(tests[problem], fast_mode) for problem in metric_pairs["problem_id"].unique()}
     humans = human_costs(human_tests, cases)
     n_samples = int(runtimes["n_samples"].max())
@@ -307,13 +440,21 @@ def score(checkpoint: str, config: EvaluationConfig, runtimes: pl.DataFrame, pro
     for name in strategies:
         runs = runtimes.filter(pl.col("strategy") == name)
         table = evaluate(metric_pairs, runs, n_samples, clip=clip, human_costs=humans)
-        evaluations.append(table.with_columns(
-            checkpoint=pl.lit(checkpoint), kind=pl.lit(kind), strategy=pl.lit(name), mode=pl.lit(mode),
-            n_samples=pl.lit(n_samples, pl.Int64), clipped=pl.lit(clip), backend=pl.lit(_single(runtimes, "backend", checkpoint)),
-            config_hash=pl.lit(_single(runtimes, "config_hash", checkpoint)),
-            profile=pl.lit(_single(runtimes, "profile", checkpoint)), evaluation_config_hash=pl.lit(config.hash),
-            checkpoint_version=pl.lit(_single(runtimes, "checkpoint_version", checkpoint))))
+        evaluations.append(
+            table.with_columns(
+                checkpoint=pl.lit(checkpoint),
+                kind=pl.lit(kind),
+                strategy=pl.lit(name),
+                mode=pl.lit(mode),
+                n_samples=pl.lit(n_samples, pl.Int64),
+                clipped=pl.lit(clip),
+                backend=pl.lit(_single(runtimes, "backend", checkpoint)),
+                config_hash=pl.lit(_single(runtimes, "config_hash", checkpoint)),
+                profile=pl.lit(_single(runtimes, "profile", checkpoint)),
+                evaluation_config_hash=pl.lit(config.hash),
+                checkpoint_version=pl.lit(_single(runtimes, "checkpoint_version", checkpoint)),
+            )
+        )
         per_pair[name] = best_at_k(metric_pairs, runs, n_samples, clip=clip)
-    model_evaluations = pl.concat(evaluations).select(
-        [pl.col(c).cast(t) for c, t in MODEL_EVALUATION_SCHEMA.items()])
+    model_evaluations = pl.concat(evaluations).select([pl.col(c).cast(t) for c, t in MODEL_EVALUATION_SCHEMA.items()])
     return Scored(model_evaluations, per_pair, mode, fingerprint)

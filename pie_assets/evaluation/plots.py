@@ -51,8 +51,7 @@ def speedup_distribution_png(per_pair: pl.DataFrame, title: str) -> bytes:
         ax.set_xscale("log")
     else:
         ax.hist(values, bins=_BINS, color="tab:blue")
-    ax.axvline(PIE_OPT_THRESHOLD, color="tab:red", linestyle="--",
-               label=f"%OPT threshold ({PIE_OPT_THRESHOLD:.2f}x)")
+    ax.axvline(PIE_OPT_THRESHOLD, color="tab:red", linestyle="--", label=f"%OPT threshold ({PIE_OPT_THRESHOLD:.2f}x)")
     ks = per_pair["k"].unique().to_list() if "k" in per_pair.columns else []
     at_k = f"@{ks[0]}" if len(ks) == 1 else "@k"
     ax.set_xlabel(f"speedup{at_k} per pair (src / best generation, 1.0 = no gain)")
@@ -66,8 +65,10 @@ def topk_png(evaluations: pl.DataFrame, title: str) -> bytes:
     """%OPT and SPEEDUP against k (`evaluate` rows), one line per `strategy` when there is one."""
     fig, (opt_ax, speedup_ax) = _figure(ncols=2)
     if "strategy" in evaluations.columns:
-        groups = [(str(name), rows) for (name,), rows in
-                  evaluations.sort("strategy", "k").group_by("strategy", maintain_order=True)]
+        groups = [
+            (str(name), rows)
+            for (name,), rows in evaluations.sort("strategy", "k").group_by("strategy", maintain_order=True)
+        ]
     else:
         groups = [(None, evaluations.sort("k"))]
     for name, rows in groups:
@@ -92,8 +93,14 @@ def agreement_png(measured: pl.DataFrame, title: str) -> bytes:
     PIE's, both on log axes, with PIE's %OPT threshold drawn on the second."""
     fig, (cost_ax, speedup_ax) = _figure(ncols=2)
     for side, color in (("src", "tab:blue"), ("tgt", "tab:orange")):
-        cost_ax.scatter(measured[f"{side}_agg_runtime"].to_list(), measured[f"{side}_agg_cost"].to_list(),
-                        s=12, alpha=0.6, color=color, label=f"{side} programs")
+        cost_ax.scatter(
+            measured[f"{side}_agg_runtime"].to_list(),
+            measured[f"{side}_agg_cost"].to_list(),
+            s=12,
+            alpha=0.6,
+            color=color,
+            label=f"{side} programs",
+        )
     speedup_ax.scatter(measured["speedup_pie"].to_list(), measured["speedup_here"].to_list(), s=12, alpha=0.6)
     for line in (speedup_ax.axvline, speedup_ax.axhline):
         line(PIE_OPT_THRESHOLD, color="tab:red", linestyle="--", linewidth=1)

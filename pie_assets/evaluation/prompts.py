@@ -46,14 +46,19 @@ def prompt_hash(prompt: str) -> str:
     return hashlib.sha256(prompt.encode("utf-8")).hexdigest()
 
 
-_TASK = ("Optimize the following C++ program for speed. Keep its behaviour exactly: for every input "
-         "it must print the same output as the original. Use a faster algorithm or data structure, "
-         "faster input/output and less copying where they help.")
-_ANSWER = ("Answer with the complete optimized program, ready to compile with g++ -std=c++17 -O3, "
-           "in one ```cpp code block.")
-_COT_ANSWER = ("First explain briefly what makes the program slow and how you will speed it up. "
-               "Then give the complete optimized program, ready to compile with g++ -std=c++17 -O3, "
-               "in one ```cpp code block.")
+_TASK = (
+    "Optimize the following C++ program for speed. Keep its behaviour exactly: for every input "
+    "it must print the same output as the original. Use a faster algorithm or data structure, "
+    "faster input/output and less copying where they help."
+)
+_ANSWER = (
+    "Answer with the complete optimized program, ready to compile with g++ -std=c++17 -O3, in one ```cpp code block."
+)
+_COT_ANSWER = (
+    "First explain briefly what makes the program slow and how you will speed it up. "
+    "Then give the complete optimized program, ready to compile with g++ -std=c++17 -O3, "
+    "in one ```cpp code block."
+)
 _SLOW = "### Slow program:\n```cpp\n{code}\n```"
 _FAST = "### Optimized program:\n```cpp\n{code}\n```"
 _QUERY_END = "### Optimized program:\n"
@@ -138,15 +143,32 @@ int main() {
 
 # Hand-written, not from the dataset: their speedups were never measured (NaN).
 FIXED_EXAMPLES: tuple[Example, ...] = (
-    Example(src_id="fixed-io-slow", tgt_id="fixed-io-fast", problem_id="fixed-squares",
-            src_code=_SLOW_IO, tgt_code=_FAST_IO, speedup=float("nan")),
-    Example(src_id="fixed-range-sums-slow", tgt_id="fixed-range-sums-fast", problem_id="fixed-range-sums",
-            src_code=_SLOW_RANGE_SUMS, tgt_code=_FAST_RANGE_SUMS, speedup=float("nan")),
+    Example(
+        src_id="fixed-io-slow",
+        tgt_id="fixed-io-fast",
+        problem_id="fixed-squares",
+        src_code=_SLOW_IO,
+        tgt_code=_FAST_IO,
+        speedup=float("nan"),
+    ),
+    Example(
+        src_id="fixed-range-sums-slow",
+        tgt_id="fixed-range-sums-fast",
+        problem_id="fixed-range-sums",
+        src_code=_SLOW_RANGE_SUMS,
+        tgt_code=_FAST_RANGE_SUMS,
+        speedup=float("nan"),
+    ),
 )
 
 
-def _strategy(name: str, description: str, needs_examples: bool, parameters: dict[str, Any],
-              render: Callable[[str, Sequence[Example]], str]) -> PromptStrategy:
+def _strategy(
+    name: str,
+    description: str,
+    needs_examples: bool,
+    parameters: dict[str, Any],
+    render: Callable[[str, Sequence[Example]], str],
+) -> PromptStrategy:
     return PromptStrategy(name, description, needs_examples, config_hash(parameters), render)
 
 
@@ -155,23 +177,46 @@ _COT = f"{_TASK}\n{_COT_ANSWER}"
 _LAYOUT = {"slow": _SLOW, "fast": _FAST, "join": "\n\n"}
 _FIXED = [[e.src_code, e.tgt_code] for e in FIXED_EXAMPLES]
 
-STRATEGIES: dict[str, PromptStrategy] = {s.name: s for s in (
-    _strategy("instruction", "the task and the answer format, no examples", False,
-              {"header": _INSTRUCTION, "end": _QUERY_END, **_LAYOUT},
-              lambda src, _: _prompt(_INSTRUCTION, (), src, _QUERY_END)),
-    _strategy("few_shot", "two fixed slow -> fast examples shipped with the code, then the query", False,
-              {"header": _INSTRUCTION, "end": _QUERY_END, "examples": _FIXED, **_LAYOUT},
-              lambda src, _: _prompt(_INSTRUCTION, FIXED_EXAMPLES, src, _QUERY_END)),
-    _strategy("cot", "chain of thought: the bottlenecks and the plan first, then the program", False,
-              {"header": _COT, "end": _COT_END, **_LAYOUT},
-              lambda src, _: _prompt(_COT, (), src, _COT_END)),
-    _strategy("retrieval", "PIE's retrieval few-shot: the K nearest training pairs, most similar last", True,
-              {"header": _INSTRUCTION, "end": _QUERY_END, "examples": "retrieved", **_LAYOUT},
-              lambda src, examples: _prompt(_INSTRUCTION, examples, src, _QUERY_END)),
-    _strategy("perf_conditioned", "PIE's performance-conditioned template, asking for tier 10/10", False,
-              {"template": PROMPT_TEMPLATE, "tier": TOP_TIER, "src_chars": PROMPT_SRC_CHARS},
-              lambda src, _: performance_prompt(src, TOP_TIER)),
-)}
+STRATEGIES: dict[str, PromptStrategy] = {
+    s.name: s
+    for s in (
+        _strategy(
+            "instruction",
+            "the task and the answer format, no examples",
+            False,
+            {"header": _INSTRUCTION, "end": _QUERY_END, **_LAYOUT},
+            lambda src, _: _prompt(_INSTRUCTION, (), src, _QUERY_END),
+        ),
+        _strategy(
+            "few_shot",
+            "two fixed slow -> fast examples shipped with the code, then the query",
+            False,
+            {"header": _INSTRUCTION, "end": _QUERY_END, "examples": _FIXED, **_LAYOUT},
+            lambda src, _: _prompt(_INSTRUCTION, FIXED_EXAMPLES, src, _QUERY_END),
+        ),
+        _strategy(
+            "cot",
+            "chain of thought: the bottlenecks and the plan first, then the program",
+            False,
+            {"header": _COT, "end": _COT_END, **_LAYOUT},
+            lambda src, _: _prompt(_COT, (), src, _COT_END),
+        ),
+        _strategy(
+            "retrieval",
+            "PIE's retrieval few-shot: the K nearest training pairs, most similar last",
+            True,
+            {"header": _INSTRUCTION, "end": _QUERY_END, "examples": "retrieved", **_LAYOUT},
+            lambda src, examples: _prompt(_INSTRUCTION, examples, src, _QUERY_END),
+        ),
+        _strategy(
+            "perf_conditioned",
+            "PIE's performance-conditioned template, asking for tier 10/10",
+            False,
+            {"template": PROMPT_TEMPLATE, "tier": TOP_TIER, "src_chars": PROMPT_SRC_CHARS},
+            lambda src, _: performance_prompt(src, TOP_TIER),
+        ),
+    )
+}
 
 
 def strategy_name(name: str) -> str:

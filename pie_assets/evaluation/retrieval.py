@@ -41,9 +41,11 @@ def _keep_fastest_pair(pairs: pl.DataFrame) -> pl.DataFrame:
     nulls = [name for name in EXAMPLE_COLUMNS if rows[name].null_count()]
     if nulls:
         raise ValueError("retrieval pairs hold nulls in: " + ", ".join(nulls))
-    return (rows.sort(["speedup", "tgt_id", "src_id"], descending=[True, False, False])
-            .unique(subset="src_code", keep="first", maintain_order=True)
-            .sort(["src_id", "tgt_id", "src_code"]))
+    return (
+        rows.sort(["speedup", "tgt_id", "src_id"], descending=[True, False, False])
+        .unique(subset="src_code", keep="first", maintain_order=True)
+        .sort(["src_id", "tgt_id", "src_code"])
+    )
 
 
 class RetrievalIndex:
@@ -119,9 +121,11 @@ class RetrievalIndex:
         try:
             faiss.write_index(self._index, os.path.join(staging, _INDEX))
             self._corpus.write_parquet(os.path.join(staging, _CORPUS))
-            meta = {"embedder": {"name": self._embedder.name, "version": self._embedder.version,
-                                 "dim": self._embedder.dim},
-                    "rows": len(self), "content_hash": self.content_hash}
+            meta = {
+                "embedder": {"name": self._embedder.name, "version": self._embedder.version, "dim": self._embedder.dim},
+                "rows": len(self),
+                "content_hash": self.content_hash,
+            }
             with open(os.path.join(staging, _META), "w") as f:
                 json.dump(meta, f, indent=2, sort_keys=True)
             retired = None
@@ -144,16 +148,21 @@ class RetrievalIndex:
             meta = json.load(f)
         built_by = meta["embedder"]["version"]
         if built_by != embedder.version:
-            raise ValueError(f"retrieval index {directory} was built with embedder version {built_by!r}, "
-                             f"not {embedder.version!r}: rebuild it with this embedder")
+            raise ValueError(
+                f"retrieval index {directory} was built with embedder version {built_by!r}, "
+                f"not {embedder.version!r}: rebuild it with this embedder"
+            )
         index = faiss.read_index(os.path.join(directory, _INDEX))
         corpus = pl.read_parquet(os.path.join(directory, _CORPUS)).select(
-            pl.col(name).cast(dtype) for name, dtype in _SCHEMA.items())
+            pl.col(name).cast(dtype) for name, dtype in _SCHEMA.items()
+        )
         loaded = cls(index, corpus, embedder)
         if index.ntotal != len(loaded) or loaded.content_hash != meta["content_hash"]:
-            raise ValueError(f"retrieval index {directory} is inconsistent: {index.ntotal} vectors, "
-                             f"{len(loaded)} corpus rows, content hash {loaded.content_hash} "
-                             f"(meta.json says {meta['rows']} rows, {meta['content_hash']})")
+            raise ValueError(
+                f"retrieval index {directory} is inconsistent: {index.ntotal} vectors, "
+                f"{len(loaded)} corpus rows, content hash {loaded.content_hash} "
+                f"(meta.json says {meta['rows']} rows, {meta['content_hash']})"
+            )
         return loaded
 
     def examples(self) -> list[Example]:

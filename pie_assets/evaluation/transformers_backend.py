@@ -27,7 +27,7 @@ from typing import Any
 from pie_assets.evaluation.sampling import Completion, GenerationRequest, SamplingSettings
 from pie_assets.runtime.engine import worker_instance
 
-HASHED_FILE_LIMIT = 64 * 1024 * 1024   # larger files (weight shards) count by size and mtime
+HASHED_FILE_LIMIT = 64 * 1024 * 1024  # larger files (weight shards) count by size and mtime
 
 
 def weights_digest(directory: str) -> str:
@@ -74,8 +74,9 @@ class TransformersGenerator:
     cacheable = True
     task_cpus = 1.0  # the model computes on the worker
 
-    def __init__(self, path: str, *, device: str = "auto", dtype: str = "auto", seed: int = 0,
-                 use_chat_template: bool = False) -> None:
+    def __init__(
+        self, path: str, *, device: str = "auto", dtype: str = "auto", seed: int = 0, use_chat_template: bool = False
+    ) -> None:
         _import_ml()  # fail here, naming the extra, rather than on the first generation
         self.path = path
         self.base_path = _adapter_base(path)
@@ -85,16 +86,17 @@ class TransformersGenerator:
         self.use_chat_template = use_chat_template
         versions = [_model_version(path)] + ([] if self.base_path is None else [_model_version(self.base_path)])
         # seed and the chat template change every sample; device and dtype only their rounding.
-        self.identity = (f"{type(self).__name__}:{'+'.join(versions)}:seed={seed}"
-                         f"{':chat' if use_chat_template else ''}")
+        self.identity = f"{type(self).__name__}:{'+'.join(versions)}:seed={seed}{':chat' if use_chat_template else ''}"
         self.name = f"transformers {path}" + ("" if self.base_path is None else f" (adapter over {self.base_path})")
         self._lock = threading.Lock()
         self._loaded: tuple[Any, Any, str] | None = None
 
     def __reduce__(self):
         """Pickled (a Ray task's argument) as its recipe; each worker process loads the model once."""
-        return (worker_transformers_generator,
-                (self.identity, self.path, self.device, self.dtype, self.seed, self.use_chat_template))
+        return (
+            worker_transformers_generator,
+            (self.identity, self.path, self.device, self.dtype, self.seed, self.use_chat_template),
+        )
 
     def _load(self) -> tuple[Any, Any, str]:
         """(model, tokenizer, device), loaded once: generate_samples calls from many threads."""
@@ -116,37 +118,44 @@ class TransformersGenerator:
                 raise ImportError("peft adapters need peft: pip install 'pie-lakehouse[ml]'") from exc
             model = PeftModel.from_pretrained(model, self.path)
         model.to(device).eval()
-        tokenizer_path = self.path if self.base_path is None or (Path(self.path) / "tokenizer_config.json").is_file() \
+        tokenizer_path = (
+            self.path
+            if self.base_path is None or (Path(self.path) / "tokenizer_config.json").is_file()
             else self.base_path
+        )
         tokenizer = transformers.AutoTokenizer.from_pretrained(tokenizer_path)
         self._loaded = (model, tokenizer, device)
         return self._loaded
 
-    def generate(self, request: GenerationRequest, n: int, settings: SamplingSettings, *,
-                 first_index: int = 0) -> list[Completion]:
+    def generate(
+        self, request: GenerationRequest, n: int, settings: SamplingSettings, *, first_index: int = 0
+    ) -> list[Completion]:
         with self._lock:
             torch, _ = _import_ml()
             model, tokenizer, device = self._load()
             if self.use_chat_template:
-                inputs = tokenizer.apply_chat_template([{"role": "user", "content": request.prompt}],
-                                                       add_generation_prompt=True, return_dict=True,
-                                                       return_tensors="pt")
+                inputs = tokenizer.apply_chat_template(
+                    [{"role": "user", "content": request.prompt}],
+                    add_generation_prompt=True,
+                    return_dict=True,
+                    return_tensors="pt",
+                )
             else:
                 inputs = tokenizer(request.prompt, return_tensors="pt")
             inputs = {name: tensor.to(device) for name, tensor in inputs.items()}
             eos_ids = _eos_ids(model, tokenizer)
             pad_id = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else eos_ids[0]
             sampling = settings.temperature > 0
-            options: dict[str, Any] = dict(max_new_tokens=settings.max_new_tokens, pad_token_id=pad_id,
-                                           eos_token_id=eos_ids, do_sample=sampling)
+            options: dict[str, Any] = dict(
+                max_new_tokens=settings.max_new_tokens, pad_token_id=pad_id, eos_token_id=eos_ids, do_sample=sampling
+            )
             if sampling:
                 # top_k=0: only temperature and top_p shape the distribution, as on the OpenAI API.
-                options.update(temperature=settings.temperature, top_p=settings.top_p, top_k=0,
-                               num_return_sequences=n)
+                options.update(temperature=settings.temperature, top_p=settings.top_p, top_k=0, num_return_sequences=n)
             torch.manual_seed(self.call_seed(request.prompt, first_index))
             with torch.no_grad():
                 output = model.generate(**inputs, **options)
-            new_tokens = output[:, inputs["input_ids"].shape[1]:].tolist()
+            new_tokens = output[:, inputs["input_ids"].shape[1] :].tolist()
             if not sampling:  # greedy: one sequence is every sample
                 new_tokens = new_tokens * n
             return [_completion(tokens, eos_ids, tokenizer) for tokens in new_tokens]
@@ -157,18 +166,23 @@ class TransformersGenerator:
         return int(hashlib.sha256(material.encode()).hexdigest()[:15], 16)
 
 
-def worker_transformers_generator(identity: str, path: str, device: str, dtype: str, seed: int,
-                                  use_chat_template: bool) -> TransformersGenerator:
+def worker_transformers_generator(
+    identity: str, path: str, device: str, dtype: str, seed: int, use_chat_template: bool
+) -> TransformersGenerator:
     """This worker process's generator for the recipe: its weights are loaded once, then reused.
     Keyed by the driver's identity (the weights' digest), so retrained weights are loaded afresh,
     and refused when this node's weights at `path` are not the driver's (its samples would be
     cached under the driver's identity)."""
+
     def build() -> TransformersGenerator:
-        generator = TransformersGenerator(path, device=device, dtype=dtype, seed=seed,
-                                          use_chat_template=use_chat_template)
+        generator = TransformersGenerator(
+            path, device=device, dtype=dtype, seed=seed, use_chat_template=use_chat_template
+        )
         if generator.identity != identity:
-            raise ValueError(f"{path} on {socket.gethostname()} holds other weights than the driver's "
-                             f"({generator.identity} != {identity}): share the checkpoint with every Ray node")
+            raise ValueError(
+                f"{path} on {socket.gethostname()} holds other weights than the driver's "
+                f"({generator.identity} != {identity}): share the checkpoint with every Ray node"
+            )
         return generator
 
     return worker_instance("transformers", (identity, path, device, dtype, seed, use_chat_template), build)

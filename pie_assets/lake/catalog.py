@@ -89,8 +89,10 @@ def _search_root(warehouse: Warehouse) -> str:
     """The absolute root a local catalog's relative names resolve under (`file_search_path`)."""
     root = os.path.abspath(warehouse.root.path)
     if "," in root:  # DuckDB splits file_search_path on commas
-        raise ValueError(f"warehouse {root}: DuckDB cannot search a directory whose path holds ','; "
-                         "move the warehouse to a path without one")
+        raise ValueError(
+            f"warehouse {root}: DuckDB cannot search a directory whose path holds ','; "
+            "move the warehouse to a path without one"
+        )
     return root
 
 
@@ -127,9 +129,13 @@ def file_signature(location: str, filesystem=None) -> str:
     return signature
 
 
-def _create_views(con: duckdb.DuckDBPyConnection, tables: dict[str, str], models: dict[str, str],
-                  required: frozenset[str] = frozenset(),
-                  uniform: dict[str, str] | None = None) -> dict[str, str]:
+def _create_views(
+    con: duckdb.DuckDBPyConnection,
+    tables: dict[str, str],
+    models: dict[str, str],
+    required: frozenset[str] = frozenset(),
+    uniform: dict[str, str] | None = None,
+) -> dict[str, str]:
     """Table views, then model views (a model reading another one is retried after it).
     Returns table -> schema digest for the tables whose files share one schema (their views need
     no `union_by_name`); `uniform` gives that map instead of reading every file's schema here.
@@ -145,8 +151,10 @@ def _create_views(con: duckdb.DuckDBPyConnection, tables: dict[str, str], models
             if len(signatures) == 1:
                 uniform[name] = signatures.pop()
             else:
-                log.warning(f"table {name!r}: its files have {len(signatures)} different schemas, so its view "
-                            f"reads every file's schema at each query (rewrite the old partitions to speed it up)")
+                log.warning(
+                    f"table {name!r}: its files have {len(signatures)} different schemas, so its view "
+                    f"reads every file's schema at each query (rewrite the old partitions to speed it up)"
+                )
     for name, location in tables.items():
         con.execute(view_sql(name, location, union_by_name=name not in uniform))
     pending = dict(models)
@@ -168,8 +176,9 @@ def _create_views(con: duckdb.DuckDBPyConnection, tables: dict[str, str], models
     return {name: uniform[name] for name in tables if name in uniform}
 
 
-def _write_views(db_path: str, warehouse: Warehouse, tables: dict[str, str], models: dict[str, str],
-                 required: frozenset[str]) -> dict[str, str]:
+def _write_views(
+    db_path: str, warehouse: Warehouse, tables: dict[str, str], models: dict[str, str], required: frozenset[str]
+) -> dict[str, str]:
     """DuckDB binds a view when it is created, so the files must be reachable here."""
     con = duckdb.connect(db_path)
     try:
@@ -179,12 +188,12 @@ def _write_views(db_path: str, warehouse: Warehouse, tables: dict[str, str], mod
         con.close()
 
 
-def _manifest_json(tables: dict[str, str], models: dict[str, str], schemas: dict[str, str],
-                   root: str | None) -> str:
+def _manifest_json(tables: dict[str, str], models: dict[str, str], schemas: dict[str, str], root: str | None) -> str:
     """`root`: the URL the views of a remote catalog name (local views name no root)."""
     located = {} if root is None else {"root": root}
-    return json.dumps({"layout": LAYOUT, **located, "views": sorted(tables), "models": models, "schemas": schemas},
-                      indent=1)
+    return json.dumps(
+        {"layout": LAYOUT, **located, "views": sorted(tables), "models": models, "schemas": schemas}, indent=1
+    )
 
 
 def _current_layout(manifest: dict) -> bool:
@@ -219,8 +228,13 @@ class Catalog:
             manifest = json.loads(path.read_text())
         except (FileNotFoundError, ValueError):
             return {"layout": 0, "root": None, "views": [], "models": {}, "schemas": {}}
-        return {"layout": manifest.get("layout", 1), "root": manifest.get("root"), "views": manifest.get("views", []),
-                "models": manifest.get("models", {}), "schemas": manifest.get("schemas", {})}
+        return {
+            "layout": manifest.get("layout", 1),
+            "root": manifest.get("root"),
+            "views": manifest.get("views", []),
+            "models": manifest.get("models", {}),
+            "schemas": manifest.get("schemas", {}),
+        }
 
     def _serves_here(self, manifest: dict) -> bool:
         """Whether the published catalog reads this warehouse's files: of the current layout and,
@@ -228,7 +242,9 @@ class Catalog:
         with no catalog yet is served too: its readers build their views in memory."""
         if self.warehouse.local:
             return _current_layout(manifest) and os.path.exists(self.path.path)
-        return manifest["layout"] == 0 or (manifest["layout"] == LAYOUT and manifest["root"] == str(self.warehouse.root))
+        return manifest["layout"] == 0 or (
+            manifest["layout"] == LAYOUT and manifest["root"] == str(self.warehouse.root)
+        )
 
     def _view_locations(self) -> dict[str, str]:
         """Table -> the file or glob its view reads: relative to a local root, a URL remotely."""
@@ -247,8 +263,11 @@ class Catalog:
             return
         with self._mutex:
             manifest = self._manifest()
-            stale = table not in manifest["views"] or not self._serves_here(manifest) or (
-                written is not None and manifest["schemas"].get(table) != self._signature(written[0]))
+            stale = (
+                table not in manifest["views"]
+                or not self._serves_here(manifest)
+                or (written is not None and manifest["schemas"].get(table) != self._signature(written[0]))
+            )
             if stale:
                 self.rebuild()
             self._known.add(memo)
@@ -275,9 +294,15 @@ class Catalog:
         view with the new file's columns, the rename alone published it (a rebuild reads every
         table's file schemas: ~0.4 s at CodeNet scale, bench/dataset_models.py)."""
         manifest = self._manifest()
-        if self.warehouse.local and name in manifest["views"] and name not in manifest["models"] \
-                and _current_layout(manifest) and os.path.exists(self.path.path) \
-                and manifest["schemas"].get(name) == self._signature(self.warehouse.location(self.warehouse.root / f"{name}.parquet")):
+        if (
+            self.warehouse.local
+            and name in manifest["views"]
+            and name not in manifest["models"]
+            and _current_layout(manifest)
+            and os.path.exists(self.path.path)
+            and manifest["schemas"].get(name)
+            == self._signature(self.warehouse.location(self.warehouse.root / f"{name}.parquet"))
+        ):
             return  # DuckDB binds a view's columns when it is created: only a new schema needs a new view
         self.rebuild(dropped_models=frozenset({name}))
 
@@ -297,11 +322,14 @@ class Catalog:
             with _MEMORY_LOCK:
                 yield lambda: None
         else:
-            raise ValueError(f"warehouse {root}: the catalog can be published to a local directory, s3:// "
-                             f"or memory://, not {root.protocol}:// (it has no lock there for concurrent writers)")
+            raise ValueError(
+                f"warehouse {root}: the catalog can be published to a local directory, s3:// "
+                f"or memory://, not {root.protocol}:// (it has no lock there for concurrent writers)"
+            )
 
-    def rebuild(self, new_models: dict[str, str] | None = None,
-                dropped_models: frozenset[str] = frozenset()) -> list[str]:
+    def rebuild(
+        self, new_models: dict[str, str] | None = None, dropped_models: frozenset[str] = frozenset()
+    ) -> list[str]:
         """Write a fresh catalog beside the old one and swap it in atomically: a view per table,
         then the registered SQL models. Tables are listed and models read under the lock, so
         a rebuild never publishes less than the one before it."""
@@ -310,8 +338,11 @@ class Catalog:
             if published["layout"] != LAYOUT and (moved := self.warehouse.upgrade_layout()):
                 log.warning(f"warehouse {self.warehouse.root}: {moved} partition files moved to hive paths")
             tables = self._view_locations()
-            models = {name: sql for name, sql in {**published["models"], **(new_models or {})}.items()
-                      if name not in dropped_models}
+            models = {
+                name: sql
+                for name, sql in {**published["models"], **(new_models or {})}.items()
+                if name not in dropped_models
+            }
             required = frozenset(new_models or ())
             if self.warehouse.local:
                 root = self.warehouse.root.path
@@ -351,8 +382,10 @@ class Catalog:
             except OSError as err:
                 if not _unwritable(err):
                     raise
-                log.warning(f"warehouse {self.warehouse.root}: its catalog is out of date and this process cannot "
-                            f"rewrite it ({err}); this connection's views are built in memory")
+                log.warning(
+                    f"warehouse {self.warehouse.root}: its catalog is out of date and this process cannot "
+                    f"rewrite it ({err}); this connection's views are built in memory"
+                )
                 return self._session()
         if not self.warehouse.local:
             return self._session()

@@ -44,8 +44,9 @@ def _lost_race(err: OSError) -> bool:
 class ObjectLock:
     """`with ObjectLock(fs, "bucket/prefix/.lock") as lock:` holds the lock for the block."""
 
-    def __init__(self, fs: S3FileSystem, path: str, lease_s: float = 30.0, timeout_s: float = 600.0,
-                 poll_s: float = 0.2) -> None:
+    def __init__(
+        self, fs: S3FileSystem, path: str, lease_s: float = 30.0, timeout_s: float = 600.0, poll_s: float = 0.2
+    ) -> None:
         if min(lease_s, timeout_s, poll_s) <= 0:
             raise ValueError(f"lock {path}: lease_s, timeout_s and poll_s must be > 0")
         self.fs = fs
@@ -61,8 +62,9 @@ class ObjectLock:
 
     def _put(self, **condition: str) -> str:
         """Write a fresh body (a new token, so a new ETag) under `condition`; returns the ETag."""
-        body = json.dumps({"host": socket.gethostname(), "pid": os.getpid(), "lease_s": self.lease_s,
-                           "token": uuid.uuid4().hex}).encode()
+        body = json.dumps(
+            {"host": socket.gethostname(), "pid": os.getpid(), "lease_s": self.lease_s, "token": uuid.uuid4().hex}
+        ).encode()
         return self.fs.pipe_file(self.path, body, **condition)["ETag"]
 
     def acquire(self) -> None:
@@ -115,8 +117,10 @@ class ObjectLock:
                     if not _lost_race(err):
                         raise
                     self._lost = True
-        raise LockLost(f"lock {self.path} was taken over by another writer: this holder did not "
-                       f"renew its {self.lease_s:.0f} s lease in time")
+        raise LockLost(
+            f"lock {self.path} was taken over by another writer: this holder did not "
+            f"renew its {self.lease_s:.0f} s lease in time"
+        )
 
     def _keep_renewing(self) -> None:
         """A failed request is retried next period (the lease leaves two more)."""
@@ -147,6 +151,7 @@ class ObjectLock:
         self.acquire()
         return self
 
-    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
-                 tb: TracebackType | None) -> None:
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
         self.release()

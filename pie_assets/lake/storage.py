@@ -147,8 +147,13 @@ class Warehouse:
         """Partition files of the layout before hive paths (`<table>/<problem>.parquet`)."""
         if not self.root.exists():
             return []
-        return [child for entry in self.root.iterdir() if entry.is_dir() and not entry.name.startswith((".", "_"))
-                for child in entry.iterdir() if child.name.endswith(".parquet") and child.is_file()]
+        return [
+            child
+            for entry in self.root.iterdir()
+            if entry.is_dir() and not entry.name.startswith((".", "_"))
+            for child in entry.iterdir()
+            if child.name.endswith(".parquet") and child.is_file()
+        ]
 
     def upgrade_layout(self) -> int:
         """Moves each partition file of the earlier layout to its hive path (the key was its name;
@@ -192,8 +197,12 @@ def _key_column(frame: pl.DataFrame, key: str) -> str:
     """The column whose every value is `key` (the partition's dimension); `problem_id` first."""
     columns = [PROBLEM_COLUMN] + [c for c in frame.columns if c != PROBLEM_COLUMN]
     for column in columns:
-        if column in frame.columns and frame.height and frame[column].dtype == pl.String \
-                and (frame[column] == key).all():
+        if (
+            column in frame.columns
+            and frame.height
+            and frame[column].dtype == pl.String
+            and (frame[column] == key).all()
+        ):
             return column
     return PROBLEM_COLUMN
 

@@ -136,9 +136,12 @@ def runtime_cases(tests: pl.DataFrame) -> list[TestCase]:
     chosen = tests.filter(pl.col("runtime_test_id").is_not_null())
     origins = chosen.group_by("runtime_test_id").agg(pl.col("test_id").sort())
     members = dict(zip(origins["runtime_test_id"], origins["test_id"].to_list()))
-    return [TestCase(r["test_id"], r["input"].encode(), r["expected_output"], r["input_sha256"],
-                     tuple(members[r["test_id"]]))
-            for r in chosen.filter(pl.col("test_id") == pl.col("runtime_test_id")).iter_rows(named=True)]
+    return [
+        TestCase(
+            r["test_id"], r["input"].encode(), r["expected_output"], r["input_sha256"], tuple(members[r["test_id"]])
+        )
+        for r in chosen.filter(pl.col("test_id") == pl.col("runtime_test_id")).iter_rows(named=True)
+    ]
 
 
 class Annotator:
@@ -170,12 +173,20 @@ class Annotator:
         """The submissions this config annotates (`[measure] statuses`)."""
         return submissions.filter(pl.col("status").is_in(self.config.statuses))
 
-    def annotate(self, problem_id: str, submissions: pl.DataFrame, tests: pl.DataFrame, pool: Executor,
-                 on_program: Callable[[int], None] | None = None) -> tuple[pl.DataFrame, pl.DataFrame]:
+    def annotate(
+        self,
+        problem_id: str,
+        submissions: pl.DataFrame,
+        tests: pl.DataFrame,
+        pool: Executor,
+        on_program: Callable[[int], None] | None = None,
+    ) -> tuple[pl.DataFrame, pl.DataFrame]:
         """`on_program(tests)` is called as each program's rows are done (progress)."""
         cases = runtime_cases(tests)
-        futures = [pool.submit(self.submission_rows, row, problem_id, cases)
-                   for row in self.chosen(submissions).iter_rows(named=True)]
+        futures = [
+            pool.submit(self.submission_rows, row, problem_id, cases)
+            for row in self.chosen(submissions).iter_rows(named=True)
+        ]
         annotation_rows: list[dict[str, Any]] = []
         summary_rows: list[dict[str, Any]] = []
         for future in futures:
@@ -184,16 +195,20 @@ class Annotator:
             summary_rows.append(summary)
             if on_program:
                 on_program(len(rows))
-        return (pl.DataFrame(annotation_rows, schema=ANNOTATION_SCHEMA, orient="row"),
-                pl.DataFrame(summary_rows, schema=SUBMISSION_RUNTIME_SCHEMA, orient="row"))
+        return (
+            pl.DataFrame(annotation_rows, schema=ANNOTATION_SCHEMA, orient="row"),
+            pl.DataFrame(summary_rows, schema=SUBMISSION_RUNTIME_SCHEMA, orient="row"),
+        )
 
-    def submission_rows(self, submission: dict[str, Any], problem_id: str,
-                        cases: list[TestCase]) -> tuple[list[dict[str, Any]], dict[str, Any]]:
+    def submission_rows(
+        self, submission: dict[str, Any], problem_id: str, cases: list[TestCase]
+    ) -> tuple[list[dict[str, Any]], dict[str, Any]]:
         """A CodeNet submission row (submission_id, code, code_encoding, code_sha256) measured as a
         Program: rows of ANNOTATION_SCHEMA and SUBMISSION_RUNTIME_SCHEMA."""
         code = submission["code"].encode(submission["code_encoding"])
-        result = self.measure_program(Program(submission["submission_id"], code, submission["code_sha256"]),
-                                      problem_id, cases)
+        result = self.measure_program(
+            Program(submission["submission_id"], code, submission["code_sha256"]), problem_id, cases
+        )
         key = {"submission_id": submission["submission_id"]}
         summary = key | result.summary | {"codenet_status": submission.get("status")}
         return [key | row for row in result.tests], {name: summary[name] for name in SUBMISSION_RUNTIME_SCHEMA}
@@ -242,8 +257,12 @@ class Annotator:
 
     def compile(self, code: bytes, code_sha256: str) -> CompileResult:
         """The compiler's result, a harness fault (INFRA) retried like a run's."""
-        return _retried(lambda: self.compiler.compile(code, code_sha256), lambda c: c.status == "INFRA",
-                        self.config.infra_attempts, f"compile of {code_sha256[:12]}")
+        return _retried(
+            lambda: self.compiler.compile(code, code_sha256),
+            lambda c: c.status == "INFRA",
+            self.config.infra_attempts,
+            f"compile of {code_sha256[:12]}",
+        )
 
     def _run(self, backend: Backend, binary: str, case: TestCase, budget: Budget) -> Measurement:
         """A sandbox that could not start the program is the harness failing: INFRA, never the
@@ -257,8 +276,12 @@ class Annotator:
             except SandboxUnavailable as err:
                 return Measurement("INFRA", detail=f"sandbox unavailable: {err}", sandbox=self.sandbox.mode)
 
-        return _retried(attempt, lambda m: m.status == "INFRA", self.config.infra_attempts,
-                        f"{backend.name} run on test {case.test_id}")
+        return _retried(
+            attempt,
+            lambda m: m.status == "INFRA",
+            self.config.infra_attempts,
+            f"{backend.name} run on test {case.test_id}",
+        )
 
     def _check(self, binary: str, case: TestCase) -> dict[str, Any]:
         """The judging run, natively: its verdict and the program's peak memory, whatever the backend."""
@@ -267,8 +290,12 @@ class Annotator:
         if result.status != "OK":
             return {"status": result.status, "accuracy": 0.0, "detail": result.detail, **run}
         acc = accuracy(result.stdout.decode("utf-8", "replace"), case.expected, self.config.float_tolerance)
-        return {"status": "OK" if acc == 1.0 else "WA", "accuracy": acc, "detail": "" if acc == 1.0 else
-                f"{acc:.3f} of expected lines matched", **run}
+        return {
+            "status": "OK" if acc == 1.0 else "WA",
+            "accuracy": acc,
+            "detail": "" if acc == 1.0 else f"{acc:.3f} of expected lines matched",
+            **run,
+        }
 
     def _measure(self, binary: str, case: TestCase) -> dict[str, Any]:
         m = self._run(self.backend, binary, case, self.config.measure_budget())
@@ -277,25 +304,38 @@ class Annotator:
             acc = accuracy(m.stdout.decode("utf-8", "replace"), case.expected, self.config.float_tolerance)
             if acc != 1.0:
                 status, detail = "WA", f"output under {self.backend.name} differs from the native run ({acc:.3f})"
-        return {"status": status, "detail": detail, "instructions": m.instructions, "counters": m.counters,
-                "sim_seconds": m.sim_seconds, "cpu_time_s": m.cpu_time_s, "sandbox": m.sandbox,
-                "cost": self.backend.cost(m) if status == "OK" else None}
+        return {
+            "status": status,
+            "detail": detail,
+            "instructions": m.instructions,
+            "counters": m.counters,
+            "sim_seconds": m.sim_seconds,
+            "cpu_time_s": m.cpu_time_s,
+            "sandbox": m.sandbox,
+            "cost": self.backend.cost(m) if status == "OK" else None,
+        }
 
-    def _row(self, problem_id: str, case: TestCase, compiled: CompileResult,
-             outcome: dict[str, Any]) -> dict[str, Any]:
+    def _row(self, problem_id: str, case: TestCase, compiled: CompileResult, outcome: dict[str, Any]) -> dict[str, Any]:
         measured = outcome.get("measurement") or {}
         status = measured.get("status", outcome["status"])
         return {
-            "problem_id": problem_id, "test_id": case.test_id,
+            "problem_id": problem_id,
+            "test_id": case.test_id,
             "input_test_ids": list(case.input_test_ids or (case.test_id,)),
-            "backend": self.backend.name, "backend_version": self.backend.version, "config_hash": self.config.hash,
+            "backend": self.backend.name,
+            "backend_version": self.backend.version,
+            "config_hash": self.config.hash,
             "profile": self.config.profile,
-            "status": status, "accuracy": outcome.get("accuracy", 0.0),
-            "instructions": measured.get("instructions"), "cost": measured.get("cost"),
-            "sim_seconds": measured.get("sim_seconds"), "cpu_time_s": measured.get("cpu_time_s"),
+            "status": status,
+            "accuracy": outcome.get("accuracy", 0.0),
+            "instructions": measured.get("instructions"),
+            "cost": measured.get("cost"),
+            "sim_seconds": measured.get("sim_seconds"),
+            "cpu_time_s": measured.get("cpu_time_s"),
             "peak_memory_kb": outcome.get("peak_memory_kb"),
             "counters": [{"name": k, "value": v} for k, v in sorted((measured.get("counters") or {}).items())],
-            "binary_sha256": compiled.binary_sha256, "input_sha256": case.input_sha256,
+            "binary_sha256": compiled.binary_sha256,
+            "input_sha256": case.input_sha256,
             "sandboxed": measured.get("sandbox") or outcome.get("sandbox") or self.sandbox.mode,
             "deterministic": self.backend.deterministic,
             "detail": measured.get("detail") or outcome.get("detail") or "",
@@ -307,10 +347,14 @@ class Annotator:
         all_pass = bool(rows) and all(s == "OK" for s in statuses)
         peaks = [r["peak_memory_kb"] for r in rows if r["peak_memory_kb"] is not None]
         return {
-            "problem_id": problem_id, "backend": self.backend.name,
-            "config_hash": self.config.hash, "profile": self.config.profile,
+            "problem_id": problem_id,
+            "backend": self.backend.name,
+            "config_hash": self.config.hash,
+            "profile": self.config.profile,
             "status": next((s for s in statuses if s != "OK"), "OK" if rows else "NO_TESTS"),
-            "all_pass": all_pass, "n_tests": len(rows), "n_passed": statuses.count("OK"),
+            "all_pass": all_pass,
+            "n_tests": len(rows),
+            "n_passed": statuses.count("OK"),
             "agg_cost": sum(r["cost"] for r in rows) if all_pass else None,
             "agg_instructions": sum(r["instructions"] or 0 for r in rows) if all_pass else None,
             "mean_accuracy": sum(r["accuracy"] for r in rows) / len(rows) if rows else None,

@@ -114,7 +114,10 @@ class PrecompiledHeader:
             try:
                 result = self.sandbox.run(
                     [self.compiler, *self.flags, "-x", "c++-header", PCH_SOURCE_PATH, "-o", f"/sandbox/work/{PCH_OUT}"],
-                    stdin=b"", limits=self.limits, ro_binds={src.name: PCH_SOURCE_PATH}, collect=[PCH_OUT],
+                    stdin=b"",
+                    limits=self.limits,
+                    ro_binds={src.name: PCH_SOURCE_PATH},
+                    collect=[PCH_OUT],
                 )
             except SandboxUnavailable:
                 return None
@@ -155,9 +158,19 @@ def _include_dir_for(gch: str) -> str:
 
 
 class Compiler:
-    def __init__(self, cache_root: str, sandbox: Sandbox, compiler: str, flags: list[str],
-                 timeout_s: float, memory_mb: int, *, static: bool = False, strip: bool = False,
-                 precompiled_header: bool = False) -> None:
+    def __init__(
+        self,
+        cache_root: str,
+        sandbox: Sandbox,
+        compiler: str,
+        flags: list[str],
+        timeout_s: float,
+        memory_mb: int,
+        *,
+        static: bool = False,
+        strip: bool = False,
+        precompiled_header: bool = False,
+    ) -> None:
         """Exactly the flags given unless a switch says otherwise; the pipeline's choices come from
         the simulator config through `from_config`."""
         self.store = ContentStore(cache_root, "compile")
@@ -165,19 +178,33 @@ class Compiler:
         self.compiler = compiler
         self.flags = list(flags)
         self.link_flags = (["-static"] if static else []) + (["-s"] if strip else [])
-        self.limits = Limits(cpu_s=timeout_s, wall_s=timeout_s, address_space_mb=memory_mb,
-                             file_size_mb=512, processes=64, output_bytes=1 << 20)
-        self.pch = PrecompiledHeader(cache_root, sandbox, compiler, self.flags, self.limits) \
-            if precompiled_header else None
+        self.limits = Limits(
+            cpu_s=timeout_s,
+            wall_s=timeout_s,
+            address_space_mb=memory_mb,
+            file_size_mb=512,
+            processes=64,
+            output_bytes=1 << 20,
+        )
+        self.pch = (
+            PrecompiledHeader(cache_root, sandbox, compiler, self.flags, self.limits) if precompiled_header else None
+        )
 
     @classmethod
     def from_config(cls, config: SimulatorConfig, cache_root: str, sandbox: Sandbox) -> Compiler:
         """The compiler as `[compile]` configures it; `static`, `strip` and `precompiled_header` default on."""
         section = config.section("compile")
-        return cls(cache_root, sandbox, section.get("compiler", "g++"), section.get("flags", ["-std=c++17", "-O3"]),
-                   float(section.get("timeout_s", 120)), int(section.get("memory_mb", 4096)),
-                   static=bool(section.get("static", True)), strip=bool(section.get("strip", True)),
-                   precompiled_header=bool(section.get("precompiled_header", True)))
+        return cls(
+            cache_root,
+            sandbox,
+            section.get("compiler", "g++"),
+            section.get("flags", ["-std=c++17", "-O3"]),
+            float(section.get("timeout_s", 120)),
+            int(section.get("memory_mb", 4096)),
+            static=bool(section.get("static", True)),
+            strip=bool(section.get("strip", True)),
+            precompiled_header=bool(section.get("precompiled_header", True)),
+        )
 
     def key(self, code_sha256: str) -> str:
         """Everything the binary depends on; the default (dynamic, no PCH) keeps its older keys."""
@@ -192,8 +219,13 @@ class Compiler:
         record = self.store.get(key)
         if record is not None:
             ok = record["ok"]
-            return CompileResult("OK" if ok else "CE", self.store.blob_path(key) if ok else None,
-                                 record["binary_sha256"], record["error"], cached=True)
+            return CompileResult(
+                "OK" if ok else "CE",
+                self.store.blob_path(key) if ok else None,
+                record["binary_sha256"],
+                record["error"],
+                cached=True,
+            )
         # Only a program that names the header can use it: the others never pay for building it.
         wants_pch = self.pch is not None and PCH_HEADER.encode() in code
         include_dir = self.pch.include_dir() if wants_pch else None
@@ -205,7 +237,9 @@ class Compiler:
             try:
                 result = self.sandbox.run(
                     [self.compiler, *self.flags, *pch_args, SOURCE_PATH, "-o", "/sandbox/work/prog", *self.link_flags],
-                    stdin=b"", limits=self.limits, collect=["prog"],
+                    stdin=b"",
+                    limits=self.limits,
+                    collect=["prog"],
                     ro_binds={src.name: SOURCE_PATH, **pch_binds},
                 )
             except SandboxUnavailable as err:

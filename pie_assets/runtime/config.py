@@ -45,8 +45,10 @@ class SimulatorConfig(VersionedConfig):
         name = profile or os.environ.get("PIE_PROFILE") or base.section("measure").get("profile") or DEFAULT_PROFILE
         profiles = base.section(PROFILES)
         if name != DEFAULT_PROFILE and name not in profiles:  # the default is the file as it is
-            raise ValueError(f"simulator config {base.path}: unknown profile {name!r}; "
-                             f"known: {', '.join(sorted({DEFAULT_PROFILE, *profiles}))}")
+            raise ValueError(
+                f"simulator config {base.path}: unknown profile {name!r}; "
+                f"known: {', '.join(sorted({DEFAULT_PROFILE, *profiles}))}"
+            )
         values = {**base.values, "measure": {**base.section("measure"), "profile": name}}
         for section, overrides in profiles.get(name, {}).items():
             values[section] = {**values.get(section, {}), **overrides}
@@ -117,14 +119,25 @@ class SimulatorConfig(VersionedConfig):
         cpu = float(self.section("gem5")["cpu_s"] if self.backend == "gem5" else b["measure_cpu_s"])
         wall = float(b["measure_wall_s"])
         if cpu >= wall:
-            raise ValueError(f"simulator config {self.path}: the {self.backend} CPU budget ({cpu:g} s) must be "
-                             f"below the wall guard [budget] measure_wall_s ({wall:g} s)")
-        return Budget(instructions=int(b["instructions"]), wall_s=wall, cpu_s=cpu,
-                      memory_mb=int(b["measure_memory_mb"]), output_bytes=int(b["output_bytes"]))
+            raise ValueError(
+                f"simulator config {self.path}: the {self.backend} CPU budget ({cpu:g} s) must be "
+                f"below the wall guard [budget] measure_wall_s ({wall:g} s)"
+            )
+        return Budget(
+            instructions=int(b["instructions"]),
+            wall_s=wall,
+            cpu_s=cpu,
+            memory_mb=int(b["measure_memory_mb"]),
+            output_bytes=int(b["output_bytes"]),
+        )
 
     def native_budget(self) -> Budget:
         b = self.section("budget")
         cpu = float(b["native_cpu_s"])
-        return Budget(instructions=int(b["instructions"]), wall_s=cpu * 3 + 5, cpu_s=cpu,
-                      memory_mb=int(b["memory_mb"]), output_bytes=int(b["output_bytes"]))
-
+        return Budget(
+            instructions=int(b["instructions"]),
+            wall_s=cpu * 3 + 5,
+            cpu_s=cpu,
+            memory_mb=int(b["memory_mb"]),
+            output_bytes=int(b["output_bytes"]),
+        )

@@ -89,8 +89,13 @@ class RayExecutor(Executor):
         import ray
 
         if not ray.is_initialized():
-            ray.init(address=address, include_dashboard=False, log_to_driver=False,
-                     configure_logging=False, runtime_env={"env_vars": {"PIE_ENGINE": "local"}})
+            ray.init(
+                address=address,
+                include_dashboard=False,
+                log_to_driver=False,
+                configure_logging=False,
+                runtime_env={"env_vars": {"PIE_ENGINE": "local"}},
+            )
         self._ray = ray
         self._task = ray.remote(num_cpus=num_cpus, max_retries=RAY_TASK_RETRIES, retry_exceptions=False)(_call)
         if tools:
@@ -101,13 +106,18 @@ class RayExecutor(Executor):
 
         probe = self._ray.remote(num_cpus=0)(missing_tools)
         nodes = [node["NodeID"] for node in self._ray.nodes() if node["Alive"]]
-        found = self._ray.get([probe.options(scheduling_strategy=NodeAffinitySchedulingStrategy(node, soft=False))
-                               .remote(tools) for node in nodes])
+        found = self._ray.get(
+            [
+                probe.options(scheduling_strategy=NodeAffinitySchedulingStrategy(node, soft=False)).remote(tools)
+                for node in nodes
+            ]
+        )
         broken = [f"{host} lacks {', '.join(missing)}" for host, missing in found if missing]
         if broken:
             raise WorkerSetupError(
                 f"Ray worker node(s) cannot measure: {'; '.join(broken)}. Every node needs {', '.join(tools)} "
-                "on its PATH (the node image: deploy/ray-node.Dockerfile)")
+                "on its PATH (the node image: deploy/ray-node.Dockerfile)"
+            )
 
     def submit(self, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Future:
         return self._task.remote(fn, args, kwargs).future()

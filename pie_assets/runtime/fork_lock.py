@@ -66,4 +66,3 @@ class _SharedExclusiveLock:
 _LOCK = _SharedExclusiveLock()
 spawning = _LOCK.shared  # around every subprocess.Popen / subprocess.run of ours
 writing_executable = _LOCK.exclusive  # from open to close of a file that will be executed
-

@@ -127,8 +127,11 @@ def parse_stats(text: str) -> Gem5Stats:
     if not blocks:
         raise ValueError(f"no complete '{BEGIN_MARK}' ... '{END_MARK}' block in the stats file")
     tokens = _scalar_tokens(blocks[-1])
-    cycles = [v for name, tok in tokens.items()
-              if (name == "numCycles" or name.endswith(".numCycles")) and (v := _integer(tok)) is not None]
+    cycles = [
+        v
+        for name, tok in tokens.items()
+        if (name == "numCycles" or name.endswith(".numCycles")) and (v := _integer(tok)) is not None
+    ]
     stats = Gem5Stats(
         sim_seconds=_finite(_first(tokens, SIM_SECONDS)),
         sim_ticks=_integer(_first(tokens, SIM_TICKS)),
@@ -140,9 +143,17 @@ def parse_stats(text: str) -> Gem5Stats:
         all_scalars={name: float(tok) for name, tok in tokens.items()},
     )
     if (stats.sim_ticks is None or stats.sim_freq is None) and stats.sim_seconds is None:
-        missing = [f"{new}/{old}" for (new, old), value in
-                   ((SIM_TICKS, stats.sim_ticks), (SIM_FREQ, stats.sim_freq), (SIM_SECONDS, stats.sim_seconds))
-                   if value is None]
-        raise ValueError("gem5 stats give no simulated time: need simTicks and simFreq, or simSeconds "
-                         f"(old names sim_ticks, sim_freq, sim_seconds); missing or non-finite: {', '.join(missing)}")
+        missing = [
+            f"{new}/{old}"
+            for (new, old), value in (
+                (SIM_TICKS, stats.sim_ticks),
+                (SIM_FREQ, stats.sim_freq),
+                (SIM_SECONDS, stats.sim_seconds),
+            )
+            if value is None
+        ]
+        raise ValueError(
+            "gem5 stats give no simulated time: need simTicks and simFreq, or simSeconds "
+            f"(old names sim_ticks, sim_freq, sim_seconds); missing or non-finite: {', '.join(missing)}"
+        )
     return stats

@@ -307,8 +307,9 @@ class Sandbox:
             work = self._prepare(root)
             binds = [(self._stage(root, i, src), dest) for i, (src, dest) in enumerate(ro_binds.items())]
             with _stdin_file(root, stdin) as stdin_fd:
-                child = _Child(lambda fd: self._command(argv, work, binds, limits, fd), self._launcher, work,
-                               stdin_fd, limits)
+                child = _Child(
+                    lambda fd: self._command(argv, work, binds, limits, fd), self._launcher, work, stdin_fd, limits
+                )
             child.supervise()
             return self._result(child, argv, limits, work, names)
         finally:
@@ -362,8 +363,9 @@ class Sandbox:
         init = _init_args(self._init, report_fd, limits)
         return [*guard, *self._launcher.unshare, *init, *_translate(argv, mapping)]
 
-    def _result(self, child: _Child, argv: Sequence[str], limits: Limits, work: Path,
-                names: list[str]) -> SandboxResult:
+    def _result(
+        self, child: _Child, argv: Sequence[str], limits: Limits, work: Path, names: list[str]
+    ) -> SandboxResult:
         report = child.report()
         if report is None and not child.killed and self._launcher.pid_namespace:
             # our init is pid 1 there, out of the program's reach: no report means no start

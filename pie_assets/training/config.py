@@ -43,8 +43,17 @@ class Hyperparameters:
     lora_target_modules: tuple[str, ...] | str
 
     def __post_init__(self) -> None:
-        positive = ("steps", "learning_rate", "batch_size", "gradient_accumulation_steps", "max_length",
-                    "logging_steps", "beta", "lora_r", "lora_alpha")
+        positive = (
+            "steps",
+            "learning_rate",
+            "batch_size",
+            "gradient_accumulation_steps",
+            "max_length",
+            "logging_steps",
+            "beta",
+            "lora_r",
+            "lora_alpha",
+        )
         for name in positive:
             if not getattr(self, name) > 0:
                 raise ValueError(f"training config: {name} must be positive, got {getattr(self, name)!r}")
@@ -53,8 +62,9 @@ class Hyperparameters:
         if not 0 <= self.lora_dropout < 1:
             raise ValueError(f"training config: lora_dropout must be in [0, 1), got {self.lora_dropout}")
         if self.lr_scheduler_type not in SCHEDULERS:
-            raise ValueError(f"training config: lr_scheduler_type {self.lr_scheduler_type!r} is not one of "
-                             f"{', '.join(SCHEDULERS)}")
+            raise ValueError(
+                f"training config: lr_scheduler_type {self.lr_scheduler_type!r} is not one of {', '.join(SCHEDULERS)}"
+            )
 
     def to_dict(self) -> dict[str, Any]:
         values = asdict(self)

@@ -25,8 +25,11 @@ from pie_assets.lake.storage import Warehouse
 
 # synthetic: PIE's self-play pairs (pie_export's synthetic_train, from selfplay_pairs)
 SFT_SUBSETS = {"all": "train.jsonl", "hq": "hq_train.jsonl", "synthetic": "synthetic_train.jsonl"}
-PREFERENCE_KINDS = {"both": ("correctness", "efficiency"), "correctness": ("correctness",),
-                    "efficiency": ("efficiency",)}
+PREFERENCE_KINDS = {
+    "both": ("correctness", "efficiency"),
+    "correctness": ("correctness",),
+    "efficiency": ("efficiency",),
+}
 
 
 @dataclass(frozen=True)
@@ -41,8 +44,14 @@ class TrainingData:
     selection: str  # the subset or kind chosen
 
     def source(self) -> dict[str, Any]:
-        return {"export": self.export, "version": self.version, "file": self.file, "rows": self.rows,
-                "examples": len(self.examples), "selection": self.selection}
+        return {
+            "export": self.export,
+            "version": self.version,
+            "file": self.file,
+            "rows": self.rows,
+            "examples": len(self.examples),
+            "selection": self.selection,
+        }
 
 
 def version_dir(warehouse: Warehouse, export: str, version: str | None) -> UPath:
@@ -61,8 +70,9 @@ def read_jsonl(warehouse: Warehouse, export: str, file: str, version: str | None
     return directory.name, [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line]
 
 
-def _data(examples: list[dict[str, Any]], export: str, version: str, file: str, rows: int,
-          selection: str) -> TrainingData:
+def _data(
+    examples: list[dict[str, Any]], export: str, version: str, file: str, rows: int, selection: str
+) -> TrainingData:
     if not examples:
         raise ValueError(f"export {export!r} version {version} {file} ({selection}) holds no training examples")
     return TrainingData(examples, export, version, file, rows, selection)
@@ -93,8 +103,11 @@ def dpo_data(warehouse: Warehouse, version: str | None, kind: str = "both") -> T
     if kind not in PREFERENCE_KINDS:
         raise ValueError(f"unknown preference kind {kind!r}; known: {', '.join(PREFERENCE_KINDS)}")
     found, rows = read_jsonl(warehouse, "preference_export", "dpo.jsonl", version)
-    examples = [{"prompt": r["prompt"], "chosen": r["chosen"], "rejected": r["rejected"]}
-                for r in rows if r["kind"] in PREFERENCE_KINDS[kind]]
+    examples = [
+        {"prompt": r["prompt"], "chosen": r["chosen"], "rejected": r["rejected"]}
+        for r in rows
+        if r["kind"] in PREFERENCE_KINDS[kind]
+    ]
     return _data(examples, "preference_export", found, "dpo.jsonl", len(rows), kind)
 
 
@@ -107,8 +120,13 @@ def ranked_groups(rows: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
     examples = []
     for (_, prompt), members in groups.items():
         members = sorted(members, key=lambda r: (r["rank"], r["submission_id"]))
-        examples.append({"prompt": prompt, "responses": [r["response"] for r in members],
-                         "ranks": [int(r["rank"]) for r in members]})
+        examples.append(
+            {
+                "prompt": prompt,
+                "responses": [r["response"] for r in members],
+                "ranks": [int(r["rank"]) for r in members],
+            }
+        )
     return examples
 
 

@@ -12,8 +12,22 @@ from trl import DPOConfig, DPOTrainer
 from pie_assets.training.config import Hyperparameters
 
 
-def dpo_trainer(model: Any, tokenizer: Any, examples: list[dict[str, Any]], h: Hyperparameters,
-                arguments: dict[str, Any], peft_config: Any | None, callbacks: list[Any]) -> DPOTrainer:
+def dpo_trainer(
+    model: Any,
+    tokenizer: Any,
+    examples: list[dict[str, Any]],
+    h: Hyperparameters,
+    arguments: dict[str, Any],
+    peft_config: Any | None,
+    callbacks: list[Any],
+) -> DPOTrainer:
     args = DPOConfig(**arguments, max_length=h.max_length, beta=h.beta)
-    return DPOTrainer(model=model, ref_model=None, args=args, train_dataset=Dataset.from_list(examples),
-                      processing_class=tokenizer, peft_config=peft_config, callbacks=callbacks)
+    return DPOTrainer(
+        model=model,
+        ref_model=None,
+        args=args,
+        train_dataset=Dataset.from_list(examples),
+        processing_class=tokenizer,
+        peft_config=peft_config,
+        callbacks=callbacks,
+    )

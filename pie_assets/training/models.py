@@ -25,5 +25,11 @@ def lora_config(h: Hyperparameters) -> Any:
     from peft import LoraConfig
 
     targets = h.lora_target_modules if isinstance(h.lora_target_modules, str) else list(h.lora_target_modules)
-    return LoraConfig(r=h.lora_r, lora_alpha=h.lora_alpha, lora_dropout=h.lora_dropout, target_modules=targets,
-                      bias="none", task_type="CAUSAL_LM")
+    return LoraConfig(
+        r=h.lora_r,
+        lora_alpha=h.lora_alpha,
+        lora_dropout=h.lora_dropout,
+        target_modules=targets,
+        bias="none",
+        task_type="CAUSAL_LM",
+    )

@@ -28,10 +28,10 @@ class RankedCollator:
     def __call__(self, examples: list[dict[str, Any]]) -> dict[str, torch.Tensor]:
         sequences, masks, ranks, groups = [], [], [], []
         for group, example in enumerate(examples):
-            prompt = self.tokenizer(example["prompt"])["input_ids"][-(self.max_length // 2):]
+            prompt = self.tokenizer(example["prompt"])["input_ids"][-(self.max_length // 2) :]
             for response, rank in zip(example["responses"], example["ranks"]):
                 answer = self.tokenizer(response, add_special_tokens=False)["input_ids"] + [self.tokenizer.eos_token_id]
-                ids = (prompt + answer)[:self.max_length]
+                ids = (prompt + answer)[: self.max_length]
                 sequences.append(ids)
                 masks.append([0] * len(prompt) + [1] * (len(ids) - len(prompt)))
                 ranks.append(rank)
@@ -50,16 +50,24 @@ class RankedCollator:
 class RRTFTrainer(Trainer):
     loss_is_scaled_for_ga = False  # a mean per micro-batch: the Trainer divides by the accumulation steps
 
-    def compute_loss(self, model: Any, inputs: dict[str, torch.Tensor], return_outputs: bool = False,
-                     num_items_in_batch: Any = None) -> Any:
+    def compute_loss(
+        self, model: Any, inputs: dict[str, torch.Tensor], return_outputs: bool = False, num_items_in_batch: Any = None
+    ) -> Any:
         outputs = model(input_ids=inputs["input_ids"], attention_mask=inputs["attention_mask"])
         logprobs = response_logprobs(outputs.logits, inputs["input_ids"], inputs["response_mask"])
         loss = rrtf_loss(logprobs, inputs["ranks"], inputs["groups"])
         return (loss, outputs) if return_outputs else loss
 
 
-def rrtf_trainer(model: Any, tokenizer: Any, examples: list[dict[str, Any]], h: Hyperparameters,
-                 arguments: dict[str, Any], peft_config: Any | None, callbacks: list[Any]) -> RRTFTrainer:
+def rrtf_trainer(
+    model: Any,
+    tokenizer: Any,
+    examples: list[dict[str, Any]],
+    h: Hyperparameters,
+    arguments: dict[str, Any],
+    peft_config: Any | None,
+    callbacks: list[Any],
+) -> RRTFTrainer:
     if peft_config is not None:
         from peft import get_peft_model
 
@@ -67,5 +75,11 @@ def rrtf_trainer(model: Any, tokenizer: Any, examples: list[dict[str, Any]], h: 
         if h.gradient_checkpointing:  # the frozen embeddings must pass gradients to the checkpointed blocks
             model.enable_input_require_grads()
     args = TrainingArguments(**arguments, remove_unused_columns=False)
-    return RRTFTrainer(model=model, args=args, train_dataset=Dataset.from_list(examples), processing_class=tokenizer,
-                       data_collator=RankedCollator(tokenizer, h.max_length), callbacks=callbacks)
+    return RRTFTrainer(
+        model=model,
+        args=args,
+        train_dataset=Dataset.from_list(examples),
+        processing_class=tokenizer,
+        data_collator=RankedCollator(tokenizer, h.max_length),
+        callbacks=callbacks,
+    )

@@ -62,16 +62,25 @@ SECTION = "selfplay"
 NEW_PROGRAM_STRATEGY = "selfplay-new"
 OPTIMIZE_STRATEGY = "instruction"
 SELFPLAY_SCHEMA: dict[str, pl.DataType] = {
-    "problem_id": pl.Utf8, "group_id": pl.Utf8, "src_id": pl.Utf8, "tgt_id": pl.Utf8,
-    "src_code": pl.Utf8, "tgt_code": pl.Utf8, "src_agg_cost": pl.Float64, "tgt_agg_cost": pl.Float64,
-    "speedup": pl.Float64, "generator": pl.Utf8, "synthetic": pl.Boolean,
+    "problem_id": pl.Utf8,
+    "group_id": pl.Utf8,
+    "src_id": pl.Utf8,
+    "tgt_id": pl.Utf8,
+    "src_code": pl.Utf8,
+    "tgt_code": pl.Utf8,
+    "src_agg_cost": pl.Float64,
+    "tgt_agg_cost": pl.Float64,
+    "speedup": pl.Float64,
+    "generator": pl.Utf8,
+    "synthetic": pl.Boolean,
 }
 SELFPLAY_COLUMNS = {
     "problem_id": "the problem whose input format the programs read (a train-split problem)",
     "group_id": "<problem>:<k>: the k-th behaviour group (programs whose outputs agree on every test)",
     "src_id": "generation id of the group's representative, the slow program",
     "tgt_id": "generation id of its optimised version",
-    "src_code": "the slow program", "tgt_code": "the optimised program",
+    "src_code": "the slow program",
+    "tgt_code": "the optimised program",
     "src_agg_cost": "the slow program's summed cost on the tests (the simulator's backend)",
     "tgt_agg_cost": "the optimised program's summed cost on the same tests",
     "speedup": "src_agg_cost / tgt_agg_cost (at least min_speedup)",
@@ -81,26 +90,33 @@ SELFPLAY_COLUMNS = {
 _NEW_PROGRAM_TASK = (
     "Below is a competitive programming problem and a C++ program that solves it. Write a different "
     "C++ program that reads exactly the same input format. It may compute and print something else "
-    "from that input; it must read the whole input as described and run on every valid input.")
-_ANSWER = ("Answer with the complete new program, ready to compile with g++ -std=c++17 -O3, "
-           "in one ```cpp code block.")
+    "from that input; it must read the whole input as described and run on every valid input."
+)
+_ANSWER = "Answer with the complete new program, ready to compile with g++ -std=c++17 -O3, in one ```cpp code block."
 
 
 @dataclass(frozen=True)
 class SelfPlaySettings:
-    generator: str = "identity"   # checkpoint name; identity: the seed itself (model-free)
-    min_tests: int = 20           # PIE: problems with at least 20 tests
-    new_programs: int = 5         # PIE: 5 samples per seed
-    top_p: float = 0.9            # PIE
-    temperature: float = 0.7      # PIE's sampling temperature elsewhere
+    generator: str = "identity"  # checkpoint name; identity: the seed itself (model-free)
+    min_tests: int = 20  # PIE: problems with at least 20 tests
+    new_programs: int = 5  # PIE: 5 samples per seed
+    top_p: float = 0.9  # PIE
+    temperature: float = 0.7  # PIE's sampling temperature elsewhere
     max_new_tokens: int = 1024
-    optimizations: int = 8        # samples per group representative (PIE's n at evaluation)
-    min_speedup: float = 5.0      # PIE: pairs at least 5x faster
+    optimizations: int = 8  # samples per group representative (PIE's n at evaluation)
+    min_speedup: float = 5.0  # PIE: pairs at least 5x faster
     max_pairs_per_group: int = 3  # PIE: at most 3 per group
 
     def __post_init__(self) -> None:
-        for name in ("min_tests", "new_programs", "max_new_tokens", "optimizations", "max_pairs_per_group",
-                     "min_speedup", "temperature"):
+        for name in (
+            "min_tests",
+            "new_programs",
+            "max_new_tokens",
+            "optimizations",
+            "max_pairs_per_group",
+            "min_speedup",
+            "temperature",
+        ):
             if not getattr(self, name) > 0:
                 raise ValueError(f"[{SECTION}] {name} must be positive, got {getattr(self, name)!r}")
         if not 0 < self.top_p <= 1:
@@ -133,8 +149,7 @@ class SelfPlaySettings:
         return cls.from_section((config or TrainingConfig.load()).section(SECTION))
 
     def sampling(self, n: int) -> SamplingSettings:
-        return SamplingSettings(n=n, temperature=self.temperature, max_new_tokens=self.max_new_tokens,
-                                top_p=self.top_p)
+        return SamplingSettings(n=n, temperature=self.temperature, max_new_tokens=self.max_new_tokens, top_p=self.top_p)
 
 
 @dataclass(frozen=True)
@@ -155,8 +170,9 @@ class SeedGenerator:
     cacheable = False
     task_cpus = 0.0
 
-    def generate(self, request: GenerationRequest, n: int, settings: SamplingSettings, *,
-                 first_index: int = 0) -> list[Completion]:
+    def generate(
+        self, request: GenerationRequest, n: int, settings: SamplingSettings, *, first_index: int = 0
+    ) -> list[Completion]:
         return [Completion(f"```cpp\n{request.src_code.rstrip()}\n```", "stop") for _ in range(n)]
 
 
@@ -167,8 +183,10 @@ def selfplay_generator(spec: CheckpointSpec, config: EvaluationConfig) -> Genera
         return SeedGenerator()
     if spec.is_model:
         return make_generator(spec, config)
-    raise ValueError(f"checkpoint {spec.name!r} ({spec.kind}) cannot generate self-play programs; "
-                     "use a model or the identity baseline")
+    raise ValueError(
+        f"checkpoint {spec.name!r} ({spec.kind}) cannot generate self-play programs; "
+        "use a model or the identity baseline"
+    )
 
 
 def new_program_prompt(statement: str, code: str) -> str:
@@ -183,8 +201,9 @@ def build_seeds(rows: pl.DataFrame, tests: Mapping[str, pl.DataFrame], min_tests
     for row in rows.sort("problem_id").iter_rows(named=True):
         cases = runtime_cases(tests[row["problem_id"]])
         if len(cases) >= min_tests:
-            seeds.append(Seed(row["problem_id"], row["submission_id"], row["code"], row["statement"] or "",
-                              tuple(cases)))
+            seeds.append(
+                Seed(row["problem_id"], row["submission_id"], row["code"], row["statement"] or "", tuple(cases))
+            )
     return seeds
 
 
@@ -197,7 +216,7 @@ class StageCounts:
     new_behaviour: int = 0
     groups: int = 0
     optimisations_asked: int = 0
-    optimisations_correct: int = 0   # distinct optimised programs passing every test of their group
+    optimisations_correct: int = 0  # distinct optimised programs passing every test of their group
     kept_pairs: int = 0
 
     def as_dict(self) -> dict[str, int]:
@@ -208,15 +227,19 @@ class StageCounts:
         if self.kept_pairs:
             return None
         if not self.seeds:
-            return (f"no seeds: no train-split problem has a fastest program and at least {settings.min_tests} "
-                    "runtime tests")
+            return (
+                f"no seeds: no train-split problem has a fastest program and at least {settings.min_tests} "
+                "runtime tests"
+            )
         if not self.compiled:
             return "no generated program compiled"
         if not self.ran_every_test:
             return "no generated program ran every test cleanly"
         if not self.new_behaviour:
-            return ("every generated program that ran printed the expected output on every test: no new behaviour "
-                    "(the identity baseline returns the seed itself)")
+            return (
+                "every generated program that ran printed the expected output on every test: no new behaviour "
+                "(the identity baseline returns the seed itself)"
+            )
         if not self.optimisations_correct:
             return "no optimised program (other than the representative itself) was correct on its group's tests"
         return f"no correct optimised program was at least {settings.min_speedup:g}x cheaper"
@@ -224,9 +247,9 @@ class StageCounts:
 
 @dataclass(frozen=True)
 class SelfPlayResult:
-    pairs: pl.DataFrame          # SELFPLAY_SCHEMA
+    pairs: pl.DataFrame  # SELFPLAY_SCHEMA
     counts: StageCounts
-    errors: dict[str, str]       # generation request key -> the backend's error
+    errors: dict[str, str]  # generation request key -> the backend's error
 
 
 @dataclass(frozen=True)
@@ -241,7 +264,7 @@ class _Program:
 class _Group:
     group_id: str
     representative: _Program
-    cases: tuple[TestCase, ...]   # the problem's tests, expecting the representative's outputs
+    cases: tuple[TestCase, ...]  # the problem's tests, expecting the representative's outputs
 
 
 def _agree(a: str, b: str, tolerance: float) -> bool:
@@ -253,41 +276,72 @@ def _program(text: str) -> tuple[str, str]:
     return code, hashlib.sha256(code.encode()).hexdigest()
 
 
-def self_play(seeds: Sequence[Seed], generator: Generator, checkpoint: str, annotator: Annotator,
-              settings: SelfPlaySettings, *, cache_root: str | None = None, concurrency: int = 4) -> SelfPlayResult:
+def self_play(
+    seeds: Sequence[Seed],
+    generator: Generator,
+    checkpoint: str,
+    annotator: Annotator,
+    settings: SelfPlaySettings,
+    *,
+    cache_root: str | None = None,
+    concurrency: int = 4,
+) -> SelfPlayResult:
     """Every stage over every seed; generations are cached under `cache_root` (`generate_samples`)."""
     counts = StageCounts(seeds=len(seeds))
-    requests = [GenerationRequest(seed.submission_id, new_program_prompt(seed.statement, seed.code), seed.code,
-                                  seed.problem_id) for seed in seeds]
+    requests = [
+        GenerationRequest(seed.submission_id, new_program_prompt(seed.statement, seed.code), seed.code, seed.problem_id)
+        for seed in seeds
+    ]
     counts.programs_asked = len(requests) * settings.new_programs
-    generated = generate_samples(generator, requests, settings.sampling(settings.new_programs), cache_root,
-                                 concurrency=concurrency, engine=annotator.config)
+    generated = generate_samples(
+        generator,
+        requests,
+        settings.sampling(settings.new_programs),
+        cache_root,
+        concurrency=concurrency,
+        engine=annotator.config,
+    )
     errors = dict(generated.errors)
     groups: list[_Group] = []
     with annotator.executor() as pool:  # the configured engine: threads here, or Ray tasks
         submitted = []  # every seed's candidates in flight at once, then grouped seed by seed
         for seed, request in zip(seeds, requests):
             digest = hashlib.sha256(request.prompt.encode()).hexdigest()
-            candidates = [(generation_id(checkpoint, NEW_PROGRAM_STRATEGY, seed.submission_id, "", s.sample_index,
-                                         digest), *_program(s.text)) for s in generated.samples[seed.submission_id]]
-            submitted.append((seed, candidates, [pool.submit(_behaviour, annotator, code, sha, seed.cases)
-                                                 for _, code, sha in candidates]))
+            candidates = [
+                (
+                    generation_id(checkpoint, NEW_PROGRAM_STRATEGY, seed.submission_id, "", s.sample_index, digest),
+                    *_program(s.text),
+                )
+                for s in generated.samples[seed.submission_id]
+            ]
+            submitted.append(
+                (
+                    seed,
+                    candidates,
+                    [pool.submit(_behaviour, annotator, code, sha, seed.cases) for _, code, sha in candidates],
+                )
+            )
         for seed, candidates, futures in submitted:
             behaviours = [future.result() for future in futures]
             counts.compiled += sum(compiles for compiles, _ in behaviours)
-            ran = [_Program(c[0], seed.problem_id, c[1], outputs)
-                   for c, (_, outputs) in zip(candidates, behaviours) if outputs is not None]
+            ran = [
+                _Program(c[0], seed.problem_id, c[1], outputs)
+                for c, (_, outputs) in zip(candidates, behaviours)
+                if outputs is not None
+            ]
             counts.ran_every_test += len(ran)
             groups += _group(seed, ran, annotator.config.float_tolerance, counts)
         counts.groups = len(groups)
-        rows = _optimise(groups, generator, checkpoint, annotator, settings, cache_root, concurrency, pool,
-                         counts, errors)
+        rows = _optimise(
+            groups, generator, checkpoint, annotator, settings, cache_root, concurrency, pool, counts, errors
+        )
     counts.kept_pairs = len(rows)
     return SelfPlayResult(pl.DataFrame(rows, schema=SELFPLAY_SCHEMA, orient="row"), counts, errors)
 
 
-def _behaviour(annotator: Annotator, code: str, code_sha256: str,
-               cases: Sequence[TestCase]) -> tuple[bool, tuple[str, ...] | None]:
+def _behaviour(
+    annotator: Annotator, code: str, code_sha256: str, cases: Sequence[TestCase]
+) -> tuple[bool, tuple[str, ...] | None]:
     """Whether the program compiles, and its outputs on every case (None once a run is not clean)."""
     data = code.encode()
     if not code or not annotator.compile(data, code_sha256).ok:
@@ -309,24 +363,47 @@ def _group(seed: Seed, programs: Sequence[_Program], tolerance: float, counts: S
         if all(_agree(out, want, tolerance) for out, want in zip(program.outputs, expected)):
             continue
         counts.new_behaviour += 1
-        if any(all(_agree(a, b, tolerance) for a, b in zip(program.outputs, g.representative.outputs))
-               for g in groups):
+        if any(all(_agree(a, b, tolerance) for a, b in zip(program.outputs, g.representative.outputs)) for g in groups):
             continue
-        cases = tuple(TestCase(c.test_id, c.input, out, c.input_sha256, c.input_test_ids)
-                      for c, out in zip(seed.cases, program.outputs))
+        cases = tuple(
+            TestCase(c.test_id, c.input, out, c.input_sha256, c.input_test_ids)
+            for c, out in zip(seed.cases, program.outputs)
+        )
         groups.append(_Group(f"{seed.problem_id}:{len(groups)}", program, cases))
     return groups
 
 
-def _optimise(groups: Sequence[_Group], generator: Generator, checkpoint: str, annotator: Annotator,
-              settings: SelfPlaySettings, cache_root: str | None, concurrency: int, pool: Executor,
-              counts: StageCounts, errors: dict[str, str]) -> list[dict[str, Any]]:
+def _optimise(
+    groups: Sequence[_Group],
+    generator: Generator,
+    checkpoint: str,
+    annotator: Annotator,
+    settings: SelfPlaySettings,
+    cache_root: str | None,
+    concurrency: int,
+    pool: Executor,
+    counts: StageCounts,
+    errors: dict[str, str],
+) -> list[dict[str, Any]]:
     prompt = strategy(OPTIMIZE_STRATEGY)
-    requests = [GenerationRequest(g.representative.program_id, prompt.build(g.representative.code),
-                                  g.representative.code, g.representative.problem_id) for g in groups]
+    requests = [
+        GenerationRequest(
+            g.representative.program_id,
+            prompt.build(g.representative.code),
+            g.representative.code,
+            g.representative.problem_id,
+        )
+        for g in groups
+    ]
     counts.optimisations_asked = len(requests) * settings.optimizations
-    generated = generate_samples(generator, requests, settings.sampling(settings.optimizations), cache_root,
-                                 concurrency=concurrency, engine=annotator.config)
+    generated = generate_samples(
+        generator,
+        requests,
+        settings.sampling(settings.optimizations),
+        cache_root,
+        concurrency=concurrency,
+        engine=annotator.config,
+    )
     errors.update(generated.errors)
     jobs = []
     for group, request in zip(groups, requests):
@@ -338,17 +415,25 @@ def _optimise(groups: Sequence[_Group], generator: Generator, checkpoint: str, a
             code, sha = _program(sample.text)
             if code and sha not in seen:
                 seen.add(sha)
-                targets.append(Program(generation_id(checkpoint, OPTIMIZE_STRATEGY, src.program_id, "",
-                                                     sample.sample_index, digest), code.encode(), sha))
+                targets.append(
+                    Program(
+                        generation_id(checkpoint, OPTIMIZE_STRATEGY, src.program_id, "", sample.sample_index, digest),
+                        code.encode(),
+                        sha,
+                    )
+                )
         jobs.append((group, targets))
-    measured = [future.result() for future in
-                [pool.submit(_pairs, group, targets, checkpoint, annotator, settings) for group, targets in jobs]]
+    measured = [
+        future.result()
+        for future in [pool.submit(_pairs, group, targets, checkpoint, annotator, settings) for group, targets in jobs]
+    ]
     counts.optimisations_correct = sum(correct for _, correct in measured)
     return [row for rows, _ in measured for row in rows]
 
 
-def _pairs(group: _Group, targets: Sequence[Program], checkpoint: str, annotator: Annotator,
-           settings: SelfPlaySettings) -> tuple[list[dict[str, Any]], int]:
+def _pairs(
+    group: _Group, targets: Sequence[Program], checkpoint: str, annotator: Annotator, settings: SelfPlaySettings
+) -> tuple[list[dict[str, Any]], int]:
     """The group's kept pairs, fastest first, and how many targets passed every test."""
     src = group.representative
     problem, cases = src.problem_id, list(group.cases)
@@ -361,9 +446,20 @@ def _pairs(group: _Group, targets: Sequence[Program], checkpoint: str, annotator
             continue
         correct += 1
         if src_cost is not None and summary["agg_cost"] > 0 and src_cost / summary["agg_cost"] >= settings.min_speedup:
-            kept.append({"problem_id": problem, "group_id": group.group_id, "src_id": src.program_id,
-                         "tgt_id": target.program_id, "src_code": src.code, "tgt_code": target.code.decode(),
-                         "src_agg_cost": src_cost, "tgt_agg_cost": summary["agg_cost"],
-                         "speedup": src_cost / summary["agg_cost"], "generator": checkpoint, "synthetic": True})
+            kept.append(
+                {
+                    "problem_id": problem,
+                    "group_id": group.group_id,
+                    "src_id": src.program_id,
+                    "tgt_id": target.program_id,
+                    "src_code": src.code,
+                    "tgt_code": target.code.decode(),
+                    "src_agg_cost": src_cost,
+                    "tgt_agg_cost": summary["agg_cost"],
+                    "speedup": src_cost / summary["agg_cost"],
+                    "generator": checkpoint,
+                    "synthetic": True,
+                }
+            )
     kept.sort(key=lambda row: -row["speedup"])
-    return kept[:settings.max_pairs_per_group], correct
+    return kept[: settings.max_pairs_per_group], correct

@@ -12,8 +12,21 @@ from trl import SFTConfig, SFTTrainer
 from pie_assets.training.config import Hyperparameters
 
 
-def sft_trainer(model: Any, tokenizer: Any, examples: list[dict[str, Any]], h: Hyperparameters,
-                arguments: dict[str, Any], peft_config: Any | None, callbacks: list[Any]) -> SFTTrainer:
+def sft_trainer(
+    model: Any,
+    tokenizer: Any,
+    examples: list[dict[str, Any]],
+    h: Hyperparameters,
+    arguments: dict[str, Any],
+    peft_config: Any | None,
+    callbacks: list[Any],
+) -> SFTTrainer:
     args = SFTConfig(**arguments, max_length=h.max_length, completion_only_loss=True, packing=False)
-    return SFTTrainer(model=model, args=args, train_dataset=Dataset.from_list(examples), processing_class=tokenizer,
-                      peft_config=peft_config, callbacks=callbacks)
+    return SFTTrainer(
+        model=model,
+        args=args,
+        train_dataset=Dataset.from_list(examples),
+        processing_class=tokenizer,
+        peft_config=peft_config,
+        callbacks=callbacks,
+    )

@@ -25,8 +25,10 @@ def default_name(method: str, base_short: str, data_version: str, now: datetime)
 
 def check_name(name: str) -> str:
     if not NAME.match(name) or name.endswith(SKIPPED_SUFFIXES):
-        raise ValueError(f"checkpoint name {name!r} is not one the checkpoint sensor registers "
-                         f"({NAME.pattern}, not ending in {' or '.join(SKIPPED_SUFFIXES)})")
+        raise ValueError(
+            f"checkpoint name {name!r} is not one the checkpoint sensor registers "
+            f"({NAME.pattern}, not ending in {' or '.join(SKIPPED_SUFFIXES)})"
+        )
     return name
 
 

@@ -16,8 +16,8 @@ BOS = "<s>"
 CPP_SNIPPETS = (
     "#include <bits/stdc++.h>\nusing namespace std;\nint main() {\n    int n;\n    cin >> n;\n"
     "    cout << n * (n + 1) / 2 << endl;\n    return 0;\n}\n",
-    "#include <cstdio>\nint main() {\n    long long a, b;\n    scanf(\"%lld %lld\", &a, &b);\n"
-    "    printf(\"%lld\\n\", a + b);\n}\n",
+    '#include <cstdio>\nint main() {\n    long long a, b;\n    scanf("%lld %lld", &a, &b);\n'
+    '    printf("%lld\\n", a + b);\n}\n',
     "#include <vector>\n#include <algorithm>\nint main() {\n    std::vector<int> v(100000);\n"
     "    for (int i = 0; i < (int)v.size(); i++) v[i] = i % 7;\n    std::sort(v.begin(), v.end());\n}\n",
     "This is a slow program we want to optimize 10/10. ### Program:\n",
@@ -34,15 +34,28 @@ def build_tiny_causal_lm(directory: Path, *, seed: int = 0) -> Path:
     bpe = Tokenizer(models.BPE())
     bpe.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
     bpe.decoder = decoders.ByteLevel()
-    trainer = trainers.BpeTrainer(vocab_size=400, special_tokens=[EOS, PAD, BOS],
-                                  initial_alphabet=pre_tokenizers.ByteLevel.alphabet(), show_progress=False)
+    trainer = trainers.BpeTrainer(
+        vocab_size=400,
+        special_tokens=[EOS, PAD, BOS],
+        initial_alphabet=pre_tokenizers.ByteLevel.alphabet(),
+        show_progress=False,
+    )
     bpe.train_from_iterator(CPP_SNIPPETS, trainer)
     tokenizer = PreTrainedTokenizerFast(tokenizer_object=bpe, eos_token=EOS, pad_token=PAD, bos_token=BOS)
 
-    config = LlamaConfig(vocab_size=len(tokenizer), hidden_size=32, intermediate_size=64, num_hidden_layers=2,
-                         num_attention_heads=4, num_key_value_heads=2, max_position_embeddings=512,
-                         eos_token_id=tokenizer.eos_token_id, pad_token_id=tokenizer.pad_token_id,
-                         bos_token_id=tokenizer.bos_token_id, tie_word_embeddings=False)
+    config = LlamaConfig(
+        vocab_size=len(tokenizer),
+        hidden_size=32,
+        intermediate_size=64,
+        num_hidden_layers=2,
+        num_attention_heads=4,
+        num_key_value_heads=2,
+        max_position_embeddings=512,
+        eos_token_id=tokenizer.eos_token_id,
+        pad_token_id=tokenizer.pad_token_id,
+        bos_token_id=tokenizer.bos_token_id,
+        tie_word_embeddings=False,
+    )
     torch.manual_seed(seed)
     model = LlamaForCausalLM(config)
     directory.mkdir(parents=True, exist_ok=True)
@@ -61,8 +74,12 @@ def build_tiny_lora_adapter(base_dir: Path, directory: Path) -> Path:
 
     base = AutoModelForCausalLM.from_pretrained(base_dir)
     torch.manual_seed(1)
-    adapted = get_peft_model(base, LoraConfig(r=4, lora_alpha=16, target_modules=["q_proj", "v_proj"],
-                                              init_lora_weights=False, task_type="CAUSAL_LM"))
+    adapted = get_peft_model(
+        base,
+        LoraConfig(
+            r=4, lora_alpha=16, target_modules=["q_proj", "v_proj"], init_lora_weights=False, task_type="CAUSAL_LM"
+        ),
+    )
     directory.mkdir(parents=True, exist_ok=True)
     adapted.save_pretrained(directory)
     AutoTokenizer.from_pretrained(base_dir).save_pretrained(directory)

@@ -33,8 +33,12 @@ from pie_assets.training.staging import check_name, default_name, staged
 
 TRAINERS = {"sft": sft_trainer, "sft-perf": sft_trainer, "dpo": dpo_trainer, "rrtf": rrtf_trainer}
 # The prompt strategy each method trains for, which the evaluation should prompt the model with.
-EVALUATION_STRATEGIES = {"sft": ("instruction",), "sft-perf": ("perf_conditioned",), "dpo": ("instruction",),
-                         "rrtf": ("instruction",)}
+EVALUATION_STRATEGIES = {
+    "sft": ("instruction",),
+    "sft-perf": ("perf_conditioned",),
+    "dpo": ("instruction",),
+    "rrtf": ("instruction",),
+}
 TRAINER_DIR = "trainer"  # the Trainer's output_dir inside the staging directory; removed before the rename
 
 
@@ -44,8 +48,9 @@ class TrainResult:
     manifest: dict[str, Any]
 
 
-def training_data(method: str, warehouse: Warehouse, version: str | None, *, data_subset: str,
-                  preference_kind: str) -> TrainingData:
+def training_data(
+    method: str, warehouse: Warehouse, version: str | None, *, data_subset: str, preference_kind: str
+) -> TrainingData:
     if method == "sft":
         return sft_data(warehouse, version, data_subset)
     if method == "sft-perf":
@@ -59,11 +64,21 @@ def _config(config: TrainingConfig | str | Path | None) -> TrainingConfig:
     return config if isinstance(config, TrainingConfig) else TrainingConfig.load(config)
 
 
-def train(method: str, base: str, warehouse: str, *, lora: bool = True, data_version: str | None = None,
-          name: str | None = None, checkpoints_dir: str | None = None,
-          config: TrainingConfig | str | Path | None = None, data_subset: str = "all",
-          preference_kind: str = "both", on_progress: Callable[[TrainingProgress], None] | None = None,
-          progress_bar: bool = True) -> TrainResult:
+def train(
+    method: str,
+    base: str,
+    warehouse: str,
+    *,
+    lora: bool = True,
+    data_version: str | None = None,
+    name: str | None = None,
+    checkpoints_dir: str | None = None,
+    config: TrainingConfig | str | Path | None = None,
+    data_subset: str = "all",
+    preference_kind: str = "both",
+    on_progress: Callable[[TrainingProgress], None] | None = None,
+    progress_bar: bool = True,
+) -> TrainResult:
     """Train `base` by `method` on the export version `data_version` (default: LATEST) and write
     the checkpoint `name` (default `<method>-<base>-<version[:8]>-<UTC time>`) under
     `checkpoints_dir` (default: the settings' checkpoints root beside `warehouse`)."""
@@ -71,10 +86,12 @@ def train(method: str, base: str, warehouse: str, *, lora: bool = True, data_ver
         raise ValueError(f"unknown training method {method!r}; known: {', '.join(METHODS)}")
     training_config = _config(config)
     h = training_config.hyperparameters(method, tiny=base == TINY)
-    data = training_data(method, Warehouse(warehouse), data_version, data_subset=data_subset,
-                         preference_kind=preference_kind)
-    root = Path(checkpoints_dir or Settings(codenet_root="", warehouse=warehouse, extra_tests=None)
-                .resolved_checkpoints_dir())
+    data = training_data(
+        method, Warehouse(warehouse), data_version, data_subset=data_subset, preference_kind=preference_kind
+    )
+    root = Path(
+        checkpoints_dir or Settings(codenet_root="", warehouse=warehouse, extra_tests=None).resolved_checkpoints_dir()
+    )
     started = datetime.now(timezone.utc)
     model_base = resolve_base(base, root)
     name = check_name(name or default_name(method, model_base.short, data.version, started))
@@ -84,13 +101,16 @@ def train(method: str, base: str, warehouse: str, *, lora: bool = True, data_ver
         set_seed(h.seed)  # before the model: LoRA's initial weights are random
         model, tokenizer = load_base(model_base, hardware)
         arguments = common_arguments(h, hardware, str(stage / TRAINER_DIR), progress_bar=progress_bar)
-        trainer = TRAINERS[method](model, tokenizer, data.examples, h, arguments, lora_config(h) if lora else None,
-                                   [losses])
+        trainer = TRAINERS[method](
+            model, tokenizer, data.examples, h, arguments, lora_config(h) if lora else None, [losses]
+        )
         if not progress_bar:  # without its bar, transformers prints every log to stdout instead
             trainer.remove_callback(PrinterCallback)
         if len(trainer.train_dataset) == 0:  # trl drops examples whose prompt fills max_length
-            raise ValueError(f"no {method} example of {data.export} {data.version} fits max_length = {h.max_length} "
-                             "tokens with some of its answer: raise max_length in the training config")
+            raise ValueError(
+                f"no {method} example of {data.export} {data.version} fits max_length = {h.max_length} "
+                "tokens with some of its answer: raise max_length in the training config"
+            )
         clock = time.monotonic()
         trainer.train()
         train_seconds = time.monotonic() - clock

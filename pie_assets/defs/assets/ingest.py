@@ -42,9 +42,15 @@ def ingest_code_version(extra_tests_dir: str | None) -> str:
 
 def _spec(name: str, code_version: str, **kwargs) -> dg.AssetSpec:
     doc = TABLES[name]
-    return dg.AssetSpec(name, group_name=GROUP, kinds={"polars", "parquet"}, description=doc.description,
-                        metadata=doc.spec_metadata(), code_version=code_version,
-                        **kwargs).with_io_manager_key("lake_io_manager")
+    return dg.AssetSpec(
+        name,
+        group_name=GROUP,
+        kinds={"polars", "parquet"},
+        description=doc.description,
+        metadata=doc.spec_metadata(),
+        code_version=code_version,
+        **kwargs,
+    ).with_io_manager_key("lake_io_manager")
 
 
 def build_ingest_assets(extra_tests_dir: str | None) -> list[dg.AssetsDefinition]:
@@ -52,8 +58,10 @@ def build_ingest_assets(extra_tests_dir: str | None) -> list[dg.AssetsDefinition
 
     @dg.multi_asset(
         name="problem_list",
-        specs=[_spec("problems", code_version, skippable=True),
-               _spec("problem_list_rejects", code_version, skippable=True)],
+        specs=[
+            _spec("problems", code_version, skippable=True),
+            _spec("problem_list_rejects", code_version, skippable=True),
+        ],
         can_subset=True,
     )
     def problem_list(context: dg.AssetExecutionContext, codenet: CodeNetSource):
@@ -64,8 +72,10 @@ def build_ingest_assets(extra_tests_dir: str | None) -> list[dg.AssetsDefinition
             rejects = [Reject(None, "problems", "", None, "missing", NO_CODENET_REASON)]
         elif os.path.isfile(path := layout.problem_list_csv):
             frame, rejects = read_problem_list(path)
-            rejects = [Reject(r.problem_id, r.table_name, layout.relative(r.path), r.line, r.action, r.reason, r.raw)
-                       for r in rejects]
+            rejects = [
+                Reject(r.problem_id, r.table_name, layout.relative(r.path), r.line, r.action, r.reason, r.raw)
+                for r in rejects
+            ]
         else:
             frame = pl.DataFrame(schema=PROBLEMS_SCHEMA)
             rejects = [Reject(None, "problems", layout.relative(path), None, "missing", "no problem_list.csv")]
@@ -98,13 +108,21 @@ def build_ingest_assets(extra_tests_dir: str | None) -> list[dg.AssetsDefinition
             if rows is not None and (layout is None or not layout.holds(problem_id)):
                 tables = ingest_pie_problem(rows, problem_id, codenet.extra_tests_dir)
             elif layout is not None:
-                tables = ingest_problem(layout, problem_id, codenet.extra_tests_dir, metadata,
-                                        pie_tests(rows) if rows is not None else None)
+                tables = ingest_problem(
+                    layout, problem_id, codenet.extra_tests_dir, metadata, pie_tests(rows) if rows is not None else None
+                )
             else:
-                raise ProblemNotFoundError(problem_id, [], f"problem {problem_id} is not in pie_pairs, and there is "
-                                                           "no CodeNet tree (--codenet none)")
-            return {"submissions": tables.submissions, "test_cases": tables.test_cases,
-                    "ingest_rejects": tables.rejects, "problem_statements": tables.statements}
+                raise ProblemNotFoundError(
+                    problem_id,
+                    [],
+                    f"problem {problem_id} is not in pie_pairs, and there is no CodeNet tree (--codenet none)",
+                )
+            return {
+                "submissions": tables.submissions,
+                "test_cases": tables.test_cases,
+                "ingest_rejects": tables.rejects,
+                "problem_statements": tables.statements,
+            }
 
         def on_error(problem_id: str, err: Exception) -> dict[str, pl.DataFrame]:
             if isinstance(err, ProblemNotFoundError):

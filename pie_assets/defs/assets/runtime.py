@@ -30,9 +30,15 @@ def build_runtime_assets(config_hash: str) -> dg.AssetsDefinition:
         name="problem_runtimes",
         specs=[
             dg.AssetSpec(
-                name, deps=["submissions", "test_cases"], skippable=True, group_name=GROUP,
-                code_version=config_hash, kinds=kinds, automation_condition=AUTOMATION,
-                description=TABLES[name].description, metadata=TABLES[name].spec_metadata(),
+                name,
+                deps=["submissions", "test_cases"],
+                skippable=True,
+                group_name=GROUP,
+                code_version=config_hash,
+                kinds=kinds,
+                automation_condition=AUTOMATION,
+                description=TABLES[name].description,
+                metadata=TABLES[name].spec_metadata(),
             ).with_io_manager_key("lake_io_manager")
             for name, kinds in (("runtime_annotations", {"valgrind", "parquet"}), ("submission_runtimes", {"parquet"}))
         ],
@@ -45,9 +51,11 @@ def build_runtime_assets(config_hash: str) -> dg.AssetsDefinition:
         annotator = simulator.annotator()
         if annotator.config.hash != config_hash:
             context.log.warning(f"simulator config changed since load ({config_hash} → {annotator.config.hash})")
-        context.log.info(f"backend {annotator.backend.name} {annotator.backend.version}, "
-                         f"config {annotator.config.hash}, sandbox {annotator.sandbox.mode}, "
-                         f"engine {annotator.config.engine}")
+        context.log.info(
+            f"backend {annotator.backend.name} {annotator.backend.version}, "
+            f"config {annotator.config.hash}, sandbox {annotator.sandbox.mode}, "
+            f"engine {annotator.config.engine}"
+        )
         stage = context.assets_def.node_def.name
         for problem_id in context.partition_keys:  # the work ahead, for progress (inputs are small to read)
             try:
@@ -69,8 +77,12 @@ def build_runtime_assets(config_hash: str) -> dg.AssetsDefinition:
                 return {"runtime_annotations": annotations, "submission_runtimes": summaries}
 
             yield from materialize_partitions(
-                context, lake, work, on_error=lambda problem_id, err: {},
-                workers=min(PARTITION_WORKERS, os.cpu_count() or 1), code_version=annotator.config.hash,
+                context,
+                lake,
+                work,
+                on_error=lambda problem_id, err: {},
+                workers=min(PARTITION_WORKERS, os.cpu_count() or 1),
+                code_version=annotator.config.hash,
             )
 
     return problem_runtimes

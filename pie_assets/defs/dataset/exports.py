@@ -40,8 +40,9 @@ from pie_assets.defs.dataset.versions import modules_version
 from pie_assets.defs.resources import LakeResource
 
 PIE_PAIRS_EXPORT = "pie_pairs_export"  # needs an imported PIE dataset
-CODE_VERSION = modules_version(pie_assets.dataset.pie_format, pie_assets.dataset.exports,
-                               pie_assets.dataset.export_rows)
+CODE_VERSION = modules_version(
+    pie_assets.dataset.pie_format, pie_assets.dataset.exports, pie_assets.dataset.export_rows
+)
 KINDS = {"jsonl", "parquet"}
 # An export follows its inputs (sql_model_automation_sensor evaluates it) so that `pie train`
 # finds it under `pie ui` too; pie_export does not wait for selfplay_pairs, which it may go without.
@@ -50,8 +51,7 @@ EXPORT_AUTOMATION = follows_inputs("export", optional=dg.AssetSelection.assets(*
 
 def _entry_info(entry: dg.EventLogEntry) -> dict[str, Any]:
     version = extract_data_version_from_entry(entry)
-    return {"data_version": version.value if version else None, "run_id": entry.run_id,
-            "timestamp": entry.timestamp}
+    return {"data_version": version.value if version else None, "run_id": entry.run_id, "timestamp": entry.timestamp}
 
 
 def upstream_provenance(instance: dg.DagsterInstance, keys: Sequence[str]) -> dict[str, Any]:
@@ -71,20 +71,33 @@ def upstream_provenance(instance: dg.DagsterInstance, keys: Sequence[str]) -> di
         ).records
         latest = sorted((r.partition_key or "", _entry_info(r.event_log_entry)) for r in records)
         lines = "".join(f"{partition}:{info['data_version']}\n" for partition, info in latest)
-        provenance[name] = {"partitions": len(latest),
-                            "data_version": hashlib.sha256(lines.encode()).hexdigest()[:24],
-                            "run_ids": sorted({info["run_id"] for _, info in latest}),
-                            "timestamp": max(info["timestamp"] for _, info in latest)}
+        provenance[name] = {
+            "partitions": len(latest),
+            "data_version": hashlib.sha256(lines.encode()).hexdigest()[:24],
+            "run_ids": sorted({info["run_id"] for _, info in latest}),
+            "timestamp": max(info["timestamp"] for _, info in latest),
+        }
     return provenance
 
 
-def _publish(context: dg.AssetExecutionContext, lake: LakeResource, export: str, inputs: Sequence[str],
-             content: tuple[list[ExportFile], dict[str, Any]]) -> dg.MaterializeResult:
+def _publish(
+    context: dg.AssetExecutionContext,
+    lake: LakeResource,
+    export: str,
+    inputs: Sequence[str],
+    content: tuple[list[ExportFile], dict[str, Any]],
+) -> dg.MaterializeResult:
     files, info = content
-    published = publish_export(lake.store, export, files, {
-        **info, "upstream": upstream_provenance(context.instance, inputs),
-        "dataset_config_hash": DatasetConfig.load().hash,  # the config the SQL models render with
-    })
+    published = publish_export(
+        lake.store,
+        export,
+        files,
+        {
+            **info,
+            "upstream": upstream_provenance(context.instance, inputs),
+            "dataset_config_hash": DatasetConfig.load().hash,  # the config the SQL models render with
+        },
+    )
     context.log.info(f"{export} {published.version} ({'new' if published.new else 'unchanged'}): {published.location}")
     return _result(published)
 
@@ -102,16 +115,23 @@ def _result(published: Published) -> dg.MaterializeResult:
             "runtime_unit": published.manifest["runtime"]["unit"],
             "files": dg.MetadataValue.table(
                 [dg.TableRecord({"name": f["name"], "rows": f["rows"], "sha256": f["sha256"]}) for f in listed],
-                schema=dg.TableSchema(columns=[dg.TableColumn("name", "string"), dg.TableColumn("rows", "int"),
-                                               dg.TableColumn("sha256", "string")]),
+                schema=dg.TableSchema(
+                    columns=[
+                        dg.TableColumn("name", "string"),
+                        dg.TableColumn("rows", "int"),
+                        dg.TableColumn("sha256", "string"),
+                    ]
+                ),
             ),
         },
     )
 
 
-def _from_catalog(lake: LakeResource, inputs: Sequence[str],
-                  build: Callable[[duckdb.DuckDBPyConnection], tuple[list[ExportFile], dict[str, Any]]]
-                  ) -> tuple[list[ExportFile], dict[str, Any]]:
+def _from_catalog(
+    lake: LakeResource,
+    inputs: Sequence[str],
+    build: Callable[[duckdb.DuckDBPyConnection], tuple[list[ExportFile], dict[str, Any]]],
+) -> tuple[list[ExportFile], dict[str, Any]]:
     try:
         con = connect(lake.catalog, inputs)
     except MissingInputs as err:
@@ -120,44 +140,86 @@ def _from_catalog(lake: LakeResource, inputs: Sequence[str],
         return build(con)
 
 
-@dg.asset(group_name=GROUP, deps=[*PIE_EXPORT_INPUTS, *PIE_EXPORT_OPTIONAL_INPUTS], kinds=KINDS,
-          code_version=CODE_VERSION,
-          automation_condition=EXPORT_AUTOMATION)
+@dg.asset(
+    group_name=GROUP,
+    deps=[*PIE_EXPORT_INPUTS, *PIE_EXPORT_OPTIONAL_INPUTS],
+    kinds=KINDS,
+    code_version=CODE_VERSION,
+    automation_condition=EXPORT_AUTOMATION,
+)
 def pie_export(context: dg.AssetExecutionContext, lake: LakeResource) -> dg.MaterializeResult:
     """The lake's pairs in PIE's released schema: train, val, test (with tests, n_tests) and
     hq_train (HQ pairs in train), and synthetic_train (self-play pairs, marked synthetic in the
     manifest) when the lake has selfplay_pairs; JSONL and Parquet; runtimes in the backend's unit."""
-    return _publish(context, lake, "pie_export", [*PIE_EXPORT_INPUTS, *PIE_EXPORT_OPTIONAL_INPUTS],
-                    _from_catalog(lake, PIE_EXPORT_INPUTS, pie_export_files))
+    return _publish(
+        context,
+        lake,
+        "pie_export",
+        [*PIE_EXPORT_INPUTS, *PIE_EXPORT_OPTIONAL_INPUTS],
+        _from_catalog(lake, PIE_EXPORT_INPUTS, pie_export_files),
+    )
 
 
-@dg.asset(group_name=GROUP, deps=list(PROMPT_EXPORT_INPUTS), kinds=KINDS, code_version=CODE_VERSION,
-          automation_condition=EXPORT_AUTOMATION)
+@dg.asset(
+    group_name=GROUP,
+    deps=list(PROMPT_EXPORT_INPUTS),
+    kinds=KINDS,
+    code_version=CODE_VERSION,
+    automation_condition=EXPORT_AUTOMATION,
+)
 def perf_prompts_export(context: dg.AssetExecutionContext, lake: LakeResource) -> dg.MaterializeResult:
     """PIE's performance-conditioned prompt/completion pairs: train with the target's tier,
     val and test with tier 10; JSONL and Parquet."""
-    return _publish(context, lake, "perf_prompts_export", PROMPT_EXPORT_INPUTS,
-                    _from_catalog(lake, PROMPT_EXPORT_INPUTS, prompt_export_files))
+    return _publish(
+        context,
+        lake,
+        "perf_prompts_export",
+        PROMPT_EXPORT_INPUTS,
+        _from_catalog(lake, PROMPT_EXPORT_INPUTS, prompt_export_files),
+    )
 
 
-@dg.asset(group_name=GROUP, deps=list(PREFERENCE_EXPORT_INPUTS), kinds=KINDS, code_version=CODE_VERSION,
-          automation_condition=EXPORT_AUTOMATION)
+@dg.asset(
+    group_name=GROUP,
+    deps=list(PREFERENCE_EXPORT_INPUTS),
+    kinds=KINDS,
+    code_version=CODE_VERSION,
+    automation_condition=EXPORT_AUTOMATION,
+)
 def preference_export(context: dg.AssetExecutionContext, lake: LakeResource) -> dg.MaterializeResult:
     """Preference data for training, train split only: dpo (prompt = the problem statement,
     chosen, rejected) for trl's DPOTrainer and rrtf (every ranked response of a prompt, rank 1
     best) for the RRTF ranking loss; JSONL and Parquet."""
-    return _publish(context, lake, "preference_export", PREFERENCE_EXPORT_INPUTS,
-                    _from_catalog(lake, PREFERENCE_EXPORT_INPUTS, preference_export_files))
+    return _publish(
+        context,
+        lake,
+        "preference_export",
+        PREFERENCE_EXPORT_INPUTS,
+        _from_catalog(lake, PREFERENCE_EXPORT_INPUTS, preference_export_files),
+    )
 
 
-@dg.asset(group_name=GROUP, deps=list(PIE_PAIRS_EXPORT_INPUTS), kinds={"jsonl"}, code_version=CODE_VERSION,
-          automation_condition=EXPORT_AUTOMATION)
+@dg.asset(
+    group_name=GROUP,
+    deps=list(PIE_PAIRS_EXPORT_INPUTS),
+    kinds={"jsonl"},
+    code_version=CODE_VERSION,
+    automation_condition=EXPORT_AUTOMATION,
+)
 def pie_pairs_export(context: dg.AssetExecutionContext, lake: LakeResource) -> dg.MaterializeResult:
     """The imported PIE dataset written back per source file in PIE's schema (fields in their
     original order, unknown fields kept): import → export gives the same objects."""
-    return _publish(context, lake, PIE_PAIRS_EXPORT, PIE_PAIRS_EXPORT_INPUTS,
-                    _from_catalog(lake, PIE_PAIRS_EXPORT_INPUTS,
-                                  lambda con: pie_pairs_export_files(con.execute("select * from pie_pairs").pl())))
+    return _publish(
+        context,
+        lake,
+        PIE_PAIRS_EXPORT,
+        PIE_PAIRS_EXPORT_INPUTS,
+        _from_catalog(
+            lake,
+            PIE_PAIRS_EXPORT_INPUTS,
+            lambda con: pie_pairs_export_files(con.execute("select * from pie_pairs").pl()),
+        ),
+    )
 
 
 export_assets = [pie_export, perf_prompts_export, preference_export, pie_pairs_export]

@@ -25,15 +25,23 @@ class PieDatasetSource(dg.ConfigurableResource):
 def build_pie_import_assets(directory: str | None) -> dg.AssetsDefinition:
     """The readers' source and the directory are the code version: an edited reader or another
     dataset makes `pie_pairs` stale."""
-    code_version = modules_version(pie_assets.dataset.pie_format, pie_assets.dataset.pie_import,
-                                   setting=f"pie_dataset={directory or ''}")
+    code_version = modules_version(
+        pie_assets.dataset.pie_format, pie_assets.dataset.pie_import, setting=f"pie_dataset={directory or ''}"
+    )
 
     @dg.multi_asset(
         name="pie_import",
-        specs=[dg.AssetSpec(name, group_name=GROUP, kinds={"polars", "parquet"}, code_version=code_version,
-                            description=DATASET_TABLES[name].description,
-                            metadata=DATASET_TABLES[name].spec_metadata()).with_io_manager_key("lake_io_manager")
-               for name in PIE_IMPORT_TABLES],
+        specs=[
+            dg.AssetSpec(
+                name,
+                group_name=GROUP,
+                kinds={"polars", "parquet"},
+                code_version=code_version,
+                description=DATASET_TABLES[name].description,
+                metadata=DATASET_TABLES[name].spec_metadata(),
+            ).with_io_manager_key("lake_io_manager")
+            for name in PIE_IMPORT_TABLES
+        ],
         can_subset=False,
     )
     def pie_import(context: dg.AssetExecutionContext, pie_dataset: PieDatasetSource, lake: LakeResource):
@@ -50,7 +58,9 @@ def build_pie_import_assets(directory: str | None) -> dg.AssetsDefinition:
             # column descriptions; the IO manager reads the same file as a downstream input.
             path = lake.catalog.write_table(name, table)
             yield dg.MaterializeResult(
-                asset_key=name, data_version=dg.DataVersion(content_version(table)),
-                metadata=table_metadata(name, table, path, descriptions=DATASET_TABLES[name].columns))
+                asset_key=name,
+                data_version=dg.DataVersion(content_version(table)),
+                metadata=table_metadata(name, table, path, descriptions=DATASET_TABLES[name].columns),
+            )
 
     return pie_import

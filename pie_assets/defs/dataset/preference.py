@@ -28,7 +28,7 @@ COLUMNS = {
     "score": "CodeDPO's self-verification score, divided by the problem's top score of its kind (1 = best)",
     "rounds": "rounds the problem's iteration ran",
     "converged": "no score of the problem moved more than codedpo_tolerance in its last round "
-                 "(false: stopped at codedpo_max_rounds)",
+    "(false: stopped at codedpo_max_rounds)",
 }
 DESCRIPTION = (
     "CodeDPO's self-verification over each problem's programs and runtime tests (program_test_links): "
@@ -46,18 +46,20 @@ def _read_links(lake: LakeResource) -> pl.DataFrame:
         with lake.catalog.connect() as con:
             return con.execute(f"select {columns} from {LINKS}").pl()
     except duckdb.CatalogException as err:
-        raise dg.Failure(description=f"{TABLE} reads the SQL model {LINKS}, which the catalog does not hold yet: "
-                                     f"materialise it first ({err})") from err
+        raise dg.Failure(
+            description=f"{TABLE} reads the SQL model {LINKS}, which the catalog does not hold yet: "
+            f"materialise it first ({err})"
+        ) from err
 
 
 def build_codedpo_scores_asset(config: DatasetConfig | None = None) -> dg.AssetsDefinition:
     """The algorithm's source and the vars it uses are the code version: an edited algorithm or a
     new damping, tolerance or round cap makes the scores (and the pairs after them) stale."""
     params = Params.from_vars((config or DatasetConfig.load()).vars)
-    code_version = modules_version(pie_assets.dataset.codedpo,
-                                   setting=json.dumps(params.as_vars(), sort_keys=True))
-    schema = dg.TableSchema(columns=[dg.TableColumn(name, str(dtype), description=COLUMNS[name])
-                                     for name, dtype in SCORES_SCHEMA.items()])
+    code_version = modules_version(pie_assets.dataset.codedpo, setting=json.dumps(params.as_vars(), sort_keys=True))
+    schema = dg.TableSchema(
+        columns=[dg.TableColumn(name, str(dtype), description=COLUMNS[name]) for name, dtype in SCORES_SCHEMA.items()]
+    )
 
     @dg.asset(
         name=TABLE,
@@ -68,10 +70,15 @@ def build_codedpo_scores_asset(config: DatasetConfig | None = None) -> dg.Assets
         code_version=code_version,
         automation_condition=MODEL_AUTOMATION,
         metadata={"dagster/column_schema": schema},
-        check_specs=[dg.AssetCheckSpec(
-            CONVERGED_CHECK, asset=TABLE, blocking=False,
-            description="Every problem's scores converged within codedpo_max_rounds (warn: the scores of one "
-                        "that did not are still its last round's).")],
+        check_specs=[
+            dg.AssetCheckSpec(
+                CONVERGED_CHECK,
+                asset=TABLE,
+                blocking=False,
+                description="Every problem's scores converged within codedpo_max_rounds (warn: the scores of one "
+                "that did not are still its last round's).",
+            )
+        ],
     )
     def codedpo_scores(context: dg.AssetExecutionContext, lake: LakeResource):
         scores = self_verification_scores(_read_links(lake), params)
@@ -85,9 +92,13 @@ def build_codedpo_scores_asset(config: DatasetConfig | None = None) -> dg.Assets
         context.log.info(f"{per_problem.height} problems scored, {len(unconverged)} not converged")
         yield dg.MaterializeResult(metadata=metadata, data_version=dg.DataVersion(content_version(scores)))
         yield dg.AssetCheckResult(
-            check_name=CONVERGED_CHECK, passed=not unconverged, severity=dg.AssetCheckSeverity.WARN,
-            metadata={"unconverged_problems": len(unconverged),
-                      "first_unconverged": dg.MetadataValue.json(unconverged[:20])},
+            check_name=CONVERGED_CHECK,
+            passed=not unconverged,
+            severity=dg.AssetCheckSeverity.WARN,
+            metadata={
+                "unconverged_problems": len(unconverged),
+                "first_unconverged": dg.MetadataValue.json(unconverged[:20]),
+            },
         )
 
     return codedpo_scores

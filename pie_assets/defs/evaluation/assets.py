@@ -44,8 +44,12 @@ from pie_assets.progress import PROGRESS
 GROUP = "evaluation"
 GENERATION_TABLES = ("prompts", "generations", "generation_runtimes")
 GENERATION_STAGE = "checkpoint_generation"
-EVALUATION_CODE_VERSION = modules_version(pie_assets.evaluation.pipeline, pie_assets.evaluation.prompts,
-                                          pie_assets.evaluation.extract, pie_assets.evaluation.metrics)
+EVALUATION_CODE_VERSION = modules_version(
+    pie_assets.evaluation.pipeline,
+    pie_assets.evaluation.prompts,
+    pie_assets.evaluation.extract,
+    pie_assets.evaluation.metrics,
+)
 RETRIEVAL_CODE_VERSION = modules_version(pie_assets.evaluation.retrieval, pie_assets.evaluation.embeddings)
 TRAIN_PAIRS_SQL = """
     select p.src_id, p.tgt_id, p.problem_id, p.src_code, p.tgt_code, p.speedup
@@ -54,10 +58,16 @@ TRAIN_PAIRS_SQL = """
 """
 
 
-@dg.asset(group_name=GROUP, deps=["trajectory_pairs", "problem_splits"], kinds={"faiss"},
-          code_version=RETRIEVAL_CODE_VERSION, automation_condition=MODEL_AUTOMATION)
-def retrieval_index(context: dg.AssetExecutionContext, lake: LakeResource,
-                    evaluation: EvaluationResource) -> dg.MaterializeResult:
+@dg.asset(
+    group_name=GROUP,
+    deps=["trajectory_pairs", "problem_splits"],
+    kinds={"faiss"},
+    code_version=RETRIEVAL_CODE_VERSION,
+    automation_condition=MODEL_AUTOMATION,
+)
+def retrieval_index(
+    context: dg.AssetExecutionContext, lake: LakeResource, evaluation: EvaluationResource
+) -> dg.MaterializeResult:
     """PIE's retrieval corpus: a FAISS IndexFlatL2 over the unique slow programs of the train
     split's pairs (the highest-speedup pair of a repeated src), embedded by the configured
     encoder (default: hashed token n-grams, no weights needed). The retrieval strategy and the
@@ -68,14 +78,24 @@ def retrieval_index(context: dg.AssetExecutionContext, lake: LakeResource,
     index = RetrievalIndex.build(pairs, embedder)
     location = index.save(evaluation.index_dir)
     context.log.info(f"retrieval index: {len(index)} programs from {pairs.height} train pairs, {embedder.name}")
-    corpus = pl.DataFrame({"src_id": [e.src_id for e in index.examples()], "tgt_id": [e.tgt_id for e in index.examples()],
-                           "problem_id": [e.problem_id for e in index.examples()],
-                           "speedup": [e.speedup for e in index.examples()]},
-                          schema={"src_id": pl.Utf8, "tgt_id": pl.Utf8, "problem_id": pl.Utf8, "speedup": pl.Float64})
+    corpus = pl.DataFrame(
+        {
+            "src_id": [e.src_id for e in index.examples()],
+            "tgt_id": [e.tgt_id for e in index.examples()],
+            "problem_id": [e.problem_id for e in index.examples()],
+            "speedup": [e.speedup for e in index.examples()],
+        },
+        schema={"src_id": pl.Utf8, "tgt_id": pl.Utf8, "problem_id": pl.Utf8, "speedup": pl.Float64},
+    )
     return dg.MaterializeResult(
         data_version=dg.DataVersion(index.content_hash),
-        metadata={**table_metadata("retrieval_index", corpus, location), "train_pairs": pairs.height,
-                  "embedder": embedder.name, "embedder_version": embedder.version, "dim": embedder.dim},
+        metadata={
+            **table_metadata("retrieval_index", corpus, location),
+            "train_pairs": pairs.height,
+            "embedder": embedder.name,
+            "embedder_version": embedder.version,
+            "dim": embedder.dim,
+        },
     )
 
 
@@ -88,17 +108,25 @@ class EvaluationRequest(dg.Config):
     model_path: str = ""  # a model directory outside the checkpoints root, evaluated under the partition's name
 
 
-def _generation_inputs(lake: LakeResource, evaluation: EvaluationResource, problems: list[str],
-                       needs_index: bool) -> tuple[EvalInputs, dict[str, Exception]]:
+def _generation_inputs(
+    lake: LakeResource, evaluation: EvaluationResource, problems: list[str], needs_index: bool
+) -> tuple[EvalInputs, dict[str, Exception]]:
     """The inputs of the problems that have test cases, and an error for each problem without
     any (it fails alone; its pairs are not generated for)."""
-    missing = {problem: LookupError(f"no test cases for {problem}: its test_cases partition is missing or holds no "
-                                    "runtime test (ingest it; PIE's release needs --extra-tests with PIE's "
-                                    "merged_test_cases)")
-               for problem in problems_without_test_cases(lake, problems)}
+    missing = {
+        problem: LookupError(
+            f"no test cases for {problem}: its test_cases partition is missing or holds no "
+            "runtime test (ingest it; PIE's release needs --extra-tests with PIE's "
+            "merged_test_cases)"
+        )
+        for problem in problems_without_test_cases(lake, problems)
+    }
     with lake.catalog.connect() as con:
-        pairs = con.execute("select * from eval_pairs where problem_id in (select unnest($1::varchar[])) "
-                            "order by problem_id, fast_rank", [[p for p in problems if p not in missing]]).pl()
+        pairs = con.execute(
+            "select * from eval_pairs where problem_id in (select unnest($1::varchar[])) "
+            "order by problem_id, fast_rank",
+            [[p for p in problems if p not in missing]],
+        ).pl()
     tests = {problem: lake.read_partition("test_cases", problem) for problem in pairs["problem_id"].unique()}
     index = None
     if needs_index and os.path.isdir(evaluation.index_dir):
@@ -108,31 +136,50 @@ def _generation_inputs(lake: LakeResource, evaluation: EvaluationResource, probl
 
 def _per_problem(generated: Generated, problems: list[str]) -> dict[str, dict[str, pl.DataFrame]]:
     """problem -> its rows of each generation table (empty frames for a problem without test pairs)."""
-    frames = {"prompts": generated.prompts, "generations": generated.generations,
-              "generation_runtimes": generated.generation_runtimes}
-    return {problem: {table: frame.filter(pl.col("problem_id") == problem) for table, frame in frames.items()}
-            for problem in problems}
+    frames = {
+        "prompts": generated.prompts,
+        "generations": generated.generations,
+        "generation_runtimes": generated.generation_runtimes,
+    }
+    return {
+        problem: {table: frame.filter(pl.col("problem_id") == problem) for table, frame in frames.items()}
+        for problem in problems
+    }
 
 
 @dg.multi_asset(
     name=GENERATION_STAGE,
     specs=[
-        dg.AssetSpec(name, group_name=GROUP, code_version=EVALUATION_CODE_VERSION, kinds={"parquet"},
-                     description=TABLES[name].description, metadata=TABLES[name].spec_metadata(),
-                     deps=deps, skippable=True)
+        dg.AssetSpec(
+            name,
+            group_name=GROUP,
+            code_version=EVALUATION_CODE_VERSION,
+            kinds={"parquet"},
+            description=TABLES[name].description,
+            metadata=TABLES[name].spec_metadata(),
+            deps=deps,
+            skippable=True,
+        )
         for name, deps in (
             ("prompts", ["eval_pairs", "retrieval_index"]),
             ("generations", ["prompts"]),
-            ("generation_runtimes", ["generations", "eval_pairs",
-                                     dg.AssetDep("test_cases", partition_mapping=dg.AllPartitionMapping())]),
+            (
+                "generation_runtimes",
+                ["generations", "eval_pairs", dg.AssetDep("test_cases", partition_mapping=dg.AllPartitionMapping())],
+            ),
         )
     ],
     partitions_def=checkpoint_problem_partitions,
     backfill_policy=dg.BackfillPolicy.single_run(),
     can_subset=False,
 )
-def checkpoint_generation(context: dg.AssetExecutionContext, config: EvaluationRequest, lake: LakeResource,
-                          simulator: SimulatorResource, evaluation: EvaluationResource):
+def checkpoint_generation(
+    context: dg.AssetExecutionContext,
+    config: EvaluationRequest,
+    lake: LakeResource,
+    simulator: SimulatorResource,
+    evaluation: EvaluationResource,
+):
     """Per checkpoint x test problem: the prompts, the generations and their measurement. A run
     covers a range of problems; each checkpoint's problems are generated and measured as one batch
     (so the concurrency limits span problems), then every problem lands as its own partition."""
@@ -152,20 +199,34 @@ def checkpoint_generation(context: dg.AssetExecutionContext, config: EvaluationR
             outcomes.update({key: missing[problem] for key, problem in entries if problem in missing})
             entries = [(key, problem) for key, problem in entries if problem not in missing]
             problems = [problem for _key, problem in entries]
-            context.log.info(f"generating for {spec.name} ({spec.kind} {spec.location}): {inputs.pairs.height} pairs "
-                             f"of {len(problems)} problems, backend {annotator.backend.name}, config {annotator.config.hash}")
-            fingerprint = inputs_fingerprint(context.instance, spec, eval_config, annotator.config.hash,
-                                             EVALUATION_CODE_VERSION, config.fast)
+            context.log.info(
+                f"generating for {spec.name} ({spec.kind} {spec.location}): {inputs.pairs.height} pairs "
+                f"of {len(problems)} problems, backend {annotator.backend.name}, config {annotator.config.hash}"
+            )
+            fingerprint = inputs_fingerprint(
+                context.instance, spec, eval_config, annotator.config.hash, EVALUATION_CODE_VERSION, config.fast
+            )
             generated = generate_and_measure(
-                spec, eval_config, annotator, inputs, inputs_fingerprint=fingerprint, strategies=config.strategies,
-                n=config.n or None, fast=config.fast, cache_root=simulator.cache_dir,
-                workers=annotator.config.workers, progress=PROGRESS.bound(GENERATION_STAGE))
+                spec,
+                eval_config,
+                annotator,
+                inputs,
+                inputs_fingerprint=fingerprint,
+                strategies=config.strategies,
+                n=config.n or None,
+                fast=config.fast,
+                cache_root=simulator.cache_dir,
+                workers=annotator.config.workers,
+                progress=PROGRESS.bound(GENERATION_STAGE),
+            )
         except Exception as err:  # noqa: BLE001 - every problem of this checkpoint fails with it; others go on
             outcomes.update({key: err for key, _problem in entries})
             continue
         if generated.errors:
-            context.log.warning(f"{name}: {len(generated.errors)} generation requests failed; first: "
-                                f"{next(iter(generated.errors.items()))}")
+            context.log.warning(
+                f"{name}: {len(generated.errors)} generation requests failed; first: "
+                f"{next(iter(generated.errors.items()))}"
+            )
         tables = _per_problem(generated, problems)
         outcomes.update({key: tables[problem] for key, problem in entries})
 
@@ -196,49 +257,72 @@ def _plots(scored: Scored, checkpoint: str, reports_dir: str) -> dict[str, dg.Me
 def _summary_markdown(evaluations: pl.DataFrame) -> str:
     best = evaluations.sort("k").group_by("strategy", maintain_order=True).last()
     lines = ["| strategy | k | %OPT | SPEEDUP | %Correct | pairs |", "|---|---|---|---|---|---|"]
-    lines += [f"| {r['strategy']} | {r['k']} | {r['pct_opt']:.2f} | {r['speedup']:.3f} | {r['pct_correct']:.2f} | "
-              f"{r['n_pairs']} |" for r in best.iter_rows(named=True) if r["speedup"] is not None]
+    lines += [
+        f"| {r['strategy']} | {r['k']} | {r['pct_opt']:.2f} | {r['speedup']:.3f} | {r['pct_correct']:.2f} | "
+        f"{r['n_pairs']} |"
+        for r in best.iter_rows(named=True)
+        if r["speedup"] is not None
+    ]
     return "\n".join(lines)
 
 
 # Scored once the checkpoint's generations land: after a generation run (sensor, schedule, UI or
 # CLI) has updated any of its problems and no input is still being written.
 SCORING_AUTOMATION = (
-    dg.AutomationCondition.any_deps_updated().allow(dg.AssetSelection.assets("generation_runtimes")).since_last_handled()
+    dg.AutomationCondition.any_deps_updated()
+    .allow(dg.AssetSelection.assets("generation_runtimes"))
+    .since_last_handled()
     & ~dg.AutomationCondition.any_deps_in_progress()
     & ~dg.AutomationCondition.in_progress()
 ).with_label("after_generations")
 
 
 @dg.asset(
-    group_name=GROUP, code_version=EVALUATION_CODE_VERSION, kinds={"parquet"}, io_manager_key="lake_io_manager",
-    description=TABLES["model_evaluations"].description, metadata=TABLES["model_evaluations"].spec_metadata(),
-    partitions_def=checkpoints_partitions, automation_condition=SCORING_AUTOMATION,
+    group_name=GROUP,
+    code_version=EVALUATION_CODE_VERSION,
+    kinds={"parquet"},
+    io_manager_key="lake_io_manager",
+    description=TABLES["model_evaluations"].description,
+    metadata=TABLES["model_evaluations"].spec_metadata(),
+    partitions_def=checkpoints_partitions,
+    automation_condition=SCORING_AUTOMATION,
     # A checkpoint reads its problems of the generation tables (Dagster infers the mapping from
     # the shared `checkpoint` dimension), and the human labels of every problem.
-    deps=["prompts", "generation_runtimes", "tier_labels",
-          dg.AssetDep("runtime_annotations", partition_mapping=dg.AllPartitionMapping()),
-          dg.AssetDep("test_cases", partition_mapping=dg.AllPartitionMapping())],
+    deps=[
+        "prompts",
+        "generation_runtimes",
+        "tier_labels",
+        dg.AssetDep("runtime_annotations", partition_mapping=dg.AllPartitionMapping()),
+        dg.AssetDep("test_cases", partition_mapping=dg.AllPartitionMapping()),
+    ],
 )
-def model_evaluations(context: dg.AssetExecutionContext, lake: LakeResource,
-                      evaluation: EvaluationResource) -> dg.Output[pl.DataFrame]:
+def model_evaluations(
+    context: dg.AssetExecutionContext, lake: LakeResource, evaluation: EvaluationResource
+) -> dg.Output[pl.DataFrame]:
     """PIE's metrics for one checkpoint over every problem of its generation_runtimes, the human
     programs of those problems summed on the same tests; with the plots and a summary."""
     name = context.partition_key
     with lake.catalog.connect() as con:
-        runtimes, prompts = (con.execute(f"select * from {table} where checkpoint = ?", [name]).pl()
-                             for table in ("generation_runtimes", "prompts"))
+        runtimes, prompts = (
+            con.execute(f"select * from {table} where checkpoint = ?", [name]).pl()
+            for table in ("generation_runtimes", "prompts")
+        )
         problems = sorted(set(runtimes["problem_id"].to_list()) | set(prompts["problem_id"].to_list()))
         human = con.execute(
             "select a.problem_id, a.submission_id, a.test_id, a.status, a.cost from runtime_annotations a "
             "join tier_labels t using (submission_id) where a.problem_id in (select unnest($1::varchar[]))",
-            [problems]).pl()
+            [problems],
+        ).pl()
     tests = {problem: lake.read_partition("test_cases", problem) for problem in problems}
     scored = score(name, evaluation.config(), runtimes, prompts, tests, human)
     frame = scored.model_evaluations
-    metadata: dict[str, object] = {"mode": scored.mode, "problems": len(problems),
-                                   "summary": dg.MetadataValue.md(_summary_markdown(frame)),
-                                   "inputs_fingerprint": scored.inputs_fingerprint, **_plots(scored, name, evaluation.reports_dir)}
+    metadata: dict[str, object] = {
+        "mode": scored.mode,
+        "problems": len(problems),
+        "summary": dg.MetadataValue.md(_summary_markdown(frame)),
+        "inputs_fingerprint": scored.inputs_fingerprint,
+        **_plots(scored, name, evaluation.reports_dir),
+    }
     with warnings.catch_warnings():  # Output(data_version=...) is beta; it is what makes staleness truthful
         warnings.simplefilter("ignore", dg.BetaWarning)
         return dg.Output(frame, data_version=dg.DataVersion(content_version(frame)), metadata=metadata)

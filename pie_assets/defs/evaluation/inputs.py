@@ -25,11 +25,22 @@ def data_version(instance: dg.DagsterInstance, asset: str) -> str | None:
     return version.value if version else None
 
 
-def inputs_fingerprint(instance: dg.DagsterInstance, spec: CheckpointSpec, config: EvaluationConfig,
-                       simulator_hash: str, code_version: str, fast: bool = False) -> str:
-    parts = {"inputs": {name: data_version(instance, name) for name in VERSIONED_INPUTS},
-             "simulator": simulator_hash, "evaluation_config": config.hash, "code": code_version,
-             "checkpoint": spec.version, "fast": fast}
+def inputs_fingerprint(
+    instance: dg.DagsterInstance,
+    spec: CheckpointSpec,
+    config: EvaluationConfig,
+    simulator_hash: str,
+    code_version: str,
+    fast: bool = False,
+) -> str:
+    parts = {
+        "inputs": {name: data_version(instance, name) for name in VERSIONED_INPUTS},
+        "simulator": simulator_hash,
+        "evaluation_config": config.hash,
+        "code": code_version,
+        "checkpoint": spec.version,
+        "fast": fast,
+    }
     return hashlib.sha256(json.dumps(parts, sort_keys=True).encode()).hexdigest()[:16]
 
 
@@ -56,9 +67,14 @@ def problems_without_test_cases(lake: LakeResource, problems: list[str]) -> list
     failed, or nothing to run): none of their pairs could be measured."""
     try:
         with lake.catalog.connect() as con:
-            tested = {row[0] for row in con.execute(
-                "select distinct problem_id from test_cases where runtime_test_id is not null "
-                "and problem_id in (select unnest($1::varchar[]))", [problems]).fetchall()}
+            tested = {
+                row[0]
+                for row in con.execute(
+                    "select distinct problem_id from test_cases where runtime_test_id is not null "
+                    "and problem_id in (select unnest($1::varchar[]))",
+                    [problems],
+                ).fetchall()
+            }
     except duckdb.CatalogException:
         tested = set()
     return [p for p in problems if p not in tested]

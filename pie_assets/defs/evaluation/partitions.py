@@ -17,13 +17,16 @@ PROBLEM_DIMENSION = LAKE_COLUMNS[PROBLEMS]
 checkpoints_partitions = dg.DynamicPartitionsDefinition(name=CHECKPOINTS)
 eval_problems_partitions = dg.DynamicPartitionsDefinition(name=EVAL_PROBLEMS)
 checkpoint_problem_partitions = dg.MultiPartitionsDefinition(
-    {CHECKPOINT_DIMENSION: checkpoints_partitions, PROBLEM_DIMENSION: eval_problems_partitions})
+    {CHECKPOINT_DIMENSION: checkpoints_partitions, PROBLEM_DIMENSION: eval_problems_partitions}
+)
 
 
 def checkpoint_range_tags(checkpoint: str, problems: Sequence[str]) -> dict[str, str]:
     """Run tags covering `checkpoint` x every registered eval problem (in registration order)."""
-    first, last = (dg.MultiPartitionKey({CHECKPOINT_DIMENSION: checkpoint, PROBLEM_DIMENSION: p})
-                   for p in (problems[0], problems[-1]))
+    first, last = (
+        dg.MultiPartitionKey({CHECKPOINT_DIMENSION: checkpoint, PROBLEM_DIMENSION: p})
+        for p in (problems[0], problems[-1])
+    )
     return partition_range_tags(first, last)
 
 

@@ -27,11 +27,11 @@ COLUMNS = {
     "n_pairs": "PIE pairs whose src and tgt both pass every test here",
     "n_programs": "distinct programs of those pairs",
     "spearman_cost": "Spearman rank correlation of agg_cost here with PIE's agg runtime, over the programs "
-                     "(NULL below 2 programs or on constant values)",
+    "(NULL below 2 programs or on constant values)",
     "direction_agreement": "share of pairs on which both labels fall on the same side of PIE's %OPT threshold "
-                           "(speedup >= 1.10 in both, or below in both)",
+    "(speedup >= 1.10 in both, or below in both)",
     "log_speedup_corr": "Pearson correlation of log(src/tgt) here with PIE's, over the pairs (NULL below 2 pairs "
-                        "or on constant values)",
+    "or on constant values)",
     "median_speedup_pie": "median src/tgt speedup in PIE's labels",
     "median_speedup_here": "median src/tgt speedup measured here",
     "profile": PROFILE_DOC,
@@ -40,8 +40,10 @@ COLUMNS = {
 }
 SCHEMA = {**AGREEMENT_SCHEMA, "profile": pl.Utf8, "backend": pl.Utf8, "config_hash": pl.Utf8}
 PAIRS_SQL = "select problem_id, src_id, tgt_id, src_agg_runtime, tgt_agg_runtime from pie_pairs"
-COSTS_SQL = ("select submission_id as program_id, agg_cost, profile, backend, config_hash "
-             "from submission_runtimes where all_pass")
+COSTS_SQL = (
+    "select submission_id as program_id, agg_cost, profile, backend, config_hash "
+    "from submission_runtimes where all_pass"
+)
 
 
 def _read(lake: LakeResource) -> tuple[pl.DataFrame, pl.DataFrame]:
@@ -49,9 +51,11 @@ def _read(lake: LakeResource) -> tuple[pl.DataFrame, pl.DataFrame]:
         with lake.catalog.connect() as con:
             return con.execute(PAIRS_SQL).pl(), con.execute(COSTS_SQL).pl()
     except duckdb.CatalogException as err:
-        raise dg.Failure(description=f"{TABLE} compares pie_pairs with submission_runtimes, which the catalog does "
-                                     f"not hold yet: import PIE's release (pie run --pie-dataset DIR) and measure "
-                                     f"its programs first ({err})") from err
+        raise dg.Failure(
+            description=f"{TABLE} compares pie_pairs with submission_runtimes, which the catalog does "
+            f"not hold yet: import PIE's release (pie run --pie-dataset DIR) and measure "
+            f"its programs first ({err})"
+        ) from err
 
 
 def _single(costs: pl.DataFrame, column: str) -> str | None:
@@ -59,8 +63,10 @@ def _single(costs: pl.DataFrame, column: str) -> str | None:
     comparison meaningless, so it fails, naming them."""
     values = costs[column].unique().drop_nulls().to_list()
     if len(values) > 1:
-        raise dg.Failure(description=f"{TABLE}: PIE's programs were measured under several {column}s "
-                                     f"({', '.join(sorted(values))}): re-run problem_runtimes under one")
+        raise dg.Failure(
+            description=f"{TABLE}: PIE's programs were measured under several {column}s "
+            f"({', '.join(sorted(values))}): re-run problem_runtimes under one"
+        )
     return values[0] if values else None
 
 
@@ -72,29 +78,40 @@ def _single(costs: pl.DataFrame, column: str) -> str | None:
     code_version=modules_version(pie_assets.evaluation.pie_agreement),
     automation_condition=MODEL_AUTOMATION,
     description="How far this project's runtime labels are from PIE's on PIE's own programs, for the profile "
-                "that measured them: per problem and overall, the Spearman correlation of agg cost with PIE's "
-                "agg runtime, the share of pairs whose direction agrees at PIE's 1.10 threshold, and the "
-                "correlation of log speedups; scatter plots in the materialisation.",
-    metadata={"dagster/column_schema": dg.TableSchema(columns=[
-        dg.TableColumn(name, str(dtype), description=COLUMNS[name]) for name, dtype in SCHEMA.items()])},
+    "that measured them: per problem and overall, the Spearman correlation of agg cost with PIE's "
+    "agg runtime, the share of pairs whose direction agrees at PIE's 1.10 threshold, and the "
+    "correlation of log speedups; scatter plots in the materialisation.",
+    metadata={
+        "dagster/column_schema": dg.TableSchema(
+            columns=[dg.TableColumn(name, str(dtype), description=COLUMNS[name]) for name, dtype in SCHEMA.items()]
+        )
+    },
 )
 def pie_runtime_agreement(context: dg.AssetExecutionContext, lake: LakeResource) -> dg.MaterializeResult:
     pairs, costs = _read(lake)
     measured_costs = costs.filter(pl.col("program_id").is_in(pl.concat([pairs["src_id"], pairs["tgt_id"]])))
     provenance = {column: _single(measured_costs, column) for column in ("profile", "backend", "config_hash")}
     table = runtime_agreement(pairs, measured_costs).with_columns(
-        **{column: pl.lit(value, pl.Utf8) for column, value in provenance.items()})
+        **{column: pl.lit(value, pl.Utf8) for column, value in provenance.items()}
+    )
     path = lake.catalog.write_table(TABLE, table)
     overall = table.filter(pl.col("scope") == OVERALL).row(0, named=True)
-    context.log.info(f"{overall['n_pairs']} of {pairs.height} PIE pairs measured here ({provenance['profile']}): "
-                     f"Spearman {overall['spearman_cost']}, direction {overall['direction_agreement']}")
-    png = agreement_png(measured_pairs(pairs, measured_costs),
-                        f"labels here ({provenance['profile']}, {provenance['backend']}) vs PIE's, "
-                        f"{overall['n_pairs']} pairs")
+    context.log.info(
+        f"{overall['n_pairs']} of {pairs.height} PIE pairs measured here ({provenance['profile']}): "
+        f"Spearman {overall['spearman_cost']}, direction {overall['direction_agreement']}"
+    )
+    png = agreement_png(
+        measured_pairs(pairs, measured_costs),
+        f"labels here ({provenance['profile']}, {provenance['backend']}) vs PIE's, {overall['n_pairs']} pairs",
+    )
     metadata = table_metadata(TABLE, table, path, descriptions=COLUMNS)
-    metadata |= {f"overall_{name}": dg.MetadataValue.float(float(value)) if isinstance(value, float)
-                 else dg.MetadataValue.int(int(value))
-                 for name, value in overall.items() if isinstance(value, int | float)}
+    metadata |= {
+        f"overall_{name}": dg.MetadataValue.float(float(value))
+        if isinstance(value, float)
+        else dg.MetadataValue.int(int(value))
+        for name, value in overall.items()
+        if isinstance(value, int | float)
+    }
     metadata["pie_pairs"] = dg.MetadataValue.int(pairs.height)
     metadata["plot"] = dg.MetadataValue.md(markdown_image(png, "labels here vs PIE's"))
     return dg.MaterializeResult(metadata=metadata, data_version=dg.DataVersion(content_version(table)))

@@ -29,8 +29,9 @@ class EvaluationResource(dg.ConfigurableResource):
         if model_path:
             spec = directory_spec(Path(model_path), name)
             if spec is None:
-                raise ValueError(f"{model_path} is neither a model directory (config.json) "
-                                 "nor a peft adapter (adapter_config.json)")
+                raise ValueError(
+                    f"{model_path} is neither a model directory (config.json) nor a peft adapter (adapter_config.json)"
+                )
             return spec
         try:
             return resolve(name, self.checkpoints_dir, self.models_file)

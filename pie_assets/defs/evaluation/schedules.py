@@ -24,8 +24,9 @@ def build_evaluation_schedule(cron: str) -> dg.ScheduleDefinition:
         "evaluation (fingerprint recorded on model_evaluations), on every registered test problem; "
         "requests nothing when nothing changed.",
     )
-    def nightly_evaluation(context: dg.ScheduleEvaluationContext, evaluation: EvaluationResource,
-                           simulator: SimulatorResource):
+    def nightly_evaluation(
+        context: dg.ScheduleEvaluationContext, evaluation: EvaluationResource, simulator: SimulatorResource
+    ):
         registered = set(context.instance.get_dynamic_partitions(CHECKPOINTS))
         problems = context.instance.get_dynamic_partitions(EVAL_PROBLEMS)  # registered by the checkpoint sensor
         config = evaluation.config()
@@ -36,8 +37,9 @@ def build_evaluation_schedule(cron: str) -> dg.ScheduleDefinition:
                 continue  # the checkpoint sensor registers and evaluates it first
             current = inputs_fingerprint(context.instance, spec, config, simulator_hash, EVALUATION_CODE_VERSION)
             if recorded_fingerprint(context.instance, spec.name) != current:
-                requests.append(generation_request(f"{spec.name}:{current}", spec.name, problems,
-                                                   **{"pie/inputs": current}))
+                requests.append(
+                    generation_request(f"{spec.name}:{current}", spec.name, problems, **{"pie/inputs": current})
+                )
         if not requests:
             return dg.SkipReason(f"no input of the {len(registered)} registered checkpoints changed")
         return requests

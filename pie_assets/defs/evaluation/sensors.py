@@ -35,9 +35,16 @@ REQUIRED_INPUTS = (dg.AssetKey("eval_pairs"), dg.AssetKey("retrieval_index"))
 
 def generation_request(run_key: str, checkpoint: str, problems: Sequence[str], **tags: str) -> dg.RunRequest:
     """One run generating for `checkpoint` on every registered test problem."""
-    return dg.RunRequest(run_key=run_key, asset_selection=GENERATION_KEYS,
-                         tags={**checkpoint_range_tags(checkpoint, problems), **GENERATION_STAGE_TAGS,
-                               "pie/checkpoint": checkpoint, **tags})
+    return dg.RunRequest(
+        run_key=run_key,
+        asset_selection=GENERATION_KEYS,
+        tags={
+            **checkpoint_range_tags(checkpoint, problems),
+            **GENERATION_STAGE_TAGS,
+            "pie/checkpoint": checkpoint,
+            **tags,
+        },
+    )
 
 
 @dg.sensor(
@@ -49,8 +56,12 @@ def generation_request(run_key: str, checkpoint: str, problems: Sequence[str], *
     "entries of the models file, built-in baselines and human references) as a `checkpoints` partition "
     "and evaluates it; re-evaluates a checkpoint whose files or entry changed.",
 )
-def checkpoint_sensor(context: dg.SensorEvaluationContext, evaluation: EvaluationResource,
-                      simulator: SimulatorResource, lake: LakeResource):
+def checkpoint_sensor(
+    context: dg.SensorEvaluationContext,
+    evaluation: EvaluationResource,
+    simulator: SimulatorResource,
+    lake: LakeResource,
+):
     try:
         specs = evaluation.checkpoints()
     except ValueError as err:  # a malformed models file: say so on every tick until it is fixed
@@ -85,8 +96,10 @@ def checkpoint_sensor(context: dg.SensorEvaluationContext, evaluation: Evaluatio
         context.log.info("eval_pairs or retrieval_index is not materialised yet: evaluations wait for them")
     return dg.SensorResult(
         run_requests=requests,
-        dynamic_partitions_requests=[*([checkpoints_partitions.build_add_request(new)] if new else []),
-                                     *([eval_problems_partitions.build_add_request(new_problems)] if new_problems else [])],
+        dynamic_partitions_requests=[
+            *([checkpoints_partitions.build_add_request(new)] if new else []),
+            *([eval_problems_partitions.build_add_request(new_problems)] if new_problems else []),
+        ],
         cursor=json.dumps(state, sort_keys=True),
     )
 

@@ -18,31 +18,49 @@ class TrainCheckpointConfig(dg.Config):
     lora: bool = Field(True, description="a LoRA adapter (peft); false: full fine-tuning")
     data_version: str = Field("", description="the export version to train on; empty: the export's LATEST")
     name: str = Field("", description="the checkpoint's name; empty: <method>-<base>-<version>-<UTC time>")
-    data_subset: str = Field("all", description="sft: all | hq | synthetic (pie_export's train, hq_train or synthetic_train pairs)")
+    data_subset: str = Field(
+        "all", description="sft: all | hq | synthetic (pie_export's train, hq_train or synthetic_train pairs)"
+    )
     preference_kind: str = Field("both", description="dpo: both | correctness | efficiency")
 
 
 @dg.op(name="train", tags={"kind": "training"})
-def train_checkpoint_op(context: dg.OpExecutionContext, config: TrainCheckpointConfig, lake: LakeResource,
-                        evaluation: EvaluationResource) -> dg.Output[str]:
+def train_checkpoint_op(
+    context: dg.OpExecutionContext, config: TrainCheckpointConfig, lake: LakeResource, evaluation: EvaluationResource
+) -> dg.Output[str]:
     """Trains, logs each logged loss, and returns the checkpoint's path with its manifest as metadata."""
     from pie_assets.training.train import train
 
-    result = train(config.method, config.base, lake.warehouse, lora=config.lora,
-                   data_version=config.data_version or None, name=config.name or None,
-                   checkpoints_dir=evaluation.checkpoints_dir, data_subset=config.data_subset,
-                   preference_kind=config.preference_kind, progress_bar=False,
-                   on_progress=lambda p: context.log.info(f"step {p.step}/{p.steps}: loss {p.loss:.4f}"))
+    result = train(
+        config.method,
+        config.base,
+        lake.warehouse,
+        lora=config.lora,
+        data_version=config.data_version or None,
+        name=config.name or None,
+        checkpoints_dir=evaluation.checkpoints_dir,
+        data_subset=config.data_subset,
+        preference_kind=config.preference_kind,
+        progress_bar=False,
+        on_progress=lambda p: context.log.info(f"step {p.step}/{p.steps}: loss {p.loss:.4f}"),
+    )
     manifest = result.manifest
     context.log.info(f"checkpoint {manifest['name']} written to {result.path}")
-    return dg.Output(str(result.path), metadata={
-        "checkpoint": manifest["name"], "path": dg.MetadataValue.path(str(result.path)),
-        "method": manifest["method"], "base": manifest["base"]["path"],
-        "data": dg.MetadataValue.json(manifest["data"]), "steps": manifest["steps"],
-        "final_loss": dg.MetadataValue.float(float(manifest["final_loss"])) if manifest["final_loss"] is not None
-        else dg.MetadataValue.null(),
-        "manifest": dg.MetadataValue.json(manifest),
-    })
+    return dg.Output(
+        str(result.path),
+        metadata={
+            "checkpoint": manifest["name"],
+            "path": dg.MetadataValue.path(str(result.path)),
+            "method": manifest["method"],
+            "base": manifest["base"]["path"],
+            "data": dg.MetadataValue.json(manifest["data"]),
+            "steps": manifest["steps"],
+            "final_loss": dg.MetadataValue.float(float(manifest["final_loss"]))
+            if manifest["final_loss"] is not None
+            else dg.MetadataValue.null(),
+            "manifest": dg.MetadataValue.json(manifest),
+        },
+    )
 
 
 @dg.job(name="train_checkpoint", tags={"kind": "training"})

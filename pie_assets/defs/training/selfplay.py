@@ -53,17 +53,26 @@ IDENTITY = SelfPlaySettings().generator  # the model-free default: it can find n
     # Edited rules or new [selfplay] settings make the table stale.
     code_version=modules_version(pie_assets.training.selfplay, setting=json.dumps(asdict(SETTINGS))),
     automation_condition=None if SETTINGS.generator == IDENTITY else follows_inputs("selfplay"),
-    metadata={"dagster/column_schema": table_metadata(TABLE, pl.DataFrame(schema=SELFPLAY_SCHEMA),
-                                                      descriptions=SELFPLAY_COLUMNS)["dagster/column_schema"]},
-    deps=["fastest_human", "problem_splits",
-          *(dg.AssetDep(table, partition_mapping=dg.AllPartitionMapping())
-            for table in ("problem_statements", "submissions", "test_cases"))],
+    metadata={
+        "dagster/column_schema": table_metadata(
+            TABLE, pl.DataFrame(schema=SELFPLAY_SCHEMA), descriptions=SELFPLAY_COLUMNS
+        )["dagster/column_schema"]
+    },
+    deps=[
+        "fastest_human",
+        "problem_splits",
+        *(
+            dg.AssetDep(table, partition_mapping=dg.AllPartitionMapping())
+            for table in ("problem_statements", "submissions", "test_cases")
+        ),
+    ],
     description="PIE's self-play pairs: generated programs with a behaviour no known program has, and their "
-                "generated optimisations at least min_speedup times cheaper by the simulator (synthetic = true). "
-                "Refreshed automatically after its inputs change when [selfplay] generator names a model.",
+    "generated optimisations at least min_speedup times cheaper by the simulator (synthetic = true). "
+    "Refreshed automatically after its inputs change when [selfplay] generator names a model.",
 )
-def selfplay_pairs(context: dg.AssetExecutionContext, lake: LakeResource, simulator: SimulatorResource,
-                   evaluation: EvaluationResource) -> dg.MaterializeResult:
+def selfplay_pairs(
+    context: dg.AssetExecutionContext, lake: LakeResource, simulator: SimulatorResource, evaluation: EvaluationResource
+) -> dg.MaterializeResult:
     settings = SelfPlaySettings.load()
     spec = evaluation.checkpoint(settings.generator)
     generator = selfplay_generator(spec, evaluation.config())
@@ -72,12 +81,23 @@ def selfplay_pairs(context: dg.AssetExecutionContext, lake: LakeResource, simula
     tests = {problem: lake.read_partition("test_cases", problem) for problem in rows["problem_id"].unique()}
     seeds = build_seeds(rows, tests, settings.min_tests)
     annotator = simulator.annotator()
-    context.log.info(f"self-play: {len(seeds)} seeds of {rows.height} train problems, generator {generator.name}, "
-                     f"backend {annotator.backend.name}")
-    result = self_play(seeds, generator, spec.name, annotator, settings, cache_root=simulator.cache_dir,
-                       concurrency=evaluation.config().concurrency)
+    context.log.info(
+        f"self-play: {len(seeds)} seeds of {rows.height} train problems, generator {generator.name}, "
+        f"backend {annotator.backend.name}"
+    )
+    result = self_play(
+        seeds,
+        generator,
+        spec.name,
+        annotator,
+        settings,
+        cache_root=simulator.cache_dir,
+        concurrency=evaluation.config().concurrency,
+    )
     if result.errors:
-        context.log.warning(f"{len(result.errors)} generation requests failed; first: {next(iter(result.errors.items()))}")
+        context.log.warning(
+            f"{len(result.errors)} generation requests failed; first: {next(iter(result.errors.items()))}"
+        )
 
     path = lake.catalog.write_table(TABLE, result.pairs)
     counts = result.counts.as_dict()
@@ -88,7 +108,8 @@ def selfplay_pairs(context: dg.AssetExecutionContext, lake: LakeResource, simula
     metadata = {
         **table_metadata(TABLE, result.pairs, path, descriptions=SELFPLAY_COLUMNS),
         **{f"stage_{name}": dg.MetadataValue.int(value) for name, value in counts.items()},
-        "generator": spec.name, "settings": dg.MetadataValue.json(asdict(settings)),
+        "generator": spec.name,
+        "settings": dg.MetadataValue.json(asdict(settings)),
         "failed_requests": dg.MetadataValue.json(result.errors),
         "found_nothing": why_empty or "",
     }

@@ -57,8 +57,12 @@ def exec_only_tool() -> tuple[str, str] | None:
     are the same (tests/test_measure_cost.py compares them on the sample). The measured process
     is then not dumpable (no core, which RLIMIT_CORE = 0 forbids anyway)."""
     with spawning():
-        launch = subprocess.run(["valgrind", "-d", "--tool=cachegrind", "--version"], capture_output=True, text=True,
-                                env={"PATH": FIXED_ENV["PATH"]})  # the launcher the sandbox runs
+        launch = subprocess.run(
+            ["valgrind", "-d", "--tool=cachegrind", "--version"],
+            capture_output=True,
+            text=True,
+            env={"PATH": FIXED_ENV["PATH"]},
+        )  # the launcher the sandbox runs
     found = re.search(r"launcher launching (\S+)", launch.stderr)
     if launch.returncode != 0 or found is None:
         return None
@@ -102,17 +106,30 @@ class CachegrindBackend:
 
     def argv(self) -> list[str]:
         return [
-            "valgrind", "--tool=cachegrind", "--cache-sim=yes", "--branch-sim=yes",
+            "valgrind",
+            "--tool=cachegrind",
+            "--cache-sim=yes",
+            "--branch-sim=yes",
             *[f"--{level}={spec}" for level, spec in self.geometry.items()],
-            f"--cachegrind-out-file=/sandbox/work/{OUT_FILE}", f"--log-file=/sandbox/work/{LOG_FILE}",
+            f"--cachegrind-out-file=/sandbox/work/{OUT_FILE}",
+            f"--log-file=/sandbox/work/{LOG_FILE}",
             PROGRAM_PATH,
         ]
 
     def run(self, binary: str, stdin: bytes, budget: Budget) -> Measurement:
-        limits = Limits(cpu_s=budget.cpu_s, wall_s=budget.wall_s, address_space_mb=budget.memory_mb,
-                        output_bytes=budget.output_bytes)
-        result = self.sandbox.run(self.argv(), stdin=stdin, limits=limits,
-                                  ro_binds={binary: PROGRAM_PATH, **self.tool_binds}, collect=[OUT_FILE, LOG_FILE])
+        limits = Limits(
+            cpu_s=budget.cpu_s,
+            wall_s=budget.wall_s,
+            address_space_mb=budget.memory_mb,
+            output_bytes=budget.output_bytes,
+        )
+        result = self.sandbox.run(
+            self.argv(),
+            stdin=stdin,
+            limits=limits,
+            ro_binds={binary: PROGRAM_PATH, **self.tool_binds},
+            collect=[OUT_FILE, LOG_FILE],
+        )
         log = result.files.get(LOG_FILE, b"").decode("utf-8", "replace")
         base = Measurement(status="INFRA", stdout=result.stdout, sandbox=result.mode)
         if result.timed_out:
@@ -133,8 +150,9 @@ class CachegrindBackend:
                 base.detail = f"valgrind did not run the program to its end: {stderr or log[-500:]}"
                 return base
             base.status = "RE"
-            base.detail = (f"signal {result.signal}" if result.signal is not None else f"exit {result.returncode}") \
-                + ("; " + log[-500:] if "Process terminating" in log else "")
+            base.detail = (f"signal {result.signal}" if result.signal is not None else f"exit {result.returncode}") + (
+                "; " + log[-500:] if "Process terminating" in log else ""
+            )
             return base
         try:
             counters = parse_cachegrind_out(result.files[OUT_FILE].decode())

@@ -122,13 +122,22 @@ class Gem5Backend:
     name = "gem5"
     deterministic = True
 
-    def __init__(self, gem5_binary: str, config_dir: str, sandbox: Sandbox,
-                 extra_args: Sequence[str] = (), *, address_space_mb: int = 64 << 10) -> None:
+    def __init__(
+        self,
+        gem5_binary: str,
+        config_dir: str,
+        sandbox: Sandbox,
+        extra_args: Sequence[str] = (),
+        *,
+        address_space_mb: int = 64 << 10,
+    ) -> None:
         self.gem5_binary = os.path.abspath(gem5_binary)
         self.config_dir = os.path.abspath(config_dir)
         if not os.path.isfile(os.path.join(self.config_dir, "run-se.py")):
-            raise FileNotFoundError(f"{self.config_dir} has no run-se.py: config_dir must be PIE's "
-                                    "gem5-configs directory (darchr/gem5-skylake-config)")
+            raise FileNotFoundError(
+                f"{self.config_dir} has no run-se.py: config_dir must be PIE's "
+                "gem5-configs directory (darchr/gem5-skylake-config)"
+            )
         self.sandbox = sandbox
         self.extra_args = tuple(extra_args)  # gem5 options (before the script); must not change the simulation
         self.address_space_mb = address_space_mb
@@ -136,35 +145,59 @@ class Gem5Backend:
 
     def command(self) -> list[str]:
         """gem5's argv inside the sandbox (PIE's shape plus the options the module doc explains)."""
-        argv = [SANDBOX_GEM5, "--quiet", "--listener-mode=off", "--outdir", f"{WORK_DIR}/m5out",
-                "--stats-file", f"{WORK_DIR}/{STATS_NAME}"]
+        argv = [
+            SANDBOX_GEM5,
+            "--quiet",
+            "--listener-mode=off",
+            "--outdir",
+            f"{WORK_DIR}/m5out",
+            "--stats-file",
+            f"{WORK_DIR}/{STATS_NAME}",
+        ]
         if os.path.isdir(os.path.join(self.config_dir, "system")):
             argv += ["--path", f"{SANDBOX_CONFIG}/system"]
         return [*argv, *self.extra_args, f"{SANDBOX_CONFIG}/run-se.py", CPU_CONFIG, SANDBOX_PROG]
 
     def run(self, binary: str, stdin: bytes, budget: Budget) -> Measurement:
-        limits = Limits(cpu_s=budget.cpu_s, wall_s=budget.wall_s, output_bytes=budget.output_bytes,
-                        address_space_mb=self.address_space_mb)
+        limits = Limits(
+            cpu_s=budget.cpu_s,
+            wall_s=budget.wall_s,
+            output_bytes=budget.output_bytes,
+            address_space_mb=self.address_space_mb,
+        )
         result = self.sandbox.run(
-            self.command(), stdin=stdin, limits=limits,
-            ro_binds={os.path.abspath(binary): SANDBOX_PROG, self.gem5_binary: SANDBOX_GEM5,
-                      self.config_dir: SANDBOX_CONFIG},
-            collect=(STATS_NAME,))
+            self.command(),
+            stdin=stdin,
+            limits=limits,
+            ro_binds={
+                os.path.abspath(binary): SANDBOX_PROG,
+                self.gem5_binary: SANDBOX_GEM5,
+                self.config_dir: SANDBOX_CONFIG,
+            },
+            collect=(STATS_NAME,),
+        )
         return self._measure(result, budget)
 
     def cost(self, measurement: Measurement) -> float | None:
         return measurement.sim_seconds
 
     def _measure(self, result: SandboxResult, budget: Budget) -> Measurement:
-        def verdict(status: str, detail: str = "", stdout: bytes = result.stdout,
-                    stats: Gem5Stats | None = None) -> Measurement:
+        def verdict(
+            status: str, detail: str = "", stdout: bytes = result.stdout, stats: Gem5Stats | None = None
+        ) -> Measurement:
             measurement = Measurement(status=status, stdout=stdout, detail=detail, sandbox=result.mode)
             if stats is not None:
                 measurement.sim_seconds = stats.runtime_seconds
                 measurement.instructions = stats.sim_insts
-                measurement.counters = {key: value for key, value in (
-                    ("sim_ticks", stats.sim_ticks), ("num_cycles", stats.num_cycles),
-                    ("sim_freq", stats.sim_freq)) if value is not None}
+                measurement.counters = {
+                    key: value
+                    for key, value in (
+                        ("sim_ticks", stats.sim_ticks),
+                        ("num_cycles", stats.num_cycles),
+                        ("sim_freq", stats.sim_freq),
+                    )
+                    if value is not None
+                }
             return measurement
 
         if result.timed_out:
@@ -184,16 +217,22 @@ class Gem5Backend:
         if result.returncode != 0:
             how = f"gem5 {_how_it_ended(result)}"
             if raw is None:
-                return verdict("INFRA", f"{how} before finishing a simulation ({problem}); "
-                               f"stderr: {_excerpt(result.stderr)}")
+                return verdict(
+                    "INFRA", f"{how} before finishing a simulation ({problem}); stderr: {_excerpt(result.stderr)}"
+                )
             program_out, marker, message = result.stdout.rpartition(RUNSE_FAILURE)
             if marker:
-                return verdict("RE", f"{how}: {_excerpt(marker + message)}; stderr: {_excerpt(result.stderr)}",
-                               stdout=program_out, stats=stats)
+                return verdict(
+                    "RE",
+                    f"{how}: {_excerpt(marker + message)}; stderr: {_excerpt(result.stderr)}",
+                    stdout=program_out,
+                    stats=stats,
+                )
             return verdict("RE", f"{how}; stderr: {_excerpt(result.stderr)}", stats=stats)
         if stats is None:
             return verdict("INFRA", f"gem5 exited 0 but {problem}")
         if stats.sim_insts is not None and stats.sim_insts > budget.instructions:
-            return verdict("TLE", f"{stats.sim_insts} simulated instructions > budget {budget.instructions}",
-                           stats=stats)
+            return verdict(
+                "TLE", f"{stats.sim_insts} simulated instructions > budget {budget.instructions}", stats=stats
+            )
         return verdict("OK", stats=stats)

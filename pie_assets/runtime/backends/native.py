@@ -50,8 +50,14 @@ class NativeBackend:
             result = self.sandbox.run([PROGRAM], stdin=stdin, limits=limits, ro_binds={binary: PROGRAM})
             status, detail = classify(result, limits)
             if status != "OK":
-                return Measurement(status, stdout=result.stdout, cpu_time_s=result.cpu_s,
-                                   peak_rss_kb=peak_rss_kb(result), detail=detail, sandbox=result.mode)
+                return Measurement(
+                    status,
+                    stdout=result.stdout,
+                    cpu_time_s=result.cpu_s,
+                    peak_rss_kb=peak_rss_kb(result),
+                    detail=detail,
+                    sandbox=result.mode,
+                )
             results.append(result)
         cpu = statistics.median(r.cpu_s for r in results)
         return Measurement(
