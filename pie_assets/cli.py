@@ -207,13 +207,18 @@ def cmd_eval(args: argparse.Namespace) -> int:
 
     from pie_assets.defs.evaluation.assets import GENERATION_TABLES
     from pie_assets.evaluation.checkpoints import directory_spec, discover
+    from pie_assets.evaluation.config import EvaluationConfig
     from pie_assets.lake.catalog import Catalog
     from pie_assets.lake.storage import Warehouse
     from pie_assets.runner import StageProgress, open_instance, run_pipeline
 
     _engine(args)
     settings = _settings(args)
-    names = {spec.name for spec in discover(settings.resolved_checkpoints_dir(), settings.resolved_models_file())}
+    config = EvaluationConfig.load()
+    specs = discover(
+        settings.resolved_checkpoints_dir(), settings.resolved_models_file(), config.baselines, config.human_references
+    )
+    names = {spec.name for spec in specs}
     request: dict[str, object] = {"fast": args.fast}
     if args.model in names:
         name = args.model

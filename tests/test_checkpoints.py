@@ -72,3 +72,33 @@ def test_models_file_entries_and_their_errors(tmp_path):
         discover(str(tmp_path / "none"), str(file))
     with pytest.raises(KeyError, match="no checkpoint 'nope'"):
         resolve("nope", str(tmp_path / "none"), str(tmp_path / "absent.toml"))
+
+
+def test_the_evaluation_config_chooses_the_builtins(tmp_path):
+    """`[evaluation] baselines` / `human_references` decide which built-ins are checkpoints; a name
+    that is not a built-in fails at the config, naming the ones there are."""
+    from pie_assets.defs.evaluation.resources import EvaluationResource
+    from pie_assets.evaluation.config import EvaluationConfig, config_path
+
+    narrowed = tmp_path / "evaluation.toml"
+    text = config_path().read_text()
+    narrowed.write_text(
+        text.replace('baselines = ["identity", "nearest-pair"]', 'baselines = ["identity"]').replace(
+            'human_references = ["human-target", "human-fastest"]', "human_references = []"
+        )
+    )
+    resource = EvaluationResource(
+        config_path=str(narrowed),
+        checkpoints_dir=str(tmp_path / "none"),
+        models_file="",
+        index_dir=str(tmp_path),
+        reports_dir=str(tmp_path),
+    )
+    assert [s.name for s in resource.checkpoints()] == ["identity"]
+    with pytest.raises(ValueError, match="not an enabled built-in"):
+        resource.checkpoint("nearest-pair")
+
+    wrong = tmp_path / "wrong.toml"
+    wrong.write_text(text.replace('baselines = ["identity", "nearest-pair"]', 'baselines = ["identity", "copy"]'))
+    with pytest.raises(ValueError, match=r"\[evaluation\] baselines: 'copy' is not one of identity, nearest-pair"):
+        assert EvaluationConfig.load(wrong).baselines

@@ -18,15 +18,16 @@ import hashlib
 import json
 import os
 import re
-from dataclasses import asdict, dataclass, field
+from collections.abc import Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from pie_assets.evaluation.prompts import strategy_names
 from pie_assets.versioned_config import load_toml
 
-BASELINES = ("identity", "nearest-pair")
-HUMAN_REFERENCES = ("human-target", "human-fastest")
+BASELINES = ("identity", "nearest-pair")  # every model-free baseline there is
+HUMAN_REFERENCES = ("human-target", "human-fastest")  # every human reference there is
 KINDS = ("transformers", "peft", "openai", "baseline", "human_reference")
 NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._+-]{0,127}$")
 SKIPPED_SUFFIXES = (".tmp", ".partial")
@@ -50,18 +51,11 @@ class CheckpointSpec:
         """Models are prompted and sampled; baselines and human references are not."""
         return self.kind in ("transformers", "peft", "openai")
 
-    def to_json(self) -> str:
-        return json.dumps({**asdict(self), "strategies": list(self.strategies)}, sort_keys=True)
 
-    @classmethod
-    def from_json(cls, text: str) -> "CheckpointSpec":
-        values = json.loads(text)
-        return cls(**{**values, "strategies": tuple(values["strategies"])})
-
-
-def builtin_specs() -> list[CheckpointSpec]:
-    return [CheckpointSpec(name, "baseline", version=f"builtin:{name}:1") for name in BASELINES] + [
-        CheckpointSpec(name, "human_reference", version=f"builtin:{name}:1") for name in HUMAN_REFERENCES
+def builtin_specs(baselines: Sequence[str], human_references: Sequence[str]) -> list[CheckpointSpec]:
+    """The built-ins the evaluation config enables (`[evaluation] baselines`, `human_references`)."""
+    return [CheckpointSpec(name, "baseline", version=f"builtin:{name}:1") for name in baselines] + [
+        CheckpointSpec(name, "human_reference", version=f"builtin:{name}:1") for name in human_references
     ]
 
 
@@ -168,9 +162,18 @@ def read_models_file(path: str) -> list[CheckpointSpec]:
     return specs
 
 
-def discover(checkpoints_root: str, models_file: str) -> list[CheckpointSpec]:
-    """Every checkpoint, built-ins first; a name used twice is a ValueError naming both."""
-    specs = builtin_specs() + discover_directories(checkpoints_root) + read_models_file(models_file)
+def discover(
+    checkpoints_root: str,
+    models_file: str,
+    baselines: Sequence[str] = BASELINES,
+    human_references: Sequence[str] = HUMAN_REFERENCES,
+) -> list[CheckpointSpec]:
+    """Every checkpoint, the enabled built-ins first; a name used twice is a ValueError naming both."""
+    specs = (
+        builtin_specs(baselines, human_references)
+        + discover_directories(checkpoints_root)
+        + read_models_file(models_file)
+    )
     seen: dict[str, CheckpointSpec] = {}
     for spec in specs:
         if spec.name in seen:
@@ -182,11 +185,17 @@ def discover(checkpoints_root: str, models_file: str) -> list[CheckpointSpec]:
     return specs
 
 
-def resolve(name: str, checkpoints_root: str, models_file: str) -> CheckpointSpec:
-    for spec in discover(checkpoints_root, models_file):
+def resolve(
+    name: str,
+    checkpoints_root: str,
+    models_file: str,
+    baselines: Sequence[str] = BASELINES,
+    human_references: Sequence[str] = HUMAN_REFERENCES,
+) -> CheckpointSpec:
+    for spec in discover(checkpoints_root, models_file, baselines, human_references):
         if spec.name == name:
             return spec
     raise KeyError(
-        f"no checkpoint {name!r}: not built in, not a model directory under {checkpoints_root}, "
+        f"no checkpoint {name!r}: not an enabled built-in, not a model directory under {checkpoints_root}, "
         f"not an entry of {models_file}"
     )

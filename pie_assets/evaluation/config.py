@@ -8,6 +8,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
+from pie_assets.evaluation.checkpoints import BASELINES, HUMAN_REFERENCES
 from pie_assets.evaluation.prompts import strategy_names
 from pie_assets.evaluation.sampling import SamplingSettings
 from pie_assets.versioned_config import VersionedConfig, config_file
@@ -43,11 +44,23 @@ class EvaluationConfig(VersionedConfig):
 
     @property
     def baselines(self) -> tuple[str, ...]:
-        return tuple(self.section("evaluation").get("baselines", ["identity", "nearest-pair"]))
+        """The model-free baselines evaluated as checkpoints (all of them unless the file narrows it)."""
+        return self._builtins("baselines", BASELINES)
 
     @property
     def human_references(self) -> tuple[str, ...]:
-        return tuple(self.section("evaluation").get("human_references", ["human-target", "human-fastest"]))
+        """The human references evaluated as checkpoints (all of them unless the file narrows it)."""
+        return self._builtins("human_references", HUMAN_REFERENCES)
+
+    def _builtins(self, key: str, known: tuple[str, ...]) -> tuple[str, ...]:
+        names = self.section("evaluation").get(key, list(known))
+        unknown = [n for n in names if n not in known] if isinstance(names, list) else [names]
+        if unknown:
+            raise ValueError(
+                f"evaluation config {self.path}, [evaluation] {key}: {', '.join(map(repr, unknown))} "
+                f"is not one of {', '.join(known)}"
+            )
+        return tuple(dict.fromkeys(names))
 
     def sampling(self, n: int | None = None) -> SamplingSettings:
         s = self.section("sampling")

@@ -21,7 +21,8 @@ class EvaluationResource(dg.ConfigurableResource):
         return EvaluationConfig.load(self.config_path)
 
     def checkpoints(self) -> list[CheckpointSpec]:
-        return discover(self.checkpoints_dir, self.models_file)
+        config = self.config()
+        return discover(self.checkpoints_dir, self.models_file, config.baselines, config.human_references)
 
     def checkpoint(self, name: str, model_path: str = "") -> CheckpointSpec:
         """The registered checkpoint `name`; with `model_path`, that directory under this name
@@ -34,6 +35,7 @@ class EvaluationResource(dg.ConfigurableResource):
                 )
             return spec
         try:
-            return resolve(name, self.checkpoints_dir, self.models_file)
+            config = self.config()
+            return resolve(name, self.checkpoints_dir, self.models_file, config.baselines, config.human_references)
         except KeyError as err:  # a step failure with the message, not a KeyError's repr
             raise ValueError(err.args[0]) from None
