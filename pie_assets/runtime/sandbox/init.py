@@ -45,7 +45,7 @@ class Report:
     errno: int = 0
 
     @classmethod
-    def parse(cls, text: bytes) -> Report | None:
+    def parse(cls, text: bytes | bytearray) -> Report | None:
         """The init's line "STATUS UTIME_US STIME_US MAXRSS_KB STAGE ERRNO"; None when it wrote none."""
         try:
             status, utime_us, stime_us, max_rss_kb, stage, errno = (int(v) for v in text.split())

@@ -43,7 +43,6 @@ class Supervisor:
         self.launcher, self.limits = launcher, limits
         self.stdout, self.stderr, self.report_text = bytearray(), bytearray(), bytearray()
         self.timed_out = self.output_exceeded = self.killed = self.exited = False
-        drop = {"user": SANDBOX_UID, "group": SANDBOX_GID, "extra_groups": []} if launcher.drop_uid else {}
         self.start = time.monotonic()
         self._deadline = self.start + limits.wall_s
         self.report_fd, report_w = os.pipe()
@@ -58,7 +57,9 @@ class Supervisor:
                     env=FIXED_ENV,
                     start_new_session=True,
                     pass_fds=(report_w,),
-                    **drop,
+                    user=SANDBOX_UID if launcher.drop_uid else None,
+                    group=SANDBOX_GID if launcher.drop_uid else None,
+                    extra_groups=[] if launcher.drop_uid else None,
                 )
         except BaseException:
             os.close(self.report_fd)
@@ -68,12 +69,14 @@ class Supervisor:
 
     def supervise(self) -> None:
         """Pump until the tree is gone, then reap the outer process."""
+        stdout, stderr = self.proc.stdout, self.proc.stderr
+        assert stdout is not None and stderr is not None  # both spawned as pipes
         pidfd = os.pidfd_open(self.proc.pid)
         sel = selectors.DefaultSelector()
         try:
             sel.register(pidfd, selectors.EVENT_READ, self._on_exit)
-            sel.register(self.proc.stdout, selectors.EVENT_READ, self._on_stdout)
-            sel.register(self.proc.stderr, selectors.EVENT_READ, self._on_stderr)
+            sel.register(stdout, selectors.EVENT_READ, self._on_stdout)
+            sel.register(stderr, selectors.EVENT_READ, self._on_stderr)
             sel.register(self.report_fd, selectors.EVENT_READ, self._on_report)
             self._pump(sel)
         finally:
@@ -83,8 +86,8 @@ class Supervisor:
             sel.close()
             os.close(pidfd)
             os.close(self.report_fd)
-            for stream in (self.proc.stdout, self.proc.stderr):
-                stream.close()
+            stdout.close()
+            stderr.close()
             _, self.status, self.rusage = os.wait4(self.proc.pid, 0)
             self.proc.returncode = os.waitstatus_to_exitcode(self.status)  # reaped here, not by Popen
         self.wall_s = time.monotonic() - self.start
