@@ -43,11 +43,11 @@ class Sandbox:
         """auto: bwrap when it works here, else the degraded fallback (warned once per process);
         'bwrap' / 'unshare' force one. Raises SandboxUnavailable rather than run uncontained.
         `cache_root`: where the compiled init is cached (default: the per-user cache)."""
-        launchers = candidates(mode, os.geteuid() == 0)
+        self._as_root = os.geteuid() == 0  # then the program runs as 65534, whatever the launcher
+        launchers = candidates(mode, self._as_root)
         init_dir = Path(tempfile.mkdtemp(prefix="pie-sandbox-init-"))
         weakref.finalize(self, shutil.rmtree, init_dir, True)
         self._init = private_init(init_dir, cache_root)
-        self._as_root = os.geteuid() == 0  # then the program runs as 65534, whatever the launcher
         failures: list[str] = []
         for launcher in launchers:
             reason = self._probe(launcher)
