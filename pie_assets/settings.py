@@ -10,6 +10,8 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
+from pie_assets.runtime.store import user_cache_root
+
 PACKAGE_DIR = Path(__file__).resolve().parent
 SAMPLE_CODENET_ROOT = PACKAGE_DIR / "sample_corpus" / "Project_CodeNet"
 SAMPLE_EXTRA_TESTS = PACKAGE_DIR / "sample_corpus" / "pie_tests"
@@ -42,7 +44,7 @@ class Settings:
         if self.cache_dir or os.environ.get("PIE_CACHE"):
             return self.cache_dir or os.environ["PIE_CACHE"]
         local = self._local_warehouse()
-        return os.path.join(local, "_cache") if local else os.path.expanduser("~/.cache/pie-lakehouse")
+        return os.path.join(local, "_cache") if local else user_cache_root()
 
     def _local_warehouse(self) -> str | None:
         if "://" in self.warehouse and not self.warehouse.startswith("file://"):
@@ -55,7 +57,7 @@ class Settings:
         if explicit or os.environ.get(env_var):
             return explicit or os.environ[env_var]
         local = self._local_warehouse()
-        return os.path.join(local, name) if local else os.path.expanduser(f"~/.cache/pie-lakehouse/{name}")
+        return os.path.join(local, name) if local else os.path.join(user_cache_root(), name)
 
     def resolved_checkpoints_dir(self) -> str:
         """Model and adapter directories the checkpoint sensor registers and evaluates."""

@@ -14,10 +14,10 @@ from pathlib import Path
 
 import pytest
 
-from pie_assets.runtime import sandbox as sandbox_module
 from pie_assets.runtime.backends.base import Budget
 from pie_assets.runtime.backends.native import NativeBackend
-from pie_assets.runtime.sandbox import DEGRADED, FIXED_ENV, Limits, Sandbox, SandboxResult
+from pie_assets.runtime.sandbox import DEGRADED, FIXED_ENV, Limits, Sandbox, SandboxResult, launchers
+from pie_assets.runtime.sandbox.init import STORE_KIND
 
 PROG = "/sandbox/prog"
 
@@ -377,13 +377,26 @@ def test_a_program_exiting_while_fed_is_handled_every_time(sandbox, binaries):
 
 
 def test_degraded_mode_runs_and_warns(binaries, caplog, monkeypatch):
-    monkeypatch.setattr(sandbox_module, "_warned", False)  # the warning is once per process
-    with caplog.at_level(logging.WARNING, logger=sandbox_module.__name__):
+    monkeypatch.setattr(launchers, "_warned", False)  # the warning is once per process
+    with caplog.at_level(logging.WARNING, logger=launchers.__name__):
         degraded = Sandbox(mode="unshare")
     assert degraded.mode == DEGRADED
     assert any("SANDBOX DEGRADED" in record.message for record in caplog.records)
     result = run(degraded, binaries["hello"])
     assert result.returncode == 0 and result.stdout == b"hello\n" and result.mode == DEGRADED
+
+
+def test_the_init_is_compiled_once_and_cached_by_content(binaries, tmp_path):
+    """init.c is compiled on the first Sandbox into the content store; later ones reuse the binary."""
+    first = Sandbox(cache_root=str(tmp_path))
+    blobs = list((tmp_path / STORE_KIND).rglob("*.bin"))
+    assert len(blobs) == 1
+    built = blobs[0].stat()
+    second = Sandbox(cache_root=str(tmp_path))
+    assert list((tmp_path / STORE_KIND).rglob("*.bin")) == blobs
+    assert (blobs[0].stat().st_ino, blobs[0].stat().st_mtime_ns) == (built.st_ino, built.st_mtime_ns)
+    for sb in (first, second):
+        assert run(sb, binaries["hello"]).stdout == b"hello\n"
 
 
 def budget(**overrides) -> Budget:

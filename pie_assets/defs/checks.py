@@ -17,7 +17,7 @@ import dagster as dg
 import polars as pl
 
 from pie_assets.codenet.validate import CODENET_STATUSES
-from pie_assets.runtime.backends.base import STATUSES
+from pie_assets.runtime.statuses import STATUSES
 
 
 @dataclass(frozen=True)

@@ -117,7 +117,7 @@ def generate_samples(
         else:
             waiting.append(job)
     if waiting:
-        with make_generation_executor(engine, generator, concurrency) as pool:
+        with make_generation_executor(engine, generator.task_cpus, concurrency) as pool:
             for job, outcome in _in_flight(pool, generator, waiting, settings, concurrency):
                 # One request's failure must not cost the others their samples.
                 finish(job, *_record(generator, job, settings, store, outcome))

@@ -51,6 +51,7 @@ from pie_assets.evaluation.schemas import (
 from pie_assets.progress import StageCounter
 from pie_assets.runtime.annotate import Annotator, Program, TestCase, runtime_cases
 from pie_assets.runtime.config import SimulatorConfig
+from pie_assets.runtime.statuses import NO_CODE
 
 NO_STRATEGY = "none"  # baselines and human references are not prompted
 
@@ -254,7 +255,7 @@ def reference_generations(spec: CheckpointSpec, pairs: pl.DataFrame, index: Retr
 def _summary_fields(summary: dict[str, Any] | None) -> dict[str, Any]:
     if summary is None:  # nothing to measure (an empty extraction)
         return {
-            "status": "NO_CODE",
+            "status": NO_CODE,
             "all_pass": False,
             "n_tests": 0,
             "n_passed": 0,

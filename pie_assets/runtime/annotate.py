@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import os
 from collections.abc import Callable, Iterable
 from concurrent.futures import Executor
 from dataclasses import dataclass
@@ -20,13 +21,15 @@ import polars as pl
 from pie_assets.codenet.test_cases import with_runtime_test_ids
 from pie_assets.runtime.backends.base import Backend, Budget, Measurement
 from pie_assets.runtime.backends.cachegrind import CachegrindBackend
+from pie_assets.runtime.backends.gem5 import Gem5Backend
 from pie_assets.runtime.backends.native import NativeBackend
 from pie_assets.runtime.compile import Compiler, CompileResult
 from pie_assets.runtime.config import SimulatorConfig
-from pie_assets.runtime.engine import make_executor, worker_annotator
+from pie_assets.runtime.engine import make_executor, worker_instance
 from pie_assets.runtime.judge import accuracy
 from pie_assets.runtime.sandbox import BWRAP, ProgramNotStarted, Sandbox, SandboxUnavailable
-from pie_assets.runtime.store import ContentStore
+from pie_assets.runtime.statuses import HARNESS_FAULTS, INFRA, NO_TESTS
+from pie_assets.runtime.store import ContentStore, user_cache_root
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -86,8 +89,6 @@ def make_backend(config: SimulatorConfig, sandbox: Sandbox) -> Backend:
     if name == "native":
         return NativeBackend(sandbox=sandbox, repeats=int(config.section("native").get("repeats", 5)))
     if name == "gem5":
-        from pie_assets.runtime.backends.gem5 import Gem5Backend
-
         section = config.section("gem5")
         if not section.get("binary") or not section.get("config_dir"):
             raise ValueError("backend 'gem5' needs [gem5] binary and config_dir in the simulator config")
@@ -245,8 +246,8 @@ class Annotator:
                 outcome["measurement"] = self._measure(compiled.binary_path, case)
                 changed = True
             # INFRA is the harness failing, not a fact about the program: never cached.
-            infra = "INFRA" in (outcome["status"], outcome.get("measurement", {}).get("status"))
-            if changed and not infra:
+            ended = {outcome["status"], outcome.get("measurement", {}).get("status")}
+            if changed and not ended & HARNESS_FAULTS:
                 self.outcomes.put(key, outcome)
         return outcomes
 
@@ -259,7 +260,7 @@ class Annotator:
         """The compiler's result, a harness fault (INFRA) retried like a run's."""
         return _retried(
             lambda: self.compiler.compile(code, code_sha256),
-            lambda c: c.status == "INFRA",
+            lambda c: c.status in HARNESS_FAULTS,
             self.config.infra_attempts,
             f"compile of {code_sha256[:12]}",
         )
@@ -272,13 +273,13 @@ class Annotator:
             try:
                 return backend.run(binary, case.input, budget)
             except ProgramNotStarted as err:
-                return Measurement("INFRA", detail=str(err), sandbox=self.sandbox.mode)
+                return Measurement(INFRA, detail=str(err), sandbox=self.sandbox.mode)
             except SandboxUnavailable as err:
-                return Measurement("INFRA", detail=f"sandbox unavailable: {err}", sandbox=self.sandbox.mode)
+                return Measurement(INFRA, detail=f"sandbox unavailable: {err}", sandbox=self.sandbox.mode)
 
         return _retried(
             attempt,
-            lambda m: m.status == "INFRA",
+            lambda m: m.status in HARNESS_FAULTS,
             self.config.infra_attempts,
             f"{backend.name} run on test {case.test_id}",
         )
@@ -351,7 +352,7 @@ class Annotator:
             "backend": self.backend.name,
             "config_hash": self.config.hash,
             "profile": self.config.profile,
-            "status": next((s for s in statuses if s != "OK"), "OK" if rows else "NO_TESTS"),
+            "status": next((s for s in statuses if s != "OK"), "OK" if rows else NO_TESTS),
             "all_pass": all_pass,
             "n_tests": len(rows),
             "n_passed": statuses.count("OK"),
@@ -362,6 +363,23 @@ class Annotator:
             "binary_sha256": compiled.binary_sha256,
             "detail": next((f"{r['test_id']}: {r['detail']}" for r in rows if r["status"] != "OK"), ""),
         }
+
+
+def worker_annotator(config: SimulatorConfig, cache_root: str, sandbox_mode: str) -> Annotator:
+    """The Annotator of this worker process for (config, cache, sandbox): what an `Annotator`
+    unpickles to in a Ray task (`Annotator.__reduce__`), built once per worker process. It uses
+    the driver's cache path: shared on one machine or a shared filesystem; a node without it
+    computes into its own cache (content-addressed and written by rename: nothing is corrupted)."""
+
+    def build() -> Annotator:
+        root = cache_root
+        try:
+            os.makedirs(root, exist_ok=True)
+        except OSError:  # a node without the driver's cache path: its own cache
+            root = user_cache_root()
+        return Annotator(config, root, Sandbox(mode=sandbox_mode))
+
+    return worker_instance("annotator", (config.hash, cache_root, sandbox_mode), build)
 
 
 def _retried(attempt: Callable[[], T], infra: Callable[[T], bool], attempts: int, what: str) -> T:

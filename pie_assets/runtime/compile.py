@@ -22,20 +22,18 @@ Two switches of `[compile]` cut the cost of every program (see README, "Runtime 
 
 from __future__ import annotations
 
-import functools
 import hashlib
 import os
 import shutil
-import subprocess
 import tempfile
 import threading
 import weakref
 from dataclasses import dataclass
 
 from pie_assets.runtime.config import SimulatorConfig
-from pie_assets.runtime.fork_lock import spawning
 from pie_assets.runtime.sandbox import Limits, Sandbox, SandboxUnavailable
 from pie_assets.runtime.store import ContentStore
+from pie_assets.runtime.toolchain import compiler_identity
 
 SOURCE_PATH = "/sandbox/src/main.cpp"  # fixed, so identical code gives an identical binary
 ERROR_EXCERPT_CHARS = 2000
@@ -56,15 +54,6 @@ class CompileResult:
     @property
     def ok(self) -> bool:
         return self.status == "OK"
-
-
-@functools.lru_cache(maxsize=None)
-def compiler_identity(compiler: str) -> str:
-    """`g++ -dumpfullversion` plus the resolved driver path: part of every compile key."""
-    with spawning():
-        version = subprocess.run([compiler, "-dumpfullversion"], capture_output=True, text=True, check=True).stdout
-        path = subprocess.run(["sh", "-c", f"command -v {compiler}"], capture_output=True, text=True).stdout
-    return f"{os.path.realpath(path.strip())} {version.strip()}"
 
 
 class PrecompiledHeader:

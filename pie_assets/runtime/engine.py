@@ -3,33 +3,26 @@
 address from `$RAY_ADDRESS` or `[measure] ray_address`, none: a local Ray instance).
 
 Both are a `concurrent.futures.Executor`, so the runtime assets, the evaluation and self-play
-submit work the same way either way. A measurement task is an `Annotator` method call, a
-generation task one `Generator.generate` call; on Ray the object travels as its recipe
-(`Annotator.__reduce__`: config, cache root, sandbox mode; a generator's: its constructor
-arguments) and each worker process builds it once (`worker_instance`), so an annotator's sandbox
-probe or a local model's weights are paid once per process, not per task. Results come back to
-the driver, which writes the lake and the generation cache: Ray runs a task again when its
-worker dies (`max_retries`), and the driver takes each task's result once, so no row or sample
-is lost or doubled. Caches: a worker uses the driver's cache path; on one machine or a shared
-filesystem the cache is shared, a node without it computes into its own directory
-(content-addressed and written by rename, so either way nothing is corrupted).
+submit work the same way either way. This layer knows nothing of what a task does: a task is any
+picklable callable. An object that is costly to build (an annotator with its sandbox probe, a
+local model's weights) travels as its recipe (its `__reduce__` names a module-level builder and
+the arguments), and the builder asks `worker_instance` for it, so each worker process builds it
+once, not once per task. Results come back to the driver, which writes the lake and the caches:
+Ray runs a task again when its worker dies (`max_retries`), and the driver takes each task's
+result once, so no row or sample is lost or doubled.
 """
 
 from __future__ import annotations
 
-import os
 import shutil
 import socket
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Hashable
 from concurrent.futures import Executor, Future, ThreadPoolExecutor
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import Any, TypeVar
 
 from pie_assets.runtime.config import SimulatorConfig
-
-if TYPE_CHECKING:
-    from pie_assets.evaluation.sampling import Generator
 
 T = TypeVar("T")
 
@@ -67,13 +60,13 @@ def make_executor(config: SimulatorConfig, sandbox_mode: str, workers: int | Non
     return ThreadPoolExecutor(max_workers=max(1, workers or config.workers))
 
 
-def make_generation_executor(config: SimulatorConfig | None, generator: Generator, concurrency: int) -> Executor:
+def make_generation_executor(config: SimulatorConfig | None, task_cpus: float, concurrency: int) -> Executor:
     """Where generation requests run: the same engine switch as measurement (no config: local).
-    Locally a thread pool of `concurrency`; on Ray tasks holding `generator.task_cpus` each (0 for
-    a remote endpoint's request, which only waits on the network) and no tool check: a request
-    needs no compiler. The caller bounds the requests in flight either way."""
+    Locally a thread pool of `concurrency`; on Ray tasks holding `task_cpus` each (the generator's:
+    0 for a remote endpoint's request, which only waits on the network) and no tool check: a
+    request needs no compiler. The caller bounds the requests in flight either way."""
     if config is not None and config.engine == "ray":
-        return RayExecutor(config.ray_address, [], num_cpus=generator.task_cpus)
+        return RayExecutor(config.ray_address, [], num_cpus=task_cpus)
     return ThreadPoolExecutor(max_workers=max(1, concurrency))
 
 
@@ -146,19 +139,3 @@ def worker_instance(kind: str, key: Hashable, build: Callable[[], T]) -> T:
             while len(cache) > WORKER_INSTANCES_PER_KIND:
                 cache.popitem(last=False)
         return cache[key]
-
-
-def worker_annotator(config: SimulatorConfig, cache_root: str, sandbox_mode: str):
-    """The Annotator of this worker process for (config, cache, sandbox)."""
-    from pie_assets.runtime.annotate import Annotator
-    from pie_assets.runtime.sandbox import Sandbox
-
-    def build() -> Annotator:
-        root = cache_root
-        try:
-            os.makedirs(root, exist_ok=True)
-        except OSError:  # a node without the driver's cache path: its own cache
-            root = os.path.join(os.path.expanduser("~"), ".cache", "pie-lakehouse")
-        return Annotator(config, root, Sandbox(mode=sandbox_mode))
-
-    return worker_instance("annotator", (config.hash, cache_root, sandbox_mode), build)

@@ -1,16 +1,14 @@
 """The measurement backend interface: every backend measures one binary on one input.
 
-Statuses a backend may return: OK, RE (crash / non-zero exit), TLE (instruction budget or CPU
-limit exceeded), MLE (address-space limit), OLE (output limit), INFRA (the harness failed, e.g. the
-wall-clock guard fired first: never a verdict on the program). WA / CE are decided outside.
+Statuses a backend may return (`pie_assets.runtime.statuses`, the contract): OK, RE, TLE, MLE,
+OLE, INFRA (the harness failed, e.g. the wall-clock guard fired first: never a verdict on the
+program). WA / CE are decided outside.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from typing import Protocol
-
-STATUSES = ("OK", "WA", "RE", "TLE", "MLE", "OLE", "CE", "INFRA")
 
 
 @dataclass(frozen=True)

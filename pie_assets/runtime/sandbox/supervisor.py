@@ -1,0 +1,181 @@
+"""The supervisor: spawns one containment, drains its output with caps, keeps the wall-clock
+guard, kills the tree when told to, and reaps it.
+
+One selector loop does all I/O (no threads), so nothing can deadlock on a full pipe. Killing goes
+through our init (SIGTERM: it kills the program's tree and still reports exact usage); an init
+that does not finish in time is SIGKILLed, and as pid 1 it takes its namespace along. The program's
+limits themselves (CPU, memory, file size, processes) are rlimits our init sets (`init.c`).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import selectors
+import signal
+import subprocess
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import IO
+
+from pie_assets.runtime.fork_lock import spawning
+from pie_assets.runtime.sandbox.launchers import FIXED_ENV, SANDBOX_GID, SANDBOX_UID, Launcher
+from pie_assets.runtime.sandbox.limits import Limits
+
+_KILL_GRACE_S = 2.0  # after a kill: how long before escalating / giving up on stray pipe holders
+_CHUNK = 1 << 16
+
+
+class Supervisor:
+    """One sandboxed process tree: spawned, drained with caps, guarded by the wall clock, reaped."""
+
+    def __init__(
+        self,
+        command: Callable[[int], list[str]],
+        launcher: Launcher,
+        cwd: Path,
+        stdin_fd: int,
+        limits: Limits,
+    ) -> None:
+        """Spawn `command(report_fd)`: the write end of the pipe our init reports on; `stdin_fd`
+        (a read-only regular file) becomes the tree's fd 0."""
+        self.launcher, self.limits = launcher, limits
+        self.stdout, self.stderr, self.report_text = bytearray(), bytearray(), bytearray()
+        self.timed_out = self.output_exceeded = self.killed = self.exited = False
+        self.start = time.monotonic()
+        self._deadline = self.start + limits.wall_s
+        self.report_fd, report_w = os.pipe()
+        try:
+            with spawning():  # no executable's write descriptor may leak into this fork (fork_lock)
+                self.proc = subprocess.Popen(
+                    command(report_w),
+                    stdin=stdin_fd,
+                    stdout=subprocess.PIPE,
+                    stderr=subprocess.PIPE,
+                    cwd=cwd,
+                    env=FIXED_ENV,
+                    start_new_session=True,
+                    pass_fds=(report_w,),
+                    user=SANDBOX_UID if launcher.drop_uid else None,
+                    group=SANDBOX_GID if launcher.drop_uid else None,
+                    extra_groups=[] if launcher.drop_uid else None,
+                )
+        except BaseException:
+            os.close(self.report_fd)
+            raise
+        finally:
+            os.close(report_w)
+
+    def supervise(self) -> None:
+        """Pump until the tree is gone, then reap the outer process."""
+        stdout, stderr = self.proc.stdout, self.proc.stderr
+        assert stdout is not None and stderr is not None  # both spawned as pipes
+        pidfd = os.pidfd_open(self.proc.pid)
+        sel = selectors.DefaultSelector()
+        try:
+            sel.register(pidfd, selectors.EVENT_READ, self._on_exit)
+            sel.register(stdout, selectors.EVENT_READ, self._on_stdout)
+            sel.register(stderr, selectors.EVENT_READ, self._on_stderr)
+            sel.register(self.report_fd, selectors.EVENT_READ, self._on_report)
+            self._pump(sel)
+        finally:
+            if not self.exited:  # the loop failed: never leave the tree running
+                self.killed = True
+                self._escalate()
+            sel.close()
+            os.close(pidfd)
+            os.close(self.report_fd)
+            stdout.close()
+            stderr.close()
+            _, self.status, self.rusage = os.wait4(self.proc.pid, 0)
+            self.proc.returncode = os.waitstatus_to_exitcode(self.status)  # reaped here, not by Popen
+        self.wall_s = time.monotonic() - self.start
+
+    def _pump(self, sel: selectors.BaseSelector) -> None:
+        """Until the outer process exited and every pipe hit EOF. A deadline passing means, in turn:
+        wall guard → kill; kill ignored → kill the outer process; exited but pipes held → give up."""
+        while not (self.exited and not sel.get_map()):
+            now = time.monotonic()
+            if now >= self._deadline:
+                if self.exited:
+                    return  # strays outside any pid namespace (plain degraded mode) hold the pipes
+                if self.killed:
+                    self._escalate()
+                else:
+                    self.timed_out = True
+                    self._kill()
+                self._deadline = now + _KILL_GRACE_S
+            for key, _ in sel.select(max(0.0, self._deadline - now)):
+                key.data(sel, key.fileobj)  # each handler closes at most its own fd
+
+    def _kill(self) -> None:
+        """Ask our init (SIGTERM) to kill the program's tree; it still reports exact usage. Under
+        bwrap / unshare the init is the outer process's child, else the outer process itself."""
+        self.killed = True
+        self._deadline = time.monotonic() + _KILL_GRACE_S
+        inits = _children(self.proc.pid) if self.launcher.pid_namespace else [self.proc.pid]
+        if not inits:
+            _killpg(self.proc.pid)
+        for pid in inits:
+            _signal(pid, signal.SIGTERM)
+
+    def _escalate(self) -> None:
+        """The init did not finish in time: SIGKILL it (as pid 1 it takes the namespace along, and
+        the outer process reaps it, so no zombie is orphaned), then the outer process group."""
+        for pid in _children(self.proc.pid):
+            _signal(pid, signal.SIGKILL)
+        _killpg(self.proc.pid)
+
+    def _on_exit(self, sel: selectors.BaseSelector, pidfd: int) -> None:
+        sel.unregister(pidfd)
+        self.exited = True
+        self._deadline = time.monotonic() + _KILL_GRACE_S
+        _killpg(self.proc.pid)  # degraded modes: stragglers left in the group (outer is a zombie: safe)
+
+    def _on_stdout(self, sel: selectors.BaseSelector, pipe: IO[bytes]) -> None:
+        data = _read_or_close(sel, pipe)
+        room = self.limits.output_bytes - len(self.stdout)
+        self.stdout += data[:room]
+        if len(data) > room:
+            self.output_exceeded = True
+            sel.unregister(pipe)
+            pipe.close()
+            if not self.killed:
+                self._kill()
+
+    def _on_stderr(self, sel: selectors.BaseSelector, pipe: IO[bytes]) -> None:
+        data = _read_or_close(sel, pipe)
+        self.stderr += data[: max(0, self.limits.stderr_bytes - len(self.stderr))]
+
+    def _on_report(self, sel: selectors.BaseSelector, fd: int) -> None:
+        data = os.read(fd, _CHUNK)
+        if not data:
+            sel.unregister(fd)
+        self.report_text += data[:_CHUNK]
+
+
+def _read_or_close(sel: selectors.BaseSelector, pipe: IO[bytes]) -> bytes:
+    data = os.read(pipe.fileno(), _CHUNK)
+    if not data:
+        sel.unregister(pipe)
+        pipe.close()
+    return data
+
+
+def _signal(pid: int, sig: int) -> None:
+    with contextlib.suppress(ProcessLookupError):
+        os.kill(pid, sig)
+
+
+def _killpg(pgid: int) -> None:
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(pgid, signal.SIGKILL)
+
+
+def _children(pid: int) -> list[int]:
+    """Direct children of `pid`."""
+    try:
+        return [int(c) for c in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
+    except OSError:
+        return []
