@@ -20,8 +20,8 @@ import polars as pl
 
 from dbt_like.models import SqlModel, load_models, sql_literal
 from pie_assets.dataset.config import DatasetConfig
-from pie_assets.defs.resources import LakeResource
-from pie_assets.defs.table_metadata import PREVIEW_ROWS, table_metadata
+from pie_assets.defs.shared.resources import LakeResource
+from pie_assets.table_metadata import PREVIEW_ROWS, table_metadata
 
 GROUP = "sql_models"
 
@@ -166,7 +166,7 @@ def _model_asset(model: SqlModel, config: DatasetConfig) -> dg.AssetsDefinition:
                 pass
         else:
             next(stage, None)
-            metadata = table_metadata(model.name, evaluation.head, rows=evaluation.rows, descriptions=descriptions)
+            metadata = table_metadata(evaluation.head, rows=evaluation.rows, descriptions=descriptions)
             metadata["dataset_config"] = dg.MetadataValue.text(f"{config.path} ({config.hash})")
             metadata["vars"] = dg.MetadataValue.json(dict(model.vars_used))
             if model.materialized == "table":

@@ -9,7 +9,7 @@ from dagster._core.definitions.asset_daemon_cursor import AssetDaemonCursor
 from dbt_like.assets import build_sql_assets
 from dbt_like.models import load_models, referenced_tables
 from pie_assets.definitions import build_defs
-from pie_assets.defs.partitions import PROBLEMS
+from pie_assets.defs.shared.partitions import PROBLEMS
 from pie_assets.lake.catalog import Catalog
 from pie_assets.lake.storage import Warehouse
 from pie_assets.runner import run_pipeline

@@ -36,8 +36,8 @@ from pie_assets.dataset.export_rows import (
 )
 from pie_assets.dataset.exports import ExportFile, Published, publish_export
 from pie_assets.defs.dataset.pie_import import GROUP
-from pie_assets.defs.dataset.versions import modules_version
-from pie_assets.defs.resources import LakeResource
+from pie_assets.defs.shared.resources import LakeResource
+from pie_assets.defs.shared.versions import modules_version
 
 PIE_PAIRS_EXPORT = "pie_pairs_export"  # needs an imported PIE dataset
 CODE_VERSION = modules_version(

@@ -13,12 +13,12 @@ import polars as pl
 
 import pie_assets.evaluation.pie_agreement
 from dbt_like.assets import MODEL_AUTOMATION
-from pie_assets.defs.dataset.versions import modules_version
-from pie_assets.defs.resources import LakeResource
-from pie_assets.defs.table_metadata import content_version, table_metadata
-from pie_assets.defs.tables import PROFILE_DOC
+from pie_assets.defs.shared.resources import LakeResource
+from pie_assets.defs.shared.tables import PROFILE_DOC
+from pie_assets.defs.shared.versions import modules_version
 from pie_assets.evaluation.pie_agreement import AGREEMENT_SCHEMA, OVERALL, measured_pairs, runtime_agreement
 from pie_assets.evaluation.plots import agreement_png, markdown_image
+from pie_assets.table_metadata import content_version, table_metadata
 
 TABLE = "pie_runtime_agreement"
 GROUP = "evaluation"
@@ -104,7 +104,7 @@ def pie_runtime_agreement(context: dg.AssetExecutionContext, lake: LakeResource)
         measured_pairs(pairs, measured_costs),
         f"labels here ({provenance['profile']}, {provenance['backend']}) vs PIE's, {overall['n_pairs']} pairs",
     )
-    metadata = table_metadata(TABLE, table, path, descriptions=COLUMNS)
+    metadata = table_metadata(table, path, descriptions=COLUMNS)
     metadata |= {
         f"overall_{name}": dg.MetadataValue.float(float(value))
         if isinstance(value, float)
