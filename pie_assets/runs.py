@@ -10,5 +10,10 @@ RUNTIME_STAGE_TAGS = {STAGE_TAG: "runtime"}
 GENERATION_STAGE_TAGS = {STAGE_TAG: "generation"}
 
 
+# Asset tag of what only PIE's release feeds (its import, its re-export, the agreement of the labels
+# with it): `pie run` leaves these assets out when no PIE dataset directory is given.
+PIE_RELEASE_TAGS = {"pie/input": "pie_release"}
+
+
 def partition_range_tags(first: str, last: str) -> dict[str, str]:
     return {ASSET_PARTITION_RANGE_START_TAG: first, ASSET_PARTITION_RANGE_END_TAG: last}

@@ -9,6 +9,7 @@ from pie_assets.defs.dataset.tables import DATASET_TABLES
 from pie_assets.defs.shared.loading import active_settings
 from pie_assets.defs.shared.resources import LakeResource
 from pie_assets.defs.shared.versions import modules_version
+from pie_assets.runs import PIE_RELEASE_TAGS
 from pie_assets.table_metadata import content_version, table_metadata
 
 GROUP = "dataset"
@@ -37,6 +38,7 @@ def build_pie_import_assets(directory: str | None) -> dg.AssetsDefinition:
                 name,
                 group_name=GROUP,
                 kinds={"polars", "parquet"},
+                tags=PIE_RELEASE_TAGS,
                 code_version=code_version,
                 description=DATASET_TABLES[name].description,
                 metadata=DATASET_TABLES[name].spec_metadata(),
