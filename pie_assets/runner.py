@@ -17,11 +17,10 @@ from dataclasses import dataclass, field
 
 import dagster as dg
 import duckdb
-from dagster._core.definitions.assets.graph.asset_graph import AssetGraph
-from dagster._core.utils import toposort
 from dagster_shared.error import SerializableErrorInfo
 
 from pie_assets.codenet.layout import CodeNetLayout
+from pie_assets.dagster_internals import AssetGraph, toposort
 from pie_assets.dataset.pie_problems import pie_problem_ids
 from pie_assets.definitions import build_defs
 from pie_assets.defs.dataset.pie_import import HOW_TO_SET as PIE_DATASET_HOW_TO_SET

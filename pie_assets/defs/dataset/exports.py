@@ -14,12 +14,12 @@ from typing import Any
 
 import dagster as dg
 import duckdb
-from dagster._core.definitions.data_version import extract_data_version_from_entry
 
 import pie_assets.dataset.export_rows
 import pie_assets.dataset.exports
 import pie_assets.dataset.pie_format
 from dbt_like.assets import follows_inputs
+from pie_assets.dagster_internals import extract_data_version_from_entry
 from pie_assets.dataset.config import DatasetConfig
 from pie_assets.dataset.export_rows import (
     PIE_EXPORT_INPUTS,
@@ -37,8 +37,8 @@ from pie_assets.dataset.export_rows import (
 from pie_assets.dataset.exports import ExportFile, Published, publish_export
 from pie_assets.defs.dataset.pie_import import GROUP
 from pie_assets.defs.shared.resources import LakeResource
-from pie_assets.runs import PIE_RELEASE_TAGS
 from pie_assets.defs.shared.versions import modules_version
+from pie_assets.runs import PIE_RELEASE_TAGS
 
 CODE_VERSION = modules_version(
     pie_assets.dataset.pie_format, pie_assets.dataset.exports, pie_assets.dataset.export_rows

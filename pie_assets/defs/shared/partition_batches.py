@@ -16,18 +16,18 @@ from concurrent.futures import ThreadPoolExecutor
 
 import dagster as dg
 import polars as pl
-from dagster._core.definitions.assets.graph.base_asset_graph import BaseAssetGraph
-from dagster._core.definitions.data_version import (
+
+from pie_assets.dagster_internals import (
     CODE_VERSION_TAG,
     DATA_VERSION_IS_USER_PROVIDED_TAG,
     DATA_VERSION_TAG,
     DEFAULT_DATA_VERSION,
     NULL_EVENT_POINTER,
+    BaseAssetGraph,
     extract_data_version_from_entry,
     get_input_data_version_tag,
     get_input_event_pointer_tag,
 )
-
 from pie_assets.defs.shared.checks import TableCheck
 from pie_assets.defs.shared.partitions import lake_key
 from pie_assets.defs.shared.resources import LakeResource
