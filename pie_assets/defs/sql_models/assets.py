@@ -9,4 +9,4 @@ from pie_assets.defs.shared.loading import active_settings, dataset_config
 
 @dg.definitions
 def sql_model_assets() -> dg.Definitions:
-    return dg.Definitions(assets=build_sql_assets(config=dataset_config(active_settings())))
+    return dg.Definitions(assets=build_sql_assets(None, dataset_config(active_settings())))
