@@ -1,4 +1,5 @@
-"""One partition per CodeNet problem; the discovery sensor and `pie run` add the keys. Here too:
+"""One partition per CodeNet problem (codenet, runtime and evaluation read them); the discovery sensor
+and `pie run` add the keys, in runs of `partition_ranges`. Here too:
 the lake's key of any partition (its hive path names each dimension by its column)."""
 
 from collections.abc import Sequence, Set
