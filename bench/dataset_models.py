@@ -483,7 +483,7 @@ def run_duckdb(root: str) -> dict:
     from dbt_like import assets
     from dbt_like.models import load_models, sql_dir
     from pie_assets.dataset.config import DatasetConfig
-    from pie_assets.defs.resources import LakeResource
+    from pie_assets.defs.shared.resources import LakeResource
 
     config = DatasetConfig.load()
     models = {m.name: m for m in load_models(sql_dir(), config.vars) if m.name in MODELS}

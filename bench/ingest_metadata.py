@@ -34,8 +34,8 @@ from dataclasses import dataclass
 import duckdb
 
 from pie_assets.codenet.submission_metadata import METADATA_HEADER, parse_metadata_files
-from pie_assets.defs.partition_batches import DEFAULT_WORKERS
-from pie_assets.defs.partitions import partition_ranges
+from pie_assets.defs.shared.partition_batches import DEFAULT_WORKERS
+from pie_assets.defs.shared.partitions import partition_ranges
 from pie_assets.lake.storage import Warehouse, atomic_local_target
 
 LANGUAGES = [

@@ -6,6 +6,10 @@ against the staged result, and only when no `error` test fails does it become th
 `<name>` (the file renamed into `<warehouse>/<name>.parquet`, or the view registered). A failing
 `error` test is a failed blocking check: the last good version stays, and downstream models of
 the run do not run. A failing `warn` test is reported and the model is published.
+
+The models' interface to the project is small: the `lake` resource (anything with the warehouse
+and its catalog, `Lake`) and the config they are rendered with (`ModelConfig`, which the dataset
+config is), passed in by `pie_assets.defs.sql_models`; nothing here imports `pie_assets.defs`.
 """
 
 import os
@@ -13,17 +17,46 @@ import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any, Protocol
 
 import dagster as dg
 import duckdb
 import polars as pl
 
 from dbt_like.models import SqlModel, load_models, sql_literal
-from pie_assets.dataset.config import DatasetConfig
-from pie_assets.defs.resources import LakeResource
-from pie_assets.defs.table_metadata import PREVIEW_ROWS, table_metadata
+from pie_assets.lake.catalog import Catalog
+from pie_assets.lake.storage import Warehouse
+from pie_assets.table_metadata import PREVIEW_ROWS, table_metadata
 
 GROUP = "sql_models"
+LAKE = "lake"  # the resource key of the warehouse the models read and write
+
+
+class Lake(Protocol):
+    """What a model needs of the `lake` resource: the warehouse and its DuckDB catalog."""
+
+    @property
+    def catalog(self) -> Catalog: ...
+
+    @property
+    def store(self) -> Warehouse: ...
+
+
+class ModelConfig(Protocol):
+    """What the models are rendered and computed with (the dataset config): `var()` values, DuckDB
+    settings, and where the config is and its hash, recorded with each materialisation."""
+
+    @property
+    def vars(self) -> Mapping[str, Any]: ...
+
+    @property
+    def duckdb(self) -> Mapping[str, str | int | float | bool]: ...
+
+    @property
+    def path(self) -> Path | str: ...
+
+    @property
+    def hash(self) -> str: ...
 
 
 def follows_inputs(label: str, optional: dg.AssetSelection | None = None) -> dg.AutomationCondition:
@@ -85,7 +118,7 @@ def _apply_settings(con: duckdb.DuckDBPyConnection, settings: Mapping[str, str |
 
 
 def _stage_table(
-    lake: LakeResource, model: SqlModel, settings: Mapping[str, str | int | float | bool] | None = None
+    lake: Lake, model: SqlModel, settings: Mapping[str, str | int | float | bool] | None = None
 ) -> Iterator[Evaluation]:
     """Yields the evaluation of the staged file; the file is published when the caller returns
     normally to this generator, and discarded when it raises into it."""
@@ -102,7 +135,7 @@ def _stage_table(
 
 
 def _stage_view(
-    lake: LakeResource, model: SqlModel, settings: Mapping[str, str | int | float | bool] | None = None
+    lake: Lake, model: SqlModel, settings: Mapping[str, str | int | float | bool] | None = None
 ) -> Iterator[Evaluation]:
     with lake.catalog.connect() as con:
         _apply_settings(con, settings)
@@ -131,7 +164,7 @@ def _column_schema(model: SqlModel) -> dg.TableSchema:
     )
 
 
-def _model_asset(model: SqlModel, config: DatasetConfig) -> dg.AssetsDefinition:
+def _model_asset(model: SqlModel, config: ModelConfig) -> dg.AssetsDefinition:
     descriptions = {c.name: c.description for c in model.columns if c.description}
     by_name = {test.name: test for test in model.tests}
 
@@ -143,6 +176,7 @@ def _model_asset(model: SqlModel, config: DatasetConfig) -> dg.AssetsDefinition:
         description=model.error or model.description or None,
         code_version=model.code_version,
         automation_condition=MODEL_AUTOMATION,
+        required_resource_keys={LAKE},
         check_specs=[
             dg.AssetCheckSpec(test.name, asset=model.name, description=test.description, blocking=test.blocking)
             for test in model.tests
@@ -153,7 +187,8 @@ def _model_asset(model: SqlModel, config: DatasetConfig) -> dg.AssetsDefinition:
             **({"dagster/column_schema": _column_schema(model)} if model.columns else {}),
         },
     )
-    def _asset(context: dg.AssetExecutionContext, lake: LakeResource):
+    def _asset(context: dg.AssetExecutionContext):
+        lake: Lake = getattr(context.resources, LAKE)
         if model.error:
             raise dg.Failure(description=f"SQL model {model.name!r} cannot be read: {model.error}")
         stage = (_stage_table if model.materialized == "table" else _stage_view)(lake, model, config.duckdb)
@@ -166,7 +201,7 @@ def _model_asset(model: SqlModel, config: DatasetConfig) -> dg.AssetsDefinition:
                 pass
         else:
             next(stage, None)
-            metadata = table_metadata(model.name, evaluation.head, rows=evaluation.rows, descriptions=descriptions)
+            metadata = table_metadata(evaluation.head, rows=evaluation.rows, descriptions=descriptions)
             metadata["dataset_config"] = dg.MetadataValue.text(f"{config.path} ({config.hash})")
             metadata["vars"] = dg.MetadataValue.json(dict(model.vars_used))
             if model.materialized == "table":
@@ -190,8 +225,7 @@ def _model_asset(model: SqlModel, config: DatasetConfig) -> dg.AssetsDefinition:
     return _asset
 
 
-def build_sql_assets(directory: Path | None = None, config: DatasetConfig | None = None) -> list[dg.AssetsDefinition]:
-    """One asset per model of `directory` (default `$PIE_SQL_DIR` or `sql/`), unreadable ones
-    included, with `var()` from `config` (default: the dataset config)."""
-    config = config or DatasetConfig.load()
+def build_sql_assets(directory: Path | None, config: ModelConfig) -> list[dg.AssetsDefinition]:
+    """One asset per model of `directory` (None: `$PIE_SQL_DIR` or `sql/`), unreadable ones
+    included, with `var()` from `config`."""
     return [_model_asset(model, config) for model in load_models(directory, config.vars)]

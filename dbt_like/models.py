@@ -296,11 +296,7 @@ def load_model(path: Path, variables: Mapping[str, Any]) -> SqlModel:
         return SqlModel(name, sql, (), error=f"{spec_path}: {type(err).__name__}: {err}")
 
 
-def load_models(directory: Path | None = None, variables: Mapping[str, Any] | None = None) -> list[SqlModel]:
-    """Every model of `directory` (default `$PIE_SQL_DIR` or `sql/`), with `variables` for var()
-    (default: the dataset config's)."""
-    if variables is None:
-        from pie_assets.dataset.config import DatasetConfig
-
-        variables = DatasetConfig.load().vars
+def load_models(directory: Path | None, variables: Mapping[str, Any]) -> list[SqlModel]:
+    """Every model of `directory` (None: `$PIE_SQL_DIR` or `sql/`), with `variables` for var()
+    (the dataset config's [vars])."""
     return [load_model(path, variables) for path in sorted((directory or sql_dir()).glob("*.sql"))]

@@ -17,34 +17,30 @@ from dataclasses import dataclass, field
 
 import dagster as dg
 import duckdb
-from dagster._core.definitions.assets.graph.asset_graph import AssetGraph
-from dagster._core.utils import toposort
 from dagster_shared.error import SerializableErrorInfo
 
 from pie_assets.codenet.layout import CodeNetLayout
+from pie_assets.dagster_internals import AssetGraph, toposort
 from pie_assets.dataset.pie_problems import pie_problem_ids
-from pie_assets.defs.dataset.exports import PIE_PAIRS_EXPORT
+from pie_assets.definitions import build_defs
 from pie_assets.defs.dataset.pie_import import HOW_TO_SET as PIE_DATASET_HOW_TO_SET
-from pie_assets.defs.dataset.pie_import import PIE_IMPORT_TABLES
-from pie_assets.defs.evaluation.assets import GENERATION_STAGE
 from pie_assets.defs.evaluation.inputs import eval_problem_ids, problems_without_test_cases
-from pie_assets.defs.evaluation.pie_agreement import TABLE as PIE_AGREEMENT
 from pie_assets.defs.evaluation.partitions import (
     CHECKPOINTS,
     checkpoint_problem_partitions,
     checkpoint_range_tags,
     register_eval_problems,
 )
-from pie_assets.defs.partitions import PROBLEMS, partition_ranges
-from pie_assets.definitions import build_defs
+from pie_assets.defs.shared.partitions import PROBLEMS, partition_ranges
 from pie_assets.progress import PROGRESS
-from pie_assets.runs import partition_range_tags
+from pie_assets.runs import PIE_RELEASE_TAGS, partition_range_tags
 from pie_assets.selection import parse_selection
 from pie_assets.settings import Settings
 
-
 # What only PIE's release feeds: its import, its re-export and the agreement of the labels with it.
-PIE_RELEASE_SELECTION = dg.AssetSelection.assets(*PIE_IMPORT_TABLES, PIE_PAIRS_EXPORT, PIE_AGREEMENT)
+PIE_RELEASE_SELECTION = dg.AssetSelection.tag(*next(iter(PIE_RELEASE_TAGS.items())))
+# The resource of PIE's release directory: an asset that reads it (the import) may add problems.
+PIE_DATASET_RESOURCE = "pie_dataset"
 
 
 class UserError(RuntimeError):
@@ -221,7 +217,9 @@ def run_pipeline(
             outcome.partitions = len(found)
         return problem_keys
 
-    if problems and not any(key.to_user_string() in PIE_IMPORT_TABLES for key in keys):
+    if problems and not any(
+        PIE_DATASET_RESOURCE in graph.assets_def_for_key(key).required_resource_keys for key in keys
+    ):
         registered_problems()  # no problem can appear during this run: say now that one is unknown
 
     # Stages are separate runs, so a stage's failed partitions never skip the next stage's good ones.
@@ -267,7 +265,7 @@ def run_pipeline(
                     "evaluated: every test pair counts in PIE's metrics",
                 )
                 continue
-            op_config = {"ops": {GENERATION_STAGE: {"config": evaluation_request}}} if evaluation_request else {}
+            op_config = {"ops": {name: {"config": evaluation_request}}} if evaluation_request else {}
             results = []
             for number, checkpoint in enumerate(names, start=1):
                 PROGRESS.reset(name)

@@ -22,11 +22,14 @@ from antlr4 import CommonTokenStream, InputStream
 from antlr4.error.ErrorListener import ErrorListener
 from antlr4.ListTokenSource import ListTokenSource
 from antlr4.Token import Token
-from dagster._core.definitions.antlr_asset_selection.antlr_asset_selection import AntlrAssetSelectionVisitor
-from dagster._core.definitions.antlr_asset_selection.generated.AssetSelectionLexer import AssetSelectionLexer
-from dagster._core.definitions.antlr_asset_selection.generated.AssetSelectionParser import AssetSelectionParser
-from dagster._core.definitions.assets.graph.base_asset_graph import BaseAssetGraph
-from dagster._core.selector.subset_selector import parse_clause
+
+from pie_assets.dagster_internals import (
+    AntlrAssetSelectionVisitor,
+    AssetSelectionLexer,
+    AssetSelectionParser,
+    BaseAssetGraph,
+    parse_clause,
+)
 
 NAMES = (
     AssetSelectionLexer.UNQUOTED_STRING,

@@ -10,8 +10,6 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-from pie_assets.runtime.store import user_cache_root
-
 PACKAGE_DIR = Path(__file__).resolve().parent
 SAMPLE_CODENET_ROOT = PACKAGE_DIR / "sample_corpus" / "Project_CodeNet"
 SAMPLE_EXTRA_TESTS = PACKAGE_DIR / "sample_corpus" / "pie_tests"
@@ -21,6 +19,11 @@ CODE_LOCATION = "pie_assets"
 # `--codenet none` / `PIE_CODENET=none`: no CodeNet tree; problems come from PIE's release alone.
 NO_CODENET = "none"
 DEFINITIONS_MODULE = "pie_assets.definitions"
+
+
+def user_cache_root() -> str:
+    """The cache when nothing names one (no `$PIE_CACHE`, no local warehouse): per user."""
+    return os.path.expanduser("~/.cache/pie-lakehouse")
 
 
 @dataclass(frozen=True)
@@ -84,7 +87,7 @@ class Settings:
         pie_dataset: str | None = None,
         profile: str | None = None,
         eval_pairs: str | None = None,
-    ) -> "Settings":
+    ) -> Settings:
         """Explicit values win, then PIE_* environment variables, then the embedded sample;
         a CodeNet root of `none` means no CodeNet tree."""
         root = codenet_root or os.environ.get("PIE_CODENET") or str(SAMPLE_CODENET_ROOT)

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import dagster as dg
 
-from pie_assets.defs.resources import LakeResource
+from pie_assets.defs.shared.resources import LakeResource
 from pie_assets.lake.catalog import Catalog
 from pie_assets.lake.storage import Warehouse
 

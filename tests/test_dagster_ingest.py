@@ -13,9 +13,9 @@ from dagster._core.definitions.automation_tick_evaluation_context import build_r
 from dagster._core.storage.tags import ASSET_PARTITION_RANGE_END_TAG, ASSET_PARTITION_RANGE_START_TAG
 
 from pie_assets.definitions import build_defs
-from pie_assets.defs.partitions import MAX_PARTITIONS_PER_RUN, PROBLEMS, partition_ranges
-from pie_assets.defs.jobs import PROBLEM_LIST_KEYS
-from pie_assets.defs.sensors import codenet_problem_sensor
+from pie_assets.defs.shared.partitions import MAX_PARTITIONS_PER_RUN, PROBLEMS, partition_ranges
+from pie_assets.defs.codenet.jobs import PROBLEM_LIST_KEYS
+from pie_assets.defs.codenet.sensors import codenet_problem_sensor
 from pie_assets.lake.catalog import Catalog
 from pie_assets.lake.storage import Warehouse
 from pie_assets.runner import StageProgress, _failures, run_pipeline

@@ -119,7 +119,7 @@ def lake(tmp_path) -> Path:
 def test_the_yaml_documents_every_column_a_model_selects(lake):
     """What the UI describes is what the model holds: the YAML lists every column, in order."""
     assert _build(lake).success
-    documented = {model.name: [c.name for c in model.columns] for model in load_models()}
+    documented = {model.name: [c.name for c in model.columns] for model in load_models(None, DatasetConfig.load().vars)}
     actual = {name: [row[0] for row in rows(lake, f"describe {name}")] for name in PIE_MODELS}
     assert actual == {name: documented[name] for name in PIE_MODELS}
 
@@ -189,7 +189,12 @@ def test_every_model_records_rows_schema_preview_and_vars(lake):
     columns = {c.name: c for c in pairs["dagster/column_schema"].value.columns}
     assert columns["speedup"].description == "src_agg_cost / tgt_agg_cost" and columns["speedup"].type == "Float64"
     assert pairs["vars"].value["min_improvement"] == 0.1 and pairs["path"].value.endswith("trajectory_pairs.parquet")
-    (spec,) = [s for a in build_sql_assets() for s in a.specs if s.key == dg.AssetKey("trajectory_pairs")]
+    (spec,) = [
+        s
+        for a in build_sql_assets(None, DatasetConfig.load())
+        for s in a.specs
+        if s.key == dg.AssetKey("trajectory_pairs")
+    ]
     assert {c.name for c in spec.metadata["dagster/column_schema"].columns} >= {"src_id", "tgt_code", "improvement"}
     assert (lake / "trajectory_pairs.parquet").is_file()  # a table model is a Parquet file of the lake
     assert "trajectory_pairs" in Warehouse(str(lake)).tables()

@@ -8,8 +8,9 @@ from dagster._core.definitions.asset_daemon_cursor import AssetDaemonCursor
 
 from dbt_like.assets import build_sql_assets
 from dbt_like.models import load_models, referenced_tables
+from pie_assets.dataset.config import DatasetConfig
 from pie_assets.definitions import build_defs
-from pie_assets.defs.partitions import PROBLEMS
+from pie_assets.defs.shared.partitions import PROBLEMS
 from pie_assets.lake.catalog import Catalog
 from pie_assets.lake.storage import Warehouse
 from pie_assets.runner import run_pipeline
@@ -17,7 +18,7 @@ from pie_assets.runs import partition_range_tags
 
 
 def test_lineage_comes_from_the_sql():
-    models = {m.name: m for m in load_models()}
+    models = {m.name: m for m in load_models(None, DatasetConfig.load().vars)}
     assert models["problem_summary"].deps == ("problems", "submissions", "test_cases")
     assert {t.name for t in models["problem_summary"].tests} >= {"problem_id_unique", "problem_id_not_null"}
     assert referenced_tables("with x as (select * from a) select * from x join b using (k)") == ("a", "b")
@@ -40,7 +41,7 @@ def test_lineage_comes_from_the_sql():
 
 
 def test_every_model_check_says_what_it_checks():
-    (summary,) = [a for a in build_sql_assets() if a.key == dg.AssetKey("problem_summary")]
+    (summary,) = [a for a in build_sql_assets(None, DatasetConfig.load()) if a.key == dg.AssetKey("problem_summary")]
     descriptions = {spec.name: spec.description for spec in summary.check_specs}
     assert descriptions["problem_id_unique"] == "No two rows share a `problem_id`."
     assert descriptions["accepted_within_submissions"] == "Every row satisfies `n_accepted <= n_submissions`."
@@ -66,7 +67,9 @@ def test_an_unreadable_model_loads_and_fails_alone(quirky_settings, instance, tm
     assert graph.get(dg.AssetKey("good")).parent_keys == {dg.AssetKey("submissions")}
 
     resources = _ingest(quirky_settings, instance)
-    result = dg.materialize(build_sql_assets(sql), instance=instance, resources=resources, raise_on_error=False)
+    result = dg.materialize(
+        build_sql_assets(sql, DatasetConfig.load()), instance=instance, resources=resources, raise_on_error=False
+    )
     failures = {e.step_key: e.step_failure_data.error.message for e in result.get_step_failure_events()}
     assert set(failures) == {"garbled", "bad_spec"}
     assert f"{sql / 'garbled.sql'}: cannot parse SQL: Expected table name" in failures["garbled"]
@@ -114,7 +117,12 @@ def _ingest(settings, instance):
 
 def test_model_materializes_as_a_catalog_view_with_passing_checks(quirky_settings, instance):
     resources = _ingest(quirky_settings, instance)
-    result = dg.materialize(build_sql_assets(), instance=instance, resources=resources, selection=["problem_summary"])
+    result = dg.materialize(
+        build_sql_assets(None, DatasetConfig.load()),
+        instance=instance,
+        resources=resources,
+        selection=["problem_summary"],
+    )
     assert result.success
     checks = {c.check_name: c.passed for c in result.get_asset_check_evaluations()}
     assert checks == {
@@ -142,13 +150,13 @@ def test_failing_tests_broken_models_and_models_on_models(quirky_settings, insta
         "        data_tests: [{not_null: {config: {severity: warn}}}]\n"
     )
     (sql / "top_user.sql").write_text("select * from by_user order by n desc limit 1")
-    result = dg.materialize(build_sql_assets(sql), instance=instance, resources=resources)
+    result = dg.materialize(build_sql_assets(sql, DatasetConfig.load()), instance=instance, resources=resources)
     assert [(c.check_name, c.passed) for c in result.get_asset_check_evaluations()] == [("user_id_not_null", False)]
     with Catalog(Warehouse(quirky_settings.warehouse)).connect() as con:
         assert con.execute("select n from top_user").fetchone()[0] == 3  # u000000001: 2 in p00001, 1 in p00003
 
     (sql / "broken.sql").write_text("select no_such_column from submissions")
-    broken = [a for a in build_sql_assets(sql) if a.key == dg.AssetKey("broken")]
+    broken = [a for a in build_sql_assets(sql, DatasetConfig.load()) if a.key == dg.AssetKey("broken")]
     failed = dg.materialize(broken, instance=instance, resources=resources, raise_on_error=False)
     error = failed.get_step_failure_events()[0].step_failure_data.error
     message = error.cause.message if error.cause else error.message

@@ -9,7 +9,9 @@ import sys
 from pathlib import Path
 
 import dagster as dg
+import pytest
 
+import pie_assets.defs
 from pie_assets.definitions import build_defs
 from pie_assets.settings import Settings
 
@@ -101,3 +103,16 @@ def test_selfplay_is_automated_only_with_a_model_generator(tmp_path: Path) -> No
         assert out.returncode == 0, out.stderr
         answers.append(out.stdout.split())
     assert answers == [["False", "True"], ["True", "True"]]
+
+
+def test_the_defs_folder_is_built_only_for_given_settings() -> None:
+    """Dagster's autoloader alone has no settings to build the settings-dependent definitions for:
+    it fails naming `build_defs`, rather than building them for whatever the environment says."""
+    tree = dg.ComponentTree.from_module(defs_module=pie_assets.defs, project_root=ROOT)
+    with pytest.raises(Exception) as raised:  # Dagster wraps it, naming the module that failed
+        tree.build_defs()
+    causes, error = [], raised.value
+    while error is not None:
+        causes.append(str(error))
+        error = error.__cause__ or error.__context__
+    assert any("pie_assets.definitions.build_defs(settings)" in cause for cause in causes), causes[-1]

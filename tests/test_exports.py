@@ -22,7 +22,7 @@ from pie_assets.dataset.pie_format import PROMPT_TEMPLATE, TEST_FIELDS, TRAIN_FI
 from pie_assets.dataset.pie_import import read_pie_dataset
 from pie_assets.defs.dataset.exports import perf_prompts_export, pie_export, pie_pairs_export
 from pie_assets.defs.dataset.pie_import import PieDatasetSource, build_pie_import_assets
-from pie_assets.defs.resources import LakeParquetIOManager, LakeResource
+from pie_assets.defs.shared.resources import LakeParquetIOManager, LakeResource
 from pie_assets.lake.catalog import Catalog
 from pie_assets.lake.storage import Warehouse
 from test_pie_import import good_records, write_pie_dataset
@@ -377,7 +377,7 @@ def test_exports_follow_their_inputs_under_automation(sample_settings, instance)
     inputs were updated and every required one has data; pie_export does not wait for
     selfplay_pairs; nothing is requested again until an input changes."""
     from pie_assets.definitions import build_defs
-    from pie_assets.defs.partitions import PROBLEMS
+    from pie_assets.defs.shared.partitions import PROBLEMS
 
     defs = build_defs(sample_settings)
     instance.add_dynamic_partitions(PROBLEMS, ["p00001"])

@@ -21,7 +21,7 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-from pie_assets.defs.checks import ACCEPTED_FAILING_HERE
+from pie_assets.defs.runtime.checks import ACCEPTED_FAILING_HERE
 from pie_assets.runtime.annotate import Annotator, Program
 from pie_assets.runtime.annotate import TestCase as Case
 from pie_assets.runtime.backends.base import Budget

@@ -13,7 +13,7 @@ import dagster as dg
 import duckdb
 import pytest
 
-from pie_assets.defs.partitions import PROBLEMS
+from pie_assets.defs.shared.partitions import PROBLEMS
 from pie_assets.lake.catalog import Catalog
 from pie_assets.lake.storage import Warehouse
 from pie_assets.runner import run_pipeline

@@ -14,8 +14,8 @@ from dagster._utils.test.data_versions import get_stale_status_resolver
 from pie_assets.codenet.layout import CodeNetLayout
 from pie_assets.codenet.test_cases import collect_test_cases
 from pie_assets.definitions import build_defs
-from pie_assets.defs.partitions import PROBLEMS, problems_partitions
-from pie_assets.defs.resources import LakeParquetIOManager
+from pie_assets.defs.shared.partitions import PROBLEMS, problems_partitions
+from pie_assets.defs.shared.resources import LakeParquetIOManager
 from pie_assets.lake.catalog import Catalog
 from pie_assets.lake.storage import Warehouse
 from pie_assets.runs import partition_range_tags

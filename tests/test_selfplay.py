@@ -11,7 +11,7 @@ import polars as pl
 import pytest
 
 from pie_assets.defs.evaluation.resources import EvaluationResource
-from pie_assets.defs.resources import LakeResource, SimulatorResource
+from pie_assets.defs.shared.resources import LakeResource, SimulatorResource
 from pie_assets.defs.training.selfplay import selfplay_pairs
 from pie_assets.evaluation.config import config_path as evaluation_config_path
 from pie_assets.evaluation.pipeline import generation_id

@@ -442,7 +442,7 @@ def test_the_dagster_job_trains_into_the_evaluation_checkpoints_root(
     import dagster as dg
 
     from pie_assets.defs.evaluation.resources import EvaluationResource
-    from pie_assets.defs.resources import LakeResource
+    from pie_assets.defs.shared.resources import LakeResource
     from pie_assets.defs.training.jobs import train_checkpoint_job
 
     monkeypatch.setenv("PIE_TRAINING_CONFIG", str(config_file))

@@ -1,4 +1,4 @@
-"""Column types of the evaluation tables (their descriptions are in `pie_assets.defs.tables`)."""
+"""Column types of the evaluation tables (their descriptions are in `pie_assets.defs.evaluation.tables`)."""
 
 from __future__ import annotations
 

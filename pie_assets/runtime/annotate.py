@@ -29,7 +29,8 @@ from pie_assets.runtime.engine import make_executor, worker_instance
 from pie_assets.runtime.judge import accuracy
 from pie_assets.runtime.sandbox import BWRAP, ProgramNotStarted, Sandbox, SandboxUnavailable
 from pie_assets.runtime.statuses import HARNESS_FAULTS, INFRA, NO_TESTS
-from pie_assets.runtime.store import ContentStore, user_cache_root
+from pie_assets.runtime.store import ContentStore
+from pie_assets.settings import user_cache_root
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")

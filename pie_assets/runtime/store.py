@@ -14,11 +14,6 @@ from typing import Any
 from pie_assets.runtime.fork_lock import writing_executable
 
 
-def user_cache_root() -> str:
-    """The cache when nothing names one (no `$PIE_CACHE`, no local warehouse): per user."""
-    return os.path.expanduser("~/.cache/pie-lakehouse")
-
-
 class ContentStore:
     def __init__(self, root: str, kind: str) -> None:
         self.dir = os.path.join(root, kind)

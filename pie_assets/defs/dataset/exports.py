@@ -14,12 +14,12 @@ from typing import Any
 
 import dagster as dg
 import duckdb
-from dagster._core.definitions.data_version import extract_data_version_from_entry
 
 import pie_assets.dataset.export_rows
 import pie_assets.dataset.exports
 import pie_assets.dataset.pie_format
 from dbt_like.assets import follows_inputs
+from pie_assets.dagster_internals import extract_data_version_from_entry
 from pie_assets.dataset.config import DatasetConfig
 from pie_assets.dataset.export_rows import (
     PIE_EXPORT_INPUTS,
@@ -36,10 +36,10 @@ from pie_assets.dataset.export_rows import (
 )
 from pie_assets.dataset.exports import ExportFile, Published, publish_export
 from pie_assets.defs.dataset.pie_import import GROUP
-from pie_assets.defs.dataset.versions import modules_version
-from pie_assets.defs.resources import LakeResource
+from pie_assets.defs.shared.resources import LakeResource
+from pie_assets.defs.shared.versions import modules_version
+from pie_assets.runs import PIE_RELEASE_TAGS
 
-PIE_PAIRS_EXPORT = "pie_pairs_export"  # needs an imported PIE dataset
 CODE_VERSION = modules_version(
     pie_assets.dataset.pie_format, pie_assets.dataset.exports, pie_assets.dataset.export_rows
 )
@@ -203,6 +203,7 @@ def preference_export(context: dg.AssetExecutionContext, lake: LakeResource) -> 
     group_name=GROUP,
     deps=list(PIE_PAIRS_EXPORT_INPUTS),
     kinds={"jsonl"},
+    tags=PIE_RELEASE_TAGS,
     code_version=CODE_VERSION,
     automation_condition=EXPORT_AUTOMATION,
 )
@@ -212,7 +213,7 @@ def pie_pairs_export(context: dg.AssetExecutionContext, lake: LakeResource) -> d
     return _publish(
         context,
         lake,
-        PIE_PAIRS_EXPORT,
+        "pie_pairs_export",
         PIE_PAIRS_EXPORT_INPUTS,
         _from_catalog(
             lake,

@@ -6,9 +6,11 @@ import pie_assets.dataset.pie_format
 import pie_assets.dataset.pie_import
 from pie_assets.dataset.pie_import import PieDatasetError, read_pie_dataset
 from pie_assets.defs.dataset.tables import DATASET_TABLES
-from pie_assets.defs.dataset.versions import modules_version
-from pie_assets.defs.resources import LakeResource
-from pie_assets.defs.table_metadata import content_version, table_metadata
+from pie_assets.defs.shared.loading import active_settings
+from pie_assets.defs.shared.resources import LakeResource
+from pie_assets.defs.shared.versions import modules_version
+from pie_assets.runs import PIE_RELEASE_TAGS
+from pie_assets.table_metadata import content_version, table_metadata
 
 GROUP = "dataset"
 PIE_IMPORT_TABLES = ("pie_pairs", "pie_pairs_rejects")
@@ -36,6 +38,7 @@ def build_pie_import_assets(directory: str | None) -> dg.AssetsDefinition:
                 name,
                 group_name=GROUP,
                 kinds={"polars", "parquet"},
+                tags=PIE_RELEASE_TAGS,
                 code_version=code_version,
                 description=DATASET_TABLES[name].description,
                 metadata=DATASET_TABLES[name].spec_metadata(),
@@ -60,7 +63,13 @@ def build_pie_import_assets(directory: str | None) -> dg.AssetsDefinition:
             yield dg.MaterializeResult(
                 asset_key=name,
                 data_version=dg.DataVersion(content_version(table)),
-                metadata=table_metadata(name, table, path, descriptions=DATASET_TABLES[name].columns),
+                metadata=table_metadata(table, path, descriptions=DATASET_TABLES[name].columns),
             )
 
     return pie_import
+
+
+@dg.definitions
+def pie_import_assets() -> dg.Definitions:
+    """The code version names the PIE dataset directory of the settings being built for."""
+    return dg.Definitions(assets=[build_pie_import_assets(active_settings().pie_dataset)])

@@ -13,9 +13,10 @@ import pie_assets.dataset.codedpo
 from dbt_like.assets import MODEL_AUTOMATION
 from pie_assets.dataset.codedpo import LINK_COLUMNS, SCORES_SCHEMA, Params, self_verification_scores
 from pie_assets.dataset.config import DatasetConfig
-from pie_assets.defs.dataset.versions import modules_version
-from pie_assets.defs.resources import LakeResource
-from pie_assets.defs.table_metadata import content_version, table_metadata
+from pie_assets.defs.shared.loading import active_settings, dataset_config
+from pie_assets.defs.shared.resources import LakeResource
+from pie_assets.defs.shared.versions import modules_version
+from pie_assets.table_metadata import content_version, table_metadata
 
 GROUP = "dataset"
 TABLE = "codedpo_scores"
@@ -52,10 +53,10 @@ def _read_links(lake: LakeResource) -> pl.DataFrame:
         ) from err
 
 
-def build_codedpo_scores_asset(config: DatasetConfig | None = None) -> dg.AssetsDefinition:
+def build_codedpo_scores_asset(config: DatasetConfig) -> dg.AssetsDefinition:
     """The algorithm's source and the vars it uses are the code version: an edited algorithm or a
     new damping, tolerance or round cap makes the scores (and the pairs after them) stale."""
-    params = Params.from_vars((config or DatasetConfig.load()).vars)
+    params = Params.from_vars(config.vars)
     code_version = modules_version(pie_assets.dataset.codedpo, setting=json.dumps(params.as_vars(), sort_keys=True))
     schema = dg.TableSchema(
         columns=[dg.TableColumn(name, str(dtype), description=COLUMNS[name]) for name, dtype in SCORES_SCHEMA.items()]
@@ -85,7 +86,7 @@ def build_codedpo_scores_asset(config: DatasetConfig | None = None) -> dg.Assets
         path = lake.catalog.write_table(TABLE, scores)
         per_problem = scores.select("problem_id", "rounds", "converged").unique()
         unconverged = per_problem.filter(~pl.col("converged"))["problem_id"].sort().to_list()
-        metadata = table_metadata(TABLE, scores, path, descriptions=COLUMNS)
+        metadata = table_metadata(scores, path, descriptions=COLUMNS)
         metadata["vars"] = dg.MetadataValue.json(params.as_vars())
         metadata["problems"] = dg.MetadataValue.int(per_problem.height)
         metadata["max_rounds_run"] = dg.MetadataValue.int(int(per_problem["rounds"].max() or 0))
@@ -102,3 +103,8 @@ def build_codedpo_scores_asset(config: DatasetConfig | None = None) -> dg.Assets
         )
 
     return codedpo_scores
+
+
+@dg.definitions
+def codedpo_scores_asset() -> dg.Definitions:
+    return dg.Definitions(assets=[build_codedpo_scores_asset(dataset_config(active_settings()))])

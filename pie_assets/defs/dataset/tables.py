@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from pie_assets.codenet.rejects import REJECT_SCHEMA
 from pie_assets.dataset.pie_import import PIE_PAIRS_SCHEMA
-from pie_assets.defs.tables import TableDoc
+from pie_assets.defs.shared.tables import TableDoc
 
 DATASET_TABLES: dict[str, TableDoc] = {
     "pie_pairs": TableDoc(

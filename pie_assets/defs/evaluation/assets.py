@@ -22,7 +22,6 @@ import pie_assets.evaluation.pipeline
 import pie_assets.evaluation.prompts
 import pie_assets.evaluation.retrieval
 from dbt_like.assets import MODEL_AUTOMATION
-from pie_assets.defs.dataset.versions import modules_version
 from pie_assets.defs.evaluation.inputs import inputs_fingerprint, problems_without_test_cases
 from pie_assets.defs.evaluation.partitions import (
     CHECKPOINT_DIMENSION,
@@ -31,15 +30,16 @@ from pie_assets.defs.evaluation.partitions import (
     checkpoints_partitions,
 )
 from pie_assets.defs.evaluation.resources import EvaluationResource
-from pie_assets.defs.resources import LakeResource, SimulatorResource
-from pie_assets.defs.partition_batches import materialize_partitions
-from pie_assets.defs.table_metadata import content_version, table_metadata
-from pie_assets.defs.tables import TABLES
+from pie_assets.defs.evaluation.tables import EVALUATION_TABLES
+from pie_assets.defs.shared.partition_batches import materialize_partitions
+from pie_assets.defs.shared.resources import LakeResource, SimulatorResource
+from pie_assets.defs.shared.versions import modules_version
 from pie_assets.evaluation.embeddings import make_embedder
 from pie_assets.evaluation.pipeline import EvalInputs, Generated, Scored, generate_and_measure, score
 from pie_assets.evaluation.plots import markdown_image, speedup_distribution_png, topk_png, write_png
 from pie_assets.evaluation.retrieval import RetrievalIndex
 from pie_assets.progress import PROGRESS
+from pie_assets.table_metadata import content_version, table_metadata
 
 GROUP = "evaluation"
 GENERATION_TABLES = ("prompts", "generations", "generation_runtimes")
@@ -90,7 +90,7 @@ def retrieval_index(
     return dg.MaterializeResult(
         data_version=dg.DataVersion(index.content_hash),
         metadata={
-            **table_metadata("retrieval_index", corpus, location),
+            **table_metadata(corpus, location, descriptions=EVALUATION_TABLES["retrieval_index"].columns),
             "train_pairs": pairs.height,
             "embedder": embedder.name,
             "embedder_version": embedder.version,
@@ -155,8 +155,8 @@ def _per_problem(generated: Generated, problems: list[str]) -> dict[str, dict[st
             group_name=GROUP,
             code_version=EVALUATION_CODE_VERSION,
             kinds={"parquet"},
-            description=TABLES[name].description,
-            metadata=TABLES[name].spec_metadata(),
+            description=EVALUATION_TABLES[name].description,
+            metadata=EVALUATION_TABLES[name].spec_metadata(),
             deps=deps,
             skippable=True,
         )
@@ -282,8 +282,8 @@ SCORING_AUTOMATION = (
     code_version=EVALUATION_CODE_VERSION,
     kinds={"parquet"},
     io_manager_key="lake_io_manager",
-    description=TABLES["model_evaluations"].description,
-    metadata=TABLES["model_evaluations"].spec_metadata(),
+    description=EVALUATION_TABLES["model_evaluations"].description,
+    metadata=EVALUATION_TABLES["model_evaluations"].spec_metadata(),
     partitions_def=checkpoints_partitions,
     automation_condition=SCORING_AUTOMATION,
     # A checkpoint reads its problems of the generation tables (Dagster infers the mapping from

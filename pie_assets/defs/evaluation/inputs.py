@@ -10,9 +10,9 @@ import json
 
 import dagster as dg
 import duckdb
-from dagster._core.definitions.data_version import extract_data_version_from_entry
 
-from pie_assets.defs.resources import LakeResource
+from pie_assets.dagster_internals import extract_data_version_from_entry
+from pie_assets.defs.shared.resources import LakeResource
 from pie_assets.evaluation.checkpoints import CheckpointSpec
 from pie_assets.evaluation.config import EvaluationConfig
 

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 
 import dagster as dg
 
-from pie_assets.defs.partitions import CHECKPOINTS, LAKE_COLUMNS, PROBLEMS
+from pie_assets.defs.shared.partitions import CHECKPOINTS, LAKE_COLUMNS, PROBLEMS
 from pie_assets.runs import partition_range_tags
 
 EVAL_PROBLEMS = "eval_problems"

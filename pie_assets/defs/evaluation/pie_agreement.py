@@ -13,12 +13,13 @@ import polars as pl
 
 import pie_assets.evaluation.pie_agreement
 from dbt_like.assets import MODEL_AUTOMATION
-from pie_assets.defs.dataset.versions import modules_version
-from pie_assets.defs.resources import LakeResource
-from pie_assets.defs.table_metadata import content_version, table_metadata
-from pie_assets.defs.tables import PROFILE_DOC
+from pie_assets.defs.shared.resources import LakeResource
+from pie_assets.defs.shared.tables import PROFILE_DOC
+from pie_assets.defs.shared.versions import modules_version
 from pie_assets.evaluation.pie_agreement import AGREEMENT_SCHEMA, OVERALL, measured_pairs, runtime_agreement
 from pie_assets.evaluation.plots import agreement_png, markdown_image
+from pie_assets.runs import PIE_RELEASE_TAGS
+from pie_assets.table_metadata import content_version, table_metadata
 
 TABLE = "pie_runtime_agreement"
 GROUP = "evaluation"
@@ -75,6 +76,7 @@ def _single(costs: pl.DataFrame, column: str) -> str | None:
     deps=["pie_pairs", "submission_runtimes"],
     group_name=GROUP,
     kinds={"polars", "parquet"},
+    tags=PIE_RELEASE_TAGS,
     code_version=modules_version(pie_assets.evaluation.pie_agreement),
     automation_condition=MODEL_AUTOMATION,
     description="How far this project's runtime labels are from PIE's on PIE's own programs, for the profile "
@@ -104,7 +106,7 @@ def pie_runtime_agreement(context: dg.AssetExecutionContext, lake: LakeResource)
         measured_pairs(pairs, measured_costs),
         f"labels here ({provenance['profile']}, {provenance['backend']}) vs PIE's, {overall['n_pairs']} pairs",
     )
-    metadata = table_metadata(TABLE, table, path, descriptions=COLUMNS)
+    metadata = table_metadata(table, path, descriptions=COLUMNS)
     metadata |= {
         f"overall_{name}": dg.MetadataValue.float(float(value))
         if isinstance(value, float)

@@ -11,7 +11,8 @@ from pie_assets.defs.evaluation.inputs import inputs_fingerprint, recorded_finge
 from pie_assets.defs.evaluation.partitions import CHECKPOINTS, EVAL_PROBLEMS
 from pie_assets.defs.evaluation.resources import EvaluationResource
 from pie_assets.defs.evaluation.sensors import generation_request, generation_selection
-from pie_assets.defs.resources import SimulatorResource
+from pie_assets.defs.shared.resources import SimulatorResource
+from pie_assets.evaluation.config import EvaluationConfig, config_path
 
 
 def build_evaluation_schedule(cron: str) -> dg.ScheduleDefinition:
@@ -45,3 +46,9 @@ def build_evaluation_schedule(cron: str) -> dg.ScheduleDefinition:
         return requests
 
     return nightly_evaluation
+
+
+@dg.definitions
+def evaluation_schedule() -> dg.Definitions:
+    """The cron is the evaluation config's."""
+    return dg.Definitions(schedules=[build_evaluation_schedule(EvaluationConfig.load(str(config_path())).cron)])

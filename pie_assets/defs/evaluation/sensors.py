@@ -8,10 +8,9 @@ generation run (checkpoint x every test problem); `evaluation_automation_sensor`
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 
 import dagster as dg
-
-from collections.abc import Sequence
 
 from pie_assets.defs.evaluation.assets import EVALUATION_CODE_VERSION, GENERATION_TABLES
 from pie_assets.defs.evaluation.inputs import eval_problem_ids, inputs_fingerprint, recorded_fingerprint
@@ -23,7 +22,7 @@ from pie_assets.defs.evaluation.partitions import (
     eval_problems_partitions,
 )
 from pie_assets.defs.evaluation.resources import EvaluationResource
-from pie_assets.defs.resources import LakeResource, SimulatorResource
+from pie_assets.defs.shared.resources import LakeResource, SimulatorResource
 from pie_assets.runs import GENERATION_STAGE_TAGS
 
 GENERATION_KEYS = [dg.AssetKey(name) for name in GENERATION_TABLES]

@@ -9,7 +9,7 @@ import dagster as dg
 from pydantic import Field
 
 from pie_assets.defs.evaluation.resources import EvaluationResource
-from pie_assets.defs.resources import LakeResource
+from pie_assets.defs.shared.resources import LakeResource
 
 
 class TrainCheckpointConfig(dg.Config):

@@ -18,10 +18,10 @@ import polars as pl
 
 import pie_assets.training.selfplay
 from dbt_like.assets import follows_inputs
-from pie_assets.defs.dataset.versions import modules_version
 from pie_assets.defs.evaluation.resources import EvaluationResource
-from pie_assets.defs.resources import LakeResource, SimulatorResource
-from pie_assets.defs.table_metadata import content_version, table_metadata
+from pie_assets.defs.shared.resources import LakeResource, SimulatorResource
+from pie_assets.defs.shared.versions import modules_version
+from pie_assets.table_metadata import content_version, table_metadata
 from pie_assets.training.selfplay import (
     SELFPLAY_COLUMNS,
     SELFPLAY_SCHEMA,
@@ -54,9 +54,9 @@ IDENTITY = SelfPlaySettings().generator  # the model-free default: it can find n
     code_version=modules_version(pie_assets.training.selfplay, setting=json.dumps(asdict(SETTINGS))),
     automation_condition=None if SETTINGS.generator == IDENTITY else follows_inputs("selfplay"),
     metadata={
-        "dagster/column_schema": table_metadata(
-            TABLE, pl.DataFrame(schema=SELFPLAY_SCHEMA), descriptions=SELFPLAY_COLUMNS
-        )["dagster/column_schema"]
+        "dagster/column_schema": table_metadata(pl.DataFrame(schema=SELFPLAY_SCHEMA), descriptions=SELFPLAY_COLUMNS)[
+            "dagster/column_schema"
+        ]
     },
     deps=[
         "fastest_human",
@@ -106,7 +106,7 @@ def selfplay_pairs(
     if why_empty:
         context.log.warning(f"self-play kept no pair: {why_empty}")
     metadata = {
-        **table_metadata(TABLE, result.pairs, path, descriptions=SELFPLAY_COLUMNS),
+        **table_metadata(result.pairs, path, descriptions=SELFPLAY_COLUMNS),
         **{f"stage_{name}": dg.MetadataValue.int(value) for name, value in counts.items()},
         "generator": spec.name,
         "settings": dg.MetadataValue.json(asdict(settings)),

@@ -22,8 +22,9 @@ from pathlib import Path
 from pie_assets.runtime.fork_lock import spawning, writing_executable
 from pie_assets.runtime.sandbox.errors import SandboxUnavailable
 from pie_assets.runtime.sandbox.limits import MB, Limits
-from pie_assets.runtime.store import ContentStore, user_cache_root
+from pie_assets.runtime.store import ContentStore
 from pie_assets.runtime.toolchain import compiler_identity
+from pie_assets.settings import user_cache_root
 
 SOURCE = "init.c"
 COMPILER = "gcc"

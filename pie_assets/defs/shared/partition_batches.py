@@ -15,23 +15,23 @@ from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 
 import dagster as dg
-from dagster._core.definitions.data_version import (
+import polars as pl
+
+from pie_assets.dagster_internals import (
     CODE_VERSION_TAG,
     DATA_VERSION_IS_USER_PROVIDED_TAG,
     DATA_VERSION_TAG,
     DEFAULT_DATA_VERSION,
     NULL_EVENT_POINTER,
+    BaseAssetGraph,
     extract_data_version_from_entry,
     get_input_data_version_tag,
     get_input_event_pointer_tag,
 )
-from dagster._core.definitions.assets.graph.base_asset_graph import BaseAssetGraph
-import polars as pl
-
-from pie_assets.defs.checks import TableCheck, checks_for
-from pie_assets.defs.partitions import lake_key
-from pie_assets.defs.resources import LakeResource
-from pie_assets.defs.table_metadata import content_version, table_metadata
+from pie_assets.defs.shared.checks import TableCheck
+from pie_assets.defs.shared.partitions import lake_key
+from pie_assets.defs.shared.resources import LakeResource
+from pie_assets.table_metadata import column_descriptions, content_version, table_metadata
 
 PartitionWork = Callable[[str], dict[str, pl.DataFrame]]
 ErrorTables = Callable[[str, Exception], dict[str, pl.DataFrame]]
@@ -90,9 +90,11 @@ def materialize_partitions(
     on_error: ErrorTables,
     workers: int | None = None,
     code_version: str | None = None,
+    checks: Sequence[TableCheck] = (),
 ) -> Iterator[dg.AssetMaterialization | dg.AssetCheckResult]:
-    """`code_version` overrides the definition's (the runtime assets pass the config hash read
-    at run time, which is what produced the rows)."""
+    """`checks` are the assets' table checks (those the run selected are enforced on each
+    partition); `code_version` overrides the definition's (the runtime assets pass the config hash
+    read at run time, which is what produced the rows)."""
     keys: Sequence[str] = context.partition_keys
     assets_def = context.assets_def
     deps = {key.to_user_string(): assets_def.asset_deps.get(key, set()) for key in assets_def.keys}
@@ -101,11 +103,10 @@ def materialize_partitions(
     provenance = {
         key: input_provenance(context.instance, input_partitions(graph, inputs, partitions_def, key)) for key in keys
     }
-    checks = [
-        c
-        for c in checks_for([k.to_user_string() for k in assets_def.keys])
-        if dg.AssetCheckKey(dg.AssetKey(c.table), c.name) in context.selected_asset_check_keys
-    ]
+    checks = [c for c in checks if dg.AssetCheckKey(dg.AssetKey(c.table), c.name) in context.selected_asset_check_keys]
+    descriptions = {
+        key.to_user_string(): column_descriptions(assets_def.metadata_by_key[key]) for key in assets_def.keys
+    }
     check_failures: dict[str, dict[str, pl.DataFrame]] = {check.name: {} for check in checks}
     failures: dict[str, Exception] = {}
     written: dict[tuple[str, str], tuple[str, pl.Schema]] = {}  # (table, schema) -> a file of it
@@ -137,7 +138,7 @@ def materialize_partitions(
                 yield dg.AssetMaterialization(
                     asset_key=table,
                     partition=key,
-                    metadata=table_metadata(table, frame, path),
+                    metadata=table_metadata(frame, path, descriptions=descriptions[table]),
                     tags={
                         **({CODE_VERSION_TAG: version} if version else {}),
                         **{k: v for dep in deps[table] for k, v in provenance[key].get(dep, {}).items()},
@@ -164,7 +165,7 @@ class CheckFailed(ValueError):
 
 
 def _enforce(
-    checks: list[TableCheck], key: str, tables: dict[str, pl.DataFrame], failed: dict[str, dict[str, pl.DataFrame]]
+    checks: Sequence[TableCheck], key: str, tables: dict[str, pl.DataFrame], failed: dict[str, dict[str, pl.DataFrame]]
 ) -> None:
     """Records each check's offending rows of partition `key`; raises when a blocking one has any."""
     broken = []

@@ -6,16 +6,16 @@ import os
 import dagster as dg
 import polars as pl
 
-from pie_assets.defs.checks import checks_for
-from pie_assets.defs.partition_batches import materialize_partitions
-from pie_assets.defs.partitions import problem_backfill_policy, problems_partitions
-from pie_assets.defs.resources import LakeResource, SimulatorResource
-from pie_assets.defs.tables import TABLES
+from pie_assets.defs.runtime.checks import RUNTIME_CHECKS
+from pie_assets.defs.runtime.tables import RUNTIME_TABLES
+from pie_assets.defs.shared.loading import active_settings, simulator_config
+from pie_assets.defs.shared.partition_batches import materialize_partitions
+from pie_assets.defs.shared.partitions import problem_backfill_policy, problems_partitions
+from pie_assets.defs.shared.resources import LakeResource, SimulatorResource
 from pie_assets.progress import PROGRESS
 from pie_assets.runtime.annotate import runtime_cases
 
 GROUP = "runtime"
-RUNTIME_TABLES = ("runtime_annotations", "submission_runtimes")
 # Problems handled at once in a run; each one's programs fan out over the measurement pool.
 PARTITION_WORKERS = 2
 # A problem is annotated once its submissions or tests are (re)ingested.
@@ -37,12 +37,12 @@ def build_runtime_assets(config_hash: str) -> dg.AssetsDefinition:
                 code_version=config_hash,
                 kinds=kinds,
                 automation_condition=AUTOMATION,
-                description=TABLES[name].description,
-                metadata=TABLES[name].spec_metadata(),
+                description=RUNTIME_TABLES[name].description,
+                metadata=RUNTIME_TABLES[name].spec_metadata(),
             ).with_io_manager_key("lake_io_manager")
             for name, kinds in (("runtime_annotations", {"valgrind", "parquet"}), ("submission_runtimes", {"parquet"}))
         ],
-        check_specs=[check.spec() for check in checks_for(RUNTIME_TABLES)],
+        check_specs=[check.spec() for check in RUNTIME_CHECKS],
         partitions_def=problems_partitions,
         backfill_policy=problem_backfill_policy,
         can_subset=False,
@@ -83,6 +83,13 @@ def build_runtime_assets(config_hash: str) -> dg.AssetsDefinition:
                 on_error=lambda problem_id, err: {},
                 workers=min(PARTITION_WORKERS, os.cpu_count() or 1),
                 code_version=annotator.config.hash,
+                checks=RUNTIME_CHECKS,
             )
 
     return problem_runtimes
+
+
+@dg.definitions
+def runtime_assets() -> dg.Definitions:
+    """The code version is the hash of the simulator config (and profile) being built for."""
+    return dg.Definitions(assets=[build_runtime_assets(simulator_config(active_settings()).hash)])

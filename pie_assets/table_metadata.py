@@ -15,8 +15,6 @@ import dagster as dg
 import polars as pl
 from dagster_polars.io_managers.utils import cast_polars_single_value_to_dagster_table_types
 
-from pie_assets.defs.tables import TABLES
-
 PREVIEW_ROWS = 5
 PREVIEW_CHARS = 120  # code and test inputs are long: the preview shows their start
 # Fixed seeds: the same content gives the same data version in every process (polars' row
@@ -40,19 +38,26 @@ def _preview_value(value: object) -> object:
     return value
 
 
+def column_descriptions(definition_metadata: Mapping[str, object]) -> dict[str, str]:
+    """The column descriptions of an asset's definition (its `dagster/column_schema`), so what a
+    materialisation records says what the asset's definition says."""
+    schema = definition_metadata.get("dagster/column_schema")
+    if isinstance(schema, dg.TableSchemaMetadataValue):
+        schema = schema.schema
+    if not isinstance(schema, dg.TableSchema):
+        return {}
+    return {column.name: column.description for column in schema.columns if column.description}
+
+
 def table_metadata(
-    table: str,
     frame: pl.DataFrame,
     path: str | None = None,
     rows: int | None = None,
     descriptions: Mapping[str, str] | None = None,
 ) -> dict[str, dg.MetadataValue]:
-    """Row count, column schema (with the table's column descriptions), first rows, location.
-    `rows` is the count when `frame` holds only the first rows (a SQL model); `descriptions` are
-    the columns' descriptions where the table is not one of TABLES (a SQL model's YAML)."""
-    if descriptions is None:
-        doc = TABLES.get(table)
-        descriptions = doc.columns if doc else {}
+    """Row count, column schema (with the columns' `descriptions`), first rows, location.
+    `rows` is the count when `frame` holds only the first rows (a SQL model)."""
+    descriptions = descriptions or {}
     schema = dg.TableSchema(
         columns=[
             dg.TableColumn(name, str(dtype), description=descriptions.get(name)) for name, dtype in frame.schema.items()

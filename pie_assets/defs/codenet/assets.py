@@ -16,16 +16,16 @@ from pie_assets.codenet.problem_list import PROBLEMS_SCHEMA, read_problem_list
 from pie_assets.codenet.rejects import MalformedFileError, ProblemNotFoundError, Reject, rejects_frame
 from pie_assets.dataset.pie_import import TABLE as PIE_PAIRS
 from pie_assets.dataset.pie_problems import ingest_pie_problem, pie_rows, pie_tests
-from pie_assets.defs.checks import checks_for
-from pie_assets.defs.partition_batches import materialize_partitions
-from pie_assets.defs.partitions import problem_backfill_policy, problems_partitions
-from pie_assets.defs.resources import CodeNetSource, LakeResource
-from pie_assets.defs.table_metadata import content_version
-from pie_assets.defs.tables import TABLES
+from pie_assets.defs.codenet.checks import CODENET_CHECKS
+from pie_assets.defs.codenet.tables import CODENET_TABLES
+from pie_assets.defs.shared.loading import active_settings
+from pie_assets.defs.shared.partition_batches import materialize_partitions
+from pie_assets.defs.shared.partitions import problem_backfill_policy, problems_partitions
+from pie_assets.defs.shared.resources import CodeNetSource, LakeResource
+from pie_assets.table_metadata import content_version
 
 GROUP = "codenet"
 PROBLEM_TABLES = ("submissions", "test_cases", "ingest_rejects", "problem_statements")
-LIST_TABLES = ("problems", "problem_list_rejects")
 READER_DIR = Path(pie_assets.codenet.__file__).parent
 PIE_READER = Path(pie_assets.dataset.pie_problems.__file__)
 NO_CODENET_REASON = "no CodeNet tree (--codenet none / PIE_CODENET=none): no problem names or limits"
@@ -41,7 +41,7 @@ def ingest_code_version(extra_tests_dir: str | None) -> str:
 
 
 def _spec(name: str, code_version: str, **kwargs) -> dg.AssetSpec:
-    doc = TABLES[name]
+    doc = CODENET_TABLES[name]
     return dg.AssetSpec(
         name,
         group_name=GROUP,
@@ -90,7 +90,7 @@ def build_ingest_assets(extra_tests_dir: str | None) -> list[dg.AssetsDefinition
         name="codenet_problem",
         # PIE's release is the other source of a problem (`pie_pairs`: its programs and tests list).
         specs=[_spec(name, code_version, skippable=True, deps=[PIE_PAIRS]) for name in PROBLEM_TABLES],
-        check_specs=[check.spec() for check in checks_for(PROBLEM_TABLES)],
+        check_specs=[check.spec() for check in CODENET_CHECKS],
         partitions_def=problems_partitions,
         backfill_policy=problem_backfill_policy,
         can_subset=False,
@@ -134,6 +134,12 @@ def build_ingest_assets(extra_tests_dir: str | None) -> list[dg.AssetsDefinition
                 reject = Reject(problem_id, "ingest", where, None, "file_rejected", f"{type(err).__name__}: {err}")
             return {"ingest_rejects": rejects_frame([reject])}
 
-        yield from materialize_partitions(context, lake, work, on_error)
+        yield from materialize_partitions(context, lake, work, on_error, checks=CODENET_CHECKS)
 
     return [problem_list, codenet_problem]
+
+
+@dg.definitions
+def codenet_assets() -> dg.Definitions:
+    """The readers' code version names the extra tests directory of the settings being built for."""
+    return dg.Definitions(assets=build_ingest_assets(active_settings().extra_tests))

@@ -10,10 +10,10 @@ from dagster_polars import PolarsParquetIOManager
 from upath import UPath
 
 from pie_assets.codenet.layout import CodeNetLayout
-from pie_assets.defs.table_metadata import table_metadata
+from pie_assets.defs.shared.partitions import lake_key
 from pie_assets.lake.catalog import Catalog
-from pie_assets.defs.partitions import lake_key
 from pie_assets.lake.storage import PartitionKey, Warehouse, write_parquet_atomic
+from pie_assets.table_metadata import column_descriptions, table_metadata
 
 
 class CodeNetSource(dg.ConfigurableResource):
@@ -28,7 +28,7 @@ class CodeNetSource(dg.ConfigurableResource):
         return CodeNetLayout(self.root) if self.root else None
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _catalog(root: str) -> Catalog:
     """One catalog object per warehouse and process, so its 'view exists' memo is shared."""
     return Catalog(Warehouse(root))
@@ -81,7 +81,7 @@ class LakeParquetIOManager(PolarsParquetIOManager):
     def get_metadata(self, context: dg.OutputContext, obj: pl.DataFrame | None) -> dict[str, dg.MetadataValue]:
         if obj is None:
             return {}
-        return table_metadata(context.asset_key.path[-1], obj)
+        return table_metadata(obj, descriptions=column_descriptions(context.definition_metadata))
 
 
 @functools.lru_cache(maxsize=8)

@@ -1,4 +1,5 @@
-"""Code versions of the dataset assets: the source of the modules that shape their output."""
+"""Code versions of assets: the source of the modules that shape their output (dataset, evaluation
+and training assets alike)."""
 
 from __future__ import annotations
 

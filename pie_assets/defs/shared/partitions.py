@@ -1,4 +1,5 @@
-"""One partition per CodeNet problem; the discovery sensor and `pie run` add the keys. Here too:
+"""One partition per CodeNet problem (codenet, runtime and evaluation read them); the discovery sensor
+and `pie run` add the keys, in runs of `partition_ranges`. Here too:
 the lake's key of any partition (its hive path names each dimension by its column)."""
 
 from collections.abc import Sequence, Set
@@ -6,6 +7,7 @@ from collections.abc import Sequence, Set
 import dagster as dg
 
 from pie_assets.lake.storage import PROBLEM_COLUMN, PartitionKey
+from pie_assets.runs import partition_range_tags
 
 PROBLEMS = "problems"
 CHECKPOINTS = "checkpoints"
@@ -41,6 +43,20 @@ def partition_ranges(
     return ranges
 
 
+def range_run_requests(
+    ordered_keys: Sequence[str], selection: list[dg.AssetKey], prefix: str, tags: dict[str, str] | None = None
+) -> list[dg.RunRequest]:
+    """One run per range of `partition_ranges` over keys given in the instance's partition order."""
+    return [
+        dg.RunRequest(
+            run_key=f"{prefix}:{chunk[0]}..{chunk[-1]}",
+            asset_selection=selection,
+            tags={**partition_range_tags(chunk[0], chunk[-1]), **(tags or {})},
+        )
+        for chunk in partition_ranges(ordered_keys, set(ordered_keys))
+    ]
+
+
 def lake_key(partitions_def: dg.PartitionsDefinition | None, key: str) -> PartitionKey:
     """The lake's key of a Dagster partition: dimension column -> key, in sorted dimension order
     for a multi-dimensional one (the order of its hive directories)."""
@@ -48,5 +64,5 @@ def lake_key(partitions_def: dg.PartitionsDefinition | None, key: str) -> Partit
         return dict(sorted(partitions_def.get_partition_key_from_str(key).keys_by_dimension.items()))
     name = getattr(partitions_def, "name", None)
     if name not in LAKE_COLUMNS:
-        raise ValueError(f"partitions {name!r} have no lake column (pie_assets/defs/partitions.py LAKE_COLUMNS)")
+        raise ValueError(f"partitions {name!r} have no lake column (pie_assets/defs/shared/partitions.py LAKE_COLUMNS)")
     return {LAKE_COLUMNS[name]: key}

@@ -1,0 +1,132 @@
+"""What each evaluation table is (the `evaluation` group): description, columns' descriptions, schema."""
+
+from __future__ import annotations
+
+import polars as pl
+
+from pie_assets.defs.shared.tables import PROFILE_DOC, TableDoc
+from pie_assets.evaluation.schemas import (
+    GENERATION_RUNTIME_SCHEMA,
+    GENERATION_SCHEMA,
+    MODEL_EVALUATION_SCHEMA,
+    PROMPT_SCHEMA,
+)
+
+EVALUATION_TABLES: dict[str, TableDoc] = {
+    "prompts": TableDoc(
+        "Per checkpoint x test problem: the prompt of every (strategy, test pair), as sent to the model; "
+        "prompt_hash keys "
+        "the generation cache. Baselines and human references are not prompted (no rows).",
+        PROMPT_SCHEMA,
+        {
+            "checkpoint": "the checkpoint (partition)",
+            "strategy": "instruction | few_shot | cot | retrieval | perf_conditioned",
+            "strategy_version": "hash of the strategy's template and parameters",
+            "problem_id": "the problem",
+            "src_id": "the pair's slow program",
+            "tgt_id": "the pair's human faster version",
+            "prompt": "the prompt text (chat backends send it as the user message)",
+            "prompt_hash": "sha256 of the prompt's UTF-8 bytes",
+            "example_src_ids": "the few-shot examples' slow programs (retrieval: nearest last)",
+        },
+    ),
+    "generations": TableDoc(
+        "Per checkpoint x test problem: every sample of every prompt (or a baseline's / human reference's "
+        "program), the raw "
+        "response and the program extracted from it.",
+        GENERATION_SCHEMA,
+        {
+            "generation_id": "id of the generation (checkpoint, strategy, pair, sample, prompt)",
+            "checkpoint": "the checkpoint (partition)",
+            "strategy": "the prompt strategy; none for baselines and human references",
+            "problem_id": "the problem",
+            "src_id": "the pair's slow program",
+            "tgt_id": "the pair's human faster version",
+            "sample_index": "0-based, in sampling order (Best@k takes sample_index < k)",
+            "prompt_hash": "the prompt's hash (NULL when not prompted)",
+            "code": "the extracted program ('' when nothing could be extracted)",
+            "code_sha256": "sha256 of the program's UTF-8 bytes",
+            "extraction_status": "fenced | unterminated_fence | unfenced | empty | reference",
+            "finish_reason": "the backend's: stop, length, ...",
+            "cached": "taken from the generation cache (no query made)",
+            "response": "the raw response text",
+        },
+    ),
+    "generation_runtimes": TableDoc(
+        "Per checkpoint x test problem: every generation compiled, judged and measured like a human submission, on the "
+        "problem's runtime tests (fast mode: a fixed subset), with the pair's src measured the same way.",
+        GENERATION_RUNTIME_SCHEMA,
+        {
+            "generation_id": "the generation",
+            "checkpoint": "the checkpoint (partition)",
+            "strategy": "the prompt strategy",
+            "mode": "full | fast",
+            "problem_id": "the problem",
+            "src_id": "the pair's slow program",
+            "tgt_id": "the pair's human faster version",
+            "sample_index": "0-based, in sampling order",
+            "status": "OK, or the first status that is not (CE, WA, RE, TLE, ...); NO_CODE when nothing was extracted",
+            "all_pass": "every test passed natively and under the backend",
+            "n_tests": "tests run",
+            "n_passed": "tests with status OK",
+            "mean_accuracy": "PIE's mean accuracy over the tests",
+            "agg_cost": "sum of the backend's cost over the tests; NULL unless all_pass",
+            "peak_memory_kb": "max over the tests of the native run's peak RSS",
+            "src_agg_cost": "the src's agg cost on the same tests, same backend and config",
+            "src_peak_memory_kb": "the src's peak memory on the same tests",
+            "binary_sha256": "sha256 of the compiled binary",
+            "backend": "cachegrind | gem5 | native",
+            "config_hash": "hash of the simulator config",
+            "profile": PROFILE_DOC,
+            "n_samples": "samples requested per prompt (1 for baselines and human references)",
+            "kind": "the checkpoint's kind when it generated (as in model_evaluations)",
+            "checkpoint_version": "the checkpoint's version (files or models-file entry) when it generated",
+            "evaluation_config_hash": "hash of the evaluation config the generation ran under",
+            "inputs_fingerprint": "fingerprint of the evaluation's inputs (the schedule compares it)",
+        },
+    ),
+    "model_evaluations": TableDoc(
+        "Per checkpoint: PIE's metrics at Best@k for every k from 1 to n, per strategy and mode; human "
+        "references unclipped. Percentages 0-100.",
+        MODEL_EVALUATION_SCHEMA,
+        {
+            "checkpoint": "the checkpoint (partition)",
+            "kind": "transformers | peft | openai | baseline | human_reference",
+            "strategy": "the prompt strategy (none for baselines and human references)",
+            "mode": "full | fast (one pair per problem, a few tests): never compare a fast row with a full one",
+            "k": "Best@k: the first k samples in sampling order",
+            "n_pairs": "test pairs, every one in the denominator",
+            "speedup": "SPEEDUP: mean over pairs of max(1, src cost / best cost) (unclipped for human references)",
+            "pct_opt": "%OPT: share of pairs with speedup >= 1.10",
+            "pct_opt_1_25": "share of pairs with speedup >= 1.25",
+            "pct_opt_1_5": "share of pairs with speedup >= 1.5",
+            "pct_opt_2": "share of pairs with speedup >= 2",
+            "pct_opt_3": "share of pairs with speedup >= 3",
+            "pct_opt_5": "share of pairs with speedup >= 5",
+            "pct_opt_10": "share of pairs with speedup >= 10",
+            "pct_correct": "%Correct: share of pairs whose best accuracy is 1.0",
+            "memory_reduction": "mean of src peak memory / best generation's peak memory "
+            "(1.0 without a correct generation)",
+            "percentile": "mean share of the problem's correct human programs the best generation beats on cost",
+            "n_pairs_with_generation": "pairs with at least one generation among the first k",
+            "n_src_unmeasured": "pairs whose src has no cost here (speedup 1.0)",
+            "n_samples": "samples per prompt of the evaluation",
+            "clipped": "speedup clipped at 1 (models, baselines) or not (human references)",
+            "backend": "the measuring backend",
+            "config_hash": "hash of the simulator config",
+            "profile": PROFILE_DOC,
+            "evaluation_config_hash": "hash of the evaluation config",
+            "checkpoint_version": "the checkpoint's version (files or models-file entry)",
+        },
+    ),
+    "retrieval_index": TableDoc(
+        "The retrieval corpus: the unique slow programs of the train split's pairs, in FAISS index order.",
+        {"src_id": pl.Utf8, "tgt_id": pl.Utf8, "problem_id": pl.Utf8, "speedup": pl.Float64},
+        {
+            "src_id": "the slow program",
+            "tgt_id": "its pair's faster version (highest speedup)",
+            "problem_id": "the problem",
+            "speedup": "the pair's speedup",
+        },
+    ),
+}

@@ -1,0 +1,34 @@
+"""`TableDoc`: what a lake table is (its description, its columns' descriptions, its schema), so an
+asset shows the same column schema in the Dagster UI before and after it materialises. Each
+domain keeps its tables' docs beside its assets (`<domain>/tables.py`)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import dagster as dg
+import polars as pl
+
+PROFILE_DOC = (
+    "the simulator profile that built and measured the program: static (the default: static, stripped "
+    "binaries) or pie-parity (PIE's build: dynamic, not stripped); see simulator.toml [profiles]"
+)
+
+
+@dataclass(frozen=True)
+class TableDoc:
+    description: str
+    schema: dict[str, pl.DataType]
+    columns: dict[str, str]
+
+    def column_schema(self) -> dg.TableSchema:
+        return dg.TableSchema(
+            columns=[
+                dg.TableColumn(name, str(dtype), description=self.columns.get(name))
+                for name, dtype in self.schema.items()
+            ]
+        )
+
+    def spec_metadata(self) -> dict[str, object]:
+        """Definition metadata: the columns the UI shows before anything is materialised."""
+        return {"dagster/column_schema": self.column_schema()}
