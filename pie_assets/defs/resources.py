@@ -10,7 +10,7 @@ from dagster_polars import PolarsParquetIOManager
 from upath import UPath
 
 from pie_assets.codenet.layout import CodeNetLayout
-from pie_assets.defs.table_metadata import table_metadata
+from pie_assets.defs.table_metadata import table_metadata, table_rows_metadata
 from pie_assets.lake.catalog import Catalog
 from pie_assets.defs.partitions import lake_key
 from pie_assets.lake.storage import PartitionKey, Warehouse, write_parquet_atomic
@@ -81,7 +81,11 @@ class LakeParquetIOManager(PolarsParquetIOManager):
     def get_metadata(self, context: dg.OutputContext, obj: pl.DataFrame | None) -> dict[str, dg.MetadataValue]:
         if obj is None:
             return {}
-        return table_metadata(context.asset_key.path[-1], obj)
+        table = context.asset_key.path[-1]
+        metadata = table_metadata(table, obj)
+        if context.has_asset_partitions:  # written by now: the total includes this partition
+            metadata |= table_rows_metadata(_catalog(self.base_dir), table)
+        return metadata
 
 
 @functools.lru_cache(maxsize=8)
