@@ -57,3 +57,4 @@ select
         else 'runtime_error'
     end as outcome_class
 from outcomes
+order by problem_id, program_id

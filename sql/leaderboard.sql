@@ -71,4 +71,6 @@ select
     null as pct_correct_at_1,
     'gem5 (paper)' as backend
 from reported
-order by source asc, speedup desc nulls last, checkpoint asc, strategy asc, mode asc, backend asc, k asc
+order by
+    source asc, speedup desc nulls last, checkpoint asc, strategy asc, mode asc, backend asc, k asc, kind asc,
+    n_pairs asc, n_samples asc

@@ -105,3 +105,4 @@ from pairs
 inner join scored as chosen on pairs.problem_id = chosen.problem_id and pairs.chosen_id = chosen.program_id
 inner join scored as rejected on pairs.problem_id = rejected.problem_id and pairs.rejected_id = rejected.program_id
 inner join problem_statements as ps on pairs.problem_id = ps.problem_id
+order by pairs.problem_id, pairs.kind

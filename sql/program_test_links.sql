@@ -6,3 +6,4 @@ select
     u.r.accuracy = 1.0 as passed
 from candidate_programs as p, unnest(p.test_results) as u (r)
 where p.outcome_class is not null
+order by p.problem_id, p.program_id, u.r.test_id

@@ -34,3 +34,4 @@ select
     n_native_passed,
     agg_cost
 from classed
+order by problem_id, rank, submission_id
