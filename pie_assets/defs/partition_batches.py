@@ -160,7 +160,7 @@ def materialize_partitions(
         yield from held.values()  # the partitions landed: recorded, without a total
         raise
     for table, event in held.items():
-        yield event.with_metadata({**event.metadata, **table_rows_metadata(lake.catalog, table)})
+        yield event.with_metadata({**table_rows_metadata(lake.catalog, table), **event.metadata})  # listed first
     for check in checks:
         yield _check_result(check, check_failures[check.name], len(keys))
     if failures:

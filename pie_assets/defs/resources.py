@@ -82,10 +82,10 @@ class LakeParquetIOManager(PolarsParquetIOManager):
         if obj is None:
             return {}
         table = context.asset_key.path[-1]
-        metadata = table_metadata(table, obj)
-        if context.has_asset_partitions:  # written by now: the total includes this partition
-            metadata |= table_rows_metadata(_catalog(self.base_dir), table)
-        return metadata
+        if not context.has_asset_partitions:
+            return table_metadata(table, obj)
+        # Written by now: the total includes this partition. Listed first, where the Overview shows it.
+        return table_rows_metadata(_catalog(self.base_dir), table) | table_metadata(table, obj)
 
 
 @functools.lru_cache(maxsize=8)
