@@ -129,9 +129,11 @@ def _parse_error(err: sqlglot.errors.SqlglotError) -> str:
     return f"{first['description']} (line {first['line']}, column {first['col']})"
 
 
-def render(template: str, variables: Mapping[str, Any]) -> tuple[str, dict[str, Any]]:
-    """The template (a model's SQL or YAML) with `var()` and `ref()` filled in, and the vars it used."""
-    used: dict[str, Any] = {}
+def template_functions(variables: Mapping[str, Any], used: dict[str, Any] | None = None) -> dict[str, Any]:
+    """What a template calls: `var(name[, default])`, a value of `variables` (recorded in `used`),
+    and `ref(name)`, the relation's quoted name. sqlfluff renders `sql/` with these too
+    (`dbt_like/jinja_context`), so what it lints is what runs."""
+    used = {} if used is None else used
 
     def var(name: str, *default: Any) -> Any:
         if name in variables:
@@ -142,9 +144,15 @@ def render(template: str, variables: Mapping[str, Any]) -> tuple[str, dict[str, 
             raise ValueError(f"var({name!r}) is not set in the dataset config's [vars]")
         return used[name]
 
+    return {"var": var, "ref": lambda name: f'"{name}"'}
+
+
+def render(template: str, variables: Mapping[str, Any]) -> tuple[str, dict[str, Any]]:
+    """The template (a model's SQL or YAML) with `var()` and `ref()` filled in, and the vars it used."""
+    used: dict[str, Any] = {}
     env = jinja2.Environment(undefined=jinja2.StrictUndefined, autoescape=False, keep_trailing_newline=False)
     try:
-        text = env.from_string(template).render(var=var, ref=lambda name: f'"{name}"')
+        text = env.from_string(template).render(**template_functions(variables, used))
     except jinja2.TemplateError as err:
         raise ValueError(f"cannot render the template: {err}") from err
     return text, used

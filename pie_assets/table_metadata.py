@@ -3,6 +3,11 @@ the column schema with descriptions, a short preview and a data version derived 
 
 One function for the IO-managed tables and for the partitions written by `materialize_partitions`,
 so the UI shows the same things for `problems` and for each problem's `submissions`.
+
+A partitioned table's `dagster/row_count` is its partition's, as Dagster means it, and the asset's
+Overview shows the latest materialisation's: one partition's. So the last materialisation a run
+records of a partitioned table also carries `pie/table_rows`, the whole table's rows (every
+partition) as the catalog counts them once the run has published: the Overview lists it.
 """
 
 from __future__ import annotations
@@ -10,11 +15,20 @@ from __future__ import annotations
 import hashlib
 from array import array
 from collections.abc import Mapping
+from typing import Protocol
 
 import dagster as dg
 import polars as pl
 from dagster_polars.io_managers.utils import cast_polars_single_value_to_dagster_table_types
 
+
+class RowCounts(Protocol):
+    """What counts a table's rows across partitions (the lake's `Catalog`)."""
+
+    def row_count(self, table: str) -> int: ...
+
+
+TABLE_ROWS = "pie/table_rows"
 PREVIEW_ROWS = 5
 PREVIEW_CHARS = 120  # code and test inputs are long: the preview shows their start
 # Fixed seeds: the same content gives the same data version in every process (polars' row
@@ -74,3 +88,8 @@ def table_metadata(
     if path is not None:
         metadata["path"] = dg.MetadataValue.path(path)
     return metadata
+
+
+def table_rows_metadata(catalog: RowCounts, table: str) -> dict[str, dg.MetadataValue]:
+    """`pie/table_rows`: the rows of every partition of `table`, counted through the catalog."""
+    return {TABLE_ROWS: dg.MetadataValue.int(catalog.row_count(table))}

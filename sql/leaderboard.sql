@@ -2,33 +2,75 @@
 -- the PIE paper's reported figures. Reported rows are the paper's numbers on its gem5 test split
 -- (978 pairs), NOT measured here: source = 'reported (PIE paper)', and their cost unit differs.
 with measured as (
-    select checkpoint, kind, strategy, mode, backend, n_pairs, n_samples,
-           max(k) as k,
-           arg_max(speedup, k) as speedup,
-           arg_max(pct_opt, k) as pct_opt,
-           arg_max(pct_correct, k) as pct_correct,
-           arg_max(memory_reduction, k) as memory_reduction,
-           arg_max(percentile, k) as percentile,
-           max(speedup) filter (where k = 1) as speedup_at_1,
-           max(pct_opt) filter (where k = 1) as pct_opt_at_1,
-           max(pct_correct) filter (where k = 1) as pct_correct_at_1
+    select
+        checkpoint,
+        kind,
+        strategy,
+        mode,
+        backend,
+        n_pairs,
+        n_samples,
+        max(k) as k,
+        arg_max(speedup, k) as speedup,
+        arg_max(pct_opt, k) as pct_opt,
+        arg_max(pct_correct, k) as pct_correct,
+        arg_max(memory_reduction, k) as memory_reduction,
+        arg_max(percentile, k) as percentile,
+        max(speedup) filter (where k = 1) as speedup_at_1,
+        max(pct_opt) filter (where k = 1) as pct_opt_at_1,
+        max(pct_correct) filter (where k = 1) as pct_correct_at_1
     from model_evaluations
     group by all
 ),
-reported(checkpoint, kind, strategy, k, pct_opt, speedup, pct_correct) as (
+
+reported (checkpoint, kind, strategy, k, pct_opt, speedup, pct_correct) as (
     values
-        ('gpt-3.5 (PIE paper)', 'model', 'cot', 8, 43.05, 1.60, 91.72),
-        ('codellama-13b (PIE paper)', 'model', 'perf_conditioned', 8, 66.56, 5.65, 70.96),
-        ('gpt-3.5 fine-tuned HQ + self-play (PIE paper)', 'model', 'fine_tuned', 8, 87.63, 6.86, 95.09),
-        ('human edits (PIE paper)', 'human_reference', 'none', 1, null, 3.66, null),
-        ('fastest human (PIE paper)', 'human_reference', 'none', 1, null, 4.06, null)
+    ('gpt-3.5 (PIE paper)', 'model', 'cot', 8, 43.05, 1.60, 91.72),
+    ('codellama-13b (PIE paper)', 'model', 'perf_conditioned', 8, 66.56, 5.65, 70.96),
+    ('gpt-3.5 fine-tuned HQ + self-play (PIE paper)', 'model', 'fine_tuned', 8, 87.63, 6.86, 95.09),
+    ('human edits (PIE paper)', 'human_reference', 'none', 1, null, 3.66, null),
+    ('fastest human (PIE paper)', 'human_reference', 'none', 1, null, 4.06, null)
 )
-select 'measured' as source, checkpoint, kind, strategy, mode, k, n_pairs, n_samples,
-       speedup, pct_opt, pct_correct, memory_reduction, percentile,
-       speedup_at_1, pct_opt_at_1, pct_correct_at_1, backend
+
+select
+    'measured' as source,
+    checkpoint,
+    kind,
+    strategy,
+    mode,
+    k,
+    n_pairs,
+    n_samples,
+    speedup,
+    pct_opt,
+    pct_correct,
+    memory_reduction,
+    percentile,
+    speedup_at_1,
+    pct_opt_at_1,
+    pct_correct_at_1,
+    backend
 from measured
 union all
-select 'reported (PIE paper)', checkpoint, kind, strategy, 'full', k, 978, 8,
-       speedup, pct_opt, pct_correct, null, null, null, null, null, 'gem5 (paper)'
+select
+    'reported (PIE paper)' as source,
+    checkpoint,
+    kind,
+    strategy,
+    'full' as mode,
+    k,
+    978 as n_pairs,
+    8 as n_samples,
+    speedup,
+    pct_opt,
+    pct_correct,
+    null as memory_reduction,
+    null as percentile,
+    null as speedup_at_1,
+    null as pct_opt_at_1,
+    null as pct_correct_at_1,
+    'gem5 (paper)' as backend
 from reported
-order by source, speedup desc nulls last, checkpoint, strategy, mode, backend, k
+order by
+    source asc, speedup desc nulls last, checkpoint asc, strategy asc, mode asc, backend asc, k asc, kind asc,
+    n_pairs asc, n_samples asc

@@ -17,10 +17,11 @@ with correct as (
         -- lines of code: newline-separated lines, CR removed, a final newline opening none; i.e. the
         -- lines left once the trailing run of CR/LF is cut (CRs elsewhere split no line)
         len(string_split(regexp_replace(s.code, '[\r\n]+$', ''), chr(10))) as n_lines
-    from submissions s
-    join submission_runtimes r using (problem_id, submission_id)
+    from submissions as s
+    inner join submission_runtimes as r using (problem_id, submission_id)
     where s.status = 'Accepted' and r.all_pass and s.user_id is not null
 )
+
 select
     problem_id,
     user_id,

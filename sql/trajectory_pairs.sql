@@ -3,11 +3,14 @@
 -- programs (one program makes no pair): the same rows as joining submissions for src and for tgt,
 -- without two hash tables over every submission's code.
 with t as (
-    select t.*, c.code
-    from trajectories t
-    join submissions c on c.problem_id = t.problem_id and c.submission_id = t.submission_id
+    select
+        t.*,
+        c.code
+    from trajectories as t
+    inner join submissions as c on t.problem_id = c.problem_id and t.submission_id = c.submission_id
     where t.trajectory_length > 1
 )
+
 select
     s.submission_id as src_id,
     g.submission_id as tgt_id,
@@ -29,18 +32,18 @@ select
     g.n_lines as tgt_lines,
     s.backend,
     s.config_hash
-from t s
-join t g
-  on g.problem_id = s.problem_id and g.user_id = s.user_id and g.position > s.position
- and g.config_hash = s.config_hash
-where true
-{% if var('filter_min_improvement', true) %}
-  and (s.agg_cost - g.agg_cost) / s.agg_cost > {{ var('min_improvement') }}
-{% endif %}
-{% if var('filter_max_lines') %}
-  and s.n_lines < {{ var('max_lines') }} and g.n_lines < {{ var('max_lines') }}
-{% endif %}
-{% if var('filter_line_diff') %}
-  and abs(s.n_lines - g.n_lines) / greatest(s.n_lines, 1) < {{ var('max_relative_line_diff') }}
-{% endif %}
+from t as s
+inner join t as g
+    on
+        s.problem_id = g.problem_id and s.user_id = g.user_id and s.position < g.position
+        and s.config_hash = g.config_hash
+where
+    true
+    {% if var('filter_min_improvement', true) %}
+        and (s.agg_cost - g.agg_cost) / s.agg_cost > {{ var('min_improvement') }}
+    {% endif %}{% if var('filter_max_lines') %}
+        and s.n_lines < {{ var('max_lines') }} and g.n_lines < {{ var('max_lines') }}
+    {% endif %}{% if var('filter_line_diff') %}
+        and abs(s.n_lines - g.n_lines) / greatest(s.n_lines, 1) < {{ var('max_relative_line_diff') }}
+    {% endif %}
 order by s.problem_id, s.user_id, s.position, g.position

@@ -3,13 +3,20 @@
 from __future__ import annotations
 
 import dagster as dg
+import duckdb
+import polars as pl
 import pytest
 from dagster._core.definitions.asset_daemon_cursor import AssetDaemonCursor
 
 from dbt_like.assets import build_sql_assets
 from dbt_like.models import load_models, referenced_tables
+from pie_assets.dataset.codedpo import SCORES_SCHEMA
 from pie_assets.dataset.config import DatasetConfig
+from pie_assets.dataset.pie_import import PIE_PAIRS_SCHEMA
 from pie_assets.definitions import build_defs
+from pie_assets.defs.codenet.tables import CODENET_TABLES
+from pie_assets.defs.evaluation.tables import EVALUATION_TABLES
+from pie_assets.defs.runtime.tables import RUNTIME_TABLES
 from pie_assets.defs.shared.partitions import PROBLEMS
 from pie_assets.lake.catalog import Catalog
 from pie_assets.lake.storage import Warehouse
@@ -213,3 +220,43 @@ def test_ingesting_a_partition_refreshes_the_models_despite_a_failed_problem(qui
     dg.materialize(assets, instance=instance, resources=resources, partition_key="p00003", selection=ingest)
     requested, cursor = _requested(defs, instance, cursor)
     assert requested == {None}
+
+
+def _input_schemas() -> dict[str, dict[str, pl.DataType]]:
+    """Every table a model of sql/ can read that no model makes, with the schema it has in the lake."""
+    return {
+        **{name: doc.schema for name, doc in (CODENET_TABLES | RUNTIME_TABLES | EVALUATION_TABLES).items()},
+        "codedpo_scores": SCORES_SCHEMA,
+        "pie_pairs": PIE_PAIRS_SCHEMA,
+    }
+
+
+@pytest.mark.parametrize(
+    "overrides",
+    [{}, {"eval_pairs_from": "pie", "split_from_pie_pairs": True}],
+    ids=["default_vars", "pie_pairs_vars"],
+)
+def test_every_models_yaml_lists_exactly_the_columns_its_sql_selects(overrides):
+    """Every model of sql/ created as a view over empty inputs of the lake's schemas, in lineage
+    order: DuckDB's `describe` of each is its YAML's columns, in order, with their data types, and
+    every column is described."""
+    models = load_models(variables={**DatasetConfig.load().vars, **overrides})
+    con = duckdb.connect()
+    for name, schema in _input_schemas().items():
+        con.register(f"__{name}", pl.DataFrame(schema=schema))
+        con.execute(f'create view "{name}" as select * from "__{name}"')
+    pending = {model.name: model for model in models}
+    while pending:
+        ready = [m for m in pending.values() if not set(m.deps) & set(pending)]
+        assert ready, f"a cycle among {sorted(pending)}"
+        for model in ready:
+            con.execute(f'create view "{model.name}" as {model.sql}')
+            del pending[model.name]
+    described = {
+        m.name: [(name, kind) for name, kind, *_ in con.execute(f'describe "{m.name}"').fetchall()] for m in models
+    }
+    documented = {m.name: [(c.name, c.data_type) for c in m.columns] for m in models}
+    assert described == documented
+    assert {m.name: [c.name for c in m.columns if not c.description.strip()] for m in models} == {
+        m.name: [] for m in models
+    }

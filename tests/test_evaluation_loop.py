@@ -174,13 +174,20 @@ def test_pie_run_evaluates_the_baselines_and_the_human_references(lake):
     board = rows(warehouse, "select source, checkpoint from leaderboard order by all")
     assert sum(1 for source, _ in board if source == "measured") == 4
     assert ("reported (PIE paper)", "codellama-13b (PIE paper)") in board
-    # The plots are files and show in the materialisation (Markdown images).
-    record = lake.instance.fetch_materializations(
-        dg.AssetRecordsFilter(asset_key=dg.AssetKey("model_evaluations"), asset_partitions=["human-target"]), limit=1
-    ).records[0]
+    # The plots are files, and Markdown images in the description of an observation recorded after the
+    # materialisation (the Events tab draws them inline), which links to it.
+    partition = dg.AssetRecordsFilter(asset_key=dg.AssetKey("model_evaluations"), asset_partitions=["human-target"])
+    record = lake.instance.fetch_materializations(partition, limit=1).records[0]
     metadata = record.asset_materialization.metadata
-    assert metadata["plot_topk"].value.startswith("![")
+    assert metadata["plots"].value.endswith(
+        " plots, in the Events tab](/assets/model_evaluations?view=events&partition=human-target)"
+    )
     assert metadata["dagster/row_count"].value == 1
+    observation = lake.instance.fetch_observations(partition, limit=1).records[0]
+    assert observation.storage_id > record.storage_id
+    assert observation.asset_observation.description.startswith(
+        "**%OPT and SPEEDUP against k**\n\n![%OPT and SPEEDUP against k](data:image/png;base64,"
+    )
     assert (warehouse.parent / "warehouse" / "reports" / "human-target" / "topk.png").read_bytes()[
         :8
     ] == b"\x89PNG\r\n\x1a\n"

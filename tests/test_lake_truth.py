@@ -21,6 +21,7 @@ from pie_assets.lake.storage import Warehouse
 from pie_assets.runs import partition_range_tags
 from pie_assets.runtime.config import DEFAULT_CONFIG_PATH
 from pie_assets.settings import Settings
+from pie_assets.table_metadata import TABLE_ROWS
 
 INGEST = ["submissions", "test_cases", "ingest_rejects", "problem_statements"]
 RUNTIME = ["runtime_annotations", "submission_runtimes"]
@@ -129,6 +130,35 @@ def test_a_downstream_asset_takes_partitioned_lake_tables_as_inputs(quirky_setti
     assert dg.materialize(everything, instance=instance, resources=resources, selection=["users_everywhere"]).success
 
 
+def test_a_runs_last_materialisation_of_a_table_carries_the_tables_total_rows(quirky_settings, instance):
+    """A partitioned table's Overview shows its latest materialisation: one partition's
+    `dagster/row_count`, and `pie/table_rows`, every partition's, counted once the run published."""
+    defs = build_defs(quirky_settings)
+    instance.add_dynamic_partitions(PROBLEMS, ["p00001", "p00003", "p00004"])
+    assert _run(defs, instance, ["problems"]).success
+
+    def submissions_events() -> list[dg.AssetMaterialization]:
+        records = instance.fetch_materializations(dg.AssetKey("submissions"), limit=100, ascending=True).records
+        return [r.asset_materialization for r in records]
+
+    assert _run(defs, instance, INGEST, tags=partition_range_tags("p00001", "p00003")).success
+    first, last = submissions_events()
+    assert (first.partition, first.metadata["dagster/row_count"].value) == ("p00001", 5)
+    assert TABLE_ROWS not in first.metadata  # the total is known once every partition of the run landed
+    assert (last.partition, last.metadata["dagster/row_count"].value, last.metadata[TABLE_ROWS].value) == (
+        "p00003",
+        1,
+        6,
+    )
+    # A later run of another partition counts the partitions written before it too.
+    assert _run(defs, instance, INGEST, partition_key="p00004").success
+    latest = submissions_events()[-1]
+    assert (latest.partition, latest.metadata["dagster/row_count"].value) == ("p00004", 0)
+    with Catalog(Warehouse(quirky_settings.warehouse)).connect() as con:
+        total = con.execute("select count(*) from submissions").fetchone()[0]
+    assert latest.metadata[TABLE_ROWS].value == total == 6
+
+
 def test_two_dimensional_partitions_are_hive_paths_queryable_with_sql(tmp_path, instance):
     checkpoints = dg.StaticPartitionsDefinition(["ckpt-a", "ckpt-b"])
     problems = dg.StaticPartitionsDefinition(["p00001", "p00002"])
@@ -152,6 +182,9 @@ def test_two_dimensional_partitions_are_hive_paths_queryable_with_sql(tmp_path, 
             [evaluation_scores, evaluation_echo], instance=instance, resources=resources, partition_key=key
         ).success
     assert (tmp_path / "wh" / "evaluation_scores" / "checkpoint=ckpt-a" / "problem=p00002" / "data.parquet").is_file()
+    # The Overview shows the latest materialisation: its partition's row count and the table's.
+    latest = instance.get_latest_materialization_event(dg.AssetKey("evaluation_scores")).asset_materialization
+    assert latest.metadata["dagster/row_count"].value == 1 and latest.metadata[TABLE_ROWS].value == 4
     with Catalog(Warehouse(warehouse)).connect() as con:
         rows = con.execute(
             "select checkpoint, problem, problem_id, score from evaluation_scores order by all"

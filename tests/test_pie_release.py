@@ -136,12 +136,15 @@ def test_pie_files_alone_are_ingested_measured_and_evaluated(tmp_path: Path) -> 
         for src, tgt, *_ in pairs
     ]
     assert agreement["all"][2] == pytest.approx(sum(same_side) / 3)
-    event = dg.DagsterInstance.from_config(str(tmp_path / ".dagster")).get_latest_materialization_event(
-        dg.AssetKey("pie_runtime_agreement")
-    )
+    instance = dg.DagsterInstance.from_config(str(tmp_path / ".dagster"))
+    event = instance.get_latest_materialization_event(dg.AssetKey("pie_runtime_agreement"))
     metadata = event.asset_materialization.metadata
     assert metadata["dagster/row_count"].value == 3 and metadata["overall_n_pairs"].value == 3
-    assert metadata["plot"].value.startswith("![labels here vs PIE's](data:image/png;base64,")
+    assert metadata["plots"].value == "[1 plot, in the Events tab](/assets/pie_runtime_agreement?view=events)"
+    plots = instance.fetch_observations(dg.AssetKey("pie_runtime_agreement"), limit=1).records[0]
+    assert plots.asset_observation.description.startswith(
+        "**labels here vs PIE's**\n\n![labels here vs PIE's](data:image/png;base64,"
+    )
 
     # `pie eval` on PIE's pairs, in fast mode: one pair per problem.
     again = _pie(

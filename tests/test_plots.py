@@ -11,7 +11,7 @@ import polars as pl
 from matplotlib.image import imread
 
 from pie_assets.evaluation.metrics import best_at_k, evaluate
-from pie_assets.evaluation.plots import markdown_image, speedup_distribution_png, topk_png, write_png
+from pie_assets.evaluation.plots import markdown_image, plots_markdown, speedup_distribution_png, topk_png, write_png
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 TAB_RED = np.array([0xD6, 0x27, 0x28]) / 255  # the %OPT threshold line
@@ -141,3 +141,12 @@ def test_markdown_image_round_trips() -> None:
     prefix = "![speedups \\[Best@8\\]](data:image/png;base64,"
     assert md.startswith(prefix) and md.endswith(")")
     assert base64.b64decode(md[len(prefix) : -1]) == data
+
+
+def test_plots_markdown_puts_each_plot_under_its_title() -> None:
+    topk, speedups = topk_png(_evaluations(), "Best@k"), speedup_distribution_png(_per_pair([1.0, 2.0]), "t")
+    md = plots_markdown({"topk": topk, "speedups [Best@8]": speedups})
+    assert md == (
+        f"**topk**\n\n{markdown_image(topk, 'topk')}\n\n**speedups [Best@8]**\n\n"
+        f"{markdown_image(speedups, 'speedups [Best@8]')}"
+    )

@@ -290,11 +290,21 @@ def test_a_second_program_source_is_one_branch_of_candidate_programs(lake, tmp_p
     accepted_values), nothing else; the generation then wins pA's efficiency pair."""
     sql = tmp_path / "sql"
     shutil.copytree(SQL_DIR, sql)
-    anchor = "    left join human_test_results t on t.submission_id = s.submission_id\n"
+    anchor = "    left join human_test_results as t on s.submission_id = t.submission_id\n"
     branch = (
         "    union all by name\n"
-        "    select generation_id as program_id, problem_id, 'generation' as source, code,\n"
-        "           null as source_status, runtime_status, all_pass, n_tests, n_passed, agg_cost, test_results\n"
+        "    select\n"
+        "        generation_id as program_id,\n"
+        "        problem_id,\n"
+        "        'generation' as source,\n"
+        "        code,\n"
+        "        null as source_status,\n"
+        "        runtime_status,\n"
+        "        all_pass,\n"
+        "        n_tests,\n"
+        "        n_passed,\n"
+        "        agg_cost,\n"
+        "        test_results\n"
         "    from generations\n"
     )
     model = (sql / "candidate_programs.sql").read_text()

@@ -4,8 +4,9 @@ this project's runtime labels against PIE's.
 Figures are drawn on matplotlib's Agg canvas directly (no pyplot: no display, no global figure
 state shared between threads of a run). PNGs are saved without the `Software` text chunk, so the
 same input gives the same bytes: a re-materialised asset whose numbers did not change writes an
-identical file. `markdown_image` inlines a PNG for Dagster's `MetadataValue.md`, where the UI
-shows it.
+identical file. `plots_markdown` inlines PNGs as Markdown: Dagster's UI draws Markdown with
+images inline in a description (an asset's, an event's), while a Markdown metadata value over
+1,000 characters (any plot) hides behind "[Show Markdown]".
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from __future__ import annotations
 import base64
 import io
 import os
+from collections.abc import Mapping
 
 import numpy as np
 import polars as pl
@@ -128,6 +130,11 @@ def write_png(data: bytes, path: str) -> str:
 
 
 def markdown_image(data: bytes, alt: str) -> str:
-    """An inline Markdown image (base64 data URI) for `MetadataValue.md`."""
+    """An inline Markdown image (base64 data URI)."""
     safe_alt = alt.replace("\\", "\\\\").replace("[", "\\[").replace("]", "\\]").replace("\n", " ")
     return f"![{safe_alt}](data:image/png;base64,{base64.b64encode(data).decode('ascii')})"
+
+
+def plots_markdown(plots: Mapping[str, bytes]) -> str:
+    """Each PNG under its title, as inline Markdown images."""
+    return "\n\n".join(f"**{title}**\n\n{markdown_image(png, title)}" for title, png in plots.items())

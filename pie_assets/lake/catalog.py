@@ -393,6 +393,12 @@ class Catalog:
         _reach_files(con, self.warehouse)
         return con
 
+    def row_count(self, table: str) -> int:
+        """Rows of `table` across all its partitions, as a query sees it now (DuckDB counts a
+        Parquet file from its footer, so no row is read)."""
+        with self.connect() as con:
+            return con.execute(f'select count(*) from "{table}"').fetchone()[0]
+
     def _session(self) -> duckdb.DuckDBPyConnection:
         """Views in memory for one connection, from a fresh listing: how object storage is read
         (no file to download), and how a reader answers where it cannot rebuild the catalog."""

@@ -6,11 +6,12 @@ its generations land (and by `pie run` / `pie eval` as their next stage).
 
 Every generation_runtimes row carries the inputs' fingerprint (`inputs_fingerprint`);
 `model_evaluations` records it, and the nightly schedule compares it to decide whether a
-checkpoint needs a new evaluation. `model_evaluations` shows the plots.
+checkpoint needs a new evaluation. `model_evaluations` shows the plots (its Events tab).
 """
 
 import os
 import warnings
+from collections.abc import Iterator
 
 import dagster as dg
 import polars as pl
@@ -29,6 +30,7 @@ from pie_assets.defs.evaluation.partitions import (
     checkpoint_problem_partitions,
     checkpoints_partitions,
 )
+from pie_assets.defs.evaluation.plot_events import plots_link, plots_observation
 from pie_assets.defs.evaluation.resources import EvaluationResource
 from pie_assets.defs.evaluation.tables import EVALUATION_TABLES
 from pie_assets.defs.shared.partition_batches import materialize_partitions
@@ -36,7 +38,7 @@ from pie_assets.defs.shared.resources import LakeResource, SimulatorResource
 from pie_assets.defs.shared.versions import modules_version
 from pie_assets.evaluation.embeddings import make_embedder
 from pie_assets.evaluation.pipeline import EvalInputs, Generated, Scored, generate_and_measure, score
-from pie_assets.evaluation.plots import markdown_image, speedup_distribution_png, topk_png, write_png
+from pie_assets.evaluation.plots import speedup_distribution_png, topk_png, write_png
 from pie_assets.evaluation.retrieval import RetrievalIndex
 from pie_assets.progress import PROGRESS
 from pie_assets.table_metadata import content_version, table_metadata
@@ -239,19 +241,17 @@ def checkpoint_generation(
     yield from materialize_partitions(context, lake, work, on_error=lambda _key, _err: {})
 
 
-def _plots(scored: Scored, checkpoint: str, reports_dir: str) -> dict[str, dg.MetadataValue]:
-    """PNGs under <reports>/<checkpoint>/, shown in the materialisation (Markdown images)."""
-    metadata: dict[str, dg.MetadataValue] = {}
+def _plots(scored: Scored, checkpoint: str, reports_dir: str) -> dict[str, bytes]:
+    """Title -> PNG of each plot, written under <reports>/<checkpoint>/ too."""
     directory = os.path.join(reports_dir, checkpoint)
     topk = topk_png(scored.model_evaluations, f"{checkpoint}: %OPT and SPEEDUP against k ({scored.mode})")
     write_png(topk, os.path.join(directory, "topk.png"))
-    metadata["plot_topk"] = dg.MetadataValue.md(markdown_image(topk, "%OPT and SPEEDUP against k"))
+    plots = {"%OPT and SPEEDUP against k": topk}
     for name, per_pair in scored.per_pair.items():
         png = speedup_distribution_png(per_pair, f"{checkpoint} / {name}: speedup per pair, best@{per_pair['k'].max()}")
         write_png(png, os.path.join(directory, f"speedups_{name}.png"))
-        metadata[f"plot_speedups_{name}"] = dg.MetadataValue.md(markdown_image(png, f"speedups {name}"))
-    metadata["reports"] = dg.MetadataValue.path(directory)
-    return metadata
+        plots[f"speedups per pair: {name}"] = png
+    return plots
 
 
 def _summary_markdown(evaluations: pl.DataFrame) -> str:
@@ -298,9 +298,10 @@ SCORING_AUTOMATION = (
 )
 def model_evaluations(
     context: dg.AssetExecutionContext, lake: LakeResource, evaluation: EvaluationResource
-) -> dg.Output[pl.DataFrame]:
+) -> Iterator[dg.Output[pl.DataFrame] | dg.AssetObservation]:
     """PIE's metrics for one checkpoint over every problem of its generation_runtimes, the human
-    programs of those problems summed on the same tests; with the plots and a summary."""
+    programs of those problems summed on the same tests; with a summary, and the plots (an
+    observation after the materialisation, see `plot_events`)."""
     name = context.partition_key
     with lake.catalog.connect() as con:
         runtimes, prompts = (
@@ -316,13 +317,16 @@ def model_evaluations(
     tests = {problem: lake.read_partition("test_cases", problem) for problem in problems}
     scored = score(name, evaluation.config(), runtimes, prompts, tests, human)
     frame = scored.model_evaluations
+    plots = _plots(scored, name, evaluation.reports_dir)
     metadata: dict[str, object] = {
         "mode": scored.mode,
         "problems": len(problems),
         "summary": dg.MetadataValue.md(_summary_markdown(frame)),
         "inputs_fingerprint": scored.inputs_fingerprint,
-        **_plots(scored, name, evaluation.reports_dir),
+        "reports": dg.MetadataValue.path(os.path.join(evaluation.reports_dir, name)),
+        **plots_link("model_evaluations", plots, name),
     }
     with warnings.catch_warnings():  # Output(data_version=...) is beta; it is what makes staleness truthful
         warnings.simplefilter("ignore", dg.BetaWarning)
-        return dg.Output(frame, data_version=dg.DataVersion(content_version(frame)), metadata=metadata)
+        yield dg.Output(frame, data_version=dg.DataVersion(content_version(frame)), metadata=metadata)
+    yield plots_observation("model_evaluations", plots, name)

@@ -4,8 +4,11 @@ programs (`pie_assets.evaluation.pie_agreement` says what each number means).
 It exists only where PIE's release is imported (`pie_pairs`): its programs are measured like any
 program (their problems are partitions, their ids submissions), and the table says, for the
 profile and backend that measured them, how far the labels here are from PIE's gem5 runtimes.
-The materialisation shows the scatter plots; the overall row's numbers are its metadata too.
+The Events tab shows the scatter plots; the overall row's numbers are the materialisation's
+metadata too.
 """
+
+from collections.abc import Iterator
 
 import dagster as dg
 import duckdb
@@ -13,11 +16,12 @@ import polars as pl
 
 import pie_assets.evaluation.pie_agreement
 from dbt_like.assets import MODEL_AUTOMATION
+from pie_assets.defs.evaluation.plot_events import plots_link, plots_observation
 from pie_assets.defs.shared.resources import LakeResource
 from pie_assets.defs.shared.tables import PROFILE_DOC
 from pie_assets.defs.shared.versions import modules_version
 from pie_assets.evaluation.pie_agreement import AGREEMENT_SCHEMA, OVERALL, measured_pairs, runtime_agreement
-from pie_assets.evaluation.plots import agreement_png, markdown_image
+from pie_assets.evaluation.plots import agreement_png
 from pie_assets.runs import PIE_RELEASE_TAGS
 from pie_assets.table_metadata import content_version, table_metadata
 
@@ -82,14 +86,16 @@ def _single(costs: pl.DataFrame, column: str) -> str | None:
     description="How far this project's runtime labels are from PIE's on PIE's own programs, for the profile "
     "that measured them: per problem and overall, the Spearman correlation of agg cost with PIE's "
     "agg runtime, the share of pairs whose direction agrees at PIE's 1.10 threshold, and the "
-    "correlation of log speedups; scatter plots in the materialisation.",
+    "correlation of log speedups; scatter plots in the Events tab.",
     metadata={
         "dagster/column_schema": dg.TableSchema(
             columns=[dg.TableColumn(name, str(dtype), description=COLUMNS[name]) for name, dtype in SCHEMA.items()]
         )
     },
 )
-def pie_runtime_agreement(context: dg.AssetExecutionContext, lake: LakeResource) -> dg.MaterializeResult:
+def pie_runtime_agreement(
+    context: dg.AssetExecutionContext, lake: LakeResource
+) -> Iterator[dg.MaterializeResult | dg.AssetObservation]:
     pairs, costs = _read(lake)
     measured_costs = costs.filter(pl.col("program_id").is_in(pl.concat([pairs["src_id"], pairs["tgt_id"]])))
     provenance = {column: _single(measured_costs, column) for column in ("profile", "backend", "config_hash")}
@@ -115,5 +121,7 @@ def pie_runtime_agreement(context: dg.AssetExecutionContext, lake: LakeResource)
         if isinstance(value, int | float)
     }
     metadata["pie_pairs"] = dg.MetadataValue.int(pairs.height)
-    metadata["plot"] = dg.MetadataValue.md(markdown_image(png, "labels here vs PIE's"))
-    return dg.MaterializeResult(metadata=metadata, data_version=dg.DataVersion(content_version(table)))
+    plots = {"labels here vs PIE's": png}
+    metadata |= plots_link(TABLE, plots)
+    yield dg.MaterializeResult(metadata=metadata, data_version=dg.DataVersion(content_version(table)))
+    yield plots_observation(TABLE, plots)

@@ -8,7 +8,8 @@ problem fails only itself, the run ends with a Failure that names it, and the ot
 Each event carries what Dagster's own IO-managed outputs carry, so the UI tells the truth: the
 table metadata (row count, columns, preview), the code version, a data version from the content,
 and the data version and event of each input partition it was computed from, so a partition is
-"Unsynced" only when an input or the code version really changed.
+"Unsynced" only when an input or the code version really changed. Each table's last event of the
+run is recorded once the catalog is published, with the table's total rows (`pie/table_rows`).
 """
 
 from collections.abc import Callable, Iterator, Sequence
@@ -31,7 +32,7 @@ from pie_assets.dagster_internals import (
 from pie_assets.defs.shared.checks import TableCheck
 from pie_assets.defs.shared.partitions import lake_key
 from pie_assets.defs.shared.resources import LakeResource
-from pie_assets.table_metadata import column_descriptions, content_version, table_metadata
+from pie_assets.table_metadata import column_descriptions, content_version, table_metadata, table_rows_metadata
 
 PartitionWork = Callable[[str], dict[str, pl.DataFrame]]
 ErrorTables = Callable[[str, Exception], dict[str, pl.DataFrame]]
@@ -127,6 +128,9 @@ def materialize_partitions(
             error = error or err
         return landed, error
 
+    # Each table's latest event waits here until the next one of that table replaces it: the last
+    # is recorded after the catalog is published, with the table's total rows.
+    held: dict[str, dg.AssetMaterialization] = {}
     with ThreadPoolExecutor(max_workers=workers or DEFAULT_WORKERS) as pool:
         for done, (key, (landed, error)) in enumerate(zip(keys, pool.map(process, keys)), start=1):
             if error is not None:
@@ -135,7 +139,9 @@ def materialize_partitions(
             for table, (path, frame) in landed.items():
                 written.setdefault((table, repr(frame.schema)), (path, frame.schema))
                 version = code_version or assets_def.code_versions_by_key.get(dg.AssetKey(table))
-                yield dg.AssetMaterialization(
+                if table in held:
+                    yield held.pop(table)
+                held[table] = dg.AssetMaterialization(
                     asset_key=table,
                     partition=key,
                     metadata=table_metadata(frame, path, descriptions=descriptions[table]),
@@ -148,8 +154,14 @@ def materialize_partitions(
                 )
             if done % 50 == 0 or done == len(keys):
                 context.log.info(f"{done}/{len(keys)} partitions processed, {len(failures)} failed")
-    for (table, _), file in sorted(written.items()):
-        lake.catalog.ensure(table, file)
+    try:
+        for (table, _), file in sorted(written.items()):
+            lake.catalog.ensure(table, file)
+    except Exception:
+        yield from held.values()  # the partitions landed: recorded, without a total
+        raise
+    for table, event in held.items():
+        yield event.with_metadata({**table_rows_metadata(lake.catalog, table), **event.metadata})  # listed first
     for check in checks:
         yield _check_result(check, check_failures[check.name], len(keys))
     if failures:

@@ -13,7 +13,7 @@ from pie_assets.codenet.layout import CodeNetLayout
 from pie_assets.defs.shared.partitions import lake_key
 from pie_assets.lake.catalog import Catalog
 from pie_assets.lake.storage import PartitionKey, Warehouse, write_parquet_atomic
-from pie_assets.table_metadata import column_descriptions, table_metadata
+from pie_assets.table_metadata import column_descriptions, table_metadata, table_rows_metadata
 
 
 class CodeNetSource(dg.ConfigurableResource):
@@ -81,7 +81,11 @@ class LakeParquetIOManager(PolarsParquetIOManager):
     def get_metadata(self, context: dg.OutputContext, obj: pl.DataFrame | None) -> dict[str, dg.MetadataValue]:
         if obj is None:
             return {}
-        return table_metadata(obj, descriptions=column_descriptions(context.definition_metadata))
+        metadata = table_metadata(obj, descriptions=column_descriptions(context.definition_metadata))
+        if not context.has_asset_partitions:
+            return metadata
+        # Written by now: the total includes this partition. Listed first, where the Overview shows it.
+        return table_rows_metadata(_catalog(self.base_dir), context.asset_key.path[-1]) | metadata
 
 
 @functools.lru_cache(maxsize=8)
