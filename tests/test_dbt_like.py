@@ -240,7 +240,7 @@ def test_every_models_yaml_lists_exactly_the_columns_its_sql_selects(overrides):
     """Every model of sql/ created as a view over empty inputs of the lake's schemas, in lineage
     order: DuckDB's `describe` of each is its YAML's columns, in order, with their data types, and
     every column is described."""
-    models = load_models(variables={**DatasetConfig.load().vars, **overrides})
+    models = load_models(None, {**DatasetConfig.load().vars, **overrides})
     con = duckdb.connect()
     for name, schema in _input_schemas().items():
         con.register(f"__{name}", pl.DataFrame(schema=schema))
