@@ -27,8 +27,12 @@ CONFIG_FILES = (
 
 
 def _cell(text: str | None) -> str:
-    """One Markdown table cell: one line, pipes escaped."""
-    return " ".join((text or "").split()).replace("|", "\\|")
+    """One Markdown table cell: one line, pipes escaped, and outside `code` spans the characters
+    Markdown would read as HTML or emphasis (`<dir>`, `*.jsonl`)."""
+    parts = " ".join((text or "").split()).replace("|", "\\|").split("`")
+    for i in range(0, len(parts), 2):
+        parts[i] = parts[i].replace("<", "&lt;").replace(">", "&gt;").replace("*", "\\*")
+    return "`".join(parts)
 
 
 def _partitions(partitions_def: dg.PartitionsDefinition | None) -> str:
@@ -115,9 +119,12 @@ def _option_names(action: argparse.Action) -> str:
     return names + (f" `{action.metavar or action.dest.upper()}`" if action.nargs != 0 else "")
 
 
-def _option_rows(parser: argparse.ArgumentParser) -> Iterator[str]:
+def _option_rows(parser: argparse.ArgumentParser, leave_out: frozenset[str] = frozenset()) -> Iterator[str]:
+    """A table row per argument, but --help, the subcommands and the options named in `leave_out`."""
     for action in parser._actions:  # argparse has no public accessor for a parser's arguments
-        if isinstance(action, argparse._HelpAction | argparse._SubParsersAction):
+        if isinstance(action, argparse._HelpAction | argparse._SubParsersAction) or leave_out & set(
+            action.option_strings
+        ):
             continue
         extra = []
         if action.choices is not None and not isinstance(action.choices, dict):
@@ -136,13 +143,14 @@ def cli_page() -> str:
 
     parser = build_parser()
     sub = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
+    global_options = frozenset(o for a in parser._actions for o in a.option_strings if o not in ("-h", "--help"))
     lines = [
         "# `pie` command line",
         "",
         "Generated from the CLI's argparse parser (`pie_assets/cli.py`) at each docs build; `pie COMMAND --help`",
         "prints the same. " + _cell(parser.description),
         "",
-        "Global options, before or after the command:",
+        "Global options, before or after the command (every command takes them):",
         "",
         "| option | meaning |",
         "|---|---|",
@@ -152,7 +160,7 @@ def cli_page() -> str:
     for name, command in sub.choices.items():
         usage = command.format_usage().removeprefix("usage: ").strip()
         lines += [f"## `pie {name}`", "", _cell(command.description), "", "```", usage, "```", ""]
-        lines += ["| argument | meaning |", "|---|---|", *_option_rows(command), ""]
+        lines += ["| argument | meaning |", "|---|---|", *_option_rows(command, global_options), ""]
     return "\n".join(lines)
 
 
