@@ -18,12 +18,14 @@ from mkdocs.structure.files import File, Files
 ROOT = Path(__file__).resolve().parent.parent
 # The order groups appear in, upstream first; a group not named here follows, by name.
 GROUP_ORDER = ("codenet", "runtime", "sql_models", "dataset", "evaluation", "training")
-CONFIG_FILES = (
-    ("simulator.toml", "$PIE_SIMULATOR_CONFIG", "how programs are compiled, judged and measured; profiles"),
-    ("dataset.toml", "$PIE_DATASET_CONFIG", "the SQL models' vars: filters, splits, HQ, CodeDPO"),
-    ("evaluation.toml", "$PIE_EVALUATION_CONFIG", "strategies, sampling, generation, retrieval, fast mode, schedule"),
-    ("training.toml", "$PIE_TRAINING_CONFIG", "hyperparameters per method, the tiny base, self-play"),
-)
+# What each versioned config file under pie_assets/ holds, and the variable that points a process at
+# another copy; a config file not named here is still included, by its name alone.
+CONFIG_FILES = {
+    "simulator.toml": ("$PIE_SIMULATOR_CONFIG", "how programs are compiled, judged and measured; profiles"),
+    "dataset.toml": ("$PIE_DATASET_CONFIG", "the SQL models' vars: filters, splits, HQ, CodeDPO"),
+    "evaluation.toml": ("$PIE_EVALUATION_CONFIG", "strategies, sampling, generation, retrieval, fast mode, schedule"),
+    "training.toml": ("$PIE_TRAINING_CONFIG", "hyperparameters per method, the tiny base, self-play"),
+}
 
 
 def _cell(text: str | None) -> str:
@@ -165,7 +167,7 @@ def cli_page() -> str:
 
 
 def config_page() -> str:
-    """The four versioned config files, verbatim with their comments."""
+    """Every versioned config file under pie_assets/, verbatim with its comments."""
     lines = [
         "# Configuration files",
         "",
@@ -174,18 +176,12 @@ def config_page() -> str:
         "Dagster; comments do not count). An environment variable points a process at another copy.",
         "",
     ]
-    for file_name, variable, what in CONFIG_FILES:
-        text = (ROOT / "pie_assets" / file_name).read_text(encoding="utf-8")
-        lines += [
-            f"## `{file_name}`",
-            "",
-            f"{what.capitalize()}. Override: `{variable}`.",
-            "",
-            "```toml",
-            text.rstrip(),
-            "```",
-            "",
-        ]
+    for path in sorted((ROOT / "pie_assets").glob("*.toml")):
+        lines += [f"## `{path.name}`", ""]
+        if path.name in CONFIG_FILES:
+            variable, what = CONFIG_FILES[path.name]
+            lines += [f"{what.capitalize()}. Override: `{variable}`.", ""]
+        lines += ["```toml", path.read_text(encoding="utf-8").rstrip(), "```", ""]
     return "\n".join(lines)
 
 
