@@ -52,9 +52,9 @@ system_packages() { # apt-get what is missing as root or with sudo; otherwise sa
       "going on without them (the tests that need them skip, saying so)." >&2
     return 0
   fi
-  # shellcheck disable=SC2086  # $missing: one word per package
-  DEBIAN_FRONTEND=noninteractive $sudo apt-get update -qq &&
-    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq $missing >/dev/null
+  # env: sudo resets the environment. $missing unquoted: one word per package.
+  $sudo env DEBIAN_FRONTEND=noninteractive apt-get update -qq &&
+    $sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $missing >/dev/null
 }
 
 python_packages() { # the venv with every extra, byte-compiled on all cores (much faster than pip's own compile)
