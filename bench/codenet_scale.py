@@ -72,7 +72,7 @@ CODENET_PROBLEMS = 4053
 CODENET_SUBMISSIONS = 13_900_000
 AIZU_SHARE = 0.617  # 2,467 of the 3,999 real pages are AIZU's
 NO_DERIVED_SHARE = 132 / CODENET_PROBLEMS
-# Samples per real page (README, Warehouse tables): 0..7 samples on 62, 1320, 889, 1150, 405, 135, 28, 10 pages.
+# Samples per real page (docs/concepts/ingestion.md): 0..7 samples on 62, 1320, 889, 1150, 405, 135, 28, 10 pages.
 SAMPLE_WEIGHTS = [62, 1320, 889, 1150, 405, 135, 28, 10]
 USERS = 500_000
 LOOKUP = "p02345"

@@ -31,7 +31,7 @@ PIE_SECONDS_PER_TEST = 120.0  # "about 2 minutes per test" under gem5
 PIE_PAIRS = {"train": 77_967, "val": 2_544, "test": 978}
 PIE_SAMPLES = 8  # Best@8
 CODENET_ACCEPTED_CPP = 4_350_000
-CODENET_TESTS_PER_PROBLEM = 9_081 / 3_999  # page samples per real CodeNet page (README, test_cases)
+CODENET_TESTS_PER_PROBLEM = 9_081 / 3_999  # page samples per real CodeNet page (docs/concepts/ingestion.md)
 STAGES = {"compile": "per compile", "check": "per native check (one run)", "measure": "per measured test"}
 HERE = Path(__file__).resolve().parent
 

@@ -80,7 +80,7 @@ def test_materialized_tables_match_what_duckdb_reads(quirky_settings, instance):
     keys = ["p00001", "p00003"]
     instance.add_dynamic_partitions(PROBLEMS, keys)
     assert _materialize(quirky_settings, instance, keys).success
-    # A plain DuckDB client, as the README tells it: the views name their files relative to the warehouse.
+    # A plain DuckDB client, as docs/how-to/query.md tells it: the views name their files relative to the warehouse.
     con = duckdb.connect(str(Warehouse(quirky_settings.warehouse).root / "pie.duckdb"), read_only=True)
     con.execute(f"set file_search_path = '{quirky_settings.warehouse}'")
     views = {r[0] for r in con.execute("select view_name from duckdb_views() where not internal").fetchall()}

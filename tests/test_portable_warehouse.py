@@ -132,7 +132,7 @@ def test_a_read_only_reader_of_a_moved_warehouse_answers(built, expected, tmp_pa
         assert denied.returncode != 0 and "Read-only file system" in denied.stderr  # the premise: no write
         assert counts(place, tmp_path, *read_only(place)) == expected
 
-        # A plain DuckDB client, as the README tells it: the search path set to the warehouse...
+        # A plain DuckDB client, as docs/how-to/query.md tells it: the search path set to the warehouse...
         with duckdb.connect(str(place / CATALOG_FILE), read_only=True) as con:
             con.execute(f"set file_search_path = '{place}'")
             assert con.execute("select count(*) from submissions").fetchone()[0] == expected["submissions"]

@@ -54,7 +54,7 @@ def test_pie_parity_builds_dynamically_and_says_so_in_every_row(tmp_path):
     assert static["status"] == parity["status"] == "OK"
     assert static["binary_sha256"] != parity["binary_sha256"]
     # The dynamic loader's work is in PIE's labels: an iostream hello world under valgrind runs
-    # ~1.8M instructions dynamically, ~67k statically (README, Profiles).
+    # ~1.8M instructions dynamically, ~67k statically (docs/concepts/profiles.md).
     assert parity["instructions"] > 10 * static["instructions"]
     blobs = {path.name: path for path in (tmp_path / "wh" / "_cache" / "compile").rglob("*.bin")}
     assert sorted(_elf_is_dynamic(path) for path in blobs.values()) == [False, True]

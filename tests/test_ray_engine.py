@@ -20,7 +20,7 @@ ray = pytest.importorskip("ray", reason="the Ray engine needs the cluster extra:
 # No program near a time limit (a TLE program sits at the native CPU limit, where machine load decides).
 PROBLEMS = ["p90004", "p90007"]
 # Measured facts of a run that are not functions of the program: the CPU seconds valgrind took and
-# the native run's peak RSS (exact in 97.7% of runs, README: bench/peak_memory.py). Every other
+# the native run's peak RSS (exact in 97.7% of runs, docs/concepts/profiles.md: bench/peak_memory.py). Every other
 # column must be equal, byte for byte.
 NOISE = ("cpu_time_s", "peak_memory_kb")
 

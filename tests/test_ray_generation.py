@@ -32,7 +32,7 @@ from ray_cluster import killing_one_worker
 ray = pytest.importorskip("ray", reason="the Ray engine needs the cluster extra: pip install -e '.[cluster]'")
 
 SETTINGS = SamplingSettings(n=2, temperature=0.7, max_new_tokens=32)
-# The native run's peak RSS is a fact of the machine, not of the program (README: bench/peak_memory.py).
+# The native run's peak RSS is a fact of the machine, not of the program (bench/peak_memory.py).
 NOISE = ("peak_memory_kb", "src_peak_memory_kb")
 
 

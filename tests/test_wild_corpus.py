@@ -69,7 +69,7 @@ def _compile_and_run(path: Path, compiler: Compiler, native: NativeBackend) -> O
 )
 def test_wild_codenet_cpp_compiles_and_runs_without_harness_failures(tmp_path, every):
     """Every `every`-th file of the 1,600 by submission id, unrelated to content (CI: an eighth,
-    200 files, ~1.5 minutes; `pytest -m exhaustive`: all, whose figures the README reports)."""
+    200 files, ~1.5 minutes; `pytest -m exhaustive`: all, whose figures docs/benchmarks.md reports)."""
     with tarfile.open(shared_file("codenet_cpp_wild.tar.gz")) as tar:
         tar.extractall(tmp_path, filter="data")
     everything = sorted(tmp_path.glob("codenet_cpp_wild/**/*.cpp"))

@@ -16,7 +16,7 @@ rebuild on each move was the alternative; it would make every first read of a mo
 write, and a copy opened by another client would still read the original's files until then.
 Relative names are always globs (`[p]roblems.parquet` for a one-file table): DuckDB looks a
 plain relative file name up in the working directory before the search path, a glob only under
-the search path. A plain DuckDB client sets the search path itself (README). DuckDB cannot
+the search path. A plain DuckDB client sets the search path itself (docs/how-to/query.md). DuckDB cannot
 resolve a relative name under a remote root, so on object storage the uploaded `pie.duckdb` names
 its objects by URL and the manifest records the root it was built for: a catalog of another root
 (a prefix copied elsewhere) is rebuilt on first use. `pie sql` and the assets never read the

@@ -1,7 +1,7 @@
 """Compile once per (code, compiler, flags, link mode, precompiled header), sandboxed and
 time-limited, into a content-addressed cache.
 
-Two switches of `[compile]` cut the cost of every program (see README, "Runtime annotations"):
+Two switches of `[compile]` cut the cost of every program (see docs/concepts/runtime.md):
 
 * `static`: link with `-static`. A dynamic binary spends its start resolving libstdc++ and libc
   through ld.so, which under valgrind is most of a short run (~126k of a hello-world's ~164k
