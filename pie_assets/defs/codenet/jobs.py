@@ -11,4 +11,8 @@ ingest_problems_selection = dg.AssetSelection.assets(*PROBLEM_TABLE_KEYS)
 problem_list_selection = dg.AssetSelection.assets(*PROBLEM_LIST_KEYS)
 
 # A named job for the UI's launchpad and for `execute_job` (multiprocess executor by default).
-ingest_problems_job = dg.define_asset_job("ingest_problems", selection=ingest_problems_selection)
+ingest_problems_job = dg.define_asset_job(
+    "ingest_problems",
+    selection=ingest_problems_selection,
+    description="Ingest the chosen problem partitions: submissions, test cases, statements and their rejects.",
+)

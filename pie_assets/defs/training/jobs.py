@@ -65,4 +65,6 @@ def train_checkpoint_op(
 
 @dg.job(name="train_checkpoint", tags={"kind": "training"})
 def train_checkpoint_job() -> None:
+    """Train one checkpoint (SFT, perf-conditioned, DPO or RRTF) from the exports into the
+    checkpoints directory, where the checkpoint sensor finds and evaluates it."""
     train_checkpoint_op()
