@@ -56,14 +56,14 @@ import dagster as dg
 import numpy as np
 import polars as pl
 from dagster._core.definitions.partitions.context import partition_loading_context
-
 from ingest_metadata import LANGUAGES, STATUSES
+
 from pie_assets.codenet.layout import CodeNetLayout
 from pie_assets.codenet.problem_list import PROBLEM_LIST_HEADER
 from pie_assets.codenet.submission_metadata import CPP_LANGUAGE, METADATA_HEADER
+from pie_assets.defs.codenet.sensors import codenet_problem_sensor
 from pie_assets.defs.shared.partitions import PROBLEMS, problems_partitions
 from pie_assets.defs.shared.resources import CodeNetSource, LakeResource
-from pie_assets.defs.codenet.sensors import codenet_problem_sensor
 from pie_assets.lake.catalog import Catalog
 from pie_assets.lake.storage import Warehouse
 from pie_assets.runner import open_instance

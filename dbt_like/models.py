@@ -30,7 +30,6 @@ Test arguments may also sit directly under the test name (dbt before 1.10). `sev
 
 from __future__ import annotations
 
-import hashlib
 import os
 import re
 from collections.abc import Mapping
@@ -43,6 +42,8 @@ import sqlglot
 import yaml
 from sqlglot import exp
 from sqlglot.optimizer.scope import traverse_scope
+
+from pie_assets.versions import digest
 
 DEFAULT_SQL_DIR = Path(__file__).resolve().parents[1] / "sql"
 MATERIALIZATIONS = ("view", "table")
@@ -93,7 +94,7 @@ class SqlModel:
     @property
     def code_version(self) -> str:
         """What the model computes: its rendered SQL (var values included) and how it is stored."""
-        return hashlib.sha256(f"{self.materialized}\n{self.sql}".encode()).hexdigest()[:16]
+        return digest(f"{self.materialized}\n{self.sql}")
 
 
 def sql_dir() -> Path:

@@ -12,8 +12,6 @@ partition) as the catalog counts them once the run has published: the Overview l
 
 from __future__ import annotations
 
-import hashlib
-from array import array
 from collections.abc import Mapping
 from typing import Protocol
 
@@ -31,18 +29,6 @@ class RowCounts(Protocol):
 TABLE_ROWS = "pie/table_rows"
 PREVIEW_ROWS = 5
 PREVIEW_CHARS = 120  # code and test inputs are long: the preview shows their start
-# Fixed seeds: the same content gives the same data version in every process (polars' row
-# hashes are stable within one polars release, which pyproject.toml pins).
-_HASH_SEEDS = (0x5049, 0x45, 0x4C, 0x4B)
-
-
-def content_version(frame: pl.DataFrame) -> str:
-    """A data version from the frame's schema and rows: re-ingesting unchanged input gives the
-    same version, so downstream partitions stay Synced instead of turning stale."""
-    digest = hashlib.sha256(repr(list(frame.schema.items())).encode())
-    if frame.height:
-        digest.update(array("Q", frame.hash_rows(*_HASH_SEEDS).to_list()).tobytes())
-    return digest.hexdigest()[:24]
 
 
 def _preview_value(value: object) -> object:

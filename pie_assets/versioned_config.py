@@ -7,18 +7,13 @@ is a new hash.
 
 from __future__ import annotations
 
-import hashlib
-import json
 import os
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, ClassVar
 
-
-def config_hash(values: dict[str, Any]) -> str:
-    canonical = json.dumps(values, sort_keys=True, separators=(",", ":"))
-    return hashlib.sha256(canonical.encode()).hexdigest()[:16]
+from pie_assets.versions import config_hash
 
 
 def config_file(env_var: str, default: Path) -> Path:

@@ -13,14 +13,13 @@ import polars as pl
 import pytest
 
 from pie_assets.definitions import build_defs
-from pie_assets.defs.runtime.sensors import RUNTIME_KEYS
+from pie_assets.defs.runtime.sensors import RUNTIME_KEYS, runtime_config_sensor
 from pie_assets.defs.shared.partitions import PROBLEMS
 from pie_assets.defs.shared.resources import SimulatorResource
-from pie_assets.defs.runtime.sensors import runtime_config_sensor
+from pie_assets.runs import partition_range_tags
 from pie_assets.runtime.annotate import ANNOTATION_SCHEMA, SUBMISSION_RUNTIME_SCHEMA, Annotator, Program, runtime_cases
 from pie_assets.runtime.config import DEFAULT_CONFIG_PATH, SimulatorConfig
 from pie_assets.runtime.sandbox import Sandbox
-from pie_assets.runs import partition_range_tags
 from pie_assets.settings import Settings
 
 # Counting pairs i<j with a[i]+a[j] <= K: O(N^2) vs sort + two pointers.

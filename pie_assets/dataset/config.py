@@ -8,7 +8,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from pie_assets.versioned_config import config_file, config_hash, load_toml
+from pie_assets.versioned_config import config_file, load_toml
+from pie_assets.versions import config_hash
 
 DEFAULT_DATASET_CONFIG = Path(__file__).resolve().parents[1] / "dataset.toml"
 SETTING_NAME = re.compile(r"^[a-z_]+$")

@@ -32,6 +32,7 @@ from upath import UPath
 
 from pie_assets.dataset.pie_format import dumps_record
 from pie_assets.lake.storage import PARQUET_OPTIONS, Warehouse, atomic_local_target
+from pie_assets.versions import digest
 
 EXPORTS_DIR = "exports"
 MANIFEST_FILE = "manifest.json"
@@ -95,9 +96,7 @@ def publish_export(
         ),
         key=lambda f: f["name"],
     )
-    version = hashlib.sha256("".join(f"{f['name']}\0{f['sha256']}\n" for f in listed).encode()).hexdigest()[
-        :VERSION_CHARS
-    ]
+    version = digest("".join(f"{f['name']}\0{f['sha256']}\n" for f in listed), VERSION_CHARS)
     target = root / version
     new = not (target / MANIFEST_FILE).exists()
     if new:

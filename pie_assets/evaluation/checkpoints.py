@@ -14,9 +14,7 @@ which a sensor can read every 30 s without hashing gigabytes of weights.
 
 from __future__ import annotations
 
-import hashlib
 import json
-import os
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -25,6 +23,7 @@ from typing import Any
 
 from pie_assets.evaluation.prompts import strategy_names
 from pie_assets.versioned_config import load_toml
+from pie_assets.versions import digest, directory_version
 
 BASELINES = ("identity", "nearest-pair")  # every model-free baseline there is
 HUMAN_REFERENCES = ("human-target", "human-fastest")  # every human reference there is
@@ -57,18 +56,6 @@ def builtin_specs(baselines: Sequence[str], human_references: Sequence[str]) -> 
     return [CheckpointSpec(name, "baseline", version=f"builtin:{name}:1") for name in baselines] + [
         CheckpointSpec(name, "human_reference", version=f"builtin:{name}:1") for name in human_references
     ]
-
-
-def directory_version(path: Path) -> str:
-    """Names, sizes and mtimes of every file below `path`: a rewritten file is a new version."""
-    digest = hashlib.sha256()
-    for root, dirs, files in os.walk(path):
-        dirs.sort()
-        for name in sorted(files):
-            file = Path(root) / name
-            st = file.stat()
-            digest.update(f"{file.relative_to(path)}\0{st.st_size}\0{st.st_mtime_ns}\n".encode())
-    return digest.hexdigest()[:16]
 
 
 def trained_strategies(path: Path) -> tuple[str, ...]:
@@ -155,7 +142,7 @@ def read_models_file(path: str) -> list[CheckpointSpec]:
                 api=api,
                 key_env=entry.get("key_env", "OPENAI_API_KEY"),
                 strategies=strategy_names(entry.get("strategies", ()), f"{where}: strategies"),
-                version=hashlib.sha256(canonical.encode()).hexdigest()[:16],
+                version=digest(canonical),
                 extra={k: v for k, v in entry.items() if k not in known},
             )
         )

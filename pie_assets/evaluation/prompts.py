@@ -24,7 +24,7 @@ from typing import Any
 
 from pie_assets.dataset.pie_format import PROMPT_SRC_CHARS, PROMPT_TEMPLATE, TOP_TIER, performance_prompt
 from pie_assets.evaluation.examples import Example
-from pie_assets.versioned_config import config_hash
+from pie_assets.versions import config_hash
 
 
 @dataclass(frozen=True)

@@ -13,7 +13,8 @@ from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 from typing import Any
 
-from pie_assets.versioned_config import VersionedConfig, config_file, config_hash
+from pie_assets.versioned_config import VersionedConfig, config_file
+from pie_assets.versions import config_hash
 
 DEFAULT_TRAINING_CONFIG = Path(__file__).resolve().parents[1] / "training.toml"
 METHODS = ("sft", "sft-perf", "dpo", "rrtf")

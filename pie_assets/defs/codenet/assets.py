@@ -1,7 +1,6 @@
 """CodeNet ingestion assets: `problems` and `problem_list_rejects` (from problem_list.csv) and,
 per problem partition, `submissions`, `test_cases`, `ingest_rejects` and `problem_statements`."""
 
-import hashlib
 import os
 import warnings
 from pathlib import Path
@@ -22,7 +21,7 @@ from pie_assets.defs.shared.loading import active_settings
 from pie_assets.defs.shared.partition_batches import materialize_partitions
 from pie_assets.defs.shared.partitions import problem_backfill_policy, problems_partitions
 from pie_assets.defs.shared.resources import CodeNetSource, LakeResource
-from pie_assets.table_metadata import content_version
+from pie_assets.versions import content_version, files_version
 
 GROUP = "codenet"
 PROBLEM_TABLES = ("submissions", "test_cases", "ingest_rejects", "problem_statements")
@@ -34,10 +33,7 @@ NO_CODENET_REASON = "no CodeNet tree (--codenet none / PIE_CODENET=none): no pro
 def ingest_code_version(extra_tests_dir: str | None) -> str:
     """The readers' source and the one setting that changes what they produce: editing a reader
     or pointing at other extra tests makes every ingested partition stale in the UI."""
-    digest = hashlib.sha256(f"extra_tests={extra_tests_dir or ''}\n".encode())
-    for path in [*sorted(READER_DIR.glob("*.py")), PIE_READER]:
-        digest.update(path.name.encode() + b"\0" + path.read_bytes())
-    return digest.hexdigest()[:16]
+    return files_version([*sorted(READER_DIR.glob("*.py")), PIE_READER], setting=f"extra_tests={extra_tests_dir or ''}")
 
 
 def _spec(name: str, code_version: str, **kwargs) -> dg.AssetSpec:

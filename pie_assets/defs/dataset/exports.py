@@ -8,7 +8,6 @@ in the manifest the inputs' data versions and materialisation runs as this Dagst
 them, and the dataset config's hash.
 """
 
-import hashlib
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -37,8 +36,8 @@ from pie_assets.dataset.export_rows import (
 from pie_assets.dataset.exports import ExportFile, Published, publish_export
 from pie_assets.defs.dataset.pie_import import GROUP
 from pie_assets.defs.shared.resources import LakeResource
-from pie_assets.defs.shared.versions import modules_version
 from pie_assets.runs import PIE_RELEASE_TAGS
+from pie_assets.versions import digest, modules_version
 
 CODE_VERSION = modules_version(
     pie_assets.dataset.pie_format, pie_assets.dataset.exports, pie_assets.dataset.export_rows
@@ -73,7 +72,7 @@ def upstream_provenance(instance: dg.DagsterInstance, keys: Sequence[str]) -> di
         lines = "".join(f"{partition}:{info['data_version']}\n" for partition, info in latest)
         provenance[name] = {
             "partitions": len(latest),
-            "data_version": hashlib.sha256(lines.encode()).hexdigest()[:24],
+            "data_version": digest(lines, 24),
             "run_ids": sorted({info["run_id"] for _, info in latest}),
             "timestamp": max(info["timestamp"] for _, info in latest),
         }

@@ -8,9 +8,9 @@ from pie_assets.dataset.pie_import import PieDatasetError, read_pie_dataset
 from pie_assets.defs.dataset.tables import DATASET_TABLES
 from pie_assets.defs.shared.loading import active_settings
 from pie_assets.defs.shared.resources import LakeResource
-from pie_assets.defs.shared.versions import modules_version
 from pie_assets.runs import PIE_RELEASE_TAGS
-from pie_assets.table_metadata import content_version, table_metadata
+from pie_assets.table_metadata import table_metadata
+from pie_assets.versions import content_version, modules_version
 
 GROUP = "dataset"
 PIE_IMPORT_TABLES = ("pie_pairs", "pie_pairs_rejects")

@@ -15,8 +15,8 @@ from pie_assets.dataset.codedpo import LINK_COLUMNS, SCORES_SCHEMA, Params, self
 from pie_assets.dataset.config import DatasetConfig
 from pie_assets.defs.shared.loading import active_settings, dataset_config
 from pie_assets.defs.shared.resources import LakeResource
-from pie_assets.defs.shared.versions import modules_version
-from pie_assets.table_metadata import content_version, table_metadata
+from pie_assets.table_metadata import table_metadata
+from pie_assets.versions import content_version, modules_version
 
 GROUP = "dataset"
 TABLE = "codedpo_scores"

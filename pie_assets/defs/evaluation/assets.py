@@ -35,13 +35,13 @@ from pie_assets.defs.evaluation.resources import EvaluationResource
 from pie_assets.defs.evaluation.tables import EVALUATION_TABLES
 from pie_assets.defs.shared.partition_batches import materialize_partitions
 from pie_assets.defs.shared.resources import LakeResource, SimulatorResource
-from pie_assets.defs.shared.versions import modules_version
 from pie_assets.evaluation.embeddings import make_embedder
 from pie_assets.evaluation.pipeline import EvalInputs, Generated, Scored, generate_and_measure, score
 from pie_assets.evaluation.plots import speedup_distribution_png, topk_png, write_png
 from pie_assets.evaluation.retrieval import RetrievalIndex
 from pie_assets.progress import PROGRESS
-from pie_assets.table_metadata import content_version, table_metadata
+from pie_assets.table_metadata import table_metadata
+from pie_assets.versions import content_version, modules_version
 
 GROUP = "evaluation"
 GENERATION_TABLES = ("prompts", "generations", "generation_runtimes")

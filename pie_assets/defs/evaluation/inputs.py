@@ -5,7 +5,6 @@ nightly schedule re-evaluates a checkpoint only when today's differs."""
 
 from __future__ import annotations
 
-import hashlib
 import json
 
 import dagster as dg
@@ -15,6 +14,7 @@ from pie_assets.dagster_internals import extract_data_version_from_entry
 from pie_assets.defs.shared.resources import LakeResource
 from pie_assets.evaluation.checkpoints import CheckpointSpec
 from pie_assets.evaluation.config import EvaluationConfig
+from pie_assets.versions import digest
 
 VERSIONED_INPUTS = ("eval_pairs", "retrieval_index")
 
@@ -41,7 +41,7 @@ def inputs_fingerprint(
         "checkpoint": spec.version,
         "fast": fast,
     }
-    return hashlib.sha256(json.dumps(parts, sort_keys=True).encode()).hexdigest()[:16]
+    return digest(json.dumps(parts, sort_keys=True))  # not config_hash: stored versions keep their value
 
 
 def recorded_fingerprint(instance: dg.DagsterInstance, checkpoint: str) -> str | None:

@@ -19,11 +19,11 @@ from dbt_like.assets import MODEL_AUTOMATION
 from pie_assets.defs.evaluation.plot_events import plots_link, plots_observation
 from pie_assets.defs.shared.resources import LakeResource
 from pie_assets.defs.shared.tables import PROFILE_DOC
-from pie_assets.defs.shared.versions import modules_version
 from pie_assets.evaluation.pie_agreement import AGREEMENT_SCHEMA, OVERALL, measured_pairs, runtime_agreement
 from pie_assets.evaluation.plots import agreement_png
 from pie_assets.runs import PIE_RELEASE_TAGS
-from pie_assets.table_metadata import content_version, table_metadata
+from pie_assets.table_metadata import table_metadata
+from pie_assets.versions import content_version, modules_version
 
 TABLE = "pie_runtime_agreement"
 GROUP = "evaluation"

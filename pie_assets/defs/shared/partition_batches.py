@@ -32,7 +32,8 @@ from pie_assets.dagster_internals import (
 from pie_assets.defs.shared.checks import TableCheck
 from pie_assets.defs.shared.partitions import lake_key
 from pie_assets.defs.shared.resources import LakeResource
-from pie_assets.table_metadata import column_descriptions, content_version, table_metadata, table_rows_metadata
+from pie_assets.table_metadata import column_descriptions, table_metadata, table_rows_metadata
+from pie_assets.versions import content_version
 
 PartitionWork = Callable[[str], dict[str, pl.DataFrame]]
 ErrorTables = Callable[[str, Exception], dict[str, pl.DataFrame]]

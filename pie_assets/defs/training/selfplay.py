@@ -20,8 +20,7 @@ import pie_assets.training.selfplay
 from dbt_like.assets import follows_inputs
 from pie_assets.defs.evaluation.resources import EvaluationResource
 from pie_assets.defs.shared.resources import LakeResource, SimulatorResource
-from pie_assets.defs.shared.versions import modules_version
-from pie_assets.table_metadata import content_version, table_metadata
+from pie_assets.table_metadata import table_metadata
 from pie_assets.training.selfplay import (
     SELFPLAY_COLUMNS,
     SELFPLAY_SCHEMA,
@@ -30,6 +29,7 @@ from pie_assets.training.selfplay import (
     self_play,
     selfplay_generator,
 )
+from pie_assets.versions import content_version, modules_version
 
 GROUP = "training"
 TABLE = "selfplay_pairs"
