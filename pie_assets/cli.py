@@ -33,13 +33,8 @@ def _settings(args: argparse.Namespace) -> Settings:
         pie_dataset=getattr(args, "pie_dataset", None),
         profile=getattr(args, "profile", None),
         eval_pairs=getattr(args, "eval_pairs", None),
+        engine=getattr(args, "engine", None),
     )
-
-
-def _engine(args: argparse.Namespace) -> None:
-    """`--engine` overrides `[measure] engine` for this process (the simulator config reads $PIE_ENGINE)."""
-    if getattr(args, "engine", None):
-        os.environ["PIE_ENGINE"] = args.engine
 
 
 def cmd_run(args: argparse.Namespace) -> int:
@@ -47,7 +42,6 @@ def cmd_run(args: argparse.Namespace) -> int:
 
     from pie_assets.runner import StageProgress, UserError, check_selection, open_instance, run_pipeline
 
-    _engine(args)
     settings = _settings(args)
     problems = [p.strip() for p in args.problems.split(",") if p.strip()] if args.problems else None
     if args.select:
@@ -212,7 +206,6 @@ def cmd_eval(args: argparse.Namespace) -> int:
     from pie_assets.lake.storage import Warehouse
     from pie_assets.runner import StageProgress, open_instance, run_pipeline
 
-    _engine(args)
     settings = _settings(args)
     config = EvaluationConfig.load()
     specs = discover(
@@ -312,13 +305,7 @@ def cmd_ui(args: argparse.Namespace) -> int:
     settings = _settings(args)
     open_instance()  # sets DAGSTER_HOME to the instance `pie run` writes to
     home = Path(os.environ["DAGSTER_HOME"])
-    os.environ.update({"PIE_CODENET": settings.codenet_root or NO_CODENET, "PIE_WAREHOUSE": settings.warehouse})
-    if settings.extra_tests:
-        os.environ["PIE_EXTRA_TESTS"] = settings.extra_tests
-    if settings.pie_dataset:
-        os.environ["PIE_DATASET"] = settings.pie_dataset
-    if settings.profile:
-        os.environ["PIE_PROFILE"] = settings.profile
+    os.environ.update(settings.environment())  # what the code location's processes resolve their Settings from
     workspace = home / "workspace.yaml"
     workspace.write_text(
         json.dumps(

@@ -32,6 +32,7 @@ def resources(settings: Settings) -> dict[str, dg.ConfigurableResource]:
             config_path=simulator_config_path(settings),
             cache_dir=settings.resolved_cache_dir(),
             profile=settings.profile,
+            engine=settings.engine,
         ),
         "evaluation": EvaluationResource(
             config_path=str(evaluation_config_path()),

@@ -39,6 +39,7 @@ class Settings:
     pie_dataset: str | None = None  # PIE's released *.jsonl files (the `pie_pairs` source)
     checkpoints_dir: str = ""  # "" = $PIE_CHECKPOINTS, else <warehouse>/checkpoints
     models_file: str = ""  # "" = $PIE_MODELS_FILE, else <warehouse>/models.toml (OpenAI-compatible endpoints)
+    engine: str = ""  # where tasks run (`--engine`); "" = $PIE_ENGINE, else the simulator config's [measure] engine
     profile: str = ""  # simulator profile; "" = $PIE_PROFILE, else the simulator config's [measure] profile
     eval_pairs: str | None = None  # overrides the dataset config's var eval_pairs_from ("lake" | "pie")
 
@@ -78,6 +79,19 @@ class Settings:
         """The retrieval index (FAISS needs a local file)."""
         return self._beside_warehouse("", "PIE_RETRIEVAL_INDEX", "_retrieval")
 
+    def environment(self) -> dict[str, str]:
+        """The PIE_* variables from which `resolve` gives these settings back in another process
+        (`pie ui`'s Dagster webserver and daemon load the definitions themselves)."""
+        values = {
+            "PIE_CODENET": self.codenet_root or NO_CODENET,
+            "PIE_WAREHOUSE": self.warehouse,
+            "PIE_EXTRA_TESTS": self.extra_tests or "",
+            "PIE_DATASET": self.pie_dataset or "",
+            "PIE_PROFILE": self.profile,
+            "PIE_ENGINE": self.engine,
+        }
+        return {name: value for name, value in values.items() if value}
+
     @classmethod
     def resolve(
         cls,
@@ -87,6 +101,7 @@ class Settings:
         pie_dataset: str | None = None,
         profile: str | None = None,
         eval_pairs: str | None = None,
+        engine: str | None = None,
     ) -> Settings:
         """Explicit values win, then PIE_* environment variables, then the embedded sample;
         a CodeNet root of `none` means no CodeNet tree."""
@@ -106,4 +121,5 @@ class Settings:
             pie_dataset=str(Path(dataset).resolve()) if dataset else None,
             eval_pairs=eval_pairs,
             profile=profile or "",
+            engine=engine or "",
         )

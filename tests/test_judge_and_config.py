@@ -120,12 +120,16 @@ def test_where_programs_run_is_not_in_the_hash(monkeypatch):
         }
     )
     assert config.with_section("measure", workers=3).hash != config.hash
+    # Where tasks run is chosen when the config is loaded: `--engine` (Settings.engine), else $PIE_ENGINE.
     monkeypatch.setenv("PIE_ENGINE", "ray")
     monkeypatch.setenv("RAY_ADDRESS", "127.0.0.1:6379")
-    assert (config.engine, config.ray_address) == ("ray", "127.0.0.1:6379")
+    assert config.engine == "local"  # loaded before: its engine does not move under it
+    from_env = SimulatorConfig.load(DEFAULT_CONFIG_PATH)
+    assert (from_env.engine, from_env.ray_address, from_env.hash) == ("ray", "127.0.0.1:6379", config.hash)
+    assert SimulatorConfig.load(DEFAULT_CONFIG_PATH, engine="local").engine == "local"
     monkeypatch.setenv("PIE_ENGINE", "spark")
     with pytest.raises(ValueError, match="engine must be local or ray, not 'spark'"):
-        config.engine
+        _ = SimulatorConfig.load(DEFAULT_CONFIG_PATH).engine
 
 
 def test_bad_config_is_a_clear_error(tmp_path):

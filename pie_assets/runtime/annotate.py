@@ -378,7 +378,8 @@ def worker_annotator(config: SimulatorConfig, cache_root: str, sandbox_mode: str
             os.makedirs(root, exist_ok=True)
         except OSError:  # a node without the driver's cache path: its own cache
             root = user_cache_root()
-        return Annotator(config, root, Sandbox(mode=sandbox_mode))
+        # A worker runs its tasks here: never a Ray executor inside a Ray task.
+        return Annotator(config.with_section("measure", engine="local"), root, Sandbox(mode=sandbox_mode))
 
     return worker_instance("annotator", (config.hash, cache_root, sandbox_mode), build)
 

@@ -39,8 +39,11 @@ class SimulatorConfig(VersionedConfig):
         return super().content_hash({name: section for name, section in values.items() if name != PROFILES})
 
     @classmethod
-    def load(cls, path: str | Path | None = None, profile: str | None = None) -> SimulatorConfig:
-        """The file with a profile applied: `profile`, else `$PIE_PROFILE`, else `[measure] profile`."""
+    def load(
+        cls, path: str | Path | None = None, profile: str | None = None, engine: str | None = None
+    ) -> SimulatorConfig:
+        """The file with a profile applied: `profile`, else `$PIE_PROFILE`, else `[measure] profile`;
+        and where tasks run: `engine` (`pie run --engine`), else `$PIE_ENGINE`, else `[measure] engine`."""
         base = super().load(path)
         name = profile or os.environ.get("PIE_PROFILE") or base.section("measure").get("profile") or DEFAULT_PROFILE
         profiles = base.section(PROFILES)
@@ -49,7 +52,9 @@ class SimulatorConfig(VersionedConfig):
                 f"simulator config {base.path}: unknown profile {name!r}; "
                 f"known: {', '.join(sorted({DEFAULT_PROFILE, *profiles}))}"
             )
-        values = {**base.values, "measure": {**base.section("measure"), "profile": name}}
+        measure = base.section("measure")
+        where = engine or os.environ.get("PIE_ENGINE") or measure.get("engine", "local")
+        values = {**base.values, "measure": {**measure, "profile": name, "engine": where}}
         for section, overrides in profiles.get(name, {}).items():
             values[section] = {**values.get(section, {}), **overrides}
         return cls(values=values, hash=cls.content_hash(values), path=base.path)
@@ -95,9 +100,8 @@ class SimulatorConfig(VersionedConfig):
 
     @property
     def engine(self) -> str:
-        """Where measurement tasks run: `local` (threads here) or `ray` (a Ray cluster);
-        `$PIE_ENGINE` overrides the file (`pie run --engine`)."""
-        engine = os.environ.get("PIE_ENGINE") or self.section("measure").get("engine", "local")
+        """Where measurement tasks run: `local` (threads here) or `ray` (a Ray cluster), as `load` chose."""
+        engine = self.section("measure").get("engine", "local")
         if engine not in ("local", "ray"):
             raise ValueError(f"simulator config {self.path}: [measure] engine must be local or ray, not {engine!r}")
         return engine

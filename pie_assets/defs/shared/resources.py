@@ -89,13 +89,14 @@ class LakeParquetIOManager(PolarsParquetIOManager):
 
 
 @functools.lru_cache(maxsize=8)
-def _annotator(config_path: str, profile: str, config_hash: str, cache_dir: str, sandbox_mode: str):
+def _annotator(config_path: str, profile: str, engine: str, config_hash: str, cache_dir: str, sandbox_mode: str):
     """One annotator per (config content, cache, sandbox) and process: it holds the backend."""
     from pie_assets.runtime.annotate import Annotator
     from pie_assets.runtime.config import SimulatorConfig
     from pie_assets.runtime.sandbox import Sandbox
 
-    return Annotator(SimulatorConfig.load(config_path, profile or None), cache_dir, Sandbox(mode=sandbox_mode))
+    config = SimulatorConfig.load(config_path, profile or None, engine or None)
+    return Annotator(config, cache_dir, Sandbox(mode=sandbox_mode))
 
 
 class SimulatorResource(dg.ConfigurableResource):
@@ -105,12 +106,15 @@ class SimulatorResource(dg.ConfigurableResource):
     cache_dir: str
     sandbox_mode: str = "auto"
     profile: str = ""  # "" = $PIE_PROFILE, else the config's [measure] profile
+    engine: str = ""  # "" = $PIE_ENGINE, else the config's [measure] engine
 
     def config(self):
         from pie_assets.runtime.config import SimulatorConfig
 
-        return SimulatorConfig.load(self.config_path, self.profile or None)
+        return SimulatorConfig.load(self.config_path, self.profile or None, self.engine or None)
 
     def annotator(self):
         config = self.config()
-        return _annotator(self.config_path, config.profile, config.hash, self.cache_dir, self.sandbox_mode)
+        return _annotator(
+            self.config_path, config.profile, config.engine, config.hash, self.cache_dir, self.sandbox_mode
+        )
