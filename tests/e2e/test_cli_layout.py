@@ -1,20 +1,15 @@
 """The `pie` CLI reads well: `pie sql` fits a result to the terminal (a table when it fits, else
-one `column = value` line per column, never a header cut into pieces), and every command's
-`--help` says what it does and what each option is."""
+one `column = value` line per column, never a header cut into pieces), and `--help` prints a
+command's description (tests/unit/test_cli_help.py: the layouts and help texts in process)."""
 
 from __future__ import annotations
 
-import argparse
 import json
 import subprocess
 from pathlib import Path
 
-import polars as pl
 import pytest
 from support.cli import PIE, pie, pie_env
-
-from pie_assets.cli import build_parser
-from pie_assets.result_layout import MAX_ROWS, render
 
 PROBLEM_COLUMNS = ["problem_id", "name", "dataset", "time_limit_ms", "memory_limit_kb", "rating", "tags", "complexity"]
 
@@ -81,34 +76,6 @@ def test_explicit_formats_override_the_terminal(sample_problems):
         sql(sample_problems, "select problem_id from problems order by 1 limit 1", "--format", "csv")
         == "problem_id\np90001\n"
     )
-
-
-def test_line_layout_of_empty_multiline_and_long_results():
-    assert render(pl.DataFrame({"a": [], "b": []}), "line") == "(no rows; columns: a, b)\n"
-    code = render(pl.DataFrame({"id": ["s1"], "code": ["int main() {\n}"]}), "line")
-    assert code == "id   = s1\ncode = int main() {\n       }\n"
-    *body, note = render(pl.DataFrame({"n": range(MAX_ROWS + 5)}), "line").splitlines()
-    assert _line_rows("\n".join(body))[-1] == {"n": str(MAX_ROWS - 1)} and len(_line_rows("\n".join(body))) == MAX_ROWS
-    assert note == f"({MAX_ROWS + 5} rows; first {MAX_ROWS} shown, use --format csv for all)"
-
-
-def _commands(parser: argparse.ArgumentParser) -> dict[str, argparse.ArgumentParser]:
-    (sub,) = [a for a in parser._actions if isinstance(a, argparse._SubParsersAction)]
-    return dict(sub.choices)
-
-
-def test_every_command_has_a_description_and_every_option_a_help_text():
-    parser = build_parser()
-    commands = _commands(parser)
-    assert set(commands) == {"run", "sql", "measure", "eval", "train", "ui"}
-    for name, command in {"pie": parser, **commands}.items():
-        assert command.description and len(command.description) > 30, name
-        for action in command._actions:
-            if isinstance(action, (argparse._HelpAction, argparse._SubParsersAction)):
-                continue
-            assert action.help and action.help != argparse.SUPPRESS, (
-                f"pie {name} {action.option_strings or action.dest}"
-            )
 
 
 def test_help_prints_the_description(tmp_path):

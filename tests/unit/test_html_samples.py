@@ -1,11 +1,9 @@
-"""Sample tests from problem pages: the markup families, then all 3,999 real CodeNet pages."""
+"""Sample tests from problem pages: the markup families (tests/integration/test_real_problem_pages.py:
+all 3,999 real CodeNet pages)."""
 
 from __future__ import annotations
 
-from collections import Counter
-
 from pie_assets.codenet.html_samples import extract_samples
-from pie_assets.codenet.text import decode_exact
 
 
 def test_aizu_page():
@@ -48,25 +46,3 @@ def test_unpaired_sample_is_reported_and_other_pre_ignored():
     html = "<h2>Input</h2><pre>fmt</pre><h2>Sample Input</h2><pre>1\n</pre><h2>Notes</h2><pre>x</pre>"
     page = extract_samples(html)
     assert page.samples == [] and page.problems == ["sample input 1 has no output"]
-
-
-def test_real_codenet_pages(problem_pages):
-    """Every Sample Input N / Sample Output N pair of the 3,999 real pages becomes a test."""
-    per_page: Counter[int] = Counter()
-    unpaired = 0
-    for page in sorted(problem_pages.glob("*.html")):
-        parsed = extract_samples(decode_exact(page.read_bytes())[0])
-        per_page[len(parsed.samples)] += 1
-        unpaired += bool(parsed.problems)
-        for sample in parsed.samples:
-            assert sample.input.endswith("\n") or sample.input == ""
-    pages = sum(per_page.values())
-    tests = sum(n * count for n, count in per_page.items())
-    print(
-        f"\n{pages} pages -> {tests} tests; pages by number of tests: {dict(sorted(per_page.items()))}; "
-        f"{unpaired} pages with an unpaired sample heading"
-    )
-    assert pages == 3999
-    # Measured: 3,937 pages yield >= 1 test, 9,081 tests; the rest have no samples (e.g. p00000).
-    assert pages - per_page[0] >= 3930
-    assert tests >= 9000

@@ -1,4 +1,5 @@
-"""Retrieval over real FAISS indexes, the hashed n-gram embedder, and a tiny real transformers encoder."""
+"""Retrieval over real FAISS indexes, and the hashed n-gram embedder
+(tests/integration/test_retrieval_encoder.py: a tiny real transformers encoder)."""
 
 from __future__ import annotations
 
@@ -11,106 +12,20 @@ import sys
 import numpy as np
 import polars as pl
 import pytest
-
-from pie_assets.evaluation.embeddings import HashedNgramEmbedder, TransformersEmbedder, make_embedder
-from pie_assets.evaluation.examples import Example
-from pie_assets.evaluation.retrieval import RetrievalIndex
-
-SUM_CIN = """#include <iostream>
-using namespace std;
-int main() {
-    int n; cin >> n;
-    long long total = 0;
-    for (int i = 0; i < n; i++) { long long x; cin >> x; total += x; }
-    cout << total << endl;
-}
-"""
-SUM_SCANF = """#include <cstdio>
-int main() {
-    int n; scanf("%d", &n);
-    long long total = 0;
-    for (int i = 0; i < n; i++) { long long x; scanf("%lld", &x); total += x; }
-    printf("%lld\\n", total);
-}
-"""
-SORT_BUBBLE = """#include <bits/stdc++.h>
-using namespace std;
-int main() {
-    int n; cin >> n;
-    vector<int> a(n);
-    for (int i = 0; i < n; i++) cin >> a[i];
-    for (int i = 0; i < n; i++)
-        for (int j = 0; j + 1 < n - i; j++)
-            if (a[j] > a[j + 1]) swap(a[j], a[j + 1]);
-    for (int i = 0; i < n; i++) cout << a[i] << (i + 1 < n ? ' ' : '\\n');
-}
-"""
-SORT_STD = """#include <bits/stdc++.h>
-using namespace std;
-int main() {
-    ios::sync_with_stdio(false); cin.tie(nullptr);
-    int n; cin >> n;
-    vector<int> a(n);
-    for (auto &x : a) cin >> x;
-    sort(a.begin(), a.end());
-    for (int i = 0; i < n; i++) cout << a[i] << (i + 1 < n ? ' ' : '\\n');
-}
-"""
-DP_RECURSIVE = """#include <bits/stdc++.h>
-using namespace std;
-long long fib(int n) { return n < 2 ? n : fib(n - 1) + fib(n - 2); }
-int main() {
-    int n; cin >> n;
-    cout << fib(n) % 1000000007 << endl;
-}
-"""
-DP_TABLE = """#include <bits/stdc++.h>
-using namespace std;
-int main() {
-    int n; cin >> n;
-    vector<long long> dp(n + 2, 0);
-    dp[1] = 1;
-    for (int i = 2; i <= n; i++) dp[i] = (dp[i - 1] + dp[i - 2]) % 1000000007;
-    cout << dp[n] << '\\n';
-}
-"""
-KNAPSACK = """#include <bits/stdc++.h>
-using namespace std;
-int main() {
-    int n, w; cin >> n >> w;
-    vector<int> wt(n), val(n);
-    for (int i = 0; i < n; i++) cin >> wt[i] >> val[i];
-    vector<vector<long long>> dp(n + 1, vector<long long>(w + 1, 0));
-    for (int i = 1; i <= n; i++)
-        for (int c = 0; c <= w; c++) {
-            dp[i][c] = dp[i - 1][c];
-            if (c >= wt[i - 1]) dp[i][c] = max(dp[i][c], dp[i - 1][c - wt[i - 1]] + val[i - 1]);
-        }
-    cout << dp[n][w] << endl;
-}
-"""
-KNAPSACK_1D = KNAPSACK.replace(
-    "vector<vector<long long>> dp(n + 1, vector<long long>(w + 1, 0));", "vector<long long> dp(w + 1, 0);"
+from support.retrieval_pairs import (
+    DP_RECURSIVE,
+    KNAPSACK,
+    PAIRS,
+    SORT_BUBBLE,
+    SORT_STD,
+    SUM_CIN,
+    SUM_SCANF,
+    pairs_frame,
 )
 
-# (src_id, tgt_id, problem_id, src_code, tgt_code, speedup). SUM_CIN is in four pairs: the
-# highest speedup (3.5) is shared by three, the lowest tgt_id among them (t8) by two, and of
-# those the lowest src_id (s3) is kept.
-PAIRS = [
-    ("s5", "t7", "p1", SUM_CIN, SUM_SCANF, 2.0),
-    ("s5", "t9", "p1", SUM_CIN, SUM_SCANF, 3.5),
-    ("s5", "t8", "p1", SUM_CIN, SUM_SCANF, 3.5),
-    ("s3", "t8", "p1", SUM_CIN, SUM_SCANF, 3.5),
-    ("s1", "t1", "p2", SORT_BUBBLE, SORT_STD, 40.0),
-    ("s2", "t2", "p3", DP_RECURSIVE, DP_TABLE, 1000.0),
-    ("s4", "t4", "p4", KNAPSACK, KNAPSACK_1D, 1.5),
-]
-
-
-def pairs_frame(rows=PAIRS) -> pl.DataFrame:
-    return pl.DataFrame(
-        rows, schema=["src_id", "tgt_id", "problem_id", "src_code", "tgt_code", "speedup"], orient="row"
-    )
+from pie_assets.evaluation.embeddings import HashedNgramEmbedder, make_embedder
+from pie_assets.evaluation.examples import Example
+from pie_assets.evaluation.retrieval import RetrievalIndex
 
 
 @pytest.fixture(scope="module")
@@ -251,60 +166,3 @@ def test_make_embedder_reads_its_own_keys():
     assert isinstance(hashed, HashedNgramEmbedder) and (hashed.dim, hashed.ngram_max) == (256, 2)
     assert make_embedder({}).version == HashedNgramEmbedder().version
     assert HashedNgramEmbedder(dim=256).version != HashedNgramEmbedder().version
-
-
-@pytest.fixture(scope="module")
-def tiny_encoder(tmp_path_factory) -> str:
-    """A random-init 2-layer BERT and a WordPiece tokenizer trained here, saved as a model directory."""
-    torch = pytest.importorskip("torch")
-    transformers = pytest.importorskip("transformers")
-    from tokenizers import Tokenizer, models, pre_tokenizers, trainers
-
-    path = tmp_path_factory.mktemp("tiny-bert")
-    special = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"]
-    wordpiece = Tokenizer(models.WordPiece(unk_token="[UNK]"))
-    wordpiece.pre_tokenizer = pre_tokenizers.BertPreTokenizer()
-    wordpiece.train_from_iterator(
-        [code for *_, src, tgt, _ in PAIRS for code in (src, tgt)],
-        trainers.WordPieceTrainer(vocab_size=300, special_tokens=special),
-    )
-    tokenizer = transformers.PreTrainedTokenizerFast(
-        tokenizer_object=wordpiece,
-        unk_token="[UNK]",
-        pad_token="[PAD]",
-        cls_token="[CLS]",
-        sep_token="[SEP]",
-        mask_token="[MASK]",
-        model_max_length=128,
-    )
-    tokenizer.save_pretrained(path)
-    torch.manual_seed(0)
-    config = transformers.BertConfig(
-        vocab_size=wordpiece.get_vocab_size(),
-        hidden_size=32,
-        num_hidden_layers=2,
-        num_attention_heads=2,
-        intermediate_size=64,
-        max_position_embeddings=128,
-    )
-    transformers.BertModel(config).save_pretrained(path)
-    return str(path)
-
-
-def test_transformers_embedder_mean_pools_over_the_mask(tiny_encoder):
-    embedder = TransformersEmbedder(tiny_encoder, max_length=128, device="cpu", batch_size=8)
-    assert embedder.dim == 32
-    vectors = embedder.embed([SUM_CIN, KNAPSACK, "int main() {}"])
-    assert vectors.dtype == np.float32 and vectors.shape == (3, 32)
-    np.testing.assert_allclose(np.linalg.norm(vectors, axis=1), 1.0, atol=1e-6)
-    np.testing.assert_array_equal(embedder.embed([SUM_CIN, KNAPSACK, "int main() {}"]), vectors)
-    alone = embedder.embed(["int main() {}"])[0]
-    padded = embedder.embed(["int main() {}", KNAPSACK])[0]  # padded to KNAPSACK's length
-    np.testing.assert_allclose(alone, padded, atol=1e-5)
-    assert not np.allclose(vectors[0], vectors[1], atol=1e-3)
-    again = make_embedder({"encoder": tiny_encoder, "max_length": 128, "dim": 1024, "device": "cpu"})
-    assert again.version == embedder.version and again.dim == 32
-    np.testing.assert_allclose(again.embed([SUM_CIN]), vectors[:1], atol=1e-6)
-    assert TransformersEmbedder(tiny_encoder, max_length=64, device="cpu").version != embedder.version
-    index = RetrievalIndex.build(pairs_frame(), embedder)
-    assert [len(found) for found in index.search([SUM_CIN, SORT_STD], k=2)] == [2, 2]

@@ -1,22 +1,17 @@
 """Problem statements from problem pages: the markup families, the sample's pages, ingestion's
-rejects, then all 3,999 real CodeNet pages."""
+rejects (tests/integration/test_real_problem_pages.py: all 3,999 real CodeNet pages)."""
 
 from __future__ import annotations
 
 import re
-from collections import Counter
-
-import lxml.html
 
 from pie_assets.codenet.ingest import ingest_problem
 from pie_assets.codenet.layout import CodeNetLayout
 from pie_assets.codenet.statements import extract_statement
-from pie_assets.codenet.text import decode_exact, sha256_hex
+from pie_assets.codenet.text import sha256_hex
 from pie_assets.settings import SAMPLE_CODENET_ROOT, SAMPLE_EXTRA_TESTS
 
 JAPANESE = re.compile(r"[\u3040-\u30ff\u4e00-\u9fff]")
-# Pages whose whole text is a stub (AIZU test problems): their statement is that stub.
-STUBS = {"p02225", "p02226", "p02227", "p02228", "p02229", "p02230", "p02231", "p02232", "p02478"}
 
 
 def test_aizu_page_with_mathjax():
@@ -97,38 +92,3 @@ def test_ingestion_writes_one_row_or_a_reject(quirky):
         assert rejects.select("action", "reason", "path").rows() == [
             ("missing", reason, f"problem_descriptions/{problem}.html")
         ]
-
-
-def test_real_codenet_pages(problem_pages):
-    """Every real page gives a statement; an English copy is taken whole and alone."""
-    lengths: dict[str, int] = {}
-    kinds: Counter[str] = Counter()
-    for page in sorted(problem_pages.glob("*.html")):
-        html = decode_exact(page.read_bytes())[0]
-        statement = extract_statement(html)
-        lengths[page.stem] = len(statement)
-        english = (
-            [
-                el
-                for el in lxml.html.fromstring(html).iter("span", "div")
-                if "lang-en" in (el.get("class") or "").split()
-            ]
-            if html.strip()
-            else []
-        )
-        kinds["en" if english else "ja" if "lang-ja" in html else "plain"] += 1
-        if english and statement:
-            # Japanese text in the statement can only be what the English copy itself quotes.
-            quoted = Counter(JAPANESE.findall("".join(el.text_content() for el in english)))
-            assert not Counter(JAPANESE.findall(statement)) - quoted, page.stem
-            assert len(JAPANESE.findall(statement)) < 0.02 * len(statement), page.stem
-    with_statement = sum(1 for n in lengths.values() if n)
-    stubs = {p for p, n in lengths.items() if 0 < n < 50}
-    print(
-        f"\n{len(lengths)} pages ({dict(kinds)}) -> {with_statement} statements, median "
-        f"{sorted(lengths.values())[len(lengths) // 2]} characters; {len(stubs)} stubs: {sorted(stubs)}"
-    )
-    assert len(lengths) == 3999
-    assert [p for p, n in lengths.items() if not n] == []  # measured: every page has statement text
-    assert stubs == STUBS
-    assert kinds == {"en": 1519, "ja": 13, "plain": 2467}
