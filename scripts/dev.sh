@@ -13,7 +13,7 @@ SYSTEM_PACKAGES=(g++ valgrind bubblewrap postgresql)
 PYTHON=${PYTHON:-python3}
 VENV=.venv
 # Every test but the exhaustive ones, one test file per core, the longest files first (tests/conftest.py).
-TEST_COMMAND=(pytest -q -m "not exhaustive" -n auto --dist loadfile --no-loadscope-reorder --durations=20)
+TEST_COMMAND=(pytest tests -q -m "not exhaustive" -n auto --dist loadfile --no-loadscope-reorder --durations=20)
 
 _started=$SECONDS
 stage() { # stage NAME COMMAND...: run it, then print how long it took

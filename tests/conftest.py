@@ -8,21 +8,11 @@ from pathlib import Path
 
 import dagster as dg
 import pytest
-from quirky_corpus import build_quirky_corpus
+from support.quirky_corpus import build_quirky_corpus
+from support.shared_data import shared_file
 
 from pie_assets.interrupts import restore_interrupts
 from pie_assets.settings import SAMPLE_CODENET_ROOT, SAMPLE_EXTRA_TESTS, Settings
-
-SHARED_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
-
-
-def shared_file(name: str) -> Path:
-    """A file of ../shared/data, or a clean skip saying what is missing."""
-    path = SHARED_DATA / name
-    if not path.exists():
-        pytest.skip(f"shared data {path} is absent (CI provides ../shared beside the project)")
-    return path
-
 
 # A test run started in the background has SIGINT ignored; Dagster's in-process runs would then
 # leave SIGTERM ignored, inherited by every `pie run` subprocess and its compute-log tails

@@ -3,7 +3,7 @@ expected output, compare line by line in order; a line matches when it is equal,
 parse as floats closer than the tolerance (strictly); accuracy = matched / expected lines.
 Extra output lines are not counted; missing ones do not match.
 
-Where this project chose differently from PIE (pinned by tests/test_judge_and_config.py):
+Where this project chose differently from PIE (pinned by tests/unit/test_judge_and_config.py):
 
 * Empty expected output (nothing but whitespace). PIE: accuracy 0 whatever the program prints
   (no expected line to divide by), so no program could ever pass such a test. Here: 1.0 when

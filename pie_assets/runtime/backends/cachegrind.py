@@ -54,7 +54,7 @@ def exec_only_tool() -> tuple[str, str] | None:
     call-frame tables, which serve only valgrind's own crash reports): ~7 ms of CPU a run, more
     than the sandbox costs. It skips a file it may not read, and exec needs no read permission,
     so under a copy of mode 0111 the same tool runs without that work; the program's counters
-    are the same (tests/test_measure_cost.py compares them on the sample). The measured process
+    are the same (tests/integration/test_measure_cost.py compares them on the sample). The measured process
     is then not dumpable (no core, which RLIMIT_CORE = 0 forbids anyway)."""
     with spawning():
         launch = subprocess.run(
