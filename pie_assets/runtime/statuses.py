@@ -1,5 +1,5 @@
 """The statuses a measured program gets: a contract. docs/reference/statuses.md is its long form,
-and tests/test_statuses_doc.py keeps the two listing the same statuses.
+and tests/unit/test_statuses_doc.py keeps the two listing the same statuses.
 
 One test (`runtime_annotations.status`; a generation's tests alike). The native judging run comes
 first on every test, the backend measures only a program that passed them all:
