@@ -21,7 +21,7 @@ from upath import UPath
 from pie_assets.dataset.exports import jsonl_file, latest_export, parquet_file, publish_export
 from pie_assets.dataset.pie_format import PROMPT_TEMPLATE, TEST_FIELDS, TRAIN_FIELDS
 from pie_assets.dataset.pie_import import read_pie_dataset
-from pie_assets.defs.dataset.exports import perf_prompts_export, pie_export, pie_pairs_export
+from pie_assets.defs.dataset.exports import build_export_assets
 from pie_assets.defs.dataset.pie_import import PieDatasetSource, build_pie_import_assets
 from pie_assets.defs.shared.resources import LakeParquetIOManager, LakeResource
 from pie_assets.lake.catalog import Catalog
@@ -54,6 +54,9 @@ PROBLEM = {
 PAIRS = [("s1", "s2"), ("s1", "s3"), ("s2", "s3"), ("s1", "s9"), ("s4", "s5"), ("s6", "s7"), ("s10", "s11")]
 TIERS = {"s1": 1, "s2": 6, "s3": 10, "s4": 3, "s5": 10, "s6": 2, "s7": 10, "s10": 4, "s11": 10}  # s9: none
 LONG = "// " + "é" * 1600 + "\nint main(){}\n"  # longer than the prompt's 1,500 characters
+
+DATASET_CONFIG_HASH = "dataset-cfg"  # what the SQL models rendered with: recorded in each manifest
+pie_export, perf_prompts_export, _, pie_pairs_export = build_export_assets(DATASET_CONFIG_HASH)
 
 
 def code(submission: str) -> str:
@@ -236,7 +239,7 @@ def test_pie_export_writes_pie_schema_files_with_a_manifest(tmp_path: Path) -> N
     assert manifest["runtime"]["backend"] == "cachegrind" and manifest["runtime"]["unit"].startswith("CEst")
     assert manifest["runtime"]["simulator_config_hashes"] == ["cfg1"]
     assert manifest["left_out"] == {"pairs_without_split": 1, "hq_pairs_without_split": 0}
-    assert manifest["dataset_config_hash"]
+    assert manifest["dataset_config_hash"] == DATASET_CONFIG_HASH
     assert manifest["upstream"]["trajectory_pairs"] is None  # written outside Dagster: no materialisation
     runtimes = manifest["upstream"]["submission_runtimes"]
     assert runtimes["partitions"] == 1 and runtimes["data_version"] == hashlib.sha256(b"p1:v-p1\n").hexdigest()[:24]

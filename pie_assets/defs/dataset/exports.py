@@ -19,7 +19,6 @@ import pie_assets.dataset.exports
 import pie_assets.dataset.pie_format
 from dbt_like.assets import follows_inputs
 from pie_assets.dagster_internals import extract_data_version_from_entry
-from pie_assets.dataset.config import DatasetConfig
 from pie_assets.dataset.export_rows import (
     PIE_EXPORT_INPUTS,
     PIE_EXPORT_OPTIONAL_INPUTS,
@@ -35,6 +34,7 @@ from pie_assets.dataset.export_rows import (
 )
 from pie_assets.dataset.exports import ExportFile, Published, publish_export
 from pie_assets.defs.dataset.pie_import import GROUP
+from pie_assets.defs.shared.loading import active_settings, dataset_config
 from pie_assets.defs.shared.resources import LakeResource
 from pie_assets.runs import PIE_RELEASE_TAGS
 from pie_assets.versions import digest, modules_version
@@ -85,6 +85,7 @@ def _publish(
     export: str,
     inputs: Sequence[str],
     content: tuple[list[ExportFile], dict[str, Any]],
+    dataset_config_hash: str,
 ) -> dg.MaterializeResult:
     files, info = content
     published = publish_export(
@@ -94,7 +95,7 @@ def _publish(
         {
             **info,
             "upstream": upstream_provenance(context.instance, inputs),
-            "dataset_config_hash": DatasetConfig.load().hash,  # the config the SQL models render with
+            "dataset_config_hash": dataset_config_hash,  # the config the SQL models render with
         },
     )
     context.log.info(f"{export} {published.version} ({'new' if published.new else 'unchanged'}): {published.location}")
@@ -139,87 +140,96 @@ def _from_catalog(
         return build(con)
 
 
-@dg.asset(
-    group_name=GROUP,
-    deps=[*PIE_EXPORT_INPUTS, *PIE_EXPORT_OPTIONAL_INPUTS],
-    kinds=KINDS,
-    code_version=CODE_VERSION,
-    automation_condition=EXPORT_AUTOMATION,
-)
-def pie_export(context: dg.AssetExecutionContext, lake: LakeResource) -> dg.MaterializeResult:
-    """The lake's pairs in PIE's released schema: train, val, test (with tests, n_tests) and
-    hq_train (HQ pairs in train), and synthetic_train (self-play pairs, marked synthetic in the
-    manifest) when the lake has selfplay_pairs; JSONL and Parquet; runtimes in the backend's unit."""
-    return _publish(
-        context,
-        lake,
-        "pie_export",
-        [*PIE_EXPORT_INPUTS, *PIE_EXPORT_OPTIONAL_INPUTS],
-        _from_catalog(lake, PIE_EXPORT_INPUTS, pie_export_files),
+def build_export_assets(dataset_config_hash: str) -> list[dg.AssetsDefinition]:
+    """The four exports; each manifest names the dataset config the SQL models render with."""
+
+    @dg.asset(
+        group_name=GROUP,
+        deps=[*PIE_EXPORT_INPUTS, *PIE_EXPORT_OPTIONAL_INPUTS],
+        kinds=KINDS,
+        code_version=CODE_VERSION,
+        automation_condition=EXPORT_AUTOMATION,
     )
-
-
-@dg.asset(
-    group_name=GROUP,
-    deps=list(PROMPT_EXPORT_INPUTS),
-    kinds=KINDS,
-    code_version=CODE_VERSION,
-    automation_condition=EXPORT_AUTOMATION,
-)
-def perf_prompts_export(context: dg.AssetExecutionContext, lake: LakeResource) -> dg.MaterializeResult:
-    """PIE's performance-conditioned prompt/completion pairs: train with the target's tier,
-    val and test with tier 10; JSONL and Parquet."""
-    return _publish(
-        context,
-        lake,
-        "perf_prompts_export",
-        PROMPT_EXPORT_INPUTS,
-        _from_catalog(lake, PROMPT_EXPORT_INPUTS, prompt_export_files),
-    )
-
-
-@dg.asset(
-    group_name=GROUP,
-    deps=list(PREFERENCE_EXPORT_INPUTS),
-    kinds=KINDS,
-    code_version=CODE_VERSION,
-    automation_condition=EXPORT_AUTOMATION,
-)
-def preference_export(context: dg.AssetExecutionContext, lake: LakeResource) -> dg.MaterializeResult:
-    """Preference data for training, train split only: dpo (prompt = the problem statement,
-    chosen, rejected) for trl's DPOTrainer and rrtf (every ranked response of a prompt, rank 1
-    best) for the RRTF ranking loss; JSONL and Parquet."""
-    return _publish(
-        context,
-        lake,
-        "preference_export",
-        PREFERENCE_EXPORT_INPUTS,
-        _from_catalog(lake, PREFERENCE_EXPORT_INPUTS, preference_export_files),
-    )
-
-
-@dg.asset(
-    group_name=GROUP,
-    deps=list(PIE_PAIRS_EXPORT_INPUTS),
-    kinds={"jsonl"},
-    tags=PIE_RELEASE_TAGS,
-    code_version=CODE_VERSION,
-    automation_condition=EXPORT_AUTOMATION,
-)
-def pie_pairs_export(context: dg.AssetExecutionContext, lake: LakeResource) -> dg.MaterializeResult:
-    """The imported PIE dataset written back per source file in PIE's schema (fields in their
-    original order, unknown fields kept): import → export gives the same objects."""
-    return _publish(
-        context,
-        lake,
-        "pie_pairs_export",
-        PIE_PAIRS_EXPORT_INPUTS,
-        _from_catalog(
+    def pie_export(context: dg.AssetExecutionContext, lake: LakeResource) -> dg.MaterializeResult:
+        """The lake's pairs in PIE's released schema: train, val, test (with tests, n_tests) and
+        hq_train (HQ pairs in train), and synthetic_train (self-play pairs, marked synthetic in the
+        manifest) when the lake has selfplay_pairs; JSONL and Parquet; runtimes in the backend's unit."""
+        return _publish(
+            context,
             lake,
-            PIE_PAIRS_EXPORT_INPUTS,
-            lambda con: pie_pairs_export_files(con.execute("select * from pie_pairs").pl()),
-        ),
+            "pie_export",
+            [*PIE_EXPORT_INPUTS, *PIE_EXPORT_OPTIONAL_INPUTS],
+            _from_catalog(lake, PIE_EXPORT_INPUTS, pie_export_files),
+            dataset_config_hash,
+        )
+
+    @dg.asset(
+        group_name=GROUP,
+        deps=list(PROMPT_EXPORT_INPUTS),
+        kinds=KINDS,
+        code_version=CODE_VERSION,
+        automation_condition=EXPORT_AUTOMATION,
     )
+    def perf_prompts_export(context: dg.AssetExecutionContext, lake: LakeResource) -> dg.MaterializeResult:
+        """PIE's performance-conditioned prompt/completion pairs: train with the target's tier,
+        val and test with tier 10; JSONL and Parquet."""
+        return _publish(
+            context,
+            lake,
+            "perf_prompts_export",
+            PROMPT_EXPORT_INPUTS,
+            _from_catalog(lake, PROMPT_EXPORT_INPUTS, prompt_export_files),
+            dataset_config_hash,
+        )
+
+    @dg.asset(
+        group_name=GROUP,
+        deps=list(PREFERENCE_EXPORT_INPUTS),
+        kinds=KINDS,
+        code_version=CODE_VERSION,
+        automation_condition=EXPORT_AUTOMATION,
+    )
+    def preference_export(context: dg.AssetExecutionContext, lake: LakeResource) -> dg.MaterializeResult:
+        """Preference data for training, train split only: dpo (prompt = the problem statement,
+        chosen, rejected) for trl's DPOTrainer and rrtf (every ranked response of a prompt, rank 1
+        best) for the RRTF ranking loss; JSONL and Parquet."""
+        return _publish(
+            context,
+            lake,
+            "preference_export",
+            PREFERENCE_EXPORT_INPUTS,
+            _from_catalog(lake, PREFERENCE_EXPORT_INPUTS, preference_export_files),
+            dataset_config_hash,
+        )
+
+    @dg.asset(
+        group_name=GROUP,
+        deps=list(PIE_PAIRS_EXPORT_INPUTS),
+        kinds={"jsonl"},
+        tags=PIE_RELEASE_TAGS,
+        code_version=CODE_VERSION,
+        automation_condition=EXPORT_AUTOMATION,
+    )
+    def pie_pairs_export(context: dg.AssetExecutionContext, lake: LakeResource) -> dg.MaterializeResult:
+        """The imported PIE dataset written back per source file in PIE's schema (fields in their
+        original order, unknown fields kept): import → export gives the same objects."""
+        return _publish(
+            context,
+            lake,
+            "pie_pairs_export",
+            PIE_PAIRS_EXPORT_INPUTS,
+            _from_catalog(
+                lake,
+                PIE_PAIRS_EXPORT_INPUTS,
+                lambda con: pie_pairs_export_files(con.execute("select * from pie_pairs").pl()),
+            ),
+            dataset_config_hash,
+        )
+
+    return [pie_export, perf_prompts_export, preference_export, pie_pairs_export]
 
 
-export_assets = [pie_export, perf_prompts_export, preference_export, pie_pairs_export]
+@dg.definitions
+def export_assets() -> dg.Definitions:
+    """Built for the settings' dataset config (`--eval-pairs` applied), as the SQL models are."""
+    return dg.Definitions(assets=build_export_assets(dataset_config(active_settings()).hash))
