@@ -56,8 +56,8 @@ import dagster as dg
 import numpy as np
 import polars as pl
 from dagster._core.definitions.partitions.context import partition_loading_context
-
 from ingest_metadata import LANGUAGES, STATUSES
+
 from pie_assets.codenet.layout import CodeNetLayout
 from pie_assets.codenet.problem_list import PROBLEM_LIST_HEADER
 from pie_assets.codenet.submission_metadata import CPP_LANGUAGE, METADATA_HEADER

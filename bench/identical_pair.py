@@ -24,12 +24,13 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+from runtime_slowdown import accepted_programs, compile_source, load, make_compiler, pie_tests
+
 from pie_assets.runtime.annotate import make_backend
 from pie_assets.runtime.backends.base import Measurement
 from pie_assets.runtime.backends.native import NativeBackend
 from pie_assets.runtime.config import SimulatorConfig
 from pie_assets.runtime.sandbox import Sandbox
-from runtime_slowdown import accepted_programs, compile_source, load, make_compiler, pie_tests
 
 DEFAULT_SUBMISSION = "s903988039"  # p90002, per-query loop with cin/endl: ~190M instructions, ~20 ms
 

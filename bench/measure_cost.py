@@ -46,6 +46,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TypeVar
 
+from runtime_slowdown import LONG_RUN_S, accepted_programs, compile_source, load, pie_tests, spearman
+
 from pie_assets.runtime.annotate import make_backend
 from pie_assets.runtime.backends.cachegrind import CachegrindBackend
 from pie_assets.runtime.backends.native import NativeBackend
@@ -53,7 +55,6 @@ from pie_assets.runtime.compile import Compiler
 from pie_assets.runtime.config import SimulatorConfig
 from pie_assets.runtime.judge import accuracy
 from pie_assets.runtime.sandbox import Sandbox
-from runtime_slowdown import LONG_RUN_S, accepted_programs, compile_source, load, pie_tests, spearman
 
 SETTINGS = {
     "old": {"static": False, "strip": False, "precompiled_header": False},

@@ -36,6 +36,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 import polars as pl
+from runtime_slowdown import load
 
 from pie_assets.codenet.ingest import ingest_problem
 from pie_assets.codenet.layout import CodeNetLayout
@@ -47,7 +48,6 @@ from pie_assets.runtime.compile import Compiler
 from pie_assets.runtime.config import SimulatorConfig
 from pie_assets.runtime.sandbox import Limits, Sandbox
 from pie_assets.settings import SAMPLE_CODENET_ROOT, SAMPLE_EXTRA_TESTS
-from runtime_slowdown import load
 
 WAYS = ("pipeline", "pinned", "off, wrapped", "on, wrapped")
 ARCH = platform.machine()

@@ -17,8 +17,6 @@ from pie_assets.defs.evaluation.resources import EvaluationResource
 from pie_assets.defs.evaluation.schedules import build_evaluation_schedule
 from pie_assets.defs.evaluation.sensors import checkpoint_sensor, evaluation_automation_sensor
 from pie_assets.defs.jobs import ingest_problems_job
-from pie_assets.defs.training.jobs import train_checkpoint_job
-from pie_assets.defs.training.selfplay import selfplay_automation_sensor, selfplay_pairs
 from pie_assets.defs.resources import CodeNetSource, LakeParquetIOManager, LakeResource, SimulatorResource
 from pie_assets.defs.sensors import (
     codenet_problem_sensor,
@@ -26,6 +24,8 @@ from pie_assets.defs.sensors import (
     runtime_config_sensor,
     sql_model_automation_sensor,
 )
+from pie_assets.defs.training.jobs import train_checkpoint_job
+from pie_assets.defs.training.selfplay import selfplay_automation_sensor, selfplay_pairs
 from pie_assets.evaluation.config import EvaluationConfig
 from pie_assets.evaluation.config import config_path as evaluation_config_path
 from pie_assets.runtime.config import SimulatorConfig, config_path

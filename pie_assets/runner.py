@@ -23,25 +23,24 @@ from dagster_shared.error import SerializableErrorInfo
 
 from pie_assets.codenet.layout import CodeNetLayout
 from pie_assets.dataset.pie_problems import pie_problem_ids
+from pie_assets.definitions import build_defs
 from pie_assets.defs.dataset.exports import PIE_PAIRS_EXPORT
 from pie_assets.defs.dataset.pie_import import HOW_TO_SET as PIE_DATASET_HOW_TO_SET
 from pie_assets.defs.dataset.pie_import import PIE_IMPORT_TABLES
 from pie_assets.defs.evaluation.assets import GENERATION_STAGE
 from pie_assets.defs.evaluation.inputs import eval_problem_ids, problems_without_test_cases
-from pie_assets.defs.evaluation.pie_agreement import TABLE as PIE_AGREEMENT
 from pie_assets.defs.evaluation.partitions import (
     CHECKPOINTS,
     checkpoint_problem_partitions,
     checkpoint_range_tags,
     register_eval_problems,
 )
+from pie_assets.defs.evaluation.pie_agreement import TABLE as PIE_AGREEMENT
 from pie_assets.defs.partitions import PROBLEMS, partition_ranges
-from pie_assets.definitions import build_defs
 from pie_assets.progress import PROGRESS
 from pie_assets.runs import partition_range_tags
 from pie_assets.selection import parse_selection
 from pie_assets.settings import Settings
-
 
 # What only PIE's release feeds: its import, its re-export and the agreement of the labels with it.
 PIE_RELEASE_SELECTION = dg.AssetSelection.assets(*PIE_IMPORT_TABLES, PIE_PAIRS_EXPORT, PIE_AGREEMENT)

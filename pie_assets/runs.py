@@ -2,7 +2,6 @@
 
 from dagster._core.storage.tags import ASSET_PARTITION_RANGE_END_TAG, ASSET_PARTITION_RANGE_START_TAG
 
-
 # The run tag the deployment's queue limits (deploy/dagster.yaml: tag_concurrency_limits), so
 # runs that fill every CPU of their host with sandboxes or a model never run two at once there.
 STAGE_TAG = "pie/stage"

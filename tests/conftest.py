@@ -8,10 +8,10 @@ from pathlib import Path
 
 import dagster as dg
 import pytest
+from quirky_corpus import build_quirky_corpus
 
 from pie_assets.interrupts import restore_interrupts
 from pie_assets.settings import SAMPLE_CODENET_ROOT, SAMPLE_EXTRA_TESTS, Settings
-from quirky_corpus import build_quirky_corpus
 
 SHARED_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
 

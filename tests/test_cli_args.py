@@ -9,14 +9,14 @@ import json
 
 import dagster as dg
 import pytest
+from test_sample_and_cli import pie
 
+from pie_assets.definitions import build_defs
 from pie_assets.evaluation.checkpoints import read_models_file
 from pie_assets.evaluation.config import EvaluationConfig
-from pie_assets.definitions import build_defs
 from pie_assets.evaluation.prompts import STRATEGIES, strategy_names
 from pie_assets.selection import parse_selection
 from pie_assets.settings import Settings
-from test_sample_and_cli import pie
 
 KNOWN = "known: instruction, few_shot, cot, retrieval, perf_conditioned"
 

@@ -11,10 +11,10 @@ from pathlib import Path
 
 import polars as pl
 import pytest
+from test_sample_and_cli import PIE, pie, pie_env
 
 from pie_assets.cli import build_parser
 from pie_assets.result_layout import MAX_ROWS, render
-from test_sample_and_cli import PIE, pie, pie_env
 
 PROBLEM_COLUMNS = ["problem_id", "name", "dataset", "time_limit_ms", "memory_limit_kb", "rating", "tags", "complexity"]
 

@@ -11,7 +11,6 @@ from pathlib import Path
 
 import dagster as dg
 import psutil
-
 from test_sample_and_cli import PIE, pie_env
 
 SIGTERM_BIT = 1 << (signal.SIGTERM - 1)

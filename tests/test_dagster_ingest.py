@@ -7,14 +7,14 @@ from pathlib import Path
 
 import dagster as dg
 import duckdb
+from dagster._core.definitions.automation_tick_evaluation_context import build_run_requests_with_backfill_policies
 from dagster._core.definitions.events import AssetKeyPartitionKey
 from dagster._core.definitions.partitions.context import partition_loading_context
-from dagster._core.definitions.automation_tick_evaluation_context import build_run_requests_with_backfill_policies
 from dagster._core.storage.tags import ASSET_PARTITION_RANGE_END_TAG, ASSET_PARTITION_RANGE_START_TAG
 
 from pie_assets.definitions import build_defs
-from pie_assets.defs.partitions import MAX_PARTITIONS_PER_RUN, PROBLEMS, partition_ranges
 from pie_assets.defs.jobs import PROBLEM_LIST_KEYS
+from pie_assets.defs.partitions import MAX_PARTITIONS_PER_RUN, PROBLEMS, partition_ranges
 from pie_assets.defs.sensors import codenet_problem_sensor
 from pie_assets.lake.catalog import Catalog
 from pie_assets.lake.storage import Warehouse

@@ -10,6 +10,7 @@ from pathlib import Path
 import dagster as dg
 import polars as pl
 import pytest
+from model_runs import materialize_on, rows
 
 from dbt_like.assets import build_sql_assets
 from dbt_like.models import load_models
@@ -19,7 +20,6 @@ from pie_assets.dataset.config import DatasetConfig
 from pie_assets.lake.catalog import Catalog
 from pie_assets.lake.storage import Warehouse
 from pie_assets.runtime.annotate import SUBMISSION_RUNTIME_SCHEMA
-from model_runs import materialize_on, rows
 
 PIE_MODELS = ["trajectories", "trajectory_pairs", "problem_splits", "hq_pairs", "fastest_human", "tier_labels"]
 T0 = datetime(2020, 1, 1)

@@ -14,9 +14,9 @@ from pathlib import Path
 
 import dagster as dg
 import pytest
-
 from json_http_server import serve_json
 from model_runs import rows
+
 from pie_assets.definitions import build_defs
 from pie_assets.defs.evaluation.partitions import CHECKPOINTS
 from pie_assets.runner import run_pipeline

@@ -15,6 +15,7 @@ from pathlib import Path
 import dagster as dg
 import polars as pl
 import pytest
+from test_pie_import import good_records, write_pie_dataset
 from upath import UPath
 
 from pie_assets.dataset.exports import jsonl_file, latest_export, parquet_file, publish_export
@@ -25,7 +26,6 @@ from pie_assets.defs.dataset.pie_import import PieDatasetSource, build_pie_impor
 from pie_assets.defs.resources import LakeParquetIOManager, LakeResource
 from pie_assets.lake.catalog import Catalog
 from pie_assets.lake.storage import Warehouse
-from test_pie_import import good_records, write_pie_dataset
 
 COSTS = {
     "s1": 100.0,

@@ -8,8 +8,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 import pytest
-
 from json_http_server import serve_json
+
 from pie_assets.evaluation.generate import GenerationError, Sample, generate_samples
 from pie_assets.evaluation.openai_backend import OpenAIGenerator
 from pie_assets.evaluation.sampling import Completion, GenerationRequest, SamplingSettings

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import pytest
+from quirky_corpus import CPP_OK, CPP_SJIS
 
 from pie_assets.codenet.ingest import ingest_problem
 from pie_assets.codenet.layout import CodeNetLayout
 from pie_assets.codenet.rejects import MalformedFileError
-from quirky_corpus import CPP_OK, CPP_SJIS
 
 
 def test_discovery_lists_problems_with_metadata_or_data(quirky):

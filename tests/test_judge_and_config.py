@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from pie_assets.runtime.config import DEFAULT_CONFIG_PATH, SimulatorConfig
-from pie_assets.versioned_config import config_hash
 from pie_assets.runtime.judge import accuracy
+from pie_assets.versioned_config import config_hash
 
 
 @pytest.mark.parametrize(

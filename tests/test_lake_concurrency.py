@@ -12,6 +12,8 @@ from concurrent.futures import ProcessPoolExecutor
 import dagster as dg
 import duckdb
 import pytest
+from catalog_reader import CatalogReader
+from synthetic_corpus import build_synthetic_corpus
 
 from pie_assets.defs.partitions import PROBLEMS
 from pie_assets.lake.catalog import Catalog
@@ -19,8 +21,6 @@ from pie_assets.lake.storage import Warehouse
 from pie_assets.runner import run_pipeline
 from pie_assets.runs import partition_range_tags
 from pie_assets.settings import Settings
-from catalog_reader import CatalogReader
-from synthetic_corpus import build_synthetic_corpus
 
 TESTS_DIR = os.path.dirname(__file__)
 

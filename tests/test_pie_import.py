@@ -16,9 +16,9 @@ import pytest
 
 from pie_assets.dataset.pie_format import FIELD_DTYPES, TEST_FIELDS, TRAIN_FIELDS, parse_record
 from pie_assets.dataset.pie_import import PIE_PAIRS_SCHEMA, read_pie_dataset
+from pie_assets.definitions import build_defs
 from pie_assets.defs.dataset.pie_import import PieDatasetSource, build_pie_import_assets
 from pie_assets.defs.resources import LakeParquetIOManager, LakeResource
-from pie_assets.definitions import build_defs
 from pie_assets.lake.catalog import Catalog
 from pie_assets.lake.storage import Warehouse
 from pie_assets.runner import default_selection

@@ -18,10 +18,10 @@ from pathlib import Path
 import duckdb
 import polars as pl
 import pytest
+from test_sample_and_cli import PIE, pie, pie_env
 
 from pie_assets.lake.catalog import CATALOG_FILE, LAYOUT, MANIFEST_FILE, Catalog, view_sql
 from pie_assets.lake.storage import Warehouse
-from test_sample_and_cli import PIE, pie, pie_env
 
 PROBLEM = "p90006"  # the sample's seeded test split: it has evaluation pairs
 COUNTS = (

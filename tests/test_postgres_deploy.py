@@ -23,6 +23,8 @@ from dagster._core.storage.tags import (
 )
 from dagster._core.workspace.context import WorkspaceProcessContext
 from dagster._core.workspace.load_target import WorkspaceFileTarget
+from postgres_server import PostgresServer, postgres_server
+from process_group import stop_group
 
 from pie_assets.defs.evaluation.sensors import generation_request
 from pie_assets.defs.sensors import range_run_requests, runtime_automation_sensor
@@ -30,8 +32,6 @@ from pie_assets.lake.catalog import Catalog
 from pie_assets.lake.storage import Warehouse
 from pie_assets.runs import GENERATION_STAGE_TAGS, RUNTIME_STAGE_TAGS, STAGE_TAG
 from pie_assets.settings import CODE_LOCATION
-from postgres_server import PostgresServer, postgres_server
-from process_group import stop_group
 
 pg_storage = pytest.importorskip(
     "dagster_postgres", reason="Dagster's Postgres storage is in the cluster extra: pip install -e '.[cluster]'"

@@ -12,6 +12,7 @@ from pathlib import Path
 import dagster as dg
 import polars as pl
 import pytest
+from model_runs import materialize_on, rows
 
 from dbt_like.assets import build_sql_assets
 from pie_assets.codenet.ingest import SUBMISSIONS_SCHEMA
@@ -21,7 +22,6 @@ from pie_assets.defs.dataset.preference import build_codedpo_scores_asset
 from pie_assets.lake.catalog import Catalog
 from pie_assets.lake.storage import Warehouse
 from pie_assets.runtime.annotate import ANNOTATION_SCHEMA, SUBMISSION_RUNTIME_SCHEMA
-from model_runs import materialize_on, rows
 
 SQL_DIR = Path(__file__).resolve().parents[1] / "sql"
 MODELS = ["candidate_programs", "program_test_links", "codedpo_scores", "preference_pairs", "rrtf_rankings"]

@@ -9,11 +9,11 @@ from pathlib import Path
 import dagster as dg
 import polars as pl
 import pytest
+from ray_cluster import killing_one_worker
 
 from pie_assets.lake.storage import Warehouse
 from pie_assets.runner import run_pipeline
 from pie_assets.settings import SAMPLE_CODENET_ROOT, SAMPLE_EXTRA_TESTS, Settings
-from ray_cluster import killing_one_worker
 
 ray = pytest.importorskip("ray", reason="the Ray engine needs the cluster extra: pip install -e '.[cluster]'")
 

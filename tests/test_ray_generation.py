@@ -15,8 +15,9 @@ from pathlib import Path
 
 import polars as pl
 import pytest
-
 from json_http_server import serve_json
+from ray_cluster import killing_one_worker
+
 from pie_assets.evaluation.checkpoints import CheckpointSpec
 from pie_assets.evaluation.config import EvaluationConfig
 from pie_assets.evaluation.generate import CACHE_KIND, generate_samples
@@ -27,7 +28,6 @@ from pie_assets.runtime.annotate import Annotator, runtime_cases
 from pie_assets.runtime.config import SimulatorConfig
 from pie_assets.runtime.sandbox import Sandbox
 from pie_assets.training.selfplay import Seed, SelfPlaySettings, self_play
-from ray_cluster import killing_one_worker
 
 ray = pytest.importorskip("ray", reason="the Ray engine needs the cluster extra: pip install -e '.[cluster]'")
 
@@ -165,8 +165,9 @@ def test_a_worker_killed_mid_request_doubles_no_sample(tmp_path, monkeypatch, lo
 
 def test_a_generator_travels_as_its_recipe_and_is_built_once_per_process(tmp_path):
     pytest.importorskip("torch")
-    from pie_assets.evaluation.transformers_backend import TransformersGenerator
     from tiny_models import build_tiny_causal_lm
+
+    from pie_assets.evaluation.transformers_backend import TransformersGenerator
 
     model = TransformersGenerator(str(build_tiny_causal_lm(tmp_path / "tiny")), device="cpu")
     model.generate(requests(1)[0], 1, SETTINGS)  # weights loaded: they must not travel
@@ -181,8 +182,9 @@ def test_a_generator_travels_as_its_recipe_and_is_built_once_per_process(tmp_pat
 @pytest.mark.slow  # torch imported and the model loaded in each Ray worker
 def test_a_local_models_samples_through_ray_equal_the_local_engines(tmp_path, monkeypatch, local_ray):
     pytest.importorskip("torch")
-    from pie_assets.evaluation.transformers_backend import TransformersGenerator
     from tiny_models import build_tiny_causal_lm
+
+    from pie_assets.evaluation.transformers_backend import TransformersGenerator
 
     path = str(build_tiny_causal_lm(tmp_path / "tiny"))
     runs = {

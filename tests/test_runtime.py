@@ -17,10 +17,10 @@ from pie_assets.defs.jobs import RUNTIME_KEYS
 from pie_assets.defs.partitions import PROBLEMS
 from pie_assets.defs.resources import SimulatorResource
 from pie_assets.defs.sensors import runtime_config_sensor
+from pie_assets.runs import partition_range_tags
 from pie_assets.runtime.annotate import ANNOTATION_SCHEMA, SUBMISSION_RUNTIME_SCHEMA, Annotator, Program, runtime_cases
 from pie_assets.runtime.config import DEFAULT_CONFIG_PATH, SimulatorConfig
 from pie_assets.runtime.sandbox import Sandbox
-from pie_assets.runs import partition_range_tags
 from pie_assets.settings import Settings
 
 # Counting pairs i<j with a[i]+a[j] <= K: O(N^2) vs sort + two pointers.

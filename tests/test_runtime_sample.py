@@ -9,11 +9,11 @@ import json
 import os
 
 import pytest
-
 from dataset_invariants import assert_dataset_invariants
+from test_sample_and_cli import pie
+
 from pie_assets.lake.catalog import Catalog
 from pie_assets.lake.storage import Warehouse
-from test_sample_and_cli import pie
 
 pytestmark = pytest.mark.slow
 

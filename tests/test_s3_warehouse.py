@@ -21,12 +21,13 @@ import pytest
 s3fs = pytest.importorskip("s3fs", reason="an s3:// warehouse needs s3fs: pip install -e '.[cluster]' (or '.[s3]')")
 pytest.importorskip("moto", reason="the S3 server of these tests is moto's: pip install -e '.[test]'")
 
+from catalog_reader import CatalogReader  # noqa: E402
+from s3_server import S3Server, s3_server  # noqa: E402 - after the skips: it imports moto
+
 from pie_assets.lake.catalog import LAYOUT, Catalog
 from pie_assets.lake.remote_lock import ObjectLock
 from pie_assets.lake.storage import Warehouse
 from pie_assets.settings import SAMPLE_CODENET_ROOT
-from catalog_reader import CatalogReader  # noqa: E402
-from s3_server import S3Server, s3_server  # noqa: E402 - after the skips: it imports moto
 
 PIE = str(Path(sys.executable).with_name("pie"))
 RUN_TIMEOUT_S = 300

@@ -15,7 +15,6 @@ import urllib.request
 from pathlib import Path
 
 import pytest
-
 from process_group import stop_group
 from test_sample_and_cli import pie_env
 

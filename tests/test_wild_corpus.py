@@ -19,8 +19,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-
 from conftest import shared_file
+
 from pie_assets.codenet.text import decode_exact, sha256_hex
 from pie_assets.runtime.backends.base import Budget
 from pie_assets.runtime.backends.native import NativeBackend

@@ -15,6 +15,8 @@ from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 
 import dagster as dg
+import polars as pl
+from dagster._core.definitions.assets.graph.base_asset_graph import BaseAssetGraph
 from dagster._core.definitions.data_version import (
     CODE_VERSION_TAG,
     DATA_VERSION_IS_USER_PROVIDED_TAG,
@@ -25,8 +27,6 @@ from dagster._core.definitions.data_version import (
     get_input_data_version_tag,
     get_input_event_pointer_tag,
 )
-from dagster._core.definitions.assets.graph.base_asset_graph import BaseAssetGraph
-import polars as pl
 
 from pie_assets.defs.checks import TableCheck, checks_for
 from pie_assets.defs.partitions import lake_key

@@ -10,9 +10,9 @@ from dagster_polars import PolarsParquetIOManager
 from upath import UPath
 
 from pie_assets.codenet.layout import CodeNetLayout
+from pie_assets.defs.partitions import lake_key
 from pie_assets.defs.table_metadata import table_metadata
 from pie_assets.lake.catalog import Catalog
-from pie_assets.defs.partitions import lake_key
 from pie_assets.lake.storage import PartitionKey, Warehouse, write_parquet_atomic
 
 

@@ -8,6 +8,7 @@ from collections.abc import Sequence
 import dagster as dg
 
 from dbt_like.assets import GROUP as SQL_MODELS_GROUP
+from pie_assets.dataset.pie_problems import pie_problem_ids
 from pie_assets.defs.jobs import (
     PROBLEM_LIST_KEYS,
     PROBLEM_TABLE_KEYS,
@@ -17,7 +18,6 @@ from pie_assets.defs.jobs import (
     runtime_selection,
 )
 from pie_assets.defs.partitions import PROBLEMS, partition_ranges, problems_partitions
-from pie_assets.dataset.pie_problems import pie_problem_ids
 from pie_assets.defs.resources import CodeNetSource, LakeResource, SimulatorResource
 from pie_assets.runs import RUNTIME_STAGE_TAGS, partition_range_tags
 

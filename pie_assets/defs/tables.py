@@ -22,7 +22,6 @@ from pie_assets.evaluation.schemas import (
 )
 from pie_assets.runtime.annotate import ANNOTATION_SCHEMA, SUBMISSION_RUNTIME_SCHEMA
 
-
 PROFILE_DOC = (
     "the simulator profile that built and measured the program: static (the default: static, stripped "
     "binaries) or pie-parity (PIE's build: dynamic, not stripped); see simulator.toml [profiles]"

@@ -25,7 +25,6 @@ import polars as pl
 from pie_assets.evaluation.embeddings import Embedder
 from pie_assets.evaluation.examples import Example
 
-
 EXAMPLE_COLUMNS: tuple[str, ...] = tuple(f.name for f in fields(Example))
 _SCHEMA = {name: (pl.Float64 if name == "speedup" else pl.Utf8) for name in EXAMPLE_COLUMNS}
 _INDEX, _CORPUS, _META = "index.faiss", "corpus.parquet", "meta.json"

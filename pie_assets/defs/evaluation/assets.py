@@ -31,8 +31,8 @@ from pie_assets.defs.evaluation.partitions import (
     checkpoints_partitions,
 )
 from pie_assets.defs.evaluation.resources import EvaluationResource
-from pie_assets.defs.resources import LakeResource, SimulatorResource
 from pie_assets.defs.partition_batches import materialize_partitions
+from pie_assets.defs.resources import LakeResource, SimulatorResource
 from pie_assets.defs.table_metadata import content_version, table_metadata
 from pie_assets.defs.tables import TABLES
 from pie_assets.evaluation.embeddings import make_embedder

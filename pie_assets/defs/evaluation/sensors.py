@@ -8,10 +8,9 @@ generation run (checkpoint x every test problem); `evaluation_automation_sensor`
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 
 import dagster as dg
-
-from collections.abc import Sequence
 
 from pie_assets.defs.evaluation.assets import EVALUATION_CODE_VERSION, GENERATION_TABLES
 from pie_assets.defs.evaluation.inputs import eval_problem_ids, inputs_fingerprint, recorded_fingerprint
