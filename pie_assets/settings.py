@@ -82,7 +82,7 @@ class Settings:
         pie_dataset: str | None = None,
         profile: str | None = None,
         eval_pairs: str | None = None,
-    ) -> "Settings":
+    ) -> Settings:
         """Explicit values win, then PIE_* environment variables, then the embedded sample;
         a CodeNet root of `none` means no CodeNet tree."""
         root = codenet_root or os.environ.get("PIE_CODENET") or str(SAMPLE_CODENET_ROOT)

@@ -55,7 +55,7 @@ class Params:
             raise ValueError(f"codedpo_max_rounds must be >= 1, not {self.max_rounds}")
 
     @classmethod
-    def from_vars(cls, variables: Mapping[str, Any]) -> "Params":
+    def from_vars(cls, variables: Mapping[str, Any]) -> Params:
         """The dataset config's `[vars]` (codedpo_damping, codedpo_tolerance, codedpo_max_rounds)."""
         missing = [name for name in VARS.values() if name not in variables]
         if missing:

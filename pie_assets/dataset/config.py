@@ -35,7 +35,7 @@ class DatasetConfig:
         return dict(self.settings)
 
     @classmethod
-    def load(cls, path: str | Path | None = None) -> "DatasetConfig":
+    def load(cls, path: str | Path | None = None) -> DatasetConfig:
         path = Path(path) if path else config_file("PIE_DATASET_CONFIG", DEFAULT_DATASET_CONFIG)
         values = load_toml(path, "dataset")
         variables = values.get("vars", {})
@@ -48,7 +48,7 @@ class DatasetConfig:
         config.duckdb  # noqa: B018 (validates the settings at load time)
         return config
 
-    def with_vars(self, **overrides: Any) -> "DatasetConfig":
+    def with_vars(self, **overrides: Any) -> DatasetConfig:
         """The config with some vars set for one command (`pie run --eval-pairs pie`), each of
         which must exist in the file; the hash covers the overrides, so what they produce is
         never taken for what the file alone produces."""

@@ -54,7 +54,7 @@ class CheckpointSpec:
         return json.dumps({**asdict(self), "strategies": list(self.strategies)}, sort_keys=True)
 
     @classmethod
-    def from_json(cls, text: str) -> "CheckpointSpec":
+    def from_json(cls, text: str) -> CheckpointSpec:
         values = json.loads(text)
         return cls(**{**values, "strategies": tuple(values["strategies"])})
 

@@ -65,7 +65,7 @@ class RetrievalIndex:
         return digest.hexdigest()[:16]
 
     @classmethod
-    def build(cls, pairs: pl.DataFrame, embedder: Embedder) -> "RetrievalIndex":
+    def build(cls, pairs: pl.DataFrame, embedder: Embedder) -> RetrievalIndex:
         """`pairs`: the TRAIN split's pairs (src_id, tgt_id, problem_id, src_code, tgt_code, speedup)."""
         corpus = _keep_fastest_pair(pairs)
         index = faiss.IndexFlatL2(embedder.dim)
@@ -140,7 +140,7 @@ class RetrievalIndex:
         return directory
 
     @classmethod
-    def load(cls, directory: str, embedder: Embedder) -> "RetrievalIndex":
+    def load(cls, directory: str, embedder: Embedder) -> RetrievalIndex:
         """A saved index, refused when it was built by another embedder version (its vectors would
         not be comparable with the queries') or when its files disagree with its meta.json."""
         with open(os.path.join(directory, _META)) as f:

@@ -63,11 +63,11 @@ class SimulatorConfig(VersionedConfig):
     def profiles(self) -> list[str]:
         return sorted({DEFAULT_PROFILE, *self.section(PROFILES)})
 
-    def with_backend(self, backend: str) -> "SimulatorConfig":
+    def with_backend(self, backend: str) -> SimulatorConfig:
         """The same config measuring with another backend (its hash changes accordingly)."""
         return self.with_section("measure", backend=backend)
 
-    def with_section(self, name: str, **values: Any) -> "SimulatorConfig":
+    def with_section(self, name: str, **values: Any) -> SimulatorConfig:
         """The same config with some keys of one section replaced (its hash changes accordingly)."""
         changed = {**self.values, name: {**self.section(name), **values}}
         return SimulatorConfig(values=changed, hash=self.content_hash(changed), path=self.path)

@@ -103,7 +103,7 @@ class TrainingConfig(VersionedConfig):
         return config_path()
 
     @classmethod
-    def from_values(cls, values: dict[str, Any], path: str = "<values>") -> "TrainingConfig":
+    def from_values(cls, values: dict[str, Any], path: str = "<values>") -> TrainingConfig:
         """A config not read from a file (tests, callers that build one)."""
         return cls(values=values, hash=config_hash(values), path=path)
 
