@@ -28,7 +28,7 @@ class CodeNetSource(dg.ConfigurableResource):
         return CodeNetLayout(self.root) if self.root else None
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _catalog(root: str) -> Catalog:
     """One catalog object per warehouse and process, so its 'view exists' memo is shared."""
     return Catalog(Warehouse(root))

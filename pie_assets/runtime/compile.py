@@ -58,7 +58,7 @@ class CompileResult:
         return self.status == "OK"
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def compiler_identity(compiler: str) -> str:
     """`g++ -dumpfullversion` plus the resolved driver path: part of every compile key."""
     with spawning():

@@ -39,13 +39,13 @@ LOG_FILE = "valgrind.log"
 VALGRIND_PANIC = "the 'impossible' happened"  # valgrind's own crash report, not the program's
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def valgrind_version() -> str:
     with spawning():
         return subprocess.run(["valgrind", "--version"], capture_output=True, text=True, check=True).stdout.strip()
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def exec_only_tool() -> tuple[str, str] | None:
     """(an exec-only copy of valgrind's cachegrind tool, the tool's path) to bind the copy over the
     tool in the sandbox, or None where the launcher does not say which file it runs.
