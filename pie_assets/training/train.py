@@ -10,7 +10,7 @@ import shutil
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -92,7 +92,7 @@ def train(
     root = Path(
         checkpoints_dir or Settings(codenet_root="", warehouse=warehouse, extra_tests=None).resolved_checkpoints_dir()
     )
-    started = datetime.now(timezone.utc)
+    started = datetime.now(UTC)
     model_base = resolve_base(base, root)
     name = check_name(name or default_name(method, model_base.short, data.version, started))
     hardware = detect()
