@@ -84,9 +84,9 @@ def _coerce(name: str, value: Any) -> Any:
             return value
         if isinstance(value, list) and value and all(isinstance(v, str) for v in value):
             return tuple(value)
-    elif kind == "bool" and isinstance(value, bool):
-        return value
-    elif kind == "int" and isinstance(value, int) and not isinstance(value, bool):
+    elif (kind == "bool" and isinstance(value, bool)) or (
+        kind == "int" and isinstance(value, int) and not isinstance(value, bool)
+    ):
         return value
     elif kind == "float" and isinstance(value, (int, float)) and not isinstance(value, bool):
         return float(value)

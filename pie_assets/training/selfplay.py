@@ -133,9 +133,9 @@ class SelfPlaySettings:
         checked: dict[str, Any] = {}
         for name, value in values.items():
             kind = types[name]
-            if kind == "str" and isinstance(value, str):
-                checked[name] = value
-            elif kind == "int" and isinstance(value, int) and not isinstance(value, bool):
+            if (kind == "str" and isinstance(value, str)) or (
+                kind == "int" and isinstance(value, int) and not isinstance(value, bool)
+            ):
                 checked[name] = value
             elif kind == "float" and isinstance(value, (int, float)) and not isinstance(value, bool):
                 checked[name] = float(value)
