@@ -149,8 +149,7 @@ def _point_latest(warehouse: Warehouse, root: UPath, version: str) -> None:
     if pointer.exists() and pointer.read_text().strip() == version:
         return
     if warehouse.local:
-        with atomic_local_target(pointer.path) as tmp:
-            with open(tmp, "w") as f:
-                f.write(version + "\n")
+        with atomic_local_target(pointer.path) as tmp, open(tmp, "w") as f:
+            f.write(version + "\n")
     else:
         pointer.write_text(version + "\n")
