@@ -255,7 +255,9 @@ def generate(scratch: str, problems: int, submissions: int, pool: int, seed: int
         cpp_dir = os.path.join(layout.data_dir(problem_id), CPP_LANGUAGE)
         os.makedirs(cpp_dir)
         cpp = pool_index >= 0
-        for sid, k in zip(frame["submission_id"].filter(pl.Series(cpp)).to_list(), pool_index[cpp].tolist()):
+        for sid, k in zip(
+            frame["submission_id"].filter(pl.Series(cpp)).to_list(), pool_index[cpp].tolist(), strict=True
+        ):
             os.link(os.path.join(pool_dir, f"{k}.cpp"), os.path.join(cpp_dir, f"{sid}.cpp"))
         cpp_rows += int(cpp.sum())
         samples = [
@@ -267,7 +269,7 @@ def generate(scratch: str, problems: int, submissions: int, pool: int, seed: int
         if samples and not no_derived[index]:
             derived = layout.derived_tests_dir(problem_id)
             os.makedirs(derived)
-            for name, text in zip(("input.txt", "output.txt"), samples[0]):
+            for name, text in zip(("input.txt", "output.txt"), samples[0], strict=True):
                 with open(os.path.join(derived, name), "w") as f:
                     f.write(text)
         if (index + 1) % 500 == 0:

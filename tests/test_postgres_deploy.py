@@ -100,7 +100,7 @@ def test_two_pie_run_workers_at_once_record_runs_and_materialisations_in_postgre
     finally:
         for worker in workers:
             stop_group(worker, timeout_s=30)
-    for worker, (_, stderr) in zip(workers, outputs):
+    for worker, (_, stderr) in zip(workers, outputs, strict=True):
         assert worker.returncode == 0, stderr
 
     with dg.DagsterInstance.get() as instance:

@@ -297,7 +297,7 @@ def prompt_export_files(con: duckdb.DuckDBPyConnection) -> tuple[list[ExportFile
             rows = rows.filter(pl.col("tgt_tier").is_not_null()).with_columns(tier=pl.col("tgt_tier"))
         else:
             rows = rows.with_columns(tier=pl.lit(TOP_TIER, dtype=pl.Int64))
-        prompts = [performance_prompt(code, tier) for code, tier in zip(rows["src_code"], rows["tier"])]
+        prompts = [performance_prompt(code, tier) for code, tier in zip(rows["src_code"], rows["tier"], strict=True)]
         frame = (
             rows.with_columns(prompt=pl.Series(prompts, dtype=pl.Utf8), completion=pl.col("tgt_code"))
             .select(PROMPT_FIELDS)

@@ -127,7 +127,7 @@ def materialize_partitions(
         return landed, error
 
     with ThreadPoolExecutor(max_workers=workers or DEFAULT_WORKERS) as pool:
-        for done, (key, (landed, error)) in enumerate(zip(keys, pool.map(process, keys)), start=1):
+        for done, (key, (landed, error)) in enumerate(zip(keys, pool.map(process, keys), strict=True), start=1):
             if error is not None:
                 failures[key] = error
                 context.log.error(f"partition {key} failed: {error}")

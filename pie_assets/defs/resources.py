@@ -68,7 +68,7 @@ class LakeParquetIOManager(PolarsParquetIOManager):
         partitions_def = context.asset_partitions_def
         if isinstance(partitions_def, dg.MultiPartitionsDefinition):
             dims = sorted(d.name for d in partitions_def.partitions_defs)
-            key: PartitionKey = dict(zip(dims, partition.split("/")))
+            key: PartitionKey = dict(zip(dims, partition.split("/"), strict=True))
         else:
             key = lake_key(partitions_def, partition)
         return _catalog(self.base_dir).warehouse.partition_path(table, key).with_suffix("")

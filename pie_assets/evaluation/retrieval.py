@@ -90,7 +90,7 @@ class RetrievalIndex:
             return [[] for _ in codes]
         queries = self._embedder.embed(codes)
         results = []
-        for code, query, rows in zip(codes, queries, self._candidates(queries, min(k + 1, len(self)))):
+        for code, query, rows in zip(codes, queries, self._candidates(queries, min(k + 1, len(self))), strict=True):
             rows = rows[rows != self._row_of_code.get(code, -1)]
             if rows.size:
                 exact = ((self._index.reconstruct_batch(rows).astype(np.float64) - query) ** 2).sum(axis=1)

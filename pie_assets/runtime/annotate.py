@@ -135,7 +135,7 @@ def runtime_cases(tests: pl.DataFrame) -> list[TestCase]:
         tests = with_runtime_test_ids(tests)
     chosen = tests.filter(pl.col("runtime_test_id").is_not_null())
     origins = chosen.group_by("runtime_test_id").agg(pl.col("test_id").sort())
-    members = dict(zip(origins["runtime_test_id"], origins["test_id"].to_list()))
+    members = dict(zip(origins["runtime_test_id"], origins["test_id"].to_list(), strict=True))
     return [
         TestCase(
             r["test_id"], r["input"].encode(), r["expected_output"], r["input_sha256"], tuple(members[r["test_id"]])
@@ -220,7 +220,7 @@ class Annotator:
             outcomes = [{"status": compiled.status, "accuracy": 0.0, "detail": compiled.error} for _ in cases]
         else:
             outcomes = self.outcomes_for(compiled, cases)
-        rows = [self._row(problem_id, case, compiled, outcome) for case, outcome in zip(cases, outcomes)]
+        rows = [self._row(problem_id, case, compiled, outcome) for case, outcome in zip(cases, outcomes, strict=True)]
         return ProgramResult(rows, self._summary(problem_id, compiled, rows))
 
     def native_output(self, code: bytes, code_sha256: str, stdin: bytes) -> str | None:
@@ -237,9 +237,9 @@ class Annotator:
         """Native check of every test, then (only if all pass) one measurement per test."""
         keys = [self._key(compiled.binary_sha256, case) for case in cases]
         cached = [self.outcomes.get(key) for key in keys]
-        outcomes = [hit or self._check(compiled.binary_path, case) for hit, case in zip(cached, cases)]
+        outcomes = [hit or self._check(compiled.binary_path, case) for hit, case in zip(cached, cases, strict=True)]
         all_pass = bool(cases) and all(o["status"] == "OK" for o in outcomes)
-        for key, case, hit, outcome in zip(keys, cases, cached, outcomes):
+        for key, case, hit, outcome in zip(keys, cases, cached, outcomes, strict=True):
             changed = hit is None
             if all_pass and "measurement" not in outcome:
                 outcome["measurement"] = self._measure(compiled.binary_path, case)

@@ -305,7 +305,7 @@ def self_play(
     groups: list[_Group] = []
     with annotator.executor() as pool:  # the configured engine: threads here, or Ray tasks
         submitted = []  # every seed's candidates in flight at once, then grouped seed by seed
-        for seed, request in zip(seeds, requests):
+        for seed, request in zip(seeds, requests, strict=True):
             digest = hashlib.sha256(request.prompt.encode()).hexdigest()
             candidates = [
                 (
@@ -326,7 +326,7 @@ def self_play(
             counts.compiled += sum(compiles for compiles, _ in behaviours)
             ran = [
                 _Program(c[0], seed.problem_id, c[1], outputs)
-                for c, (_, outputs) in zip(candidates, behaviours)
+                for c, (_, outputs) in zip(candidates, behaviours, strict=True)
                 if outputs is not None
             ]
             counts.ran_every_test += len(ran)
@@ -360,14 +360,17 @@ def _group(seed: Seed, programs: Sequence[_Program], tolerance: float, counts: S
     groups: list[_Group] = []
     expected = [case.expected for case in seed.cases]
     for program in programs:
-        if all(_agree(out, want, tolerance) for out, want in zip(program.outputs, expected)):
+        if all(_agree(out, want, tolerance) for out, want in zip(program.outputs, expected, strict=True)):
             continue
         counts.new_behaviour += 1
-        if any(all(_agree(a, b, tolerance) for a, b in zip(program.outputs, g.representative.outputs)) for g in groups):
+        if any(
+            all(_agree(a, b, tolerance) for a, b in zip(program.outputs, g.representative.outputs, strict=True))
+            for g in groups
+        ):
             continue
         cases = tuple(
             TestCase(c.test_id, c.input, out, c.input_sha256, c.input_test_ids)
-            for c, out in zip(seed.cases, program.outputs)
+            for c, out in zip(seed.cases, program.outputs, strict=True)
         )
         groups.append(_Group(f"{seed.problem_id}:{len(groups)}", program, cases))
     return groups
@@ -406,7 +409,7 @@ def _optimise(
     )
     errors.update(generated.errors)
     jobs = []
-    for group, request in zip(groups, requests):
+    for group, request in zip(groups, requests, strict=True):
         src = group.representative
         digest = hashlib.sha256(request.prompt.encode()).hexdigest()
         seen = {hashlib.sha256(src.code.encode()).hexdigest()}
