@@ -50,6 +50,7 @@ import time
 import urllib.request
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 
 import dagster as dg
@@ -405,8 +406,8 @@ def sql_latency(tree: Tree, warehouse: str, repeat: int, summary: Summary) -> No
             con.execute(query).fetchall()
 
     for label, query in queries.items():
-        cli = timed(lambda: pie("sql", query, "--warehouse", warehouse, "--format", "csv"), repeat)
-        inner = timed(lambda: in_process(query), repeat)
+        cli = timed(partial(pie, "sql", query, "--warehouse", warehouse, "--format", "csv"), repeat)
+        inner = timed(partial(in_process, query), repeat)
         target = (
             f" (target < 1 s: CLI {verdict(cli[1] < 1)}, in process {verdict(inner[1] < 1)})"
             if label.startswith("lookup")

@@ -274,18 +274,18 @@ def run_pipeline(
                     landings.ran(
                         _materialize_with_progress(
                             instance,
-                            lambda c=checkpoint, s=stage: dg.materialize(
+                            lambda c=checkpoint, s=stage, p=eval_problems, o=op_config: dg.materialize(
                                 assets,
                                 instance=instance,
                                 resources=resources,
                                 selection=s,
-                                tags=checkpoint_range_tags(c, eval_problems),
-                                run_config={**run_config, **op_config},
+                                tags=checkpoint_range_tags(c, p),
+                                run_config={**run_config, **o},
                                 raise_on_error=False,
                             ),
                             on_progress=(
-                                lambda _k, c=checkpoint, i=number: on_progress(
-                                    _evaluation_progress(name, c, i, len(names))
+                                lambda _k, n=name, c=checkpoint, i=number, every=names: on_progress(
+                                    _evaluation_progress(n, c, i, len(every))
                                 )
                             )
                             if on_progress
@@ -352,7 +352,9 @@ def run_pipeline(
                             tags=partition_range_tags(c[0], c[-1]),
                             raise_on_error=False,
                         ),
-                        on_progress=(lambda k, n=name, d=done: on_progress(_progress(n, d + k, len(run_problems))))
+                        on_progress=(
+                            lambda k, n=name, d=done, every=run_problems: on_progress(_progress(n, d + k, len(every)))
+                        )
                         if on_progress
                         else None,
                         track=stage[-1],
