@@ -14,9 +14,8 @@ import pytest
 from dbt_like.assets import _apply_settings
 from pie_assets.dataset.config import DatasetConfig
 
-BENCH = Path(__file__).resolve().parents[1] / "bench"
-sys.path.insert(0, str(BENCH))
-import dataset_models  # noqa: E402
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "bench"))
+import dataset_models
 
 
 def test_both_sides_agree_on_a_tiny_lake(tmp_path, capsys):

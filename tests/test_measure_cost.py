@@ -22,9 +22,10 @@ from pie_assets.runtime.compile import PCH_INCLUDE_DIR, Compiler, compiler_ident
 from pie_assets.runtime.config import DEFAULT_CONFIG_PATH, SimulatorConfig
 from pie_assets.runtime.sandbox import Limits, Sandbox
 
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "bench"))
+from runtime_slowdown import accepted_programs, pie_tests
+
 BENCH = Path(__file__).resolve().parents[1] / "bench"
-sys.path.insert(0, str(BENCH))
-from runtime_slowdown import accepted_programs, pie_tests  # noqa: E402
 
 FLAGS = ["-std=c++17", "-O3"]
 HELLO = b'#include <iostream>\nint main() { std::cout << "hello" << std::endl; }\n'

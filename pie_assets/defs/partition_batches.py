@@ -116,13 +116,13 @@ def materialize_partitions(
         try:
             tables, error = work(key), None
             _enforce(checks, key, tables, check_failures)
-        except Exception as err:  # noqa: BLE001 - isolate the partition, report it below
+        except Exception as err:  # isolate the partition, report it below
             tables, error = on_error(key, err), err
         landed: dict[str, tuple[str, pl.DataFrame]] = {}
         try:
             for table, frame in tables.items():
                 landed[table] = (lake.store.write_partition(table, lake_key(partitions_def, key), frame), frame)
-        except Exception as err:  # noqa: BLE001 - a failed write fails only this partition
+        except Exception as err:  # a failed write fails only this partition
             error = error or err
         return landed, error
 

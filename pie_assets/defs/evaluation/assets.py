@@ -219,7 +219,7 @@ def checkpoint_generation(
                 workers=annotator.config.workers,
                 progress=PROGRESS.bound(GENERATION_STAGE),
             )
-        except Exception as err:  # noqa: BLE001 - every problem of this checkpoint fails with it; others go on
+        except Exception as err:  # every problem of this checkpoint fails with it; others go on
             outcomes.update({key: err for key, _problem in entries})
             continue
         if generated.errors:
