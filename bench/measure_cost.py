@@ -126,7 +126,7 @@ def hello_world(compilers: dict[str, Compiler], cachegrind: CachegrindBackend, c
     readable = copy.copy(cachegrind)
     readable.tool_binds = {}
     parts = []
-    for name, compiler in compilers.items():
+    for compiler in compilers.values():
         binary = compile_source(compiler, HELLO)
         medians = {}
         for label, backend in (("exec-only tool", cachegrind), ("readable tool", readable)):

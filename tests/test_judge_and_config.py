@@ -125,7 +125,7 @@ def test_where_programs_run_is_not_in_the_hash(monkeypatch):
     assert (config.engine, config.ray_address) == ("ray", "127.0.0.1:6379")
     monkeypatch.setenv("PIE_ENGINE", "spark")
     with pytest.raises(ValueError, match="engine must be local or ray, not 'spark'"):
-        config.engine
+        _ = config.engine
 
 
 def test_bad_config_is_a_clear_error(tmp_path):

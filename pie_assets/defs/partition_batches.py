@@ -79,7 +79,9 @@ def input_partitions(
         elif dep_def == partitions_def:
             found[dep] = key
         else:
-            found.update({dep: by_dimension[d.name] for d in dimensions if d.partitions_def == dep_def})
+            for d in dimensions:
+                if d.partitions_def == dep_def:
+                    found[dep] = by_dimension[d.name]
     return found
 
 
