@@ -47,6 +47,8 @@ CORES = 2
 # and the CPU seconds a TLE run used before its limit stopped it (in its detail).
 NOISE = ("cpu_time_s", "peak_memory_kb")
 TLE_USAGE = r" \(\d+\.\d+s used\)$"
+# Ray reads its config overrides from RAY_<name>, spelled as Ray spells the name (lowercase).
+RAY_WORKER_NICENESS = "RAY_worker_niceness"
 
 
 def cpu_seconds() -> float:
@@ -133,7 +135,7 @@ def main() -> None:
     )
     parser.add_argument("--keep", action="store_true", help="keep the temp dir (warehouse, caches) and print it")
     args = parser.parse_args()
-    os.environ["RAY_worker_niceness"] = str(args.worker_niceness)
+    os.environ[RAY_WORKER_NICENESS] = str(args.worker_niceness)
     root = Path(tempfile.mkdtemp(prefix="pie-ray-overhead-"))
     try:
         store = ingest(root)

@@ -11,6 +11,7 @@ the run do not run. A failing `warn` test is reported and the model is published
 import os
 import re
 from collections.abc import Iterator, Mapping
+from contextlib import suppress
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -160,10 +161,8 @@ def _model_asset(model: SqlModel, config: DatasetConfig) -> dg.AssetsDefinition:
         evaluation = next(stage)
         blocked = sorted(name for name, count in evaluation.failing.items() if count and by_name[name].blocking)
         if blocked:
-            try:
+            with suppress(_Blocked):
                 stage.throw(_Blocked())
-            except _Blocked:
-                pass
         else:
             next(stage, None)
             metadata = table_metadata(model.name, evaluation.head, rows=evaluation.rows, descriptions=descriptions)

@@ -59,18 +59,17 @@ def ingest_problem(
     ProblemNotFoundError when nothing of the problem exists.
     """
     rejects: list[Reject] = []
-    if os.path.isfile(layout.problem_list_csv):
-        if problem_id not in listed_problem_ids(layout.problem_list_csv):
-            rejects.append(
-                Reject(
-                    problem_id,
-                    "problems",
-                    layout.relative(layout.problem_list_csv),
-                    None,
-                    "missing",
-                    "problem not listed in problem_list.csv (no name or limits)",
-                )
+    if os.path.isfile(layout.problem_list_csv) and problem_id not in listed_problem_ids(layout.problem_list_csv):
+        rejects.append(
+            Reject(
+                problem_id,
+                "problems",
+                layout.relative(layout.problem_list_csv),
+                None,
+                "missing",
+                "problem not listed in problem_list.csv (no name or limits)",
             )
+        )
 
     if metadata is None:
         metadata = parse_metadata_of(layout, [problem_id])

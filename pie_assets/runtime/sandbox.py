@@ -46,7 +46,7 @@ import threading
 import time
 import weakref
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
@@ -553,17 +553,13 @@ def _read_or_close(sel: selectors.BaseSelector, pipe: IO[bytes]) -> bytes:
 
 
 def _signal(pid: int, sig: int) -> None:
-    try:
+    with suppress(ProcessLookupError):
         os.kill(pid, sig)
-    except ProcessLookupError:
-        pass
 
 
 def _killpg(pgid: int) -> None:
-    try:
+    with suppress(ProcessLookupError, PermissionError):
         os.killpg(pgid, signal.SIGKILL)
-    except (ProcessLookupError, PermissionError):
-        pass
 
 
 def _children(pid: int) -> list[int]:
@@ -689,8 +685,10 @@ def _reachable_by_others(path: str) -> bool:
     mode = resolved.stat().st_mode
     if stat.S_ISDIR(mode):
         needed = stat.S_IROTH | stat.S_IXOTH
+    elif mode & 0o444:
+        needed = stat.S_IROTH
     else:
-        needed = stat.S_IROTH if mode & 0o444 else stat.S_IXOTH
+        needed = stat.S_IXOTH  # exec-only
     return mode & needed == needed
 
 
