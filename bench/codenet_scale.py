@@ -30,7 +30,8 @@ derived test, as in CodeNet. Scratch files (tree, lake, Dagster home) go to --di
 temp directory (a disk) by default: tmpfs counts every hard link as an inode, and /dev/shm has
 ~3M; after generation the tree sits in the page cache (the figures read it from memory).
 
-    python bench/codenet_scale.py [--problems 4053] [--submissions N] [--dir DIR] [--keep]   (56 min on 2 shared cores at load 4-9, 46 of them ingestion)
+    python bench/codenet_scale.py [--problems 4053] [--submissions N] [--dir DIR] [--keep]
+    (56 min on 2 shared cores at load 4-9, 46 of them ingestion)
 """
 
 from __future__ import annotations

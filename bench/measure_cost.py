@@ -30,7 +30,8 @@ per measured test below 10 ms, >= 2x less compile CPU, Spearman on the largest t
 the old setting's in the same run, and >= 0.93, the figure the issue quotes: native times of
 sub-millisecond runs are noisy, so both settings' figures move together from run to run).
 
-    python bench/measure_cost.py [--per-problem 0] [--max-tests 0] [--repeats 5] [--largest-repeats 21]   (~10 min on 2 cores)
+    python bench/measure_cost.py [--per-problem 0] [--max-tests 0] [--repeats 5] [--largest-repeats 21]
+    (~10 min on 2 cores)
 """
 
 from __future__ import annotations

@@ -72,7 +72,7 @@ class NoTestCasesError(ProblemNotFoundError):
                 f"no test cases for {problem_id}: give --extra-tests (or $PIE_EXTRA_TESTS) with PIE's "
                 f"merged_test_cases ({where})"
                 if extra_dir is None
-                else f"no test cases for {problem_id}: --extra-tests {extra_dir} has no usable {where} of the tests its "
-                f"pairs list (PIE's merged_test_cases; ingest_rejects of {problem_id} say what is missing)"
+                else f"no test cases for {problem_id}: --extra-tests {extra_dir} has no usable {where} of the tests "
+                f"its pairs list (PIE's merged_test_cases; ingest_rejects of {problem_id} say what is missing)"
             ),
         )

@@ -5,7 +5,8 @@
 
 | PIE field | from the lake |
 |---|---|
-| src_id, tgt_id, problem_id, user_id, src_code, tgt_code, src_status, tgt_status, speedup | `trajectory_pairs` (`hq_pairs` for hq_train) |
+| src_id, tgt_id, problem_id, user_id, src_code, tgt_code | `trajectory_pairs` (`hq_pairs` for hq_train) |
+| src_status, tgt_status, speedup | the same |
 | src_agg_runtime, tgt_agg_runtime | src_agg_cost, tgt_agg_cost |
 | fastest_agg_runtime, fastest_agg_runtime_updated, fastest_runtime | `fastest_human.agg_cost` |
 | target_reward, src_reward | fastest_agg_runtime / tgt_agg_runtime, fastest_agg_runtime / src_agg_runtime |

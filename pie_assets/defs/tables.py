@@ -190,8 +190,8 @@ TABLES: dict[str, TableDoc] = {
         },
     ),
     "prompts": TableDoc(
-        "Per checkpoint x test problem: the prompt of every (strategy, test pair), as sent to the model; prompt_hash keys "
-        "the generation cache. Baselines and human references are not prompted (no rows).",
+        "Per checkpoint x test problem: the prompt of every (strategy, test pair), as sent to the model; prompt_hash "
+        "keys the generation cache. Baselines and human references are not prompted (no rows).",
         PROMPT_SCHEMA,
         {
             "checkpoint": "the checkpoint (partition)",
@@ -206,8 +206,8 @@ TABLES: dict[str, TableDoc] = {
         },
     ),
     "generations": TableDoc(
-        "Per checkpoint x test problem: every sample of every prompt (or a baseline's / human reference's program), the raw "
-        "response and the program extracted from it.",
+        "Per checkpoint x test problem: every sample of every prompt (or a baseline's / human reference's program), "
+        "the raw response and the program extracted from it.",
         GENERATION_SCHEMA,
         {
             "generation_id": "id of the generation (checkpoint, strategy, pair, sample, prompt)",
@@ -279,7 +279,9 @@ TABLES: dict[str, TableDoc] = {
             "pct_opt_5": "share of pairs with speedup >= 5",
             "pct_opt_10": "share of pairs with speedup >= 10",
             "pct_correct": "%Correct: share of pairs whose best accuracy is 1.0",
-            "memory_reduction": "mean of src peak memory / best generation's peak memory (1.0 without a correct generation)",
+            "memory_reduction": (
+                "mean of src peak memory / best generation's peak memory (1.0 without a correct generation)"
+            ),
             "percentile": "mean share of the problem's correct human programs the best generation beats on cost",
             "n_pairs_with_generation": "pairs with at least one generation among the first k",
             "n_src_unmeasured": "pairs whose src has no cost here (speedup 1.0)",
