@@ -19,8 +19,9 @@ from pie_assets.codenet.submission_metadata import (
     parse_metadata_files,
 )
 from pie_assets.codenet.test_cases import collect_test_cases
+from pie_assets.lake.schema import ColumnTypes
 
-SUBMISSIONS_SCHEMA: dict[str, pl.DataType] = {
+SUBMISSIONS_SCHEMA: ColumnTypes = {
     **{k: v for k, v in METADATA_SCHEMA.items() if k not in ("line", "raw")},
     **{k: v for k, v in SOURCE_SCHEMA.items() if k != "submission_id"},
 }
@@ -124,4 +125,4 @@ def _submissions(layout: CodeNetLayout, problem_id: str, parsed: ParsedMetadata)
     )
     rejects.extend(source_rejects)
     joined = metadata.join(sources, on="submission_id", how="inner")
-    return joined.select(list(SUBMISSIONS_SCHEMA)).cast(SUBMISSIONS_SCHEMA), rejects
+    return joined.select(list(SUBMISSIONS_SCHEMA)).cast(pl.Schema(SUBMISSIONS_SCHEMA)), rejects

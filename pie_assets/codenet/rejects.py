@@ -11,7 +11,9 @@ from dataclasses import dataclass
 
 import polars as pl
 
-REJECT_SCHEMA: dict[str, pl.DataType] = {
+from pie_assets.lake.schema import ColumnTypes
+
+REJECT_SCHEMA: ColumnTypes = {
     "problem_id": pl.Utf8,
     "table_name": pl.Utf8,
     "path": pl.Utf8,

@@ -27,9 +27,11 @@ from typing import Any
 
 import polars as pl
 
+from pie_assets.lake.schema import ColumnTypes
+
 KINDS = ("code", "test")
 LINK_COLUMNS = ("problem_id", "program_id", "test_id", "passed")
-SCORES_SCHEMA: dict[str, pl.DataType] = {
+SCORES_SCHEMA: ColumnTypes = {
     "problem_id": pl.Utf8,
     "kind": pl.Utf8,
     "id": pl.Utf8,
@@ -161,6 +163,6 @@ def self_verification_scores(links: pl.DataFrame, params: Params) -> pl.DataFram
     return (
         scored.join(per_problem.drop("problem_id"), on="problem", how="left")
         .select(list(SCORES_SCHEMA))
-        .cast(SCORES_SCHEMA)
+        .cast(pl.Schema(SCORES_SCHEMA))
         .sort("problem_id", "kind", "id")
     )

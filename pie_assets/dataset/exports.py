@@ -93,7 +93,7 @@ def publish_export(
             {"name": f.name, "rows": f.rows, "bytes": len(f.data), "sha256": hashlib.sha256(f.data).hexdigest()}
             for f in files
         ),
-        key=lambda f: f["name"],
+        key=lambda f: str(f["name"]),
     )
     version = hashlib.sha256("".join(f"{f['name']}\0{f['sha256']}\n" for f in listed).encode()).hexdigest()[
         :VERSION_CHARS

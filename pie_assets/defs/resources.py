@@ -78,8 +78,10 @@ class LakeParquetIOManager(PolarsParquetIOManager):
         catalog = _catalog(self.base_dir)
         catalog.ensure(context.asset_key.path[-1], (catalog.warehouse.location(path), df.schema))
 
-    def get_metadata(self, context: dg.OutputContext, obj: pl.DataFrame | None) -> dict[str, dg.MetadataValue]:
-        if obj is None:
+    def get_metadata(
+        self, context: dg.OutputContext, obj: pl.DataFrame | pl.LazyFrame | None
+    ) -> dict[str, dg.MetadataValue]:
+        if not isinstance(obj, pl.DataFrame):  # nothing written, or a lazy frame: no rows to describe
             return {}
         return table_metadata(context.asset_key.path[-1], obj)
 

@@ -33,11 +33,11 @@ def content_version(frame: pl.DataFrame) -> str:
     return digest.hexdigest()[:24]
 
 
-def _preview_value(value: object) -> object:
-    value = cast_polars_single_value_to_dagster_table_types(value)
-    if isinstance(value, str) and len(value) > PREVIEW_CHARS:
-        return value[:PREVIEW_CHARS] + "…"
-    return value
+def _preview_value(value: object) -> str | int | float | None:
+    shown = cast_polars_single_value_to_dagster_table_types(value)
+    if isinstance(shown, str) and len(shown) > PREVIEW_CHARS:
+        return shown[:PREVIEW_CHARS] + "…"
+    return shown
 
 
 def table_metadata(

@@ -20,6 +20,7 @@ from pie_assets.evaluation.schemas import (
     MODEL_EVALUATION_SCHEMA,
     PROMPT_SCHEMA,
 )
+from pie_assets.lake.schema import ColumnTypes
 from pie_assets.runtime.annotate import ANNOTATION_SCHEMA, SUBMISSION_RUNTIME_SCHEMA
 
 PROFILE_DOC = (
@@ -31,7 +32,7 @@ PROFILE_DOC = (
 @dataclass(frozen=True)
 class TableDoc:
     description: str
-    schema: dict[str, pl.DataType]
+    schema: ColumnTypes
     columns: dict[str, str]
 
     def column_schema(self) -> dg.TableSchema:

@@ -433,7 +433,7 @@ def score(
     )
     cases = {problem: eval_cases(tests[problem], fast_mode) for problem in metric_pairs["problem_id"].unique()}
     humans = human_costs(human_tests, cases)
-    n_samples = int(runtimes["n_samples"].max())
+    n_samples = int(runtimes.select(pl.col("n_samples").max()).item())
     clip = kind != "human_reference"
     strategies = sorted(set(prompts["strategy"].to_list()) | set(runtimes["strategy"].to_list()))
     evaluations, per_pair = [], {}

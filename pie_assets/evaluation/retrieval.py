@@ -48,7 +48,7 @@ def _keep_fastest_pair(pairs: pl.DataFrame) -> pl.DataFrame:
 
 
 class RetrievalIndex:
-    def __init__(self, index: faiss.IndexFlatL2, corpus: pl.DataFrame, embedder: Embedder) -> None:
+    def __init__(self, index: faiss.Index, corpus: pl.DataFrame, embedder: Embedder) -> None:
         self._index = index
         self._corpus = corpus
         self._embedder = embedder

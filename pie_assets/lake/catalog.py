@@ -169,10 +169,10 @@ def _create_views(
                 errors[name] = err
         if len(errors) == len(pending):
             break
-    for name, err in errors.items():
+    for name, error in errors.items():
         if name in required:
-            raise ValueError(f"SQL model {name!r} does not bind: {err}")
-        log.warning(f"SQL model {name!r} left out of the catalog, it does not bind: {err}")
+            raise ValueError(f"SQL model {name!r} does not bind: {error}")
+        log.warning(f"SQL model {name!r} left out of the catalog, it does not bind: {error}")
     return {name: uniform[name] for name in tables if name in uniform}
 
 

@@ -18,6 +18,7 @@ from typing import Any, TypeVar
 import polars as pl
 
 from pie_assets.codenet.test_cases import with_runtime_test_ids
+from pie_assets.lake.schema import ColumnTypes
 from pie_assets.runtime.backends.base import Backend, Budget, Measurement
 from pie_assets.runtime.backends.cachegrind import CachegrindBackend
 from pie_assets.runtime.backends.native import NativeBackend
@@ -31,7 +32,7 @@ from pie_assets.runtime.store import ContentStore
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 COUNTERS_TYPE = pl.List(pl.Struct({"name": pl.Utf8, "value": pl.Int64}))
-ANNOTATION_SCHEMA: dict[str, pl.DataType] = {
+ANNOTATION_SCHEMA: ColumnTypes = {
     "submission_id": pl.Utf8,
     "problem_id": pl.Utf8,
     "test_id": pl.Utf8,
@@ -54,7 +55,7 @@ ANNOTATION_SCHEMA: dict[str, pl.DataType] = {
     "deterministic": pl.Boolean,
     "detail": pl.Utf8,
 }
-SUBMISSION_RUNTIME_SCHEMA: dict[str, pl.DataType] = {
+SUBMISSION_RUNTIME_SCHEMA: ColumnTypes = {
     "submission_id": pl.Utf8,
     "problem_id": pl.Utf8,
     "backend": pl.Utf8,
@@ -230,19 +231,19 @@ class Annotator:
         if not compiled.ok:
             return None
         case = TestCase("reference", stdin, "", hashlib.sha256(stdin).hexdigest())
-        result = self._run(self.checker, compiled.binary_path, case, self.config.native_budget())
+        result = self._run(self.checker, compiled.binary, case, self.config.native_budget())
         return result.stdout.decode("utf-8", "replace") if result.status == "OK" else None
 
     def outcomes_for(self, compiled: CompileResult, cases: list[TestCase]) -> list[dict[str, Any]]:
         """Native check of every test, then (only if all pass) one measurement per test."""
         keys = [self._key(compiled.binary_sha256, case) for case in cases]
         cached = [self.outcomes.get(key) for key in keys]
-        outcomes = [hit or self._check(compiled.binary_path, case) for hit, case in zip(cached, cases, strict=True)]
+        outcomes = [hit or self._check(compiled.binary, case) for hit, case in zip(cached, cases, strict=True)]
         all_pass = bool(cases) and all(o["status"] == "OK" for o in outcomes)
         for key, case, hit, outcome in zip(keys, cases, cached, outcomes, strict=True):
             changed = hit is None
             if all_pass and "measurement" not in outcome:
-                outcome["measurement"] = self._measure(compiled.binary_path, case)
+                outcome["measurement"] = self._measure(compiled.binary, case)
                 changed = True
             # INFRA is the harness failing, not a fact about the program: never cached.
             infra = "INFRA" in (outcome["status"], outcome.get("measurement", {}).get("status"))

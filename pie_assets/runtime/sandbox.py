@@ -49,7 +49,7 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO
+from typing import IO, Any
 
 from pie_assets.runtime.fork_lock import spawning, writing_executable
 
@@ -414,7 +414,9 @@ class _Child:
         self.launcher, self.limits = launcher, limits
         self.stdout, self.stderr, self.report_text = bytearray(), bytearray(), bytearray()
         self.timed_out = self.output_exceeded = self.killed = self.exited = False
-        drop = {"user": SANDBOX_UID, "group": SANDBOX_GID, "extra_groups": []} if launcher.drop_uid else {}
+        drop: dict[str, Any] = (
+            {"user": SANDBOX_UID, "group": SANDBOX_GID, "extra_groups": []} if launcher.drop_uid else {}
+        )
         self.start = time.monotonic()
         self._deadline = self.start + limits.wall_s
         self.report_fd, report_w = os.pipe()
@@ -439,12 +441,15 @@ class _Child:
 
     def supervise(self) -> None:
         """Pump until the tree is gone, then reap the outer process."""
+        out, err = self.proc.stdout, self.proc.stderr
+        if out is None or err is None:  # spawned with stdout=PIPE and stderr=PIPE: never
+            raise RuntimeError("the sandboxed process has no stdout or stderr pipe")
         pidfd = os.pidfd_open(self.proc.pid)
         sel = selectors.DefaultSelector()
         try:
             sel.register(pidfd, selectors.EVENT_READ, self._on_exit)
-            sel.register(self.proc.stdout, selectors.EVENT_READ, self._on_stdout)
-            sel.register(self.proc.stderr, selectors.EVENT_READ, self._on_stderr)
+            sel.register(out, selectors.EVENT_READ, self._on_stdout)
+            sel.register(err, selectors.EVENT_READ, self._on_stderr)
             sel.register(self.report_fd, selectors.EVENT_READ, self._on_report)
             self._pump(sel)
         finally:
@@ -454,7 +459,7 @@ class _Child:
             sel.close()
             os.close(pidfd)
             os.close(self.report_fd)
-            for stream in (self.proc.stdout, self.proc.stderr):
+            for stream in (out, err):
                 stream.close()
             _, self.status, self.rusage = os.wait4(self.proc.pid, 0)
             self.proc.returncode = os.waitstatus_to_exitcode(self.status)  # reaped here, not by Popen

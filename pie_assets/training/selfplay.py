@@ -54,6 +54,7 @@ from pie_assets.evaluation.generators import make_generator
 from pie_assets.evaluation.pipeline import generation_id
 from pie_assets.evaluation.prompts import strategy
 from pie_assets.evaluation.sampling import Completion, GenerationRequest, Generator, SamplingSettings
+from pie_assets.lake.schema import ColumnTypes
 from pie_assets.runtime.annotate import Annotator, Program, TestCase, runtime_cases
 from pie_assets.runtime.judge import accuracy
 from pie_assets.training.config import TrainingConfig
@@ -61,7 +62,7 @@ from pie_assets.training.config import TrainingConfig
 SECTION = "selfplay"
 NEW_PROGRAM_STRATEGY = "selfplay-new"
 OPTIMIZE_STRATEGY = "instruction"
-SELFPLAY_SCHEMA: dict[str, pl.DataType] = {
+SELFPLAY_SCHEMA: ColumnTypes = {
     "problem_id": pl.Utf8,
     "group_id": pl.Utf8,
     "src_id": pl.Utf8,

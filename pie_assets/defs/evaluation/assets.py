@@ -11,6 +11,7 @@ checkpoint needs a new evaluation. `model_evaluations` shows the plots.
 
 import os
 import warnings
+from typing import Any
 
 import dagster as dg
 import polars as pl
@@ -113,7 +114,7 @@ def _generation_inputs(
 ) -> tuple[EvalInputs, dict[str, Exception]]:
     """The inputs of the problems that have test cases, and an error for each problem without
     any (it fails alone; its pairs are not generated for)."""
-    missing = {
+    missing: dict[str, Exception] = {
         problem: LookupError(
             f"no test cases for {problem}: its test_cases partition is missing or holds no "
             "runtime test (ingest it; PIE's release needs --extra-tests with PIE's "
@@ -147,6 +148,17 @@ def _per_problem(generated: Generated, problems: list[str]) -> dict[str, dict[st
     }
 
 
+GENERATION_DEPS: dict[str, list[str | dg.AssetDep]] = {
+    "prompts": ["eval_pairs", "retrieval_index"],
+    "generations": ["prompts"],
+    "generation_runtimes": [
+        "generations",
+        "eval_pairs",
+        dg.AssetDep("test_cases", partition_mapping=dg.AllPartitionMapping()),
+    ],
+}
+
+
 @dg.multi_asset(
     name=GENERATION_STAGE,
     specs=[
@@ -160,14 +172,7 @@ def _per_problem(generated: Generated, problems: list[str]) -> dict[str, dict[st
             deps=deps,
             skippable=True,
         )
-        for name, deps in (
-            ("prompts", ["eval_pairs", "retrieval_index"]),
-            ("generations", ["prompts"]),
-            (
-                "generation_runtimes",
-                ["generations", "eval_pairs", dg.AssetDep("test_cases", partition_mapping=dg.AllPartitionMapping())],
-            ),
-        )
+        for name, deps in GENERATION_DEPS.items()
     ],
     partitions_def=checkpoint_problem_partitions,
     backfill_policy=dg.BackfillPolicy.single_run(),
@@ -247,7 +252,8 @@ def _plots(scored: Scored, checkpoint: str, reports_dir: str) -> dict[str, dg.Me
     write_png(topk, os.path.join(directory, "topk.png"))
     metadata["plot_topk"] = dg.MetadataValue.md(markdown_image(topk, "%OPT and SPEEDUP against k"))
     for name, per_pair in scored.per_pair.items():
-        png = speedup_distribution_png(per_pair, f"{checkpoint} / {name}: speedup per pair, best@{per_pair['k'].max()}")
+        k = per_pair.select(pl.col("k").max()).item()
+        png = speedup_distribution_png(per_pair, f"{checkpoint} / {name}: speedup per pair, best@{k}")
         write_png(png, os.path.join(directory, f"speedups_{name}.png"))
         metadata[f"plot_speedups_{name}"] = dg.MetadataValue.md(markdown_image(png, f"speedups {name}"))
     metadata["reports"] = dg.MetadataValue.path(directory)
@@ -316,7 +322,7 @@ def model_evaluations(
     tests = {problem: lake.read_partition("test_cases", problem) for problem in problems}
     scored = score(name, evaluation.config(), runtimes, prompts, tests, human)
     frame = scored.model_evaluations
-    metadata: dict[str, object] = {
+    metadata: dict[str, Any] = {
         "mode": scored.mode,
         "problems": len(problems),
         "summary": dg.MetadataValue.md(_summary_markdown(frame)),
