@@ -30,7 +30,8 @@ derived test, as in CodeNet. Scratch files (tree, lake, Dagster home) go to --di
 temp directory (a disk) by default: tmpfs counts every hard link as an inode, and /dev/shm has
 ~3M; after generation the tree sits in the page cache (the figures read it from memory).
 
-    python bench/codenet_scale.py [--problems 4053] [--submissions N] [--dir DIR] [--keep]   (56 min on 2 shared cores at load 4-9, 46 of them ingestion)
+    python bench/codenet_scale.py [--problems 4053] [--submissions N] [--dir DIR] [--keep]
+    (56 min on 2 shared cores at load 4-9, 46 of them ingestion)
 """
 
 from __future__ import annotations
@@ -50,6 +51,7 @@ import time
 import urllib.request
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 
 import dagster as dg
@@ -255,7 +257,9 @@ def generate(scratch: str, problems: int, submissions: int, pool: int, seed: int
         cpp_dir = os.path.join(layout.data_dir(problem_id), CPP_LANGUAGE)
         os.makedirs(cpp_dir)
         cpp = pool_index >= 0
-        for sid, k in zip(frame["submission_id"].filter(pl.Series(cpp)).to_list(), pool_index[cpp].tolist()):
+        for sid, k in zip(
+            frame["submission_id"].filter(pl.Series(cpp)).to_list(), pool_index[cpp].tolist(), strict=True
+        ):
             os.link(os.path.join(pool_dir, f"{k}.cpp"), os.path.join(cpp_dir, f"{sid}.cpp"))
         cpp_rows += int(cpp.sum())
         samples = [
@@ -267,7 +271,7 @@ def generate(scratch: str, problems: int, submissions: int, pool: int, seed: int
         if samples and not no_derived[index]:
             derived = layout.derived_tests_dir(problem_id)
             os.makedirs(derived)
-            for name, text in zip(("input.txt", "output.txt"), samples[0]):
+            for name, text in zip(("input.txt", "output.txt"), samples[0], strict=True):
                 with open(os.path.join(derived, name), "w") as f:
                     f.write(text)
         if (index + 1) % 500 == 0:
@@ -403,8 +407,8 @@ def sql_latency(tree: Tree, warehouse: str, repeat: int, summary: Summary) -> No
             con.execute(query).fetchall()
 
     for label, query in queries.items():
-        cli = timed(lambda: pie("sql", query, "--warehouse", warehouse, "--format", "csv"), repeat)
-        inner = timed(lambda: in_process(query), repeat)
+        cli = timed(partial(pie, "sql", query, "--warehouse", warehouse, "--format", "csv"), repeat)
+        inner = timed(partial(in_process, query), repeat)
         target = (
             f" (target < 1 s: CLI {verdict(cli[1] < 1)}, in process {verdict(inner[1] < 1)})"
             if label.startswith("lookup")

@@ -816,7 +816,8 @@ def report(stats: dict, runs: dict[str, list[dict]], problems: list[str]) -> Non
     for name in MODELS:
         d, p = duck["models"][name], polars_run["models"][name]
         print(
-            f"{name:<18} {d['rows']:>11,} {d['wall']:9.2f} {d['publish']:8.2f} {d['cpu']:7.2f} {gib(peak['duckdb'][name]):>10}   "
+            f"{name:<18} {d['rows']:>11,} {d['wall']:9.2f} {d['publish']:8.2f} {d['cpu']:7.2f} "
+            f"{gib(peak['duckdb'][name]):>10}   "
             f"{p['wall']:9.2f} {p['cpu']:7.2f} {gib(peak['polars'][name]):>10}   {d['wall'] / p['wall']:12.2f}x "
             f"{d['cpu'] / p['cpu']:6.2f}x"
         )
@@ -828,7 +829,8 @@ def report(stats: dict, runs: dict[str, list[dict]], problems: list[str]) -> Non
     print("-" * len(header))
     publish = sum(m["publish"] for m in duck["models"].values())
     print(
-        f"{'total':<18} {'':>11} {total['duckdb']:9.2f} {publish:8.2f} {cpu['duckdb']:7.2f} {gib(process_peak['duckdb']):>10}   "
+        f"{'total':<18} {'':>11} {total['duckdb']:9.2f} {publish:8.2f} {cpu['duckdb']:7.2f} "
+        f"{gib(process_peak['duckdb']):>10}   "
         f"{total['polars']:9.2f} {cpu['polars']:7.2f} {gib(process_peak['polars']):>10}   "
         f"{total['duckdb'] / total['polars']:12.2f}x {cpu['duckdb'] / cpu['polars']:6.2f}x"
     )

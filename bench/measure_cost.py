@@ -30,7 +30,8 @@ per measured test below 10 ms, >= 2x less compile CPU, Spearman on the largest t
 the old setting's in the same run, and >= 0.93, the figure the issue quotes: native times of
 sub-millisecond runs are noisy, so both settings' figures move together from run to run).
 
-    python bench/measure_cost.py [--per-problem 0] [--max-tests 0] [--repeats 5] [--largest-repeats 21]   (~10 min on 2 cores)
+    python bench/measure_cost.py [--per-problem 0] [--max-tests 0] [--repeats 5] [--largest-repeats 21]
+    (~10 min on 2 cores)
 """
 
 from __future__ import annotations
@@ -43,6 +44,7 @@ import statistics
 import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import TypeVar
 
@@ -125,11 +127,11 @@ def hello_world(compilers: dict[str, Compiler], cachegrind: CachegrindBackend, c
     readable = copy.copy(cachegrind)
     readable.tool_binds = {}
     parts = []
-    for name, compiler in compilers.items():
+    for compiler in compilers.values():
         binary = compile_source(compiler, HELLO)
         medians = {}
         for label, backend in (("exec-only tool", cachegrind), ("readable tool", readable)):
-            runs = [cpu_of(lambda: backend.run(binary, b"", config.measure_budget())) for _ in range(HELLO_RUNS)]
+            runs = [cpu_of(partial(backend.run, binary, b"", config.measure_budget())) for _ in range(HELLO_RUNS)]
             medians[label] = statistics.median(s for _, s in runs)
         kind = "static" if compiler.link_flags else "dynamic"
         parts.append(
@@ -177,14 +179,14 @@ def main() -> None:
             code = program.source.read_bytes()
             for name in list(SETTINGS) if index % 2 == 0 else list(reversed(SETTINGS)):
                 cost = costs[name]
-                compiled, seconds = cpu_of(lambda: compilers[name].compile(code, hashlib.sha256(code).hexdigest()))
+                compiled, seconds = cpu_of(partial(compilers[name].compile, code, hashlib.sha256(code).hexdigest()))
                 cost.compiles.append((b"bits/stdc++.h" in code, seconds))
                 if not compiled.ok:
                     raise RuntimeError(f"{program.submission_id} ({name}): {compiled.status} {compiled.error}")
                 passed = True
                 for test in tests[program.problem_id]:
                     check, seconds = cpu_of(
-                        lambda: checker.run(compiled.binary_path, test.input, config.native_budget())
+                        partial(checker.run, compiled.binary_path, test.input, config.native_budget())
                     )
                     cost.checks.append(seconds)
                     passed &= (
@@ -201,7 +203,7 @@ def main() -> None:
                         compiled.binary_path, test.input, config.native_budget()
                     )
                     measured, seconds = cpu_of(
-                        lambda: cachegrind.run(compiled.binary_path, test.input, config.measure_budget())
+                        partial(cachegrind.run, compiled.binary_path, test.input, config.measure_budget())
                     )
                     if measured.status != "OK" or native.status != "OK":
                         raise RuntimeError(

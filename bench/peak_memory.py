@@ -128,13 +128,13 @@ def runners(sandbox: Sandbox, budget: Budget) -> dict[str, Callable[[str, bytes]
 
         return run
 
-    return dict(zip(WAYS, (pipeline, pinned, wrapped("-R"), wrapped())))
+    return dict(zip(WAYS, (pipeline, pinned, wrapped("-R"), wrapped()), strict=True))
 
 
 def spreads(peaks: list[list[int]]) -> tuple[list[int], list[float]]:
     """Per pair: max - min over its runs, in KB and in % of the smallest."""
     kb = [max(runs) - min(runs) for runs in peaks]
-    return kb, [100 * d / min(runs) for d, runs in zip(kb, peaks)]
+    return kb, [100 * d / min(runs) for d, runs in zip(kb, peaks, strict=True)]
 
 
 def report(way: str, peaks: list[list[int]]) -> None:

@@ -154,7 +154,8 @@ def report(costs: UnitCosts) -> None:
         print(f"  - {work.name}: {work.note}")
     for line in (
         f"every program is compiled once and judged natively on every test before it is measured (the annotator's "
-        f"order); accepted programs pass, so all {TESTS_PER_PROBLEM} (or {CODENET_TESTS_PER_PROBLEM:.2f}) tests are measured",
+        f"order); accepted programs pass, so all {TESTS_PER_PROBLEM} (or {CODENET_TESTS_PER_PROBLEM:.2f}) tests are "
+        "measured",
         "the CPU seconds per test of the sample's tests (small inputs, mostly under 10 ms natively) hold for the "
         "workload's tests; larger tests cost more, roughly in proportion to their instruction count",
         "perfect scaling: no scheduling, transfer or retry overhead, cores as busy as the 2 here (CPU s / cores)",

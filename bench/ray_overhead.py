@@ -47,6 +47,8 @@ CORES = 2
 # and the CPU seconds a TLE run used before its limit stopped it (in its detail).
 NOISE = ("cpu_time_s", "peak_memory_kb")
 TLE_USAGE = r" \(\d+\.\d+s used\)$"
+# Ray reads its config overrides from RAY_<name>, spelled as Ray spells the name (lowercase).
+RAY_WORKER_NICENESS = "RAY_worker_niceness"
 
 
 def cpu_seconds() -> float:
@@ -133,7 +135,7 @@ def main() -> None:
     )
     parser.add_argument("--keep", action="store_true", help="keep the temp dir (warehouse, caches) and print it")
     args = parser.parse_args()
-    os.environ["RAY_worker_niceness"] = str(args.worker_niceness)
+    os.environ[RAY_WORKER_NICENESS] = str(args.worker_niceness)
     root = Path(tempfile.mkdtemp(prefix="pie-ray-overhead-"))
     try:
         store = ingest(root)
@@ -165,7 +167,8 @@ def main() -> None:
             )
         same = rows["local"].equals(rows["ray"])
         print(f"rows identical (a TLE's CPU seconds used aside): {'yes' if same else 'NO'}")
-        for a, b in zip(rows["local"].iter_rows(named=True), rows["ray"].iter_rows(named=True)):
+        # Not strict: the row counts are printed per round above; a missing row must not hide the others.
+        for a, b in zip(rows["local"].iter_rows(named=True), rows["ray"].iter_rows(named=True), strict=False):
             if a != b:
                 print(f"  differs: {a['submission_id']} {a['test_id']}: {', '.join(k for k in a if a[k] != b[k])}")
     finally:

@@ -129,7 +129,7 @@ def main() -> None:
             f"{'Ir (M)':>8} {'cost (M)':>9}"
         )
         rows = []
-        for program, binary in zip(programs, binaries):
+        for program, binary in zip(programs, binaries, strict=True):
             for test in pie_tests(program.problem_id, largest_only=not args.all_tests):
                 n = native.run(binary, test.input, config.native_budget())
                 started = time.perf_counter()
@@ -144,9 +144,9 @@ def main() -> None:
                     f"{wall / n.cpu_time_s:7.0f}x {c.instructions / 1e6:8.1f} {cachegrind.cost(c) / 1e6:9.1f}"
                 )
 
-    native_s, wall_s, cost, instructions = (list(column) for column in zip(*rows))
-    slowdowns = [w / n for n, w in zip(native_s, wall_s)]
-    long_runs = [w / n for n, w in zip(native_s, wall_s) if n >= LONG_RUN_S]
+    native_s, wall_s, cost, instructions = (list(column) for column in zip(*rows, strict=True))
+    slowdowns = [w / n for n, w in zip(native_s, wall_s, strict=True)]
+    long_runs = [w / n for n, w in zip(native_s, wall_s, strict=True) if n >= LONG_RUN_S]
     print(f"\nslowdown (cachegrind wall / native CPU) over {len(rows)} runs: {spread(slowdowns)}")
     if long_runs:
         print(

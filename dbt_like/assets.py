@@ -14,7 +14,8 @@ config is), passed in by `pie_assets.defs.sql_models`; nothing here imports `pie
 
 import os
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Generator, Mapping
+from contextlib import suppress
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
@@ -70,8 +71,13 @@ def follows_inputs(label: str, optional: dg.AssetSelection | None = None) -> dg.
     )
     if optional is not None:
         have_data = have_data.ignore(optional)
+    # Unparameterised: since_last_handled() is typed for AutomationCondition[AssetKey | AssetCheckKey], and
+    # the type parameter is invariant, so an AutomationCondition[AssetKey] would not do.
+    updated: dg.AutomationCondition = (
+        dg.AutomationCondition.any_deps_updated() | dg.AutomationCondition.code_version_changed()
+    )
     return (
-        (dg.AutomationCondition.any_deps_updated() | dg.AutomationCondition.code_version_changed()).since_last_handled()
+        updated.since_last_handled()
         & have_data.with_label("all_deps_have_data")
         & ~dg.AutomationCondition.any_deps_in_progress()
         & ~dg.AutomationCondition.in_progress()
@@ -97,9 +103,9 @@ def _evaluate(con: duckdb.DuckDBPyConnection, model: SqlModel) -> Evaluation:
     """Counts, first rows, a content version and every test, on the staged result. The version is
     the sum of DuckDB's row hashes: the same rows in any order give the same version."""
     staged = _staged_name(model)
-    rows, digest = con.execute(f'select count(*), coalesce(sum(hash(t)), 0) from "{staged}" t').fetchone()
+    rows, digest = con.execute(f'select count(*), coalesce(sum(hash(t)), 0) from "{staged}" t').fetchall()[0]
     head = con.execute(f'select * from "{staged}" limit {PREVIEW_ROWS}').pl()
-    failing = {test.name: con.execute(test.failing_rows_sql(staged)).fetchone()[0] for test in model.tests}
+    failing = {test.name: con.execute(test.failing_rows_sql(staged)).fetchall()[0][0] for test in model.tests}
     return Evaluation(rows, head, f"{rows}-{digest}", failing)
 
 
@@ -119,7 +125,7 @@ def _apply_settings(con: duckdb.DuckDBPyConnection, settings: Mapping[str, str |
 
 def _stage_table(
     lake: Lake, model: SqlModel, settings: Mapping[str, str | int | float | bool] | None = None
-) -> Iterator[Evaluation]:
+) -> Generator[Evaluation, None, None]:
     """Yields the evaluation of the staged file; the file is published when the caller returns
     normally to this generator, and discarded when it raises into it."""
     with lake.store.table_file(model.name) as tmp, lake.catalog.connect() as con:
@@ -136,7 +142,7 @@ def _stage_table(
 
 def _stage_view(
     lake: Lake, model: SqlModel, settings: Mapping[str, str | int | float | bool] | None = None
-) -> Iterator[Evaluation]:
+) -> Generator[Evaluation, None, None]:
     with lake.catalog.connect() as con:
         _apply_settings(con, settings)
         try:
@@ -195,10 +201,8 @@ def _model_asset(model: SqlModel, config: ModelConfig) -> dg.AssetsDefinition:
         evaluation = next(stage)
         blocked = sorted(name for name, count in evaluation.failing.items() if count and by_name[name].blocking)
         if blocked:
-            try:
+            with suppress(_Blocked):
                 stage.throw(_Blocked())
-            except _Blocked:
-                pass
         else:
             next(stage, None)
             metadata = table_metadata(evaluation.head, rows=evaluation.rows, descriptions=descriptions)

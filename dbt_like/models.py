@@ -229,6 +229,7 @@ def _column_test(kind: str, column: str | None, args: dict[str, Any]) -> tuple[s
 
 def _tests(entries: list[Any] | None, column: str | None) -> list[ModelTest]:
     tests = []
+    spec: dict[str, Any]
     for entry in entries or []:
         if isinstance(entry, str):
             kind, spec = entry, {}

@@ -102,7 +102,7 @@ def _print_summary(settings: Settings, wall_s: float) -> None:
         views = [
             r[0] for r in con.execute("select view_name from duckdb_views() where not internal order by 1").fetchall()
         ]
-        counts = {v: con.execute(f'select count(*) from "{v}"').fetchone()[0] for v in views}
+        counts = {v: con.execute(f'select count(*) from "{v}"').fetchall()[0][0] for v in views}
         by_action = (
             con.execute("select action, count(*) from ingest_rejects group by 1 order by 1").fetchall()
             if "ingest_rejects" in views

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import warnings
 from pathlib import Path
+from typing import Any
 
 import dagster as dg
 
@@ -22,7 +23,7 @@ from pie_assets.evaluation.config import config_path as evaluation_config_path
 from pie_assets.settings import PACKAGE_DIR, Settings
 
 
-def resources(settings: Settings) -> dict[str, dg.ConfigurableResource]:
+def resources(settings: Settings) -> dict[str, Any]:
     return {
         "codenet": CodeNetSource(root=settings.codenet_root, extra_tests_dir=settings.extra_tests),
         "lake": LakeResource(warehouse=settings.warehouse),

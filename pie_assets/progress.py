@@ -37,7 +37,7 @@ class WorkCounter:
         with self._lock:
             self._done.setdefault(stage, Counter()).update(units)
 
-    def bound(self, stage: str) -> "StageCounter":
+    def bound(self, stage: str) -> StageCounter:
         return StageCounter(self, stage)
 
     def snapshot(self, stage: str) -> StageWork:

@@ -62,7 +62,7 @@ def _lines(frame: pl.DataFrame) -> str:
     rows = (
         "\n".join(
             f"{name:<{name_width}} = {_value(value).replace(chr(10), indent)}"
-            for name, value in zip(frame.columns, row)
+            for name, value in zip(frame.columns, row, strict=True)
         )
         for row in frame.iter_rows()
     )

@@ -14,6 +14,7 @@ import threading
 import time
 from collections.abc import Callable, Set
 from dataclasses import dataclass, field
+from functools import partial
 
 import dagster as dg
 import duckdb
@@ -192,7 +193,8 @@ def run_pipeline(
     )
     if needs_codenet and layout is not None and not os.path.isdir(layout.root):
         raise UserError(f"CodeNet root {layout.root} is not a directory (`--codenet none`: PIE's release alone)")
-    assets = list(defs.assets or [])
+    # Every asset of the project is one of these (none is a CacheableAssetsDefinition), as materialize() wants.
+    assets = [a for a in defs.assets or [] if isinstance(a, (dg.AssetsDefinition, dg.AssetSpec, dg.SourceAsset))]
     resources = dict(defs.resources or {})
     outcome = RunOutcome()
     run_config = {"loggers": {"console": {"config": {"log_level": log_level}}}}
@@ -273,20 +275,17 @@ def run_pipeline(
                     landings.ran(
                         _materialize_with_progress(
                             instance,
-                            lambda c=checkpoint, s=stage: dg.materialize(
+                            partial(
+                                dg.materialize,
                                 assets,
                                 instance=instance,
                                 resources=resources,
-                                selection=s,
-                                tags=checkpoint_range_tags(c, eval_problems),
+                                selection=stage,
+                                tags=checkpoint_range_tags(checkpoint, eval_problems),
                                 run_config={**run_config, **op_config},
                                 raise_on_error=False,
                             ),
-                            on_progress=(
-                                lambda _k, c=checkpoint, i=number: on_progress(
-                                    _evaluation_progress(name, c, i, len(names))
-                                )
-                            )
+                            on_progress=partial(_report_checkpoint, on_progress, name, checkpoint, number, len(names))
                             if on_progress
                             else None,
                             track=stage[-1],
@@ -342,16 +341,17 @@ def run_pipeline(
                 landings.ran(
                     _materialize_with_progress(
                         instance,
-                        lambda c=chunk, s=stage: dg.materialize(
+                        partial(
+                            dg.materialize,
                             assets,
                             instance=instance,
                             resources=resources,
-                            selection=s,
+                            selection=stage,
                             run_config=run_config,
-                            tags=partition_range_tags(c[0], c[-1]),
+                            tags=partition_range_tags(chunk[0], chunk[-1]),
                             raise_on_error=False,
                         ),
-                        on_progress=(lambda k, n=name, d=done: on_progress(_progress(n, d + k, len(run_problems))))
+                        on_progress=partial(_report_chunk, on_progress, name, done, len(run_problems))
                         if on_progress
                         else None,
                         track=stage[-1],
@@ -412,6 +412,20 @@ def _progress(stage: str, problems_done: int, problems: int) -> StageProgress:
 def _partitions_name(graph: AssetGraph, key: dg.AssetKey) -> str | None:
     partitions_def = graph.get(key).partitions_def
     return partitions_def.name if isinstance(partitions_def, dg.DynamicPartitionsDefinition) else None
+
+
+def _report_chunk(
+    report: Callable[[StageProgress], None], stage: str, done_before: int, problems: int, materialized: int
+) -> None:
+    """A ranged run's progress callback (bound per run with functools.partial)."""
+    report(_progress(stage, done_before + materialized, problems))
+
+
+def _report_checkpoint(
+    report: Callable[[StageProgress], None], stage: str, checkpoint: str, number: int, checkpoints: int, _: int
+) -> None:
+    """A checkpoint's run's progress callback (bound per run with functools.partial)."""
+    report(_evaluation_progress(stage, checkpoint, number, checkpoints))
 
 
 def _evaluation_progress(stage: str, checkpoint: str, number: int, checkpoints: int) -> StageProgress:

@@ -31,11 +31,11 @@ PREVIEW_ROWS = 5
 PREVIEW_CHARS = 120  # code and test inputs are long: the preview shows their start
 
 
-def _preview_value(value: object) -> object:
-    value = cast_polars_single_value_to_dagster_table_types(value)
-    if isinstance(value, str) and len(value) > PREVIEW_CHARS:
-        return value[:PREVIEW_CHARS] + "…"
-    return value
+def _preview_value(value: object) -> str | int | float | None:
+    shown = cast_polars_single_value_to_dagster_table_types(value)
+    if isinstance(shown, str) and len(shown) > PREVIEW_CHARS:
+        return shown[:PREVIEW_CHARS] + "…"
+    return shown
 
 
 def column_descriptions(definition_metadata: Mapping[str, object]) -> dict[str, str]:

@@ -2,12 +2,13 @@
 # The project's set-up, sample run, tests and docs in one place: the README's two commands and CI.
 #
 #   scripts/dev.sh sample   install everything, then `pie run` on the embedded sample
-#   scripts/dev.sh test     install everything, then the test suite (what CI runs)
+#   scripts/dev.sh test     install everything, then the quality gate, the docs and the tests (what CI runs)
+#   scripts/dev.sh check    install, then only the quality gate (seconds)
 #   scripts/dev.sh docs     build the docs site (mkdocs build --strict) into site/
 #   scripts/dev.sh install  only install (system packages, the venv, the byte-compile)
 #
 # Idempotent: a second run installs nothing that is there already. Each stage prints its time.
-# Sourced (`. scripts/dev.sh`, as .ci/run does), it only defines the steps below.
+# Sourced (`. scripts/dev.sh`), it only defines the steps below.
 
 SYSTEM_PACKAGES=(g++ valgrind bubblewrap postgresql)
 PYTHON=${PYTHON:-python3}
@@ -84,6 +85,14 @@ run_sample() { pie run; } # the embedded sample → ./warehouse, the whole graph
 
 run_tests() { "${TEST_COMMAND[@]}"; }
 
+quality_gate() { # seconds, first: lint, format, types, SQL lint, layer contracts; any finding fails
+  ruff check .
+  ruff format --check .
+  mypy
+  sqlfluff lint sql
+  lint-imports
+}
+
 build_docs() { NO_MKDOCS_2_WARNING=1 mkdocs build --strict --site-dir site; } # site/ is git-ignored
 
 _main() {
@@ -94,9 +103,16 @@ _main() {
     install_all
     stage "pie run (the embedded sample)" run_sample
     ;;
-  test)
+  test) # what CI runs (.ci/run)
     install_all
+    stage "quality gate (ruff, ruff format, mypy, sqlfluff, lint-imports)" quality_gate
+    stage "docs (mkdocs build --strict)" build_docs
     stage "tests (${TEST_COMMAND[*]})" run_tests
+    echo "::: CI passed in $((SECONDS - _started)) s"
+    ;;
+  check)
+    install_all
+    stage "quality gate (ruff, ruff format, mypy, sqlfluff, lint-imports)" quality_gate
     ;;
   docs)
     install_all
@@ -104,7 +120,7 @@ _main() {
     ;;
   install) install_all ;;
   *)
-    echo "usage: scripts/dev.sh sample|test|docs|install" >&2
+    echo "usage: scripts/dev.sh sample|test|check|docs|install" >&2
     return 2
     ;;
   esac

@@ -102,9 +102,9 @@ def sample_claims(root: etree._Element) -> list[Claim]:
                 continue  # prose, not a label
             kind = sample_kind(heading, in_samples)
             in_samples = in_samples or bool(SAMPLE_SECTION_RE.search(heading))
-            number = NUMBER_RE.search(heading)
+            found = NUMBER_RE.search(heading)
             if kind:
-                pending = (el, kind, int(number.group()) if number else None)
+                pending = (el, kind, int(found.group()) if found else None)
             elif is_heading:
                 pending = None  # another section began: its <pre> is not a sample
         elif tag == "pre" and pending is not None:

@@ -19,8 +19,9 @@ from pie_assets.codenet.submission_metadata import (
     parse_metadata_files,
 )
 from pie_assets.codenet.test_cases import collect_test_cases
+from pie_assets.lake.schema import ColumnTypes
 
-SUBMISSIONS_SCHEMA: dict[str, pl.DataType] = {
+SUBMISSIONS_SCHEMA: ColumnTypes = {
     **{k: v for k, v in METADATA_SCHEMA.items() if k not in ("line", "raw")},
     **{k: v for k, v in SOURCE_SCHEMA.items() if k != "submission_id"},
 }
@@ -59,18 +60,17 @@ def ingest_problem(
     ProblemNotFoundError when nothing of the problem exists.
     """
     rejects: list[Reject] = []
-    if os.path.isfile(layout.problem_list_csv):
-        if problem_id not in listed_problem_ids(layout.problem_list_csv):
-            rejects.append(
-                Reject(
-                    problem_id,
-                    "problems",
-                    layout.relative(layout.problem_list_csv),
-                    None,
-                    "missing",
-                    "problem not listed in problem_list.csv (no name or limits)",
-                )
+    if os.path.isfile(layout.problem_list_csv) and problem_id not in listed_problem_ids(layout.problem_list_csv):
+        rejects.append(
+            Reject(
+                problem_id,
+                "problems",
+                layout.relative(layout.problem_list_csv),
+                None,
+                "missing",
+                "problem not listed in problem_list.csv (no name or limits)",
             )
+        )
 
     if metadata is None:
         metadata = parse_metadata_of(layout, [problem_id])
@@ -125,4 +125,4 @@ def _submissions(layout: CodeNetLayout, problem_id: str, parsed: ParsedMetadata)
     )
     rejects.extend(source_rejects)
     joined = metadata.join(sources, on="submission_id", how="inner")
-    return joined.select(list(SUBMISSIONS_SCHEMA)).cast(SUBMISSIONS_SCHEMA), rejects
+    return joined.select(list(SUBMISSIONS_SCHEMA)).cast(pl.Schema(SUBMISSIONS_SCHEMA)), rejects

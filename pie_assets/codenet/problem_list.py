@@ -10,10 +10,11 @@ import polars as pl
 from pie_assets.codenet.csv_lines import read_lines
 from pie_assets.codenet.rejects import Reject
 from pie_assets.codenet.validate import PROBLEM_ID_PATTERN, non_negative_int
+from pie_assets.lake.schema import ColumnTypes
 
 PROBLEM_LIST_HEADER = ("id", "name", "dataset", "time_limit", "memory_limit", "rating", "tags", "complexity")
 
-PROBLEMS_SCHEMA: dict[str, pl.DataType] = {
+PROBLEMS_SCHEMA: ColumnTypes = {
     "problem_id": pl.Utf8,
     "name": pl.Utf8,
     "dataset": pl.Utf8,
@@ -75,7 +76,7 @@ def _read_cached(path: str, mtime_ns: int, size: int) -> tuple[pl.DataFrame, tup
         "time_limit_ms",
         "memory_limit_kb",
         *[pl.col(c).replace("", None).alias(c) for c in ("rating", "tags", "complexity")],
-    ).cast(PROBLEMS_SCHEMA)
+    ).cast(pl.Schema(PROBLEMS_SCHEMA))
     return problems, tuple(rejects)
 
 

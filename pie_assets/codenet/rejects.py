@@ -11,7 +11,9 @@ from dataclasses import dataclass
 
 import polars as pl
 
-REJECT_SCHEMA: dict[str, pl.DataType] = {
+from pie_assets.lake.schema import ColumnTypes
+
+REJECT_SCHEMA: ColumnTypes = {
     "problem_id": pl.Utf8,
     "table_name": pl.Utf8,
     "path": pl.Utf8,
@@ -72,7 +74,7 @@ class NoTestCasesError(ProblemNotFoundError):
                 f"no test cases for {problem_id}: give --extra-tests (or $PIE_EXTRA_TESTS) with PIE's "
                 f"merged_test_cases ({where})"
                 if extra_dir is None
-                else f"no test cases for {problem_id}: --extra-tests {extra_dir} has no usable {where} of the tests its "
-                f"pairs list (PIE's merged_test_cases; ingest_rejects of {problem_id} say what is missing)"
+                else f"no test cases for {problem_id}: --extra-tests {extra_dir} has no usable {where} of the tests "
+                f"its pairs list (PIE's merged_test_cases; ingest_rejects of {problem_id} say what is missing)"
             ),
         )

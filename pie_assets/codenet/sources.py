@@ -13,8 +13,9 @@ import polars as pl
 from pie_assets.codenet.layout import relative_to
 from pie_assets.codenet.rejects import Reject
 from pie_assets.codenet.text import decode_exact, sha256_hex
+from pie_assets.lake.schema import ColumnTypes
 
-SOURCE_SCHEMA: dict[str, pl.DataType] = {
+SOURCE_SCHEMA: ColumnTypes = {
     "submission_id": pl.Utf8,
     "code": pl.Utf8,
     "code_encoding": pl.Utf8,

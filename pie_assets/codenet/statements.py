@@ -29,8 +29,9 @@ from pie_assets.codenet.html_samples import (
 from pie_assets.codenet.layout import CodeNetLayout
 from pie_assets.codenet.rejects import Reject
 from pie_assets.codenet.text import decode_exact, sha256_hex
+from pie_assets.lake.schema import ColumnTypes
 
-STATEMENT_SCHEMA: dict[str, pl.DataType] = {
+STATEMENT_SCHEMA: ColumnTypes = {
     "problem_id": pl.Utf8,
     "statement": pl.Utf8,
     "statement_sha256": pl.Utf8,

@@ -14,6 +14,7 @@ import polars as pl
 from pie_assets.codenet.csv_lines import split_files
 from pie_assets.codenet.rejects import MalformedFileError, Reject
 from pie_assets.codenet.validate import CODENET_STATUSES, SUBMISSION_ID_PATTERN, non_negative_int
+from pie_assets.lake.schema import ColumnTypes
 
 METADATA_HEADER = (
     "submission_id",
@@ -31,7 +32,7 @@ METADATA_HEADER = (
 )
 CPP_LANGUAGE = "C++"
 
-METADATA_SCHEMA: dict[str, pl.DataType] = {
+METADATA_SCHEMA: ColumnTypes = {
     "submission_id": pl.Utf8,
     "problem_id": pl.Utf8,
     "user_id": pl.Utf8,
@@ -118,7 +119,7 @@ def parse_metadata_files(files: Mapping[str, tuple[str, bytes]]) -> ParsedMetada
             *[pl.col(c).replace("", None) for c in ("user_id", "original_language", "filename_ext", "accuracy")],
         )
         .select("key", *METADATA_SCHEMA)
-        .cast(METADATA_SCHEMA)
+        .cast(pl.Schema(METADATA_SCHEMA))
     )
     by_key = typed.partition_by("key", as_dict=True, include_key=False)
     empty = typed.clear().drop("key")

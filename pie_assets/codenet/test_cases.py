@@ -30,8 +30,9 @@ from pie_assets.codenet.html_samples import extract_samples
 from pie_assets.codenet.layout import CodeNetLayout
 from pie_assets.codenet.rejects import Reject
 from pie_assets.codenet.text import decode_exact, sha256_hex
+from pie_assets.lake.schema import ColumnTypes
 
-TEST_CASE_SCHEMA: dict[str, pl.DataType] = {
+TEST_CASE_SCHEMA: ColumnTypes = {
     "problem_id": pl.Utf8,
     "test_id": pl.Utf8,
     "origin": pl.Utf8,
@@ -235,7 +236,7 @@ def _extra_dir_tests(directory: str, problem_id: str) -> tuple[list[tuple], list
     for n in sorted({n for _, n in files}):
         inp, out = files.get(("input", n)), files.get(("output", n))
         if inp is None or out is None:
-            present = inp or out
+            present = inp if inp is not None else files[("output", n)]
             rejects.append(
                 Reject(
                     problem_id,

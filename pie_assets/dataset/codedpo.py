@@ -27,9 +27,11 @@ from typing import Any
 
 import polars as pl
 
+from pie_assets.lake.schema import ColumnTypes
+
 KINDS = ("code", "test")
 LINK_COLUMNS = ("problem_id", "program_id", "test_id", "passed")
-SCORES_SCHEMA: dict[str, pl.DataType] = {
+SCORES_SCHEMA: ColumnTypes = {
     "problem_id": pl.Utf8,
     "kind": pl.Utf8,
     "id": pl.Utf8,
@@ -55,7 +57,7 @@ class Params:
             raise ValueError(f"codedpo_max_rounds must be >= 1, not {self.max_rounds}")
 
     @classmethod
-    def from_vars(cls, variables: Mapping[str, Any]) -> "Params":
+    def from_vars(cls, variables: Mapping[str, Any]) -> Params:
         """The dataset config's `[vars]` (codedpo_damping, codedpo_tolerance, codedpo_max_rounds)."""
         missing = [name for name in VARS.values() if name not in variables]
         if missing:
@@ -161,6 +163,6 @@ def self_verification_scores(links: pl.DataFrame, params: Params) -> pl.DataFram
     return (
         scored.join(per_problem.drop("problem_id"), on="problem", how="left")
         .select(list(SCORES_SCHEMA))
-        .cast(SCORES_SCHEMA)
+        .cast(pl.Schema(SCORES_SCHEMA))
         .sort("problem_id", "kind", "id")
     )

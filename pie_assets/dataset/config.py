@@ -22,21 +22,24 @@ class DatasetConfig:
     path: str
     settings: dict[str, Any] = field(default_factory=dict)  # [duckdb], as written
 
-    @property
-    def duckdb(self) -> dict[str, str | int | float | bool]:
-        """[duckdb]: DuckDB settings (name -> value, e.g. memory_limit = "3GB", threads = 2) for the
-        connection that computes and tests the SQL models; a name that is not a plain identifier or
-        a value that is not a string, number or boolean raises ValueError."""
+    def __post_init__(self) -> None:
+        """A name that is not a plain identifier or a value that is not a string, number or boolean
+        raises ValueError here, at load time, not when the first model runs."""
         for name, value in self.settings.items():
             if not SETTING_NAME.match(name) or not isinstance(value, (str, int, float, bool)):
                 raise ValueError(
                     f"dataset config {self.path}: [duckdb] {name} = {value!r} is not a DuckDB setting "
                     "(a lowercase name and a string, number or boolean)"
                 )
+
+    @property
+    def duckdb(self) -> dict[str, str | int | float | bool]:
+        """[duckdb]: DuckDB settings (name -> value, e.g. memory_limit = "3GB", threads = 2) for the
+        connection that computes and tests the SQL models."""
         return dict(self.settings)
 
     @classmethod
-    def load(cls, path: str | Path | None = None) -> "DatasetConfig":
+    def load(cls, path: str | Path | None = None) -> DatasetConfig:
         path = Path(path) if path else config_file("PIE_DATASET_CONFIG", DEFAULT_DATASET_CONFIG)
         values = load_toml(path, "dataset")
         variables = values.get("vars", {})
@@ -45,11 +48,9 @@ class DatasetConfig:
         settings = values.get("duckdb", {})
         if not isinstance(settings, dict):
             raise ValueError(f"dataset config {path}: [duckdb] must be a table")
-        config = cls(vars=variables, hash=config_hash(values), path=str(path), settings=settings)
-        config.duckdb  # noqa: B018 (validates the settings at load time)
-        return config
+        return cls(vars=variables, hash=config_hash(values), path=str(path), settings=settings)
 
-    def with_vars(self, **overrides: Any) -> "DatasetConfig":
+    def with_vars(self, **overrides: Any) -> DatasetConfig:
         """The config with some vars set for one command (`pie run --eval-pairs pie`), each of
         which must exist in the file; the hash covers the overrides, so what they produce is
         never taken for what the file alone produces."""

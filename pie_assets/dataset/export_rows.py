@@ -5,7 +5,8 @@
 
 | PIE field | from the lake |
 |---|---|
-| src_id, tgt_id, problem_id, user_id, src_code, tgt_code, src_status, tgt_status, speedup | `trajectory_pairs` (`hq_pairs` for hq_train) |
+| src_id, tgt_id, problem_id, user_id, src_code, tgt_code | `trajectory_pairs` (`hq_pairs` for hq_train) |
+| src_status, tgt_status, speedup | the same |
 | src_agg_runtime, tgt_agg_runtime | src_agg_cost, tgt_agg_cost |
 | fastest_agg_runtime, fastest_agg_runtime_updated, fastest_runtime | `fastest_human.agg_cost` |
 | target_reward, src_reward | fastest_agg_runtime / tgt_agg_runtime, fastest_agg_runtime / src_agg_runtime |
@@ -55,6 +56,7 @@ from pie_assets.dataset.pie_format import (
     restore_record,
 )
 from pie_assets.lake.catalog import Catalog
+from pie_assets.lake.schema import ColumnTypes
 
 PIE_EXPORT_INPUTS = (
     "trajectory_pairs",
@@ -108,7 +110,7 @@ RUNTIME_UNITS = {
 }
 PIE_RUNTIME_UNIT = "seconds (PIE's released runtimes, as imported)"
 PROMPT_FIELDS = ("prompt", "completion", "src_id", "tgt_id", "problem_id", "tier")
-PROMPT_SCHEMA = {
+PROMPT_SCHEMA: ColumnTypes = {
     "prompt": pl.Utf8,
     "completion": pl.Utf8,
     "src_id": pl.Utf8,
@@ -231,7 +233,7 @@ def _without_split(con: duckdb.DuckDBPyConnection, table: str) -> int:
     return con.execute(
         f'select count(*) from "{table}" where problem_id not in '
         "(select problem_id from problem_splits where problem_id is not null)"
-    ).fetchone()[0]
+    ).fetchall()[0][0]
 
 
 def _pie_files(name: str, frame: pl.DataFrame, fields: Sequence[str]) -> list[ExportFile]:
@@ -242,7 +244,7 @@ def _pie_files(name: str, frame: pl.DataFrame, fields: Sequence[str]) -> list[Ex
 def _synthetic_pairs(con: duckdb.DuckDBPyConnection) -> pl.DataFrame | None:
     """The self-play pairs in PIE's train fields (the ones self-play has; the others NULL), or
     None when the lake has no `selfplay_pairs` (an optional input: its file is then left out)."""
-    present = con.execute("select count(*) from duckdb_views() where view_name = 'selfplay_pairs'").fetchone()[0]
+    present = con.execute("select count(*) from duckdb_views() where view_name = 'selfplay_pairs'").fetchall()[0][0]
     if not present:
         return None
     frame = con.execute(SYNTHETIC_SQL).pl()
@@ -297,11 +299,11 @@ def prompt_export_files(con: duckdb.DuckDBPyConnection) -> tuple[list[ExportFile
             rows = rows.filter(pl.col("tgt_tier").is_not_null()).with_columns(tier=pl.col("tgt_tier"))
         else:
             rows = rows.with_columns(tier=pl.lit(TOP_TIER, dtype=pl.Int64))
-        prompts = [performance_prompt(code, tier) for code, tier in zip(rows["src_code"], rows["tier"])]
+        prompts = [performance_prompt(code, tier) for code, tier in zip(rows["src_code"], rows["tier"], strict=True)]
         frame = (
             rows.with_columns(prompt=pl.Series(prompts, dtype=pl.Utf8), completion=pl.col("tgt_code"))
             .select(PROMPT_FIELDS)
-            .cast(PROMPT_SCHEMA)
+            .cast(pl.Schema(PROMPT_SCHEMA))
         )
         files += [jsonl_file(f"{split}.jsonl", frame.to_dicts()), parquet_file(f"{split}.parquet", frame)]
     info = {

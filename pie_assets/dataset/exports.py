@@ -24,7 +24,7 @@ import shutil
 import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 import polars as pl
@@ -94,7 +94,7 @@ def publish_export(
             {"name": f.name, "rows": f.rows, "bytes": len(f.data), "sha256": hashlib.sha256(f.data).hexdigest()}
             for f in files
         ),
-        key=lambda f: f["name"],
+        key=lambda f: str(f["name"]),
     )
     version = digest("".join(f"{f['name']}\0{f['sha256']}\n" for f in listed), VERSION_CHARS)
     target = root / version
@@ -103,7 +103,7 @@ def publish_export(
         manifest = {
             "export": export,
             "version": version,
-            "created_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+            "created_at": datetime.now(UTC).isoformat(timespec="seconds"),
             "files": listed,
             **info,
         }
@@ -148,8 +148,7 @@ def _point_latest(warehouse: Warehouse, root: UPath, version: str) -> None:
     if pointer.exists() and pointer.read_text().strip() == version:
         return
     if warehouse.local:
-        with atomic_local_target(pointer.path) as tmp:
-            with open(tmp, "w") as f:
-                f.write(version + "\n")
+        with atomic_local_target(pointer.path) as tmp, open(tmp, "w") as f:
+            f.write(version + "\n")
     else:
         pointer.write_text(version + "\n")

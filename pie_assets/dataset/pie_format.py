@@ -20,6 +20,8 @@ from typing import Any
 
 import polars as pl
 
+from pie_assets.lake.schema import ColumnTypes
+
 TRAIN_FIELDS: tuple[str, ...] = (
     "src_id",
     "tgt_id",
@@ -48,7 +50,7 @@ REQUIRED_FIELDS: tuple[str, ...] = ("src_id", "tgt_id", "problem_id", "src_code"
 _STRING = ("src_id", "tgt_id", "problem_id", "user_id", "src_code", "tgt_code", "src_status", "tgt_status")
 _INTEGER = ("target_reward_updated_pct_bin", "src_reward_updated_pct_bin", "n_tests")
 _INT_LIST = ("tests",)
-FIELD_DTYPES: dict[str, pl.DataType] = {
+FIELD_DTYPES: ColumnTypes = {
     name: (
         pl.Utf8
         if name in _STRING

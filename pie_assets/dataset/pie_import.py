@@ -31,9 +31,10 @@ from pie_assets.dataset.pie_format import (
     split_of_file,
     unknown_fields,
 )
+from pie_assets.lake.schema import ColumnTypes
 
 TABLE = "pie_pairs"
-PIE_PAIRS_SCHEMA: dict[str, pl.DataType] = {
+PIE_PAIRS_SCHEMA: ColumnTypes = {
     **FIELD_DTYPES,
     "extra_fields": pl.Utf8,
     "field_order": pl.List(pl.Utf8),

@@ -37,20 +37,24 @@ Where PIE is silent, these are this project's rules:
 
 from __future__ import annotations
 
+from typing import cast
+
 import polars as pl
+
+from pie_assets.lake.schema import ColumnTypes
 
 OPT_THRESHOLDS: tuple[float, ...] = (1.10, 1.25, 1.5, 2.0, 3.0, 5.0, 10.0)
 PIE_OPT_THRESHOLD = 1.10
 
 _PAIR_KEY = ["src_id", "tgt_id"]
-_PAIR_DTYPES: dict[str, pl.DataType] = {
+_PAIR_DTYPES: ColumnTypes = {
     "problem_id": pl.Utf8,
     "src_id": pl.Utf8,
     "tgt_id": pl.Utf8,
     "src_agg_cost": pl.Float64,
     "src_peak_memory_kb": pl.Int64,
 }
-_RUN_DTYPES: dict[str, pl.DataType] = {
+_RUN_DTYPES: ColumnTypes = {
     "src_id": pl.Utf8,
     "tgt_id": pl.Utf8,
     "sample_index": pl.Int64,
@@ -59,7 +63,7 @@ _RUN_DTYPES: dict[str, pl.DataType] = {
     "agg_cost": pl.Float64,
     "peak_memory_kb": pl.Int64,
 }
-_HUMAN_DTYPES: dict[str, pl.DataType] = {"problem_id": pl.Utf8, "agg_cost": pl.Float64}
+_HUMAN_DTYPES: ColumnTypes = {"problem_id": pl.Utf8, "agg_cost": pl.Float64}
 BEST_AT_K_COLUMNS: tuple[str, ...] = (
     "problem_id",
     "src_id",
@@ -81,7 +85,7 @@ def opt_column(threshold: float) -> str:
     return "pct_opt_" + f"{threshold:g}".replace(".", "_")
 
 
-EVALUATION_SCHEMA: dict[str, pl.DataType] = {
+EVALUATION_SCHEMA: ColumnTypes = {
     "k": pl.Int64,
     "n_pairs": pl.Int64,
     "speedup": pl.Float64,
@@ -94,7 +98,7 @@ EVALUATION_SCHEMA: dict[str, pl.DataType] = {
 }
 
 
-def _columns(df: pl.DataFrame, dtypes: dict[str, pl.DataType], name: str) -> pl.DataFrame:
+def _columns(df: pl.DataFrame, dtypes: ColumnTypes, name: str) -> pl.DataFrame:
     missing = [c for c in dtypes if c not in df.columns]
     if missing:
         raise ValueError(f"{name} lacks the columns {missing}")
@@ -171,7 +175,7 @@ def best_at_k(pairs: pl.DataFrame, runs: pl.DataFrame, k: int, *, clip: bool = T
     return _per_pair(pairs, _clean_runs(pairs, runs), k, clip).select(BEST_AT_K_COLUMNS)
 
 
-def _percentile(per_pair: pl.DataFrame, human_costs: pl.DataFrame) -> pl.Expr:
+def _percentile(per_pair: pl.DataFrame, human_costs: pl.DataFrame) -> pl.Series:
     """Each pair's share of the problem's correct human programs that its best generation beats."""
     humans = _columns(human_costs, _HUMAN_DTYPES, "human_costs").drop_nulls("agg_cost")
     shares = (
@@ -192,13 +196,13 @@ def _summary(per_pair: pl.DataFrame, k: int, human_costs: pl.DataFrame | None) -
         & (pl.col("best_peak_memory_kb") > 0)
     )
     reduction = per_pair.select(pl.when(has_memory).then(memory).otherwise(1.0))
-    percentile = None if human_costs is None else _percentile(per_pair, human_costs).mean()
+    percentile = None if human_costs is None else _percentile(per_pair, human_costs)
     return {
         "k": k,
         "n_pairs": per_pair.height,
         "speedup": speedup.mean(),
-        **{opt_column(t): _pct((speedup >= t).mean()) for t in OPT_THRESHOLDS},
-        "pct_correct": _pct((per_pair["best_accuracy"] == 1.0).mean()),
+        **{opt_column(t): _pct(speedup >= t) for t in OPT_THRESHOLDS},
+        "pct_correct": _pct(per_pair["best_accuracy"] == 1.0),
         "memory_reduction": reduction.to_series().mean(),
         "percentile": _pct(percentile),
         "n_pairs_with_generation": int((per_pair["n_samples_used"] > 0).sum()),
@@ -206,8 +210,10 @@ def _summary(per_pair: pl.DataFrame, k: int, human_costs: pl.DataFrame | None) -
     }
 
 
-def _pct(share: float | None) -> float | None:
-    return None if share is None else 100.0 * share
+def _pct(shares: pl.Series | None) -> float | None:
+    """100 x the mean of booleans or of shares in [0, 1]; None without them or when there are none."""
+    share = None if shares is None else shares.mean()
+    return None if share is None else 100.0 * cast(float, share)  # polars types a mean as any literal
 
 
 def evaluate(

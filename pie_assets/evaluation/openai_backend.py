@@ -19,8 +19,10 @@ from __future__ import annotations
 
 import hashlib
 import os
+from typing import Any
 
 import openai
+from openai.types.chat import ChatCompletionMessageParam
 
 from pie_assets.evaluation.sampling import Completion, GenerationRequest, SamplingSettings
 from pie_assets.runtime.engine import worker_instance
@@ -56,7 +58,7 @@ class OpenAIGenerator:
         # The system prompt changes every sample, so it is part of the identity when there is one.
         system = "" if system_prompt is None else "#system=" + hashlib.sha256(system_prompt.encode()).hexdigest()[:16]
         self.identity = f"openai-{api}:{model}@{base_url}{system}"
-        self._recipe = dict(
+        self._recipe: dict[str, Any] = dict(
             model=model,
             base_url=base_url,
             api_key_env=api_key_env,
@@ -88,7 +90,7 @@ class OpenAIGenerator:
         return completions[:n]
 
     def _call(self, prompt: str, n: int, settings: SamplingSettings) -> list[Completion]:
-        common = dict(
+        common: dict[str, Any] = dict(
             model=self.model,
             n=n,
             temperature=settings.temperature,
@@ -101,7 +103,7 @@ class OpenAIGenerator:
                 Completion(choice.text, choice.finish_reason)
                 for choice in sorted(response.choices, key=lambda choice: choice.index)
             ]
-        messages = [{"role": "user", "content": prompt}]
+        messages: list[ChatCompletionMessageParam] = [{"role": "user", "content": prompt}]
         if self.system_prompt is not None:
             messages.insert(0, {"role": "system", "content": self.system_prompt})
         response = self._client.chat.completions.create(messages=messages, **common)
@@ -111,6 +113,6 @@ class OpenAIGenerator:
         ]
 
 
-def worker_openai_generator(recipe: tuple[tuple[str, object], ...]) -> OpenAIGenerator:
+def worker_openai_generator(recipe: tuple[tuple[str, Any], ...]) -> OpenAIGenerator:
     """This worker process's generator (and HTTP client) for the recipe."""
     return worker_instance("openai", recipe, lambda: OpenAIGenerator(**dict(recipe)))

@@ -18,12 +18,15 @@ NULL, not 0.
 
 from __future__ import annotations
 
+from typing import Literal
+
 import polars as pl
 
 from pie_assets.evaluation.metrics import PIE_OPT_THRESHOLD
+from pie_assets.lake.schema import ColumnTypes
 
 OVERALL = "all"
-AGREEMENT_SCHEMA: dict[str, pl.DataType] = {
+AGREEMENT_SCHEMA: ColumnTypes = {
     "scope": pl.Utf8,
     "n_pairs": pl.Int64,
     "n_programs": pl.Int64,
@@ -71,7 +74,7 @@ def _programs(measured: pl.DataFrame) -> pl.DataFrame:
     return pl.concat(sides).unique("program_id", keep="first", maintain_order=True)
 
 
-def _correlation(x: pl.Expr, y: pl.Expr, method: str) -> pl.Expr:
+def _correlation(x: pl.Expr, y: pl.Expr, method: Literal["pearson", "spearman"]) -> pl.Expr:
     """NULL rather than NaN where the correlation is undefined (fewer than 2 points, a constant)."""
     value = pl.corr(x, y, method=method)
     return pl.when(pl.len() >= 2).then(value.fill_nan(None)).otherwise(None)

@@ -129,7 +129,7 @@ def build_prompts(
         if chosen.needs_examples and index is None:
             raise ValueError(f"strategy {chosen.name!r} needs the retrieval index, and the lake has no training pairs")
         examples = index.search(codes, k) if chosen.needs_examples and index is not None else [()] * len(codes)
-        for pair, shots in zip(pairs.iter_rows(named=True), examples):
+        for pair, shots in zip(pairs.iter_rows(named=True), examples, strict=True):
             prompt = chosen.build(pair["src_code"], shots)
             rows.append(
                 {
@@ -247,7 +247,7 @@ def reference_generations(spec: CheckpointSpec, pairs: pl.DataFrame, index: Retr
         codes = [p[column] for p in pair_rows]
     rows = [
         _generation_row(spec, NO_STRATEGY, pair, 0, None, code or "", "reference" if code else "empty")
-        for pair, code in zip(pair_rows, codes)
+        for pair, code in zip(pair_rows, codes, strict=True)
     ]
     return pl.DataFrame(rows, schema=GENERATION_SCHEMA, orient="row")
 
@@ -434,7 +434,7 @@ def score(
     )
     cases = {problem: eval_cases(tests[problem], fast_mode) for problem in metric_pairs["problem_id"].unique()}
     humans = human_costs(human_tests, cases)
-    n_samples = int(runtimes["n_samples"].max())
+    n_samples = int(runtimes.select(pl.col("n_samples").max()).item())
     clip = kind != "human_reference"
     strategies = sorted(set(prompts["strategy"].to_list()) | set(runtimes["strategy"].to_list()))
     evaluations, per_pair = [], {}

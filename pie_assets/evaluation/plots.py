@@ -72,7 +72,7 @@ def topk_png(evaluations: pl.DataFrame, title: str) -> bytes:
             for (name,), rows in evaluations.sort("strategy", "k").group_by("strategy", maintain_order=True)
         ]
     else:
-        groups = [(None, evaluations.sort("k"))]
+        groups = [("", evaluations.sort("k"))]
     for name, rows in groups:
         opt_ax.plot(rows["k"].to_list(), rows["pct_opt"].to_list(), marker="o", label=name)
         speedup_ax.plot(rows["k"].to_list(), rows["speedup"].to_list(), marker="o", label=name)

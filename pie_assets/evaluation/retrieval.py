@@ -48,7 +48,7 @@ def _keep_fastest_pair(pairs: pl.DataFrame) -> pl.DataFrame:
 
 
 class RetrievalIndex:
-    def __init__(self, index: faiss.IndexFlatL2, corpus: pl.DataFrame, embedder: Embedder) -> None:
+    def __init__(self, index: faiss.Index, corpus: pl.DataFrame, embedder: Embedder) -> None:
         self._index = index
         self._corpus = corpus
         self._embedder = embedder
@@ -65,7 +65,7 @@ class RetrievalIndex:
         return digest.hexdigest()[:16]
 
     @classmethod
-    def build(cls, pairs: pl.DataFrame, embedder: Embedder) -> "RetrievalIndex":
+    def build(cls, pairs: pl.DataFrame, embedder: Embedder) -> RetrievalIndex:
         """`pairs`: the TRAIN split's pairs (src_id, tgt_id, problem_id, src_code, tgt_code, speedup)."""
         corpus = _keep_fastest_pair(pairs)
         index = faiss.IndexFlatL2(embedder.dim)
@@ -90,7 +90,7 @@ class RetrievalIndex:
             return [[] for _ in codes]
         queries = self._embedder.embed(codes)
         results = []
-        for code, query, rows in zip(codes, queries, self._candidates(queries, min(k + 1, len(self)))):
+        for code, query, rows in zip(codes, queries, self._candidates(queries, min(k + 1, len(self))), strict=True):
             rows = rows[rows != self._row_of_code.get(code, -1)]
             if rows.size:
                 exact = ((self._index.reconstruct_batch(rows).astype(np.float64) - query) ** 2).sum(axis=1)
@@ -140,7 +140,7 @@ class RetrievalIndex:
         return directory
 
     @classmethod
-    def load(cls, directory: str, embedder: Embedder) -> "RetrievalIndex":
+    def load(cls, directory: str, embedder: Embedder) -> RetrievalIndex:
         """A saved index, refused when it was built by another embedder version (its vectors would
         not be comparable with the queries') or when its files disagree with its meta.json."""
         with open(os.path.join(directory, _META)) as f:

@@ -5,8 +5,9 @@ from __future__ import annotations
 import polars as pl
 
 from pie_assets.evaluation.metrics import EVALUATION_SCHEMA
+from pie_assets.lake.schema import ColumnTypes
 
-PROMPT_SCHEMA: dict[str, pl.DataType] = {
+PROMPT_SCHEMA: ColumnTypes = {
     "checkpoint": pl.Utf8,
     "strategy": pl.Utf8,
     "strategy_version": pl.Utf8,
@@ -17,7 +18,7 @@ PROMPT_SCHEMA: dict[str, pl.DataType] = {
     "prompt_hash": pl.Utf8,
     "example_src_ids": pl.List(pl.Utf8),
 }
-GENERATION_SCHEMA: dict[str, pl.DataType] = {
+GENERATION_SCHEMA: ColumnTypes = {
     "generation_id": pl.Utf8,
     "checkpoint": pl.Utf8,
     "strategy": pl.Utf8,
@@ -33,7 +34,7 @@ GENERATION_SCHEMA: dict[str, pl.DataType] = {
     "cached": pl.Boolean,
     "response": pl.Utf8,
 }
-GENERATION_RUNTIME_SCHEMA: dict[str, pl.DataType] = {
+GENERATION_RUNTIME_SCHEMA: ColumnTypes = {
     "generation_id": pl.Utf8,
     "checkpoint": pl.Utf8,
     "strategy": pl.Utf8,
@@ -61,7 +62,7 @@ GENERATION_RUNTIME_SCHEMA: dict[str, pl.DataType] = {
     "evaluation_config_hash": pl.Utf8,
     "inputs_fingerprint": pl.Utf8,
 }
-MODEL_EVALUATION_SCHEMA: dict[str, pl.DataType] = {
+MODEL_EVALUATION_SCHEMA: ColumnTypes = {
     "checkpoint": pl.Utf8,
     "kind": pl.Utf8,
     "strategy": pl.Utf8,

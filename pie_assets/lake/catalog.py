@@ -169,10 +169,10 @@ def _create_views(
                 errors[name] = err
         if len(errors) == len(pending):
             break
-    for name, err in errors.items():
+    for name, error in errors.items():
         if name in required:
-            raise ValueError(f"SQL model {name!r} does not bind: {err}")
-        log.warning(f"SQL model {name!r} left out of the catalog, it does not bind: {err}")
+            raise ValueError(f"SQL model {name!r} does not bind: {error}")
+        log.warning(f"SQL model {name!r} left out of the catalog, it does not bind: {error}")
     return {name: uniform[name] for name in tables if name in uniform}
 
 
@@ -397,7 +397,7 @@ class Catalog:
         """Rows of `table` across all its partitions, as a query sees it now (DuckDB counts a
         Parquet file from its footer, so no row is read)."""
         with self.connect() as con:
-            return con.execute(f'select count(*) from "{table}"').fetchone()[0]
+            return con.execute(f'select count(*) from "{table}"').fetchall()[0][0]
 
     def _session(self) -> duckdb.DuckDBPyConnection:
         """Views in memory for one connection, from a fresh listing: how object storage is read

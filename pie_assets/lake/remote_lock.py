@@ -109,6 +109,8 @@ class ObjectLock:
     def renew(self) -> None:
         """Extend the lease now; raises LockLost when another writer has taken the lock over."""
         with self._mutex:
+            if self._etag is None:
+                raise RuntimeError(f"lock {self.path} is not held: acquire() it before renewing it")
             if not self._lost:
                 try:
                     self._etag = self._put(IfMatch=self._etag)

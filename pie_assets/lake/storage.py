@@ -16,6 +16,7 @@ import tempfile
 import uuid
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
+from typing import Any
 
 import polars as pl
 from upath import UPath
@@ -24,7 +25,7 @@ LOCAL_PROTOCOLS = ("", "file", "local")
 # One file per problem means thousands of small files: zstd's per-file setup made writes ~1.6x
 # costlier than lz4 there (bench/ingest_metadata.py), for little size gain. Statistics stay on
 # so DuckDB can prune by min/max.
-PARQUET_OPTIONS = {"compression": "lz4", "statistics": True}
+PARQUET_OPTIONS: dict[str, Any] = {"compression": "lz4", "statistics": True}
 # The file of one partition: every dimension is a directory.
 HIVE_FILE = "data.parquet"
 # The dimension of a partition given as a plain key: most partitioned tables are per problem.

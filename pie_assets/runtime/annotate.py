@@ -19,6 +19,7 @@ from typing import Any, TypeVar
 import polars as pl
 
 from pie_assets.codenet.test_cases import with_runtime_test_ids
+from pie_assets.lake.schema import ColumnTypes
 from pie_assets.runtime.backends.base import Backend, Budget, Measurement
 from pie_assets.runtime.backends.cachegrind import CachegrindBackend
 from pie_assets.runtime.backends.gem5 import Gem5Backend
@@ -35,7 +36,7 @@ from pie_assets.settings import user_cache_root
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 COUNTERS_TYPE = pl.List(pl.Struct({"name": pl.Utf8, "value": pl.Int64}))
-ANNOTATION_SCHEMA: dict[str, pl.DataType] = {
+ANNOTATION_SCHEMA: ColumnTypes = {
     "submission_id": pl.Utf8,
     "problem_id": pl.Utf8,
     "test_id": pl.Utf8,
@@ -58,7 +59,7 @@ ANNOTATION_SCHEMA: dict[str, pl.DataType] = {
     "deterministic": pl.Boolean,
     "detail": pl.Utf8,
 }
-SUBMISSION_RUNTIME_SCHEMA: dict[str, pl.DataType] = {
+SUBMISSION_RUNTIME_SCHEMA: ColumnTypes = {
     "submission_id": pl.Utf8,
     "problem_id": pl.Utf8,
     "backend": pl.Utf8,
@@ -137,7 +138,7 @@ def runtime_cases(tests: pl.DataFrame) -> list[TestCase]:
         tests = with_runtime_test_ids(tests)
     chosen = tests.filter(pl.col("runtime_test_id").is_not_null())
     origins = chosen.group_by("runtime_test_id").agg(pl.col("test_id").sort())
-    members = dict(zip(origins["runtime_test_id"], origins["test_id"].to_list()))
+    members = dict(zip(origins["runtime_test_id"], origins["test_id"].to_list(), strict=True))
     return [
         TestCase(
             r["test_id"], r["input"].encode(), r["expected_output"], r["input_sha256"], tuple(members[r["test_id"]])
@@ -222,7 +223,7 @@ class Annotator:
             outcomes = [{"status": compiled.status, "accuracy": 0.0, "detail": compiled.error} for _ in cases]
         else:
             outcomes = self.outcomes_for(compiled, cases)
-        rows = [self._row(problem_id, case, compiled, outcome) for case, outcome in zip(cases, outcomes)]
+        rows = [self._row(problem_id, case, compiled, outcome) for case, outcome in zip(cases, outcomes, strict=True)]
         return ProgramResult(rows, self._summary(problem_id, compiled, rows))
 
     def native_output(self, code: bytes, code_sha256: str, stdin: bytes) -> str | None:
@@ -232,19 +233,19 @@ class Annotator:
         if not compiled.ok:
             return None
         case = TestCase("reference", stdin, "", hashlib.sha256(stdin).hexdigest())
-        result = self._run(self.checker, compiled.binary_path, case, self.config.native_budget())
+        result = self._run(self.checker, compiled.binary, case, self.config.native_budget())
         return result.stdout.decode("utf-8", "replace") if result.status == "OK" else None
 
     def outcomes_for(self, compiled: CompileResult, cases: list[TestCase]) -> list[dict[str, Any]]:
         """Native check of every test, then (only if all pass) one measurement per test."""
         keys = [self._key(compiled.binary_sha256, case) for case in cases]
         cached = [self.outcomes.get(key) for key in keys]
-        outcomes = [hit or self._check(compiled.binary_path, case) for hit, case in zip(cached, cases)]
+        outcomes = [hit or self._check(compiled.binary, case) for hit, case in zip(cached, cases, strict=True)]
         all_pass = bool(cases) and all(o["status"] == "OK" for o in outcomes)
-        for key, case, hit, outcome in zip(keys, cases, cached, outcomes):
+        for key, case, hit, outcome in zip(keys, cases, cached, outcomes, strict=True):
             changed = hit is None
             if all_pass and "measurement" not in outcome:
-                outcome["measurement"] = self._measure(compiled.binary_path, case)
+                outcome["measurement"] = self._measure(compiled.binary, case)
                 changed = True
             # INFRA is the harness failing, not a fact about the program: never cached.
             ended = {outcome["status"], outcome.get("measurement", {}).get("status")}

@@ -55,6 +55,13 @@ class CompileResult:
     def ok(self) -> bool:
         return self.status == "OK"
 
+    @property
+    def binary(self) -> str:
+        """The binary's path: only an OK result has one."""
+        if self.binary_path is None:
+            raise ValueError(f"no binary: the compile ended {self.status}")
+        return self.binary_path
+
 
 class PrecompiledHeader:
     """`bits/stdc++.h` precompiled with the compile flags, built on first use (once per cache:
@@ -216,8 +223,7 @@ class Compiler:
                 cached=True,
             )
         # Only a program that names the header can use it: the others never pay for building it.
-        wants_pch = self.pch is not None and PCH_HEADER.encode() in code
-        include_dir = self.pch.include_dir() if wants_pch else None
+        include_dir = self.pch.include_dir() if self.pch is not None and PCH_HEADER.encode() in code else None
         pch_args = ["-I", PCH_INCLUDE_DIR] if include_dir else []
         pch_binds = {include_dir: PCH_INCLUDE_DIR} if include_dir else {}
         with tempfile.NamedTemporaryFile(suffix=".cpp") as src:

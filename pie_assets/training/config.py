@@ -85,9 +85,9 @@ def _coerce(name: str, value: Any) -> Any:
             return value
         if isinstance(value, list) and value and all(isinstance(v, str) for v in value):
             return tuple(value)
-    elif kind == "bool" and isinstance(value, bool):
-        return value
-    elif kind == "int" and isinstance(value, int) and not isinstance(value, bool):
+    elif (kind == "bool" and isinstance(value, bool)) or (
+        kind == "int" and isinstance(value, int) and not isinstance(value, bool)
+    ):
         return value
     elif kind == "float" and isinstance(value, (int, float)) and not isinstance(value, bool):
         return float(value)
@@ -104,7 +104,7 @@ class TrainingConfig(VersionedConfig):
         return config_path()
 
     @classmethod
-    def from_values(cls, values: dict[str, Any], path: str = "<values>") -> "TrainingConfig":
+    def from_values(cls, values: dict[str, Any], path: str = "<values>") -> TrainingConfig:
         """A config not read from a file (tests, callers that build one)."""
         return cls(values=values, hash=config_hash(values), path=path)
 

@@ -29,7 +29,7 @@ class RankedCollator:
         sequences, masks, ranks, groups = [], [], [], []
         for group, example in enumerate(examples):
             prompt = self.tokenizer(example["prompt"])["input_ids"][-(self.max_length // 2) :]
-            for response, rank in zip(example["responses"], example["ranks"]):
+            for response, rank in zip(example["responses"], example["ranks"], strict=True):
                 answer = self.tokenizer(response, add_special_tokens=False)["input_ids"] + [self.tokenizer.eos_token_id]
                 ids = (prompt + answer)[: self.max_length]
                 sequences.append(ids)

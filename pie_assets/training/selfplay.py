@@ -54,6 +54,7 @@ from pie_assets.evaluation.generators import make_generator
 from pie_assets.evaluation.pipeline import generation_id
 from pie_assets.evaluation.prompts import strategy
 from pie_assets.evaluation.sampling import Completion, GenerationRequest, Generator, SamplingSettings
+from pie_assets.lake.schema import ColumnTypes
 from pie_assets.runtime.annotate import Annotator, Program, TestCase, runtime_cases
 from pie_assets.runtime.judge import accuracy
 from pie_assets.training.config import TrainingConfig
@@ -61,7 +62,7 @@ from pie_assets.training.config import TrainingConfig
 SECTION = "selfplay"
 NEW_PROGRAM_STRATEGY = "selfplay-new"
 OPTIMIZE_STRATEGY = "instruction"
-SELFPLAY_SCHEMA: dict[str, pl.DataType] = {
+SELFPLAY_SCHEMA: ColumnTypes = {
     "problem_id": pl.Utf8,
     "group_id": pl.Utf8,
     "src_id": pl.Utf8,
@@ -133,9 +134,9 @@ class SelfPlaySettings:
         checked: dict[str, Any] = {}
         for name, value in values.items():
             kind = types[name]
-            if kind == "str" and isinstance(value, str):
-                checked[name] = value
-            elif kind == "int" and isinstance(value, int) and not isinstance(value, bool):
+            if (kind == "str" and isinstance(value, str)) or (
+                kind == "int" and isinstance(value, int) and not isinstance(value, bool)
+            ):
                 checked[name] = value
             elif kind == "float" and isinstance(value, (int, float)) and not isinstance(value, bool):
                 checked[name] = float(value)
@@ -305,7 +306,7 @@ def self_play(
     groups: list[_Group] = []
     with annotator.executor() as pool:  # the configured engine: threads here, or Ray tasks
         submitted = []  # every seed's candidates in flight at once, then grouped seed by seed
-        for seed, request in zip(seeds, requests):
+        for seed, request in zip(seeds, requests, strict=True):
             digest = hashlib.sha256(request.prompt.encode()).hexdigest()
             candidates = [
                 (
@@ -326,7 +327,7 @@ def self_play(
             counts.compiled += sum(compiles for compiles, _ in behaviours)
             ran = [
                 _Program(c[0], seed.problem_id, c[1], outputs)
-                for c, (_, outputs) in zip(candidates, behaviours)
+                for c, (_, outputs) in zip(candidates, behaviours, strict=True)
                 if outputs is not None
             ]
             counts.ran_every_test += len(ran)
@@ -360,14 +361,17 @@ def _group(seed: Seed, programs: Sequence[_Program], tolerance: float, counts: S
     groups: list[_Group] = []
     expected = [case.expected for case in seed.cases]
     for program in programs:
-        if all(_agree(out, want, tolerance) for out, want in zip(program.outputs, expected)):
+        if all(_agree(out, want, tolerance) for out, want in zip(program.outputs, expected, strict=True)):
             continue
         counts.new_behaviour += 1
-        if any(all(_agree(a, b, tolerance) for a, b in zip(program.outputs, g.representative.outputs)) for g in groups):
+        if any(
+            all(_agree(a, b, tolerance) for a, b in zip(program.outputs, g.representative.outputs, strict=True))
+            for g in groups
+        ):
             continue
         cases = tuple(
             TestCase(c.test_id, c.input, out, c.input_sha256, c.input_test_ids)
-            for c, out in zip(seed.cases, program.outputs)
+            for c, out in zip(seed.cases, program.outputs, strict=True)
         )
         groups.append(_Group(f"{seed.problem_id}:{len(groups)}", program, cases))
     return groups
@@ -406,7 +410,7 @@ def _optimise(
     )
     errors.update(generated.errors)
     jobs = []
-    for group, request in zip(groups, requests):
+    for group, request in zip(groups, requests, strict=True):
         src = group.representative
         digest = hashlib.sha256(request.prompt.encode()).hexdigest()
         seen = {hashlib.sha256(src.code.encode()).hexdigest()}

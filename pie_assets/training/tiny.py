@@ -81,6 +81,6 @@ def build_tiny_lora_adapter(base_dir: Path, directory: Path) -> Path:
         ),
     )
     directory.mkdir(parents=True, exist_ok=True)
-    adapted.save_pretrained(directory)
+    adapted.save_pretrained(str(directory))
     AutoTokenizer.from_pretrained(base_dir).save_pretrained(directory)
     return directory

@@ -8,13 +8,14 @@ from __future__ import annotations
 
 import shutil
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sized
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from transformers import PrinterCallback, set_seed
+from peft import PeftModel
+from transformers import PreTrainedModel, PrinterCallback, set_seed
 
 from pie_assets.lake.storage import Warehouse
 from pie_assets.settings import Settings
@@ -92,7 +93,7 @@ def train(
     root = Path(
         checkpoints_dir or Settings(codenet_root="", warehouse=warehouse, extra_tests=None).resolved_checkpoints_dir()
     )
-    started = datetime.now(timezone.utc)
+    started = datetime.now(UTC)
     model_base = resolve_base(base, root)
     name = check_name(name or default_name(method, model_base.short, data.version, started))
     hardware = detect()
@@ -106,7 +107,8 @@ def train(
         )
         if not progress_bar:  # without its bar, transformers prints every log to stdout instead
             trainer.remove_callback(PrinterCallback)
-        if len(trainer.train_dataset) == 0:  # trl drops examples whose prompt fills max_length
+        examples = trainer.train_dataset
+        if isinstance(examples, Sized) and len(examples) == 0:  # trl drops examples whose prompt fills max_length
             raise ValueError(
                 f"no {method} example of {data.export} {data.version} fits max_length = {h.max_length} "
                 "tokens with some of its answer: raise max_length in the training config"
@@ -114,7 +116,10 @@ def train(
         clock = time.monotonic()
         trainer.train()
         train_seconds = time.monotonic() - clock
-        trainer.model.save_pretrained(stage)
+        trained = trainer.model
+        if not isinstance(trained, (PreTrainedModel, PeftModel)):
+            raise TypeError(f"the {method} trainer holds a {type(trained).__name__}, which is no checkpoint to save")
+        trained.save_pretrained(str(stage))
         if lora:
             name_base(stage, model_base.reference(root))
         tokenizer.save_pretrained(stage)

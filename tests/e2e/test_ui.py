@@ -83,15 +83,15 @@ def test_pie_ui_shows_row_counts_and_columns_and_automation_builds_the_summary(t
 
     config.write_text(re.sub(r"statuses = \[[^\]]*\]", "statuses = []", DEFAULT_CONFIG_PATH.read_text()))
     env["PIE_SIMULATOR_CONFIG"] = str(config)
-    log = open(tmp_path / "ui.log", "w")
-    ui = subprocess.Popen(
-        [sys.executable, "-m", "pie_assets.cli", "ui", "--port", str(port)],
-        cwd=tmp_path,
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        start_new_session=True,
-    )
+    with open(tmp_path / "ui.log", "w") as log:  # the UI keeps its own copy of the descriptor
+        ui = subprocess.Popen(
+            [sys.executable, "-m", "pie_assets.cli", "ui", "--port", str(port)],
+            cwd=tmp_path,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
     try:
         deadline = time.monotonic() + 480
         nodes: dict[str, dict | None] = {}
@@ -125,4 +125,3 @@ def test_pie_ui_shows_row_counts_and_columns_and_automation_builds_the_summary(t
         assert "SupersessionWarning" not in startup  # `dagster dev` is superseded by `dg dev`
     finally:
         stop_group(ui)
-        log.close()

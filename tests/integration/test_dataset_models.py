@@ -314,7 +314,8 @@ def test_a_view_model_switched_to_table_and_back(lake, tmp_path):
             "needs a non-empty `values` list",
         ),
         (
-            "version: 2\nmodels:\n  - name: m\n    data_tests:\n      - expression_is_true: {config: {severity: fatal}}\n",
+            "version: 2\nmodels:\n  - name: m\n    data_tests:\n"
+            "      - expression_is_true: {config: {severity: fatal}}\n",
             "severity must be error or warn",
         ),
     ],

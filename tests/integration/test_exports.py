@@ -337,7 +337,7 @@ def test_a_pie_file_imported_and_exported_again_keeps_every_field_and_value(tmp_
     for name in originals:
         before, after = good_records(dataset / name), _jsonl(exported / name)
         assert len(before) == len(after) > 0
-        for old, new in zip(before, after):
+        for old, new in zip(before, after, strict=True):
             assert list(new) == list(old) and new == old  # keys in their order, every value
             assert new["src_code"].encode() == old["src_code"].encode()
             assert all(type(new[k]) is type(old[k]) for k in old if k not in ("speedup",)), name

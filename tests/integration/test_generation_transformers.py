@@ -10,11 +10,11 @@ import pytest
 pytest.importorskip("torch")
 pytest.importorskip("peft")
 
-from support.tiny_models import build_tiny_causal_lm, build_tiny_lora_adapter  # noqa: E402
+from support.tiny_models import build_tiny_causal_lm, build_tiny_lora_adapter
 
-from pie_assets.evaluation.generate import generate_samples  # noqa: E402
-from pie_assets.evaluation.sampling import GenerationRequest, SamplingSettings  # noqa: E402
-from pie_assets.evaluation.transformers_backend import TransformersGenerator, weights_digest  # noqa: E402
+from pie_assets.evaluation.generate import generate_samples
+from pie_assets.evaluation.sampling import GenerationRequest, SamplingSettings
+from pie_assets.evaluation.transformers_backend import TransformersGenerator, weights_digest
 
 SETTINGS = SamplingSettings(n=3, temperature=0.7, max_new_tokens=16)
 REQUEST = GenerationRequest(

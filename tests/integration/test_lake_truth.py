@@ -217,7 +217,7 @@ def test_runtime_test_set_is_the_distinct_inputs_within_pies_tests_list(quirky):
     layout = CodeNetLayout(str(root))
     tests, _ = collect_test_cases(layout, "p00001", str(extra))
     # 1 2 arrives twice (page sample 1 and derived input.txt): one row stands for both.
-    by_id = dict(zip(tests["test_id"], tests["runtime_test_id"]))
+    by_id = dict(zip(tests["test_id"], tests["runtime_test_id"], strict=True))
     assert by_id == {
         "html_sample_1": "codenet_derived_0",
         "html_sample_2": "html_sample_2",
@@ -231,7 +231,7 @@ def test_runtime_test_set_is_the_distinct_inputs_within_pies_tests_list(quirky):
         (extra / "p00001" / f"output.{n}.txt").write_text(out)
     (extra / "p00001" / "tests.json").write_text(json.dumps([0, 2, 7]))
     tests, rejects = collect_test_cases(layout, "p00001", str(extra))
-    by_id = dict(zip(tests["test_id"], tests["runtime_test_id"]))
+    by_id = dict(zip(tests["test_id"], tests["runtime_test_id"], strict=True))
     assert by_id == {
         "html_sample_1": "extra_dir_0",
         "html_sample_2": None,

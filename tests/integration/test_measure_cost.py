@@ -27,14 +27,23 @@ BENCH = Path(__file__).resolve().parents[2] / "bench"
 
 FLAGS = ["-std=c++17", "-O3"]
 HELLO = b'#include <iostream>\nint main() { std::cout << "hello" << std::endl; }\n'
-STDCPP = b"#include <bits/stdc++.h>\nusing namespace std;\nint main() { vector<int> v{3, 1, 2}; sort(v.begin(), v.end()); cout << v[0] << endl; }\n"
+STDCPP = (
+    b"#include <bits/stdc++.h>\nusing namespace std;\n"
+    b"int main() { vector<int> v{3, 1, 2}; sort(v.begin(), v.end()); cout << v[0] << endl; }\n"
+)
 # A macro defined before the include that the header uses (here: libstdc++'s debug mode) makes the
 # PCH invalid for this translation unit: g++ must fall back to the header silently, so the program
 # still gets its checked containers.
 # The header has no include guard: a second include cannot use the PCH and must read the header
 # (a real wild CodeNet program, s807664709, does this).
-TWICE = b"#include <bits/stdc++.h>\nusing namespace std;\n#include <bits/stdc++.h>\nint main() { cout << max(1, 2) << endl; }\n"
-MACRO_FIRST = b"#define _GLIBCXX_DEBUG\n#include <bits/stdc++.h>\nusing namespace std;\nint main() { vector<int> v(3); cout << v.size() << endl; }\n"
+TWICE = (
+    b"#include <bits/stdc++.h>\nusing namespace std;\n#include <bits/stdc++.h>\n"
+    b"int main() { cout << max(1, 2) << endl; }\n"
+)
+MACRO_FIRST = (
+    b"#define _GLIBCXX_DEBUG\n#include <bits/stdc++.h>\nusing namespace std;\n"
+    b"int main() { vector<int> v(3); cout << v.size() << endl; }\n"
+)
 
 
 class RecordingSandbox(Sandbox):

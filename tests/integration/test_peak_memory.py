@@ -80,7 +80,7 @@ def annotated(tmp_path_factory, sandbox):
 
 def peaks(rows: pl.DataFrame, submission_id: str) -> dict[str, int | None]:
     chosen = rows.filter(pl.col("submission_id") == submission_id)
-    return dict(zip(chosen["test_id"], chosen["peak_memory_kb"]))
+    return dict(zip(chosen["test_id"], chosen["peak_memory_kb"], strict=True))
 
 
 def test_columns_and_dtypes(annotated):
@@ -92,7 +92,7 @@ def test_columns_and_dtypes(annotated):
 
 def test_peak_of_the_native_run_per_test_and_its_max_per_program(annotated):
     _, _, _, rows, summary = annotated
-    status = dict(zip(rows["submission_id"] + "/" + rows["test_id"], rows["status"]))
+    status = dict(zip(rows["submission_id"] + "/" + rows["test_id"], rows["status"], strict=True))
     assert status == {
         "fill/extra_dir_0": "OK",
         "fill/extra_dir_1": "OK",
@@ -109,7 +109,7 @@ def test_peak_of_the_native_run_per_test_and_its_max_per_program(annotated):
     hello = peaks(rows, "hello")
     assert all(0 < peak < 4 * MIB_KB for peak in hello.values())
     assert peaks(rows, "broken") == {"extra_dir_0": None, "extra_dir_1": None}
-    total = dict(zip(summary["submission_id"], summary["peak_memory_kb"]))
+    total = dict(zip(summary["submission_id"], summary["peak_memory_kb"], strict=True))
     assert total == {"fill": fill["extra_dir_1"], "hello": max(hello.values()), "broken": None}
 
 

@@ -101,7 +101,7 @@ def test_two_pie_run_workers_at_once_record_runs_and_materialisations_in_postgre
     finally:
         for worker in workers:
             stop_group(worker, timeout_s=30)
-    for worker, (_, stderr) in zip(workers, outputs):
+    for worker, (_, stderr) in zip(workers, outputs, strict=True):
         assert worker.returncode == 0, stderr
 
     with dg.DagsterInstance.get() as instance:
@@ -221,14 +221,14 @@ def test_the_daemon_runs_at_most_the_tag_limit_of_runtime_runs_at_once(deploy_ho
         run_ids = _queue_runs(instance, partitions, dict([LIMITED]))
         assert {instance.get_run_by_id(r).status for r in run_ids} == {dg.DagsterRunStatus.QUEUED}
 
-        log = open(tmp_path / "daemon.log", "w")
-        daemon = subprocess.Popen(
-            [str(SCRIPTS / "dagster-daemon"), "run", "-w", str(WORKSPACE)],
-            cwd=tmp_path,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
+        with open(tmp_path / "daemon.log", "w") as log:  # the daemon keeps its own copy of the descriptor
+            daemon = subprocess.Popen(
+                [str(SCRIPTS / "dagster-daemon"), "run", "-w", str(WORKSPACE)],
+                cwd=tmp_path,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
         try:
             deadline = time.monotonic() + 150
             while time.monotonic() < deadline:
@@ -238,7 +238,6 @@ def test_the_daemon_runs_at_most_the_tag_limit_of_runtime_runs_at_once(deploy_ho
                 time.sleep(1)
         finally:
             stop_group(daemon, timeout_s=30)
-            log.close()
         records = instance.get_run_records(dg.RunsFilter(run_ids=run_ids))
         statuses = {record.dagster_run.tags[PARTITION_NAME_TAG]: record.dagster_run.status for record in records}
         assert statuses == dict.fromkeys(partitions, dg.DagsterRunStatus.SUCCESS), (

@@ -1,6 +1,6 @@
 """Preference data on hand-built inputs with known answers, through the assets: CodeDPO's
-self-verification scores, its correctness and efficiency pairs, RRTF's rankings, and a second program source added as one
-branch of candidate_programs."""
+self-verification scores, its correctness and efficiency pairs, RRTF's rankings, and a second
+program source added as one branch of candidate_programs."""
 
 from __future__ import annotations
 

@@ -169,7 +169,6 @@ def test_a_generator_travels_as_its_recipe_and_is_built_once_per_process(tmp_pat
 
     from pie_assets.evaluation.transformers_backend import TransformersGenerator
 
-
     model = TransformersGenerator(str(build_tiny_causal_lm(tmp_path / "tiny")), device="cpu")
     model.generate(requests(1)[0], 1, SETTINGS)  # weights loaded: they must not travel
     data = pickle.dumps(model)
@@ -186,7 +185,6 @@ def test_a_local_models_samples_through_ray_equal_the_local_engines(tmp_path, mo
     from support.tiny_models import build_tiny_causal_lm
 
     from pie_assets.evaluation.transformers_backend import TransformersGenerator
-
 
     path = str(build_tiny_causal_lm(tmp_path / "tiny"))
     runs = {

@@ -96,7 +96,7 @@ def test_deterministic_identical_programs_and_ranking(tmp_path):
     config = _config(tmp_path)
     first = Annotator(config, str(tmp_path / "cache_a"), Sandbox())
     rows, summary = _annotate(first, {"slow": SLOW, "fast": FAST, "slow_copy": SLOW})
-    cost = dict(zip(rows["submission_id"], rows["cost"]))
+    cost = dict(zip(rows["submission_id"], rows["cost"], strict=True))
     assert set(rows["status"]) == {"OK"}
     # Byte-identical programs (different submissions): exactly the same cost, speedup 1.000.
     assert cost["slow"] == cost["slow_copy"] and cost["slow"] / cost["slow_copy"] == 1.0
@@ -104,7 +104,7 @@ def test_deterministic_identical_programs_and_ranking(tmp_path):
     assert cost["slow"] > 3 * cost["fast"]
     # A fresh cache (nothing shared) measures the same numbers again.
     again, _ = _annotate(Annotator(config, str(tmp_path / "cache_b"), Sandbox()), {"slow": SLOW, "fast": FAST})
-    assert dict(zip(again["submission_id"], again["cost"])) == {"slow": cost["slow"], "fast": cost["fast"]}
+    assert dict(zip(again["submission_id"], again["cost"], strict=True)) == {"slow": cost["slow"], "fast": cost["fast"]}
     assert again["counters"].to_list() == rows.filter(pl.col("submission_id") != "slow_copy")["counters"].to_list()
     assert set(summary["all_pass"]) == {True} and summary["agg_cost"].to_list() == [
         cost[s] for s in summary["submission_id"]
@@ -118,9 +118,9 @@ def test_statuses_and_compile_errors(tmp_path):
     config = _config(tmp_path, native_cpu_s=1)
     annotator = Annotator(config, str(tmp_path / "cache"), Sandbox())
     rows, summary = _annotate(annotator, {"wrong": WRONG, "crash": CRASH, "loop": LOOP, "broken": BROKEN})
-    status = dict(zip(rows["submission_id"], rows["status"]))
+    status = dict(zip(rows["submission_id"], rows["status"], strict=True))
     assert status == {"wrong": "WA", "crash": "RE", "loop": "TLE", "broken": "CE"}
-    detail = dict(zip(rows["submission_id"], rows["detail"]))
+    detail = dict(zip(rows["submission_id"], rows["detail"], strict=True))
     assert "error" in detail["broken"]  # an excerpt of g++'s stderr
     assert rows.filter(pl.col("status") != "OK")["cost"].null_count() == 4  # failing programs are not measured
     assert set(summary["all_pass"]) == {False} and summary["agg_cost"].null_count() == 4
@@ -267,7 +267,7 @@ def test_runtime_assets_materialize_with_code_version(quirky, instance, tmp_path
         "s000000002": (["WA"], 3),
         "s000000009": (["CE"], 3),
     }
-    costs = dict(zip(by_sub["submission_id"], by_sub["cost"]))
+    costs = dict(zip(by_sub["submission_id"], by_sub["cost"], strict=True))
     assert costs["s000000001"] == costs["s000000004"] > 0
     # s000000008 is Accepted by CodeNet and WA here: listed by the warning, and the partition landed.
     (warning,) = [c for c in result.get_asset_check_evaluations() if c.check_name == "accepted_programs_pass_here"]

@@ -18,11 +18,13 @@ import duckdb
 import polars as pl
 import pytest
 
-s3fs = pytest.importorskip("s3fs", reason="an s3:// warehouse needs s3fs: pip install -e '.[cluster]' (or '.[s3]')")
+pytest.importorskip("s3fs", reason="an s3:// warehouse needs s3fs: pip install -e '.[cluster]' (or '.[s3]')")
 pytest.importorskip("moto", reason="the S3 server of these tests is moto's: pip install -e '.[test]'")
 
-from support.catalog_reader import CatalogReader  # noqa: E402
-from support.s3_server import S3Server, s3_server  # noqa: E402 - after the skips: it imports moto
+# After the skips: s3_server imports moto.
+import s3fs
+from support.catalog_reader import CatalogReader
+from support.s3_server import S3Server, s3_server
 
 from pie_assets.lake.catalog import LAYOUT, Catalog
 from pie_assets.lake.remote_lock import ObjectLock

@@ -336,8 +336,9 @@ def test_a_run_whose_harness_dies_leaves_no_process(binaries):
                 "import sys, threading\n"
                 "from pie_assets.runtime.sandbox import Limits, Sandbox\n"
                 "sandbox, binary, path = Sandbox(), sys.argv[1], '/sandbox/' + sys.argv[2]\n"
-                "threading.Thread(target=sandbox.run, args=([path],), kwargs={'stdin': b'', 'ro_binds': {binary: path},\n"
-                "                 'limits': Limits(wall_s=600)}).start()\n"
+                "threading.Thread(target=sandbox.run, args=([path],),\n"
+                "                 kwargs={'stdin': b'', 'ro_binds': {binary: path},\n"
+                "                         'limits': Limits(wall_s=600)}).start()\n"
                 "threading.Event().wait()\n"
             ),
             binaries["sleeper"],

@@ -158,7 +158,10 @@ def test_scripted_model_finds_new_behaviour_and_a_fast_pair(annotator):
         True,
     )
     # The costs are the programs' measurements against the odd sums computed here by hand.
-    odd_sums = [RuntimeCase(c.test_id, c.input, f"{((n + 1) // 2) ** 2}\n", c.input_sha256) for c, n in zip(cases, NS)]
+    odd_sums = [
+        RuntimeCase(c.test_id, c.input, f"{((n + 1) // 2) ** 2}\n", c.input_sha256)
+        for c, n in zip(cases, NS, strict=True)
+    ]
     src = annotator.measure_program(Program.from_text("a", ODD_LOOP), "p1", odd_sums).summary
     tgt = annotator.measure_program(Program.from_text("b", ODD_FORMULA), "p1", odd_sums).summary
     assert src["all_pass"] and tgt["all_pass"]

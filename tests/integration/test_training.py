@@ -16,17 +16,17 @@ import pytest
 pytest.importorskip("torch")
 pytest.importorskip("trl")
 
-from pie_assets.dataset.exports import jsonl_file, parquet_file, publish_export  # noqa: E402
-from pie_assets.dataset.pie_format import TRAIN_FIELDS, performance_prompt  # noqa: E402
-from pie_assets.evaluation.checkpoints import discover_directories  # noqa: E402
-from pie_assets.evaluation.extract import extract_program  # noqa: E402
-from pie_assets.evaluation.prompts import strategy  # noqa: E402
-from pie_assets.evaluation.sampling import GenerationRequest, SamplingSettings  # noqa: E402
-from pie_assets.evaluation.transformers_backend import TransformersGenerator  # noqa: E402
-from pie_assets.lake.storage import Warehouse  # noqa: E402
-from pie_assets.training.config import TrainingConfig  # noqa: E402
-from pie_assets.training.data import fenced  # noqa: E402
-from pie_assets.training.train import train  # noqa: E402
+from pie_assets.dataset.exports import jsonl_file, parquet_file, publish_export
+from pie_assets.dataset.pie_format import TRAIN_FIELDS, performance_prompt
+from pie_assets.evaluation.checkpoints import discover_directories
+from pie_assets.evaluation.extract import extract_program
+from pie_assets.evaluation.prompts import strategy
+from pie_assets.evaluation.sampling import GenerationRequest, SamplingSettings
+from pie_assets.evaluation.transformers_backend import TransformersGenerator
+from pie_assets.lake.storage import Warehouse
+from pie_assets.training.config import TrainingConfig
+from pie_assets.training.data import fenced
+from pie_assets.training.train import train
 
 SLOW = (
     "int main() {\n  int n; cin >> n;\n  long long s = 0;\n  for (int i = 1; i <= n; i++) s += i;\n"

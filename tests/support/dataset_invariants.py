@@ -4,6 +4,7 @@ than trusted from the SQL (the sample e2e test calls this on its warehouse)."""
 from __future__ import annotations
 
 from collections import defaultdict
+from itertools import pairwise
 
 import duckdb
 
@@ -11,7 +12,7 @@ import duckdb
 def _dicts(con: duckdb.DuckDBPyConnection, sql: str) -> list[dict]:
     cursor = con.execute(sql)
     names = [d[0] for d in cursor.description]
-    return [dict(zip(names, row)) for row in cursor.fetchall()]
+    return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
 
 
 def assert_dataset_invariants(
@@ -74,8 +75,8 @@ def assert_dataset_invariants(
     for rows in by_problem.values():
         rows.sort(key=lambda t: t["agg_cost"])
         assert rows[0]["tier"] == 10
-        assert all(a["tier"] >= b["tier"] for a, b in zip(rows, rows[1:]))
-        assert all(a["tier"] == b["tier"] for a, b in zip(rows, rows[1:]) if a["agg_cost"] == b["agg_cost"])
+        assert all(a["tier"] >= b["tier"] for a, b in pairwise(rows))
+        assert all(a["tier"] == b["tier"] for a, b in pairwise(rows) if a["agg_cost"] == b["agg_cost"])
 
     splits = _dicts(con, "select problem_id, split from problem_splits")
     problems = {r[0] for r in con.execute("select problem_id from problems").fetchall()}

@@ -15,7 +15,7 @@ import subprocess
 import tempfile
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -106,10 +106,8 @@ def _stop(prefix: list[str], data: Path) -> None:
     )
     pid_file = data / "postmaster.pid"
     if stopped.returncode != 0 and pid_file.exists():
-        try:
+        with suppress(ProcessLookupError, ValueError):
             os.kill(int(pid_file.read_text().split()[0]), signal.SIGKILL)
-        except (ProcessLookupError, ValueError):
-            pass
 
 
 @contextmanager

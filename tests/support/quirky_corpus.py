@@ -4,7 +4,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-HEADER = "submission_id,problem_id,user_id,date,language,original_language,filename_ext,status,cpu_time,memory,code_size,accuracy"
+HEADER = (
+    "submission_id,problem_id,user_id,date,language,original_language,filename_ext,status,cpu_time,memory,code_size,"
+    "accuracy"
+)
 CPP_OK = b'#include <cstdio>\nint main(){int a,b;scanf("%d %d",&a,&b);printf("%d\\n",a+b);}\n'
 # "// 足し算" in Shift-JIS: not valid UTF-8, must be kept byte-exact.
 CPP_SJIS = b"// \x91\xab\x82\xb5\x8eZ\n#include <cstdio>\nint main(){return 0;}\n"

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-HEADER = "submission_id,problem_id,user_id,date,language,original_language,filename_ext,status,cpu_time,memory,code_size,accuracy"
+HEADER = (
+    "submission_id,problem_id,user_id,date,language,original_language,filename_ext,status,cpu_time,memory,code_size,"
+    "accuracy"
+)
 
 
 def build_synthetic_corpus(root: Path, n_problems: int, per_problem: int) -> list[str]:

@@ -63,7 +63,7 @@ def test_evaluation_config_strategies_in_either_spelling(tmp_path):
         match=f"evaluation config {config}, \\[evaluation\\] strategies: unknown prompt "
         f"strategy 'perf-conditionned'; {KNOWN}",
     ):
-        EvaluationConfig.load(config).strategies
+        _ = EvaluationConfig.load(config).strategies
 
 
 def test_models_file_strategies_in_either_spelling(tmp_path):

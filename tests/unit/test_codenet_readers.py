@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import polars as pl
 import pytest
@@ -28,7 +28,7 @@ def test_real_rows_parse_with_their_types():
     row = frame.row(0, named=True)
     assert row["cpu_time_ms"] == 5 and row["memory_kb"] == 3644 and row["code_size"] == 3394
     assert row["accuracy"] is None and row["original_language"] == "C++ (GCC 9.2.1)"
-    assert row["submitted_at"] == datetime.fromtimestamp(1600301172, timezone.utc)
+    assert row["submitted_at"] == datetime.fromtimestamp(1600301172, UTC)
     assert frame.schema["submitted_at"] == pl.Datetime("us", "UTC")
 
 

@@ -38,9 +38,15 @@ def test_perf_conditioned_is_pies_template_with_the_program_cut_at_1500_chars():
 def test_retrieval_renders_the_examples_in_the_order_given_joined_by_blank_lines():
     far = Example("s1", "t1", "p1", "int main() { far(); }", "int main() { far_fast(); }", 2.0)
     near = Example("s2", "t2", "p1", "int main() { near(); }", "int main() { near_fast(); }", 3.0)
-    expected = """Optimize the following C++ program for speed. Keep its behaviour exactly: for every input it must print the same output as the original. Use a faster algorithm or data structure, faster input/output and less copying where they help.
-Answer with the complete optimized program, ready to compile with g++ -std=c++17 -O3, in one ```cpp code block.
-
+    instruction = (
+        "Optimize the following C++ program for speed. Keep its behaviour exactly: for every input it must print the "
+        "same output as the original. Use a faster algorithm or data structure, faster input/output and less copying "
+        "where they help.\nAnswer with the complete optimized program, ready to compile with g++ -std=c++17 -O3, in "
+        "one ```cpp code block.\n"
+    )
+    expected = (
+        instruction
+        + """
 ### Slow program:
 ```cpp
 int main() { far(); }
@@ -68,6 +74,7 @@ int main() { query(); }
 
 ### Optimized program:
 """
+    )
     assert strategy("retrieval").build("int main() { query(); }", [far, near]) == expected
     swapped = strategy("retrieval").build("int main() { query(); }", [near, far])
     assert swapped.index("far_fast") > swapped.index("near_fast")

@@ -7,9 +7,11 @@ import math
 
 import pytest
 
-torch = pytest.importorskip("torch")
+pytest.importorskip("torch")
 
-from pie_assets.training.rrtf_loss import response_logprobs, rrtf_loss  # noqa: E402
+import torch
+
+from pie_assets.training.rrtf_loss import response_logprobs, rrtf_loss
 
 
 def test_one_prompt_hinge_over_ordered_pairs_plus_sft_on_the_best() -> None:

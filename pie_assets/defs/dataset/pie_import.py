@@ -56,7 +56,7 @@ def build_pie_import_assets(directory: str | None) -> dg.AssetsDefinition:
         except PieDatasetError as err:
             raise dg.Failure(description=f"{err}: {HOW_TO_SET}") from err
         context.log.info(f"{pairs.height} pairs, {rejects.height} rejects from {pie_dataset.directory}")
-        for name, table in zip(PIE_IMPORT_TABLES, (pairs, rejects)):
+        for name, table in zip(PIE_IMPORT_TABLES, (pairs, rejects), strict=True):
             # Written here rather than by the IO manager, so the metadata carries these tables'
             # column descriptions; the IO manager reads the same file as a downstream input.
             path = lake.catalog.write_table(name, table)

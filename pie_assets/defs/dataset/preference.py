@@ -89,7 +89,7 @@ def build_codedpo_scores_asset(config: DatasetConfig) -> dg.AssetsDefinition:
         metadata = table_metadata(scores, path, descriptions=COLUMNS)
         metadata["vars"] = dg.MetadataValue.json(params.as_vars())
         metadata["problems"] = dg.MetadataValue.int(per_problem.height)
-        metadata["max_rounds_run"] = dg.MetadataValue.int(int(per_problem["rounds"].max() or 0))
+        metadata["max_rounds_run"] = dg.MetadataValue.int(int(per_problem.select(pl.col("rounds").max()).item() or 0))
         context.log.info(f"{per_problem.height} problems scored, {len(unconverged)} not converged")
         yield dg.MaterializeResult(metadata=metadata, data_version=dg.DataVersion(content_version(scores)))
         yield dg.AssetCheckResult(

@@ -12,6 +12,7 @@ checkpoint needs a new evaluation. `model_evaluations` shows the plots (its Even
 import os
 import warnings
 from collections.abc import Iterator
+from typing import Any
 
 import dagster as dg
 import polars as pl
@@ -115,7 +116,7 @@ def _generation_inputs(
 ) -> tuple[EvalInputs, dict[str, Exception]]:
     """The inputs of the problems that have test cases, and an error for each problem without
     any (it fails alone; its pairs are not generated for)."""
-    missing = {
+    missing: dict[str, Exception] = {
         problem: LookupError(
             f"no test cases for {problem}: its test_cases partition is missing or holds no "
             "runtime test (ingest it; PIE's release needs --extra-tests with PIE's "
@@ -149,6 +150,17 @@ def _per_problem(generated: Generated, problems: list[str]) -> dict[str, dict[st
     }
 
 
+GENERATION_DEPS: dict[str, list[str | dg.AssetDep]] = {
+    "prompts": ["eval_pairs", "retrieval_index"],
+    "generations": ["prompts"],
+    "generation_runtimes": [
+        "generations",
+        "eval_pairs",
+        dg.AssetDep("test_cases", partition_mapping=dg.AllPartitionMapping()),
+    ],
+}
+
+
 @dg.multi_asset(
     name=GENERATION_STAGE,
     specs=[
@@ -162,14 +174,7 @@ def _per_problem(generated: Generated, problems: list[str]) -> dict[str, dict[st
             deps=deps,
             skippable=True,
         )
-        for name, deps in (
-            ("prompts", ["eval_pairs", "retrieval_index"]),
-            ("generations", ["prompts"]),
-            (
-                "generation_runtimes",
-                ["generations", "eval_pairs", dg.AssetDep("test_cases", partition_mapping=dg.AllPartitionMapping())],
-            ),
-        )
+        for name, deps in GENERATION_DEPS.items()
     ],
     partitions_def=checkpoint_problem_partitions,
     backfill_policy=dg.BackfillPolicy.single_run(),
@@ -221,7 +226,7 @@ def checkpoint_generation(
                 workers=annotator.config.workers,
                 progress=PROGRESS.bound(GENERATION_STAGE),
             )
-        except Exception as err:  # noqa: BLE001 - every problem of this checkpoint fails with it; others go on
+        except Exception as err:  # every problem of this checkpoint fails with it; others go on
             outcomes.update({key: err for key, _problem in entries})
             continue
         if generated.errors:
@@ -248,7 +253,8 @@ def _plots(scored: Scored, checkpoint: str, reports_dir: str) -> dict[str, bytes
     write_png(topk, os.path.join(directory, "topk.png"))
     plots = {"%OPT and SPEEDUP against k": topk}
     for name, per_pair in scored.per_pair.items():
-        png = speedup_distribution_png(per_pair, f"{checkpoint} / {name}: speedup per pair, best@{per_pair['k'].max()}")
+        k = per_pair.select(pl.col("k").max()).item()
+        png = speedup_distribution_png(per_pair, f"{checkpoint} / {name}: speedup per pair, best@{k}")
         write_png(png, os.path.join(directory, f"speedups_{name}.png"))
         plots[f"speedups per pair: {name}"] = png
     return plots
@@ -318,7 +324,7 @@ def model_evaluations(
     scored = score(name, evaluation.config(), runtimes, prompts, tests, human)
     frame = scored.model_evaluations
     plots = _plots(scored, name, evaluation.reports_dir)
-    metadata: dict[str, object] = {
+    metadata: dict[str, Any] = {
         "mode": scored.mode,
         "problems": len(problems),
         "summary": dg.MetadataValue.md(_summary_markdown(frame)),

@@ -53,7 +53,7 @@ def recorded_fingerprint(instance: dg.DagsterInstance, checkpoint: str) -> str |
         return None
     materialization = records[0].asset_materialization
     value = materialization.metadata.get("inputs_fingerprint") if materialization else None
-    return value.value if value is not None else None
+    return str(value.value) if value is not None else None
 
 
 def eval_problem_ids(lake: LakeResource) -> list[str]:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
+from typing import Any
 
 import dagster as dg
 
@@ -68,7 +69,7 @@ def checkpoint_sensor(
     config, simulator_hash = evaluation.config(), simulator.config().hash
     known = set(context.instance.get_dynamic_partitions(CHECKPOINTS))
     new = [spec.name for spec in specs if spec.name not in known]
-    state = json.loads(context.cursor) if context.cursor else {"versions": {}, "requests": 0}
+    state: dict[str, Any] = json.loads(context.cursor) if context.cursor else {"versions": {}, "requests": 0}
     seen: dict[str, str] = state["versions"]
     ready = all(context.instance.get_latest_materialization_event(key) is not None for key in REQUIRED_INPUTS)
     registered = context.instance.get_dynamic_partitions(EVAL_PROBLEMS)

@@ -81,7 +81,9 @@ def input_partitions(
         elif dep_def == partitions_def:
             found[dep] = key
         else:
-            found.update({dep: by_dimension[d.name] for d in dimensions if d.partitions_def == dep_def})
+            for d in dimensions:
+                if d.partitions_def == dep_def:
+                    found[dep] = by_dimension[d.name]
     return found
 
 
@@ -119,13 +121,13 @@ def materialize_partitions(
         try:
             tables, error = work(key), None
             _enforce(checks, key, tables, check_failures)
-        except Exception as err:  # noqa: BLE001 - isolate the partition, report it below
+        except Exception as err:  # isolate the partition, report it below
             tables, error = on_error(key, err), err
         landed: dict[str, tuple[str, pl.DataFrame]] = {}
         try:
             for table, frame in tables.items():
                 landed[table] = (lake.store.write_partition(table, lake_key(partitions_def, key), frame), frame)
-        except Exception as err:  # noqa: BLE001 - a failed write fails only this partition
+        except Exception as err:  # a failed write fails only this partition
             error = error or err
         return landed, error
 
@@ -133,7 +135,7 @@ def materialize_partitions(
     # is recorded after the catalog is published, with the table's total rows.
     held: dict[str, dg.AssetMaterialization] = {}
     with ThreadPoolExecutor(max_workers=workers or DEFAULT_WORKERS) as pool:
-        for done, (key, (landed, error)) in enumerate(zip(keys, pool.map(process, keys)), start=1):
+        for done, (key, (landed, error)) in enumerate(zip(keys, pool.map(process, keys), strict=True), start=1):
             if error is not None:
                 failures[key] = error
                 context.log.error(f"partition {key} failed: {error}")

@@ -68,7 +68,7 @@ class LakeParquetIOManager(PolarsParquetIOManager):
         partitions_def = context.asset_partitions_def
         if isinstance(partitions_def, dg.MultiPartitionsDefinition):
             dims = sorted(d.name for d in partitions_def.partitions_defs)
-            key: PartitionKey = dict(zip(dims, partition.split("/")))
+            key: PartitionKey = dict(zip(dims, partition.split("/"), strict=True))
         else:
             key = lake_key(partitions_def, partition)
         return _catalog(self.base_dir).warehouse.partition_path(table, key).with_suffix("")
@@ -78,8 +78,10 @@ class LakeParquetIOManager(PolarsParquetIOManager):
         catalog = _catalog(self.base_dir)
         catalog.ensure(context.asset_key.path[-1], (catalog.warehouse.location(path), df.schema))
 
-    def get_metadata(self, context: dg.OutputContext, obj: pl.DataFrame | None) -> dict[str, dg.MetadataValue]:
-        if obj is None:
+    def get_metadata(
+        self, context: dg.OutputContext, obj: pl.DataFrame | pl.LazyFrame | None
+    ) -> dict[str, dg.MetadataValue]:
+        if not isinstance(obj, pl.DataFrame):  # nothing written, or a lazy frame: no rows to describe
             return {}
         metadata = table_metadata(obj, descriptions=column_descriptions(context.definition_metadata))
         if not context.has_asset_partitions:

@@ -7,7 +7,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import dagster as dg
-import polars as pl
+
+from pie_assets.lake.schema import ColumnTypes
 
 PROFILE_DOC = (
     "the simulator profile that built and measured the program: static (the default: static, stripped "
@@ -18,7 +19,7 @@ PROFILE_DOC = (
 @dataclass(frozen=True)
 class TableDoc:
     description: str
-    schema: dict[str, pl.DataType]
+    schema: ColumnTypes
     columns: dict[str, str]
 
     def column_schema(self) -> dg.TableSchema:

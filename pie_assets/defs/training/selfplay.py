@@ -12,6 +12,7 @@ seed to find nothing, so then it is materialised on demand only.
 
 import json
 from dataclasses import asdict
+from typing import Any
 
 import dagster as dg
 import polars as pl
@@ -105,7 +106,7 @@ def selfplay_pairs(
     context.log.info(f"self-play stages: {json.dumps(counts)}")
     if why_empty:
         context.log.warning(f"self-play kept no pair: {why_empty}")
-    metadata = {
+    metadata: dict[str, Any] = {
         **table_metadata(result.pairs, path, descriptions=SELFPLAY_COLUMNS),
         **{f"stage_{name}": dg.MetadataValue.int(value) for name, value in counts.items()},
         "generator": spec.name,

@@ -88,7 +88,7 @@ def parse_cachegrind_out(text: str) -> dict[str, int]:
             summary = [int(v) for v in line.split()[1:]]
     if not events or len(events) != len(summary):
         raise ValueError("cachegrind output has no events/summary lines")
-    return dict(zip(events, summary))
+    return dict(zip(events, summary, strict=True))
 
 
 class CachegrindBackend:
