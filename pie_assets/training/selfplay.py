@@ -75,19 +75,6 @@ SELFPLAY_SCHEMA: ColumnTypes = {
     "generator": pl.Utf8,
     "synthetic": pl.Boolean,
 }
-SELFPLAY_COLUMNS = {
-    "problem_id": "the problem whose input format the programs read (a train-split problem)",
-    "group_id": "<problem>:<k>: the k-th behaviour group (programs whose outputs agree on every test)",
-    "src_id": "generation id of the group's representative, the slow program",
-    "tgt_id": "generation id of its optimised version",
-    "src_code": "the slow program",
-    "tgt_code": "the optimised program",
-    "src_agg_cost": "the slow program's summed cost on the tests (the simulator's backend)",
-    "tgt_agg_cost": "the optimised program's summed cost on the same tests",
-    "speedup": "src_agg_cost / tgt_agg_cost (at least min_speedup)",
-    "generator": "the checkpoint that generated both programs",
-    "synthetic": "always true: the programs are generated, not CodeNet submissions",
-}
 _NEW_PROGRAM_TASK = (
     "Below is a competitive programming problem and a C++ program that solves it. Write a different "
     "C++ program that reads exactly the same input format. It may compute and print something else "

@@ -11,8 +11,9 @@ import polars as pl
 
 import pie_assets.dataset.codedpo
 from dbt_like.assets import MODEL_AUTOMATION
-from pie_assets.dataset.codedpo import LINK_COLUMNS, SCORES_SCHEMA, Params, self_verification_scores
+from pie_assets.dataset.codedpo import LINK_COLUMNS, Params, self_verification_scores
 from pie_assets.dataset.config import DatasetConfig
+from pie_assets.defs.dataset.tables import DATASET_TABLES
 from pie_assets.defs.shared.loading import active_settings, dataset_config
 from pie_assets.defs.shared.resources import LakeResource
 from pie_assets.table_metadata import table_metadata
@@ -22,23 +23,7 @@ GROUP = "dataset"
 TABLE = "codedpo_scores"
 LINKS = "program_test_links"
 CONVERGED_CHECK = "every_problem_converged"
-COLUMNS = {
-    "problem_id": "the problem",
-    "kind": "code (a program: candidate_programs.program_id) or test (a runtime test: test_cases.runtime_test_id)",
-    "id": "the program or the test",
-    "score": "CodeDPO's self-verification score, divided by the problem's top score of its kind (1 = best)",
-    "rounds": "rounds the problem's iteration ran",
-    "converged": "no score of the problem moved more than codedpo_tolerance in its last round "
-    "(false: stopped at codedpo_max_rounds)",
-}
-DESCRIPTION = (
-    "CodeDPO's self-verification over each problem's programs and runtime tests (program_test_links): "
-    "all scores start at 1; each round s(c) <- (1-d) s(c) + d * sum_t s(t) Link(c,t) and "
-    "s(t) <- (1-d) s(t) + d * sum_c s(c) Link(c,t), both from the previous round's scores, then each kind "
-    "divided by its maximum within the problem; d = codedpo_damping; a problem stops after the first round "
-    "in which no score moved more than codedpo_tolerance (converged) or after codedpo_max_rounds (not). "
-    "One row per (problem_id, kind, id)."
-)
+DOC = DATASET_TABLES[TABLE]
 
 
 def _read_links(lake: LakeResource) -> pl.DataFrame:
@@ -58,19 +43,16 @@ def build_codedpo_scores_asset(config: DatasetConfig) -> dg.AssetsDefinition:
     new damping, tolerance or round cap makes the scores (and the pairs after them) stale."""
     params = Params.from_vars(config.vars)
     code_version = modules_version(pie_assets.dataset.codedpo, setting=json.dumps(params.as_vars(), sort_keys=True))
-    schema = dg.TableSchema(
-        columns=[dg.TableColumn(name, str(dtype), description=COLUMNS[name]) for name, dtype in SCORES_SCHEMA.items()]
-    )
 
     @dg.asset(
         name=TABLE,
         deps=[dg.AssetKey(LINKS)],
         group_name=GROUP,
         kinds={"polars", "parquet"},
-        description=DESCRIPTION,
+        description=DOC.description,
         code_version=code_version,
         automation_condition=MODEL_AUTOMATION,
-        metadata={"dagster/column_schema": schema},
+        metadata=DOC.spec_metadata(),
         check_specs=[
             dg.AssetCheckSpec(
                 CONVERGED_CHECK,
@@ -86,7 +68,7 @@ def build_codedpo_scores_asset(config: DatasetConfig) -> dg.AssetsDefinition:
         path = lake.catalog.write_table(TABLE, scores)
         per_problem = scores.select("problem_id", "rounds", "converged").unique()
         unconverged = per_problem.filter(~pl.col("converged"))["problem_id"].sort().to_list()
-        metadata = table_metadata(scores, path, descriptions=COLUMNS)
+        metadata = table_metadata(scores, path, descriptions=DOC.columns)
         metadata["vars"] = dg.MetadataValue.json(params.as_vars())
         metadata["problems"] = dg.MetadataValue.int(per_problem.height)
         metadata["max_rounds_run"] = dg.MetadataValue.int(int(per_problem.select(pl.col("rounds").max()).item() or 0))

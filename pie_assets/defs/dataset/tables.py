@@ -1,9 +1,10 @@
-"""TableDocs of the dataset group's lake tables, `pie_pairs` and `pie_pairs_rejects`: their
+"""TableDocs of the dataset group's lake tables, `pie_pairs`, `pie_pairs_rejects` and `codedpo_scores`: their
 descriptions go to `table_metadata(..., descriptions=...)` and their schemas to the asset specs."""
 
 from __future__ import annotations
 
 from pie_assets.codenet.rejects import REJECT_SCHEMA
+from pie_assets.dataset.codedpo import SCORES_SCHEMA
 from pie_assets.dataset.pie_import import PIE_PAIRS_SCHEMA
 from pie_assets.defs.shared.tables import TableDoc
 
@@ -56,6 +57,27 @@ DATASET_TABLES: dict[str, TableDoc] = {
             "action": "row_rejected (the line is not in pie_pairs) | value_nulled (the file's rows have split NULL)",
             "reason": "why",
             "raw": "the line as read",
+        },
+    ),
+    "codedpo_scores": TableDoc(
+        (
+            "CodeDPO's self-verification over each problem's programs and runtime tests (program_test_links): "
+            "all scores start at 1; each round s(c) <- (1-d) s(c) + d * sum_t s(t) Link(c,t) and "
+            "s(t) <- (1-d) s(t) + d * sum_c s(c) Link(c,t), both from the previous round's scores, then each kind "
+            "divided by its maximum within the problem; d = codedpo_damping; a problem stops after the first round "
+            "in which no score moved more than codedpo_tolerance (converged) or after codedpo_max_rounds (not). "
+            "One row per (problem_id, kind, id)."
+        ),
+        SCORES_SCHEMA,
+        {
+            "problem_id": "the problem",
+            "kind": "code (a program: candidate_programs.program_id) or test "
+            "(a runtime test: test_cases.runtime_test_id)",
+            "id": "the program or the test",
+            "score": "CodeDPO's self-verification score, divided by the problem's top score of its kind (1 = best)",
+            "rounds": "rounds the problem's iteration ran",
+            "converged": "no score of the problem moved more than codedpo_tolerance in its last round "
+            "(false: stopped at codedpo_max_rounds)",
         },
     ),
 }

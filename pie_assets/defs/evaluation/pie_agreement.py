@@ -17,9 +17,9 @@ import polars as pl
 import pie_assets.evaluation.pie_agreement
 from dbt_like.assets import MODEL_AUTOMATION
 from pie_assets.defs.evaluation.plot_events import plots_link, plots_observation
+from pie_assets.defs.evaluation.tables import EVALUATION_TABLES
 from pie_assets.defs.shared.resources import LakeResource
-from pie_assets.defs.shared.tables import PROFILE_DOC
-from pie_assets.evaluation.pie_agreement import AGREEMENT_SCHEMA, OVERALL, measured_pairs, runtime_agreement
+from pie_assets.evaluation.pie_agreement import OVERALL, measured_pairs, runtime_agreement
 from pie_assets.evaluation.plots import agreement_png
 from pie_assets.runs import PIE_RELEASE_TAGS
 from pie_assets.table_metadata import table_metadata
@@ -27,23 +27,7 @@ from pie_assets.versions import content_version, modules_version
 
 TABLE = "pie_runtime_agreement"
 GROUP = "evaluation"
-COLUMNS = {
-    "scope": f"a problem, or '{OVERALL}' for every measured pair",
-    "n_pairs": "PIE pairs whose src and tgt both pass every test here",
-    "n_programs": "distinct programs of those pairs",
-    "spearman_cost": "Spearman rank correlation of agg_cost here with PIE's agg runtime, over the programs "
-    "(NULL below 2 programs or on constant values)",
-    "direction_agreement": "share of pairs on which both labels fall on the same side of PIE's %OPT threshold "
-    "(speedup >= 1.10 in both, or below in both)",
-    "log_speedup_corr": "Pearson correlation of log(src/tgt) here with PIE's, over the pairs (NULL below 2 pairs "
-    "or on constant values)",
-    "median_speedup_pie": "median src/tgt speedup in PIE's labels",
-    "median_speedup_here": "median src/tgt speedup measured here",
-    "profile": PROFILE_DOC,
-    "backend": "the backend that measured the programs here",
-    "config_hash": "hash of the simulator config that measured them",
-}
-SCHEMA = {**AGREEMENT_SCHEMA, "profile": pl.Utf8, "backend": pl.Utf8, "config_hash": pl.Utf8}
+DOC = EVALUATION_TABLES[TABLE]
 PAIRS_SQL = "select problem_id, src_id, tgt_id, src_agg_runtime, tgt_agg_runtime from pie_pairs"
 COSTS_SQL = (
     "select submission_id as program_id, agg_cost, profile, backend, config_hash "
@@ -83,15 +67,8 @@ def _single(costs: pl.DataFrame, column: str) -> str | None:
     tags=PIE_RELEASE_TAGS,
     code_version=modules_version(pie_assets.evaluation.pie_agreement),
     automation_condition=MODEL_AUTOMATION,
-    description="How far this project's runtime labels are from PIE's on PIE's own programs, for the profile "
-    "that measured them: per problem and overall, the Spearman correlation of agg cost with PIE's "
-    "agg runtime, the share of pairs whose direction agrees at PIE's 1.10 threshold, and the "
-    "correlation of log speedups; scatter plots in the Events tab.",
-    metadata={
-        "dagster/column_schema": dg.TableSchema(
-            columns=[dg.TableColumn(name, str(dtype), description=COLUMNS[name]) for name, dtype in SCHEMA.items()]
-        )
-    },
+    description=DOC.description,
+    metadata=DOC.spec_metadata(),
 )
 def pie_runtime_agreement(
     context: dg.AssetExecutionContext, lake: LakeResource
@@ -112,7 +89,7 @@ def pie_runtime_agreement(
         measured_pairs(pairs, measured_costs),
         f"labels here ({provenance['profile']}, {provenance['backend']}) vs PIE's, {overall['n_pairs']} pairs",
     )
-    metadata = table_metadata(table, path, descriptions=COLUMNS)
+    metadata = table_metadata(table, path, descriptions=DOC.columns)
     metadata |= {
         f"overall_{name}": dg.MetadataValue.float(float(value))
         if isinstance(value, float)

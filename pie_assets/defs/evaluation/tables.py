@@ -5,6 +5,7 @@ from __future__ import annotations
 import polars as pl
 
 from pie_assets.defs.shared.tables import PROFILE_DOC, TableDoc
+from pie_assets.evaluation.pie_agreement import AGREEMENT_SCHEMA, OVERALL
 from pie_assets.evaluation.schemas import (
     GENERATION_RUNTIME_SCHEMA,
     GENERATION_SCHEMA,
@@ -127,6 +128,29 @@ EVALUATION_TABLES: dict[str, TableDoc] = {
             "tgt_id": "its pair's faster version (highest speedup)",
             "problem_id": "the problem",
             "speedup": "the pair's speedup",
+        },
+    ),
+    "pie_runtime_agreement": TableDoc(
+        "How far this project's runtime labels are from PIE's on PIE's own programs, for the profile "
+        "that measured them: per problem and overall, the Spearman correlation of agg cost with PIE's "
+        "agg runtime, the share of pairs whose direction agrees at PIE's 1.10 threshold, and the "
+        "correlation of log speedups; scatter plots in the Events tab.",
+        {**AGREEMENT_SCHEMA, "profile": pl.Utf8, "backend": pl.Utf8, "config_hash": pl.Utf8},
+        {
+            "scope": f"a problem, or '{OVERALL}' for every measured pair",
+            "n_pairs": "PIE pairs whose src and tgt both pass every test here",
+            "n_programs": "distinct programs of those pairs",
+            "spearman_cost": "Spearman rank correlation of agg_cost here with PIE's agg runtime, over the programs "
+            "(NULL below 2 programs or on constant values)",
+            "direction_agreement": "share of pairs on which both labels fall on the same side of PIE's %OPT threshold "
+            "(speedup >= 1.10 in both, or below in both)",
+            "log_speedup_corr": "Pearson correlation of log(src/tgt) here with PIE's, over the pairs "
+            "(NULL below 2 pairs or on constant values)",
+            "median_speedup_pie": "median src/tgt speedup in PIE's labels",
+            "median_speedup_here": "median src/tgt speedup measured here",
+            "profile": PROFILE_DOC,
+            "backend": "the backend that measured the programs here",
+            "config_hash": "hash of the simulator config that measured them",
         },
     ),
 }

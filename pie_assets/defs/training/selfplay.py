@@ -15,16 +15,14 @@ from dataclasses import asdict
 from typing import Any
 
 import dagster as dg
-import polars as pl
 
 import pie_assets.training.selfplay
 from dbt_like.assets import follows_inputs
 from pie_assets.defs.evaluation.resources import EvaluationResource
 from pie_assets.defs.shared.resources import LakeResource, SimulatorResource
+from pie_assets.defs.training.tables import TRAINING_TABLES
 from pie_assets.table_metadata import table_metadata
 from pie_assets.training.selfplay import (
-    SELFPLAY_COLUMNS,
-    SELFPLAY_SCHEMA,
     SelfPlaySettings,
     build_seeds,
     self_play,
@@ -43,6 +41,7 @@ SEEDS_SQL = """
     where p.split = 'train'
     order by f.problem_id
 """
+DOC = TRAINING_TABLES[TABLE]
 SETTINGS = SelfPlaySettings.load()
 IDENTITY = SelfPlaySettings().generator  # the model-free default: it can find nothing
 
@@ -54,11 +53,7 @@ IDENTITY = SelfPlaySettings().generator  # the model-free default: it can find n
     # Edited rules or new [selfplay] settings make the table stale.
     code_version=modules_version(pie_assets.training.selfplay, setting=json.dumps(asdict(SETTINGS))),
     automation_condition=None if SETTINGS.generator == IDENTITY else follows_inputs("selfplay"),
-    metadata={
-        "dagster/column_schema": table_metadata(pl.DataFrame(schema=SELFPLAY_SCHEMA), descriptions=SELFPLAY_COLUMNS)[
-            "dagster/column_schema"
-        ]
-    },
+    metadata=DOC.spec_metadata(),
     deps=[
         "fastest_human",
         "problem_splits",
@@ -67,9 +62,7 @@ IDENTITY = SelfPlaySettings().generator  # the model-free default: it can find n
             for table in ("problem_statements", "submissions", "test_cases")
         ),
     ],
-    description="PIE's self-play pairs: generated programs with a behaviour no known program has, and their "
-    "generated optimisations at least min_speedup times cheaper by the simulator (synthetic = true). "
-    "Refreshed automatically after its inputs change when [selfplay] generator names a model.",
+    description=DOC.description,
 )
 def selfplay_pairs(
     context: dg.AssetExecutionContext, lake: LakeResource, simulator: SimulatorResource, evaluation: EvaluationResource
@@ -107,7 +100,7 @@ def selfplay_pairs(
     if why_empty:
         context.log.warning(f"self-play kept no pair: {why_empty}")
     metadata: dict[str, Any] = {
-        **table_metadata(result.pairs, path, descriptions=SELFPLAY_COLUMNS),
+        **table_metadata(result.pairs, path, descriptions=DOC.columns),
         **{f"stage_{name}": dg.MetadataValue.int(value) for name, value in counts.items()},
         "generator": spec.name,
         "settings": dg.MetadataValue.json(asdict(settings)),
