@@ -24,6 +24,11 @@ def config_path() -> Path:
     return config_file("PIE_SIMULATOR_CONFIG", DEFAULT_CONFIG_PATH)
 
 
+# Not what a runtime row measures: the profiles table (a profile counts through the values it sets)
+# and the generated tests' settings (they count through the generated_tests table's data version).
+UNHASHED_SECTIONS = (PROFILES, "generated_tests")
+
+
 class SimulatorConfig(VersionedConfig):
     WHAT = "simulator"
     # Where programs run and how often a harness fault is retried, not what is measured; the
@@ -36,7 +41,8 @@ class SimulatorConfig(VersionedConfig):
 
     @classmethod
     def content_hash(cls, values: dict[str, Any]) -> str:
-        return super().content_hash({name: section for name, section in values.items() if name != PROFILES})
+        hashed = {name: section for name, section in values.items() if name not in UNHASHED_SECTIONS}
+        return super().content_hash(hashed)
 
     @classmethod
     def load(

@@ -1,0 +1,41 @@
+"""`[generated_tests]` of the simulator config, read once into a frozen value (not in the config
+hash: see `runtime.config.UNHASHED_SECTIONS`)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, fields
+from typing import Any
+
+from pie_assets.runtime.config import SimulatorConfig
+
+
+@dataclass(frozen=True)
+class GeneratedTestsSettings:
+    seed: int = 0
+    max_tests: int = 8
+    min_consensus: int = 2
+    max_programs: int = 8
+    mutations_per_test: int = 6
+    max_scale: int = 4096
+    max_native_s: float = 0.05
+    model: str = ""
+    model_samples: int = 2
+    model_scales: tuple[int, ...] = (1, 10, 100, 1000)
+
+    @classmethod
+    def from_config(cls, config: SimulatorConfig) -> GeneratedTestsSettings:
+        """The section's values; an unknown key or a min_consensus below 2 is a ValueError naming the file."""
+        section: dict[str, Any] = dict(config.section("generated_tests"))
+        known = {f.name for f in fields(cls)}
+        unknown = sorted(set(section) - known)
+        if unknown:
+            raise ValueError(
+                f"simulator config {config.path}, [generated_tests]: unknown key(s) {', '.join(unknown)}; "
+                f"known: {', '.join(sorted(known))}"
+            )
+        if "model_scales" in section:
+            section["model_scales"] = tuple(int(s) for s in section["model_scales"])
+        settings = cls(**section)
+        if settings.min_consensus < 2:
+            raise ValueError(f"simulator config {config.path}, [generated_tests] min_consensus must be at least 2")
+        return settings
