@@ -108,7 +108,7 @@ def test_where_programs_run_is_not_in_the_hash(monkeypatch):
     config = SimulatorConfig.load(DEFAULT_CONFIG_PATH)
     on_ray = config.with_section("measure", engine="ray", ray_address="ray://head:10001")
     assert (on_ray.engine, on_ray.ray_address, on_ray.hash) == ("ray", "ray://head:10001", config.hash)
-    hashed = {name: section for name, section in config.values.items() if name != "profiles"}
+    hashed = {name: section for name, section in config.values.items() if name not in ("profiles", "generated_tests")}
     assert config.hash == config_hash(
         {
             **hashed,
@@ -120,6 +120,8 @@ def test_where_programs_run_is_not_in_the_hash(monkeypatch):
         }
     )
     assert config.with_section("measure", workers=3).hash != config.hash
+    # The generated tests' settings count through the generated_tests table, not the hash.
+    assert config.with_section("generated_tests", max_tests=3).hash == config.hash
     # Where tasks run is chosen when the config is loaded: `--engine` (Settings.engine), else $PIE_ENGINE.
     monkeypatch.setenv("PIE_ENGINE", "ray")
     monkeypatch.setenv("RAY_ADDRESS", "127.0.0.1:6379")
@@ -146,7 +148,7 @@ def test_profiles_apply_their_overrides_and_the_default_keeps_the_files_hash(tmp
     parity = SimulatorConfig.load(DEFAULT_CONFIG_PATH, "pie-parity")
     assert (default.profile, parity.profile) == ("static", "pie-parity")
     assert default.profiles == ["pie-parity", "static"]
-    plain = {name: section for name, section in default.values.items() if name != "profiles"}
+    plain = {name: section for name, section in default.values.items() if name not in ("profiles", "generated_tests")}
     plain["measure"] = {
         k: v for k, v in plain["measure"].items() if k not in ("engine", "ray_address", "infra_attempts", "profile")
     }
