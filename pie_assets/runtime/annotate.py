@@ -11,7 +11,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import os
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import Executor
 from dataclasses import dataclass
 from typing import Any, TypeVar
@@ -267,24 +267,31 @@ class Annotator:
             f"compile of {code_sha256[:12]}",
         )
 
+    def run_native(self, binary: str, args: Sequence[str], budget: Budget, stdin: bytes = b"") -> Measurement:
+        """One native run of a compiled binary with arguments (a test generator's scale and seed),
+        contained and retried on harness faults as every judged run is."""
+        return self._contained(
+            lambda: self.checker.run(binary, stdin, budget, args=args), f"native run of {binary} {' '.join(args)}"
+        )
+
     def _run(self, backend: Backend, binary: str, case: TestCase, budget: Budget) -> Measurement:
+        return self._contained(
+            lambda: backend.run(binary, case.input, budget), f"{backend.name} run on test {case.test_id}"
+        )
+
+    def _contained(self, run: Callable[[], Measurement], what: str) -> Measurement:
         """A sandbox that could not start the program is the harness failing: INFRA, never the
         program's verdict; retried, and the last attempt's cause kept."""
 
         def attempt() -> Measurement:
             try:
-                return backend.run(binary, case.input, budget)
+                return run()
             except ProgramNotStarted as err:
                 return Measurement(INFRA, detail=str(err), sandbox=self.sandbox.mode)
             except SandboxUnavailable as err:
                 return Measurement(INFRA, detail=f"sandbox unavailable: {err}", sandbox=self.sandbox.mode)
 
-        return _retried(
-            attempt,
-            lambda m: m.status in HARNESS_FAULTS,
-            self.config.infra_attempts,
-            f"{backend.name} run on test {case.test_id}",
-        )
+        return _retried(attempt, lambda m: m.status in HARNESS_FAULTS, self.config.infra_attempts, what)
 
     def _check(self, binary: str, case: TestCase) -> dict[str, Any]:
         """The judging run, natively: its verdict and the program's peak memory, whatever the backend."""

@@ -416,6 +416,17 @@ def test_native_backend_measures_ok_and_crash(sandbox, binaries):
     assert not backend.deterministic and backend.name == "native"
 
 
+def test_native_backend_passes_program_arguments_inside_the_same_containment(sandbox, binaries, tmp_path):
+    """A test generator's scale and seed reach argv; they change nothing of what the program may do."""
+    outside = str(tmp_path / f"pie-arg-{uuid.uuid4().hex}")
+    run = NativeBackend(sandbox=sandbox, repeats=1).run(
+        binaries["write_paths"], b"", budget(), args=["/sandbox/work/ok.txt", outside]
+    )
+    assert run.status == "OK"
+    assert run.stdout.decode().splitlines() == ["/sandbox/work/ok.txt OK", f"{outside} ENOENT"]
+    assert not Path(outside).exists()
+
+
 def test_cachegrind_cpu_budget_is_tle_and_only_the_wall_guard_is_infra(sandbox, binaries):
     """The instruction budget is cachegrind's deterministic limit; a run that exhausts the CPU
     budget first is TLE all the same (cached like any verdict); only the wall guard is INFRA."""

@@ -10,6 +10,7 @@ from __future__ import annotations
 import platform
 import signal
 import statistics
+from collections.abc import Sequence
 from pathlib import Path
 
 from pie_assets.runtime.backends.base import Budget, Measurement
@@ -37,8 +38,9 @@ class NativeBackend:
         self.sandbox = sandbox or Sandbox()
         self.version = f"{platform.system()} {platform.release()} {platform.machine()}; {_cpu_model()}"
 
-    def run(self, binary: str, stdin: bytes, budget: Budget) -> Measurement:
-        """Stops at the first repeat that is not OK (a crash does not get more reliable by repeating)."""
+    def run(self, binary: str, stdin: bytes, budget: Budget, *, args: Sequence[str] = ()) -> Measurement:
+        """Stops at the first repeat that is not OK (a crash does not get more reliable by repeating).
+        `args`: the program's arguments (a test generator's scale and seed; judged programs get none)."""
         limits = Limits(
             cpu_s=budget.cpu_s,
             address_space_mb=budget.memory_mb,
@@ -47,7 +49,7 @@ class NativeBackend:
         )
         results: list[SandboxResult] = []
         for _ in range(self.repeats):
-            result = self.sandbox.run([PROGRAM], stdin=stdin, limits=limits, ro_binds={binary: PROGRAM})
+            result = self.sandbox.run([PROGRAM, *args], stdin=stdin, limits=limits, ro_binds={binary: PROGRAM})
             status, detail = classify(result, limits)
             if status != "OK":
                 return Measurement(
