@@ -45,6 +45,9 @@ class TrialOutcome(StrEnum):
     DUPLICATE = "duplicate"  # the same input as an existing test or an earlier candidate
     TOO_FEW_PROGRAMS = "too_few_programs"  # fewer accepted programs than [generated_tests] min_consensus
     INFRA = "infra"  # a harness fault: nothing said about the input; tried again next time
+    # A model-written generator gave no input at this scale (no program in the response, CE, crash,
+    # timeout, too much or no output, not deterministic): no input_sha256; detail says which.
+    NO_INPUT = "no_input"
 
 
 GENERATED_TEST_SCHEMA: ColumnTypes = {
