@@ -18,6 +18,7 @@ from support.sandboxes import CountingSandbox
 from pie_assets.evaluation.checkpoints import resolve
 from pie_assets.evaluation.config import EvaluationConfig
 from pie_assets.evaluation.generators import make_generator
+from pie_assets.evaluation.openai_backend import OpenAIGenerator
 from pie_assets.runtime.annotate import Annotator
 from pie_assets.runtime.config import DEFAULT_CONFIG_PATH, SimulatorConfig
 from pie_assets.runtime.sandbox import Sandbox
@@ -230,3 +231,18 @@ def test_a_response_without_code_or_that_does_not_compile_gives_a_reason(tmp_pat
     assert rejections[0].reason == "no program in response 0 (finish reason stop)"
     assert rejections[len(SCALES)].reason.startswith("CE: ")
     assert {r.outcome for r in rejections} == {TrialOutcome.NO_INPUT}
+
+
+def test_an_unreachable_endpoint_is_infra_for_every_scale(tmp_path, sandbox):
+    with socket.socket() as closed:  # a port nothing listens on: connections are refused
+        closed.bind(("127.0.0.1", 0))
+        url = f"http://127.0.0.1:{closed.getsockname()[1]}/v1"
+    generator = OpenAIGenerator(model="tiny-coder", base_url=url, max_retries=0, timeout_s=5)
+    config = simulator_config(tmp_path)
+    settings = GeneratedTestsSettings.from_config(config)
+    annotator = Annotator(config, str(tmp_path / "cache"), sandbox)
+
+    candidates, rejections = model_candidates(PROBLEM, STATEMENT, SAMPLES, settings, annotator, generator)
+    assert candidates == []
+    assert [(r.scale, r.outcome) for r in rejections] == [(s, TrialOutcome.INFRA) for s in SCALES]
+    assert rejections[0].reason.startswith("generation failed, 2 of 2 responses missing: APIConnectionError")
