@@ -59,4 +59,4 @@ def test_nothing_missing_installs_nothing(tmp_path: Path) -> None:
 def test_an_unknown_command_is_refused_with_the_usage() -> None:
     result = subprocess.run([str(SCRIPT), "nonsense"], cwd=ROOT, capture_output=True, text=True, timeout=60)
     assert result.returncode == 2
-    assert "usage: scripts/dev.sh sample|test|docs|install" in result.stderr
+    assert "usage: scripts/dev.sh sample|test|check|docs|install" in result.stderr

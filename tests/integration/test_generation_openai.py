@@ -220,6 +220,7 @@ class SourceEcho:
 
     name = identity = "echo"
     cacheable = False
+    task_cpus = 0.0
 
     def generate(self, request: GenerationRequest, n: int, settings: SamplingSettings) -> list[Completion]:
         return [Completion(request.src_code, None)] * n
