@@ -15,15 +15,15 @@ Without generated tests in the lake (the generated_tests asset absent from this 
 problem got one), samples+generated sums over the samples alone: the script says so, and prints
 the figures it has.
 
-    python bench/generated_tests_effect.py [--keep] [--problems p90001,p90002]
+    python bench/generated_tests_effect.py [--dir DIR] [--problems p90001,p90002]
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
-import shutil
 import subprocess
 import sys
 import tempfile
@@ -99,11 +99,12 @@ def figures(warehouse: Path, hello: float) -> dict[str, object]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--keep", action="store_true", help="keep the temp dir (warehouses, cache) and print it")
+    parser.add_argument("--dir", help="work in DIR and keep it (warehouses, cache); default: a temp dir, removed")
     parser.add_argument("--problems", help="comma-separated sample problems (default: all)")
     args = parser.parse_args()
-    tmp = Path(tempfile.mkdtemp(prefix="pie-generated-tests-"))
-    try:
+    with contextlib.ExitStack() as stack:
+        tmp = Path(args.dir or stack.enter_context(tempfile.TemporaryDirectory(prefix="pie-generated-tests-")))
+        tmp.mkdir(parents=True, exist_ok=True)
         hello = hello_cost(tmp)
         results = {}
         for name in SETS:
@@ -127,11 +128,6 @@ def main() -> None:
                 "no generated tests in the lake (the generated_tests asset is not in this code, or no sample "
                 "problem got one): samples+generated summed over the samples alone"
             )
-    finally:
-        if args.keep:
-            print(f"kept: {tmp}")
-        else:
-            shutil.rmtree(tmp, ignore_errors=True)
 
 
 if __name__ == "__main__":
