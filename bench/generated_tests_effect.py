@@ -37,8 +37,8 @@ from pie_assets.lake.storage import Warehouse
 
 SETS = ("samples", "samples+generated")
 HELLO = b'#include <iostream>\nint main() { std::cout << "hello" << std::endl; }\n'
-# The sample's tables a label depends on, and the pairs (everything else in the graph is not needed).
-SELECTION = "+trajectory_pairs"
+# The pairs and every table upstream of them (the generated tests included, where this code has them).
+SELECTION = "*trajectory_pairs"
 
 
 def pie(tmp: Path, args: list[str], label: str) -> subprocess.CompletedProcess:
