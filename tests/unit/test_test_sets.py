@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import duckdb
 import polars as pl
 import pytest
 
 from pie_assets.cli import build_parser
 from pie_assets.codenet.test_cases import TEST_CASE_SCHEMA, with_runtime_test_ids
 from pie_assets.codenet.text import sha256_hex
+from pie_assets.dataset.export_rows import pie_test_indices, runtime_test_rows
 from pie_assets.runtime.annotate import runtime_cases
 from pie_assets.runtime.config import DEFAULT_CONFIG_PATH, SimulatorConfig
 from pie_assets.runtime.test_sets import TEST_SETS, select_tests
@@ -139,3 +141,21 @@ def test_test_set_flag_reaches_the_settings_and_pie_uis_processes(command, capsy
         build_parser().parse_args([command, "--test-set", "all"])
     err = capsys.readouterr().err
     assert "--test-set: invalid choice: 'all'" in err and "'samples+generated'" in err
+
+
+def test_the_exported_tests_are_the_set_the_labels_sum_over():
+    """pie_export's `tests`: PIE's indices of the problem's tests of its recorded set, generated
+    tests numbered after the samples; a problem labelled before test sets keeps test_cases' ids."""
+    test_cases = pl.concat(
+        [_test_cases(*SAMPLES_2, *PIE_ROWS), _test_cases(*SAMPLES_2).with_columns(problem_id=pl.lit("p2"))]
+    )
+    test_cases = pl.concat([test_cases, _test_cases(*SAMPLES_2).with_columns(problem_id=pl.lit("p3"))])
+    generated = pl.concat([_generated("100\n"), _generated("100\n", "200\n").with_columns(problem_id=pl.lit("p2"))])
+    runtimes = pl.DataFrame({"problem_id": ["p1", "p2", "p3"], "test_set": ["pie", "samples+generated", None]})
+    con = duckdb.connect()
+    for name, frame in (("test_cases", test_cases), ("generated_tests", generated), ("submission_runtimes", runtimes)):
+        con.register(f"{name}_frame", frame)
+        con.execute(f"create view {name} as select * from {name}_frame")
+    indices = {r["problem_id"]: r["tests"] for r in pie_test_indices(runtime_test_rows(con)).iter_rows(named=True)}
+    # p1: PIE's files 0 and 1; p2: the derived test, sample 2, then its two generated tests; p3: as ingested.
+    assert indices == {"p1": [0, 1], "p2": [0, 1, 2, 3], "p3": [0, 1]}
