@@ -40,6 +40,7 @@ from pie_assets.runner import run_pipeline
 from pie_assets.runtime.annotate import ANNOTATION_SCHEMA, Annotator, runtime_cases
 from pie_assets.runtime.config import SimulatorConfig
 from pie_assets.runtime.sandbox import Sandbox
+from pie_assets.runtime.test_sets import select_tests
 from pie_assets.settings import SAMPLE_CODENET_ROOT, SAMPLE_EXTRA_TESTS, Settings
 
 CORES = 2
@@ -89,9 +90,12 @@ def measure(store: Warehouse, problems: list[str], engine: str, cache: Path) -> 
     annotator = Annotator(SimulatorConfig.load(), str(cache), Sandbox())
     work = []
     for problem in problems:
-        cases = runtime_cases(pl.read_parquet(store.partition_path("test_cases", problem).path))
+        tests = select_tests(
+            annotator.config.test_set, pl.read_parquet(store.partition_path("test_cases", problem).path)
+        )
+        cases = runtime_cases(tests.tests)
         submissions = annotator.chosen(pl.read_parquet(store.partition_path("submissions", problem).path))
-        work += [(row, problem, cases) for row in submissions.iter_rows(named=True)]
+        work += [(row, problem, cases, tests.name) for row in submissions.iter_rows(named=True)]
     cpu, wall = cpu_seconds(), time.perf_counter()
     with annotator.executor(CORES) as pool:
         futures = [pool.submit(annotator.submission_rows, *task) for task in work]

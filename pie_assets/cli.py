@@ -2,10 +2,11 @@
 
 pie [--debug] [--quiet] [--warehouse DIR] COMMAND ...   (the three also after COMMAND)
 pie run [--codenet PATH|none] [--warehouse DIR] [--pie-dataset DIR] [--eval-pairs lake|pie] [--select SELECTION]
-        [--problems p1,p2] [--profile NAME]
+        [--problems p1,p2] [--profile NAME] [--test-set NAME]
 pie sql "QUERY" [--warehouse DIR] [--format auto|table|line|csv|json]
 pie measure FILE.cpp --input FILE [--backend NAME] [--json]
-pie eval --model SPEC [--strategy NAME] [--k N] [--fast] [--eval-pairs lake|pie] [--profile NAME] [--warehouse DIR]
+pie eval --model SPEC [--strategy NAME] [--k N] [--fast] [--eval-pairs lake|pie] [--profile NAME] [--test-set NAME]
+         [--warehouse DIR]
 pie train --method sft|sft-perf|dpo|rrtf --base MODEL|tiny [--no-lora] [--data VERSION]
 pie ui [--port N]
 """
@@ -34,6 +35,7 @@ def _settings(args: argparse.Namespace) -> Settings:
         profile=getattr(args, "profile", None),
         eval_pairs=getattr(args, "eval_pairs", None),
         engine=getattr(args, "engine", None),
+        test_set=getattr(args, "test_set", None),
     )
 
 
@@ -181,7 +183,7 @@ def cmd_measure(args: argparse.Namespace) -> int:
         "code_encoding": encoding,
         "code_sha256": code_sha256,
     }
-    rows, _ = annotator.submission_rows(submission, "cli", [case])
+    rows, _ = annotator.submission_rows(submission, "cli", [case], test_set="input")  # the one --input given
     row = rows[0]
     row["counters"] = {c["name"]: c["value"] for c in row["counters"]}
     if args.json:
@@ -319,6 +321,7 @@ def cmd_ui(args: argparse.Namespace) -> int:
     print(f"extra tests: {settings.extra_tests or '-'}", file=sys.stderr)
     print(f"pie dataset: {settings.pie_dataset or '-'}", file=sys.stderr)
     print(f"profile:     {settings.profile or '[measure] profile of the simulator config'}", file=sys.stderr)
+    print(f"test set:    {settings.test_set or '[tests] runtime_set of the simulator config'}", file=sys.stderr)
     print(f"dagster home: {home} (code location {CODE_LOCATION!r})", file=sys.stderr)
     command = ["dg", "dev", "-w", str(workspace), "--host", UI_HOST, "-p", str(args.port)]
     print("$ " + " ".join(command), file=sys.stderr)
@@ -347,6 +350,18 @@ def _profile_argument(parser: argparse.ArgumentParser) -> None:
         choices=_profiles(),
         help="simulator profile: static (default: static, stripped binaries) or pie-parity (PIE's "
         "build: dynamic, not stripped); $PIE_PROFILE, [measure] profile",
+    )
+
+
+def _test_set_argument(parser: argparse.ArgumentParser) -> None:
+    from pie_assets.runtime.test_sets import TEST_SETS
+
+    parser.add_argument(
+        "--test-set",
+        choices=TEST_SETS,
+        help="the tests runtime labels sum over: auto (default: PIE's tests where the problem has some, "
+        "else the samples and the generated tests), pie, samples, generated, samples+generated; "
+        "$PIE_TEST_SET, [tests] runtime_set",
     )
 
 
@@ -403,6 +418,7 @@ def build_parser() -> argparse.ArgumentParser:
         )
         p.add_argument("--pie-dataset", help="PIE's released *.jsonl files, the source of pie_pairs ($PIE_DATASET)")
         _profile_argument(p)
+        _test_set_argument(p)
 
     run = command(
         "run",
@@ -485,6 +501,7 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate.add_argument("--k", type=int, help="samples per prompt: Best@1..Best@k (default: [sampling] n)")
     evaluate.add_argument("--fast", action="store_true", help="one pair per problem and a few tests (mode 'fast')")
     _profile_argument(evaluate)
+    _test_set_argument(evaluate)
     evaluate.add_argument("--eval-pairs", choices=["lake", "pie"], help=EVAL_PAIRS_HELP)
     evaluate.add_argument(
         "--engine", choices=["local", "ray"], help="where generation requests and measurement run (as pie run --engine)"

@@ -34,6 +34,7 @@ def resources(settings: Settings) -> dict[str, Any]:
             cache_dir=settings.resolved_cache_dir(),
             profile=settings.profile,
             engine=settings.engine,
+            test_set=settings.test_set,
         ),
         "evaluation": EvaluationResource(
             config_path=str(evaluation_config_path()),

@@ -378,8 +378,9 @@ def _selected_keys(graph: AssetGraph, settings: Settings, selection: str | None)
     through ingestion, which reads it only when it exists."""
     try:
         chosen = parse_selection(selection, graph) if selection else default_selection(settings)
-        # Tables written together (one multi-asset per problem) are materialized together.
-        keys = chosen.required_multi_asset_neighbors().resolve(graph)
+        # Tables written together (one multi-asset per problem) are materialized together; a lineage
+        # selection may reach a dependency no definition here materialises (an external asset).
+        keys = {key for key in chosen.required_multi_asset_neighbors().resolve(graph) if graph.get(key).is_executable}
     except Exception as err:
         raise UserError(f"invalid --select {selection!r}: {err}") from err
     if not keys:

@@ -41,6 +41,7 @@ class Settings:
     models_file: str = ""  # "" = $PIE_MODELS_FILE, else <warehouse>/models.toml (OpenAI-compatible endpoints)
     engine: str = ""  # where tasks run (`--engine`); "" = $PIE_ENGINE, else the simulator config's [measure] engine
     profile: str = ""  # simulator profile; "" = $PIE_PROFILE, else the simulator config's [measure] profile
+    test_set: str = ""  # runtime test set (`--test-set`); "" = $PIE_TEST_SET, else the simulator config's [tests]
     eval_pairs: str | None = None  # overrides the dataset config's var eval_pairs_from ("lake" | "pie")
 
     def resolved_cache_dir(self) -> str:
@@ -89,6 +90,7 @@ class Settings:
             "PIE_DATASET": self.pie_dataset or "",
             "PIE_PROFILE": self.profile,
             "PIE_ENGINE": self.engine,
+            "PIE_TEST_SET": self.test_set,
         }
         return {name: value for name, value in values.items() if value}
 
@@ -102,6 +104,7 @@ class Settings:
         profile: str | None = None,
         eval_pairs: str | None = None,
         engine: str | None = None,
+        test_set: str | None = None,
     ) -> Settings:
         """Explicit values win, then PIE_* environment variables, then the embedded sample;
         a CodeNet root of `none` means no CodeNet tree."""
@@ -122,4 +125,5 @@ class Settings:
             eval_pairs=eval_pairs,
             profile=profile or "",
             engine=engine or "",
+            test_set=test_set or "",
         )

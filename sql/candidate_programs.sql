@@ -21,6 +21,7 @@ programs as (
         r.n_tests,
         r.n_passed,
         r.agg_cost,
+        r.test_set,
         coalesce(t.test_results, []) as test_results
     from submissions as s
     inner join submission_runtimes as r on s.submission_id = r.submission_id
@@ -48,6 +49,7 @@ select
     n_passed,
     n_native_passed,
     agg_cost,
+    test_set,
     test_results,
     case
         when not outcome_known then null

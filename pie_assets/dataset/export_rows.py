@@ -13,7 +13,7 @@
 | target_reward_updated, src_reward_updated | `tier_labels.reward` of the tgt, of the src |
 | target_reward_updated_pct_bin, src_reward_updated_pct_bin | `tier_labels.tier` of the tgt, of the src |
 | fastest_accuracy | `submission_runtimes.mean_accuracy` of the fastest human program |
-| tests, n_tests | the problem's runtime test set (`test_cases.runtime_test_id`), see below |
+| tests, n_tests | the problem's tests of the runtime test set its labels sum over, see below |
 
 PIE's `_updated` fields are its re-measured runtimes and the rewards its tiers were binned from;
 the lake has one measurement, the one its tiers come from, so they are filled from it (the
@@ -23,10 +23,12 @@ and reward fields; a program without a `tier_labels` row: its reward_updated and
 problem without runtime tests: tests and n_tests). Runtimes are in the backend's unit
 (`RUNTIME_UNITS`), not PIE's seconds unless the backend is gem5.
 
-`tests` renders the runtime test set as PIE's integer indices: an `extra_dir_N` test (PIE's
-`input.N.txt`) is N; the other representatives (`codenet_derived_N`, then `html_sample_N`, by
-number) are numbered on from one past the problem's highest extra_dir index (from 0 when it has
-none), so no index names two inputs. `n_tests` is the length of `tests`.
+`tests` renders the problem's tests of the runtime test set (`submission_runtimes.test_set`, see
+`runtime.test_sets`; a problem labelled before test sets: `test_cases.runtime_test_id`) as PIE's
+integer indices: an `extra_dir_N` test (PIE's `input.N.txt`) is N; the other representatives
+(`codenet_derived_N`, then `html_sample_N`, by number, then the generated tests) are numbered on
+from one past the highest extra_dir index among them (from 0 when there is none), so no index
+names two inputs. `n_tests` is the length of `tests`.
 
 `perf_prompts_export`: PIE's performance-conditioned prompt (`pie_format.performance_prompt`) of
 every pair, completion = tgt_code; train with the target's tier (a pair whose target has no tier
@@ -57,6 +59,7 @@ from pie_assets.dataset.pie_format import (
 )
 from pie_assets.lake.catalog import Catalog
 from pie_assets.lake.schema import ColumnTypes
+from pie_assets.runtime.test_sets import select_tests
 
 PIE_EXPORT_INPUTS = (
     "trajectory_pairs",
@@ -191,6 +194,33 @@ def runtime_info(con: duckdb.DuckDBPyConnection) -> dict[str, Any]:
     return {"backend": backends[0], "unit": RUNTIME_UNITS[backends[0]], "simulator_config_hashes": config_hashes}
 
 
+def runtime_test_rows(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
+    """Each problem's test rows with `runtime_test_id` within the test set its labels sum over
+    (`submission_runtimes.test_set`, the generated tests included where the set has them); a
+    problem without a recorded set (labelled before test sets) keeps test_cases' own ids."""
+    if "test_set" not in {row[0] for row in con.execute("describe submission_runtimes").fetchall()}:
+        return con.execute("select problem_id, test_id, origin, runtime_test_id from test_cases").pl()
+    columns = ["problem_id", "test_id", "origin", "input_sha256", "runtime_test_id"]
+    tests = con.execute(f"select {', '.join(columns)} from test_cases").pl()
+    views = {row[0] for row in con.execute("select view_name from duckdb_views() where not internal").fetchall()}
+    sets = dict(
+        con.execute(
+            "select problem_id, min(test_set) from submission_runtimes where test_set is not null group by 1"
+        ).fetchall()
+    )
+    generated = (
+        con.execute(f"select {', '.join(columns)} from generated_tests").pl() if "generated_tests" in views else None
+    )
+    frames = []
+    for (problem,), rows in tests.partition_by("problem_id", as_dict=True, maintain_order=True).items():
+        if problem not in sets:
+            frames.append(rows)
+            continue
+        own = generated.filter(pl.col("problem_id") == problem) if generated is not None else None
+        frames.append(select_tests(sets[problem], rows, own).tests.select(columns))
+    return pl.concat(frames) if frames else tests
+
+
 def pie_test_indices(test_cases: pl.DataFrame) -> pl.DataFrame:
     """problem_id, tests (PIE's integer indices of the runtime test set), n_tests: see the module
     docstring for the numbering."""
@@ -257,7 +287,7 @@ def pie_export_files(con: duckdb.DuckDBPyConnection) -> tuple[list[ExportFile], 
     """train/val/test/hq_train in PIE's schema, JSONL and Parquet; and what the manifest adds."""
     pairs = _pairs(con, "trajectory_pairs")
     hq = _pairs(con, "hq_pairs").filter(pl.col("split") == "train")
-    tests = pie_test_indices(con.execute("select problem_id, test_id, origin, runtime_test_id from test_cases").pl())
+    tests = pie_test_indices(runtime_test_rows(con))
     files: list[ExportFile] = []
     for split in SPLITS:
         rows = pairs.filter(pl.col("split") == split)

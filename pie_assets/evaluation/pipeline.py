@@ -17,9 +17,10 @@ Generation requests and measurement run on the simulator config's engine (`[meas
 `$PIE_ENGINE`, `--engine`): threads here, or tasks on a Ray cluster.
 
 Every program (generation and src alike) is measured here by the same compile → sandbox → judge →
-backend path as human submissions, on the problem's runtime test set (fast mode: at most
+backend path as human submissions, on the problem's tests of the runtime test set (the simulator
+config's `[tests] runtime_set`, recorded in every row as `test_set`; fast mode: at most
 `tests_per_problem` of them, the same for every program), so src and generation costs come from
-one backend and one config; programs are keyed by content, so a generation identical to an
+one backend, one config and one test set; programs are keyed by content, so a generation identical to an
 earlier program costs nothing.
 """
 
@@ -52,17 +53,18 @@ from pie_assets.progress import StageCounter
 from pie_assets.runtime.annotate import Annotator, Program, TestCase, runtime_cases
 from pie_assets.runtime.config import SimulatorConfig
 from pie_assets.runtime.statuses import NO_CODE
+from pie_assets.runtime.test_sets import TestSelection
 
 NO_STRATEGY = "none"  # baselines and human references are not prompted
 
 
 @dataclass(frozen=True)
 class EvalInputs:
-    """What generation reads: the test pairs of the problems being evaluated, their test_cases
-    partitions, and the retrieval index (None when the lake has no training pairs)."""
+    """What generation reads: the test pairs of the problems being evaluated, their tests of the
+    runtime test set, and the retrieval index (None when the lake has no training pairs)."""
 
     pairs: pl.DataFrame  # eval_pairs rows
-    tests: dict[str, pl.DataFrame]  # problem -> its test_cases partition
+    tests: dict[str, TestSelection]  # problem -> its tests of the runtime set (`select_tests`)
     index: RetrievalIndex | None
 
 
@@ -98,10 +100,11 @@ class Scored:
     inputs_fingerprint: str
 
 
-def eval_cases(tests: pl.DataFrame, fast: FastMode | None) -> list[TestCase]:
-    """The runtime test set; in fast mode its first `tests_per_problem` by sha256 of the input
-    (a fixed, content-derived choice: every program of the problem gets the same tests)."""
-    cases = runtime_cases(tests)
+def eval_cases(tests: TestSelection, fast: FastMode | None) -> list[TestCase]:
+    """The problem's tests of the runtime set; in fast mode their first `tests_per_problem` by
+    sha256 of the input (a fixed, content-derived choice: every program of the problem gets the
+    same tests)."""
+    cases = runtime_cases(tests.tests)
     if fast is None:
         return cases
     chosen = sorted(cases, key=lambda c: hashlib.sha256(c.input_sha256.encode()).hexdigest())
@@ -289,9 +292,10 @@ def measure(
     n_samples: int,
     provenance: Provenance,
     progress: StageCounter | None = None,
+    test_sets: dict[str, str] | None = None,
 ) -> pl.DataFrame:
     """generation_runtimes: every generation measured on its problem's cases, beside its pair's
-    src measured the same way."""
+    src measured the same way; `test_sets`: problem -> the resolved set its cases are of."""
     jobs: dict[str, tuple[str, Program]] = {}
     for pair in pairs.iter_rows(named=True):
         jobs[f"src:{pair['src_id']}"] = (pair["problem_id"], Program.from_text(pair["src_id"], pair["src_code"]))
@@ -329,6 +333,7 @@ def measure(
                 "backend": annotator.backend.name,
                 "config_hash": annotator.config.hash,
                 "profile": annotator.config.profile,
+                "test_set": (test_sets or {}).get(g["problem_id"]),
                 "n_samples": n_samples,
                 **asdict(provenance),
             }
@@ -387,10 +392,21 @@ def generate_and_measure(
         prompts = pl.DataFrame(schema=PROMPT_SCHEMA)
         generations = reference_generations(spec, pairs, inputs.index)
         n_samples = 1
-    cases = {problem: eval_cases(inputs.tests[problem], fast_mode) for problem in pairs["problem_id"].unique()}
+    problems = pairs["problem_id"].unique().to_list()
+    cases = {problem: eval_cases(inputs.tests[problem], fast_mode) for problem in problems}
+    test_sets = {problem: inputs.tests[problem].name for problem in problems}
     provenance = Provenance(spec.kind, spec.version, config.hash, inputs_fingerprint)
-    runtimes = measure(annotator, generations, pairs, cases, workers, mode, n_samples, provenance, progress)
+    runtimes = measure(annotator, generations, pairs, cases, workers, mode, n_samples, provenance, progress, test_sets)
     return Generated(prompts, generations, runtimes, errors, mode)
+
+
+def problem_test_sets(runtimes: pl.DataFrame, problems: Sequence[str], configured: str) -> dict[str, str]:
+    """problem -> the test set its generations were measured on (generation_runtimes.test_set),
+    else (a problem prompted but with no generation measured) the `configured` one."""
+    if "test_set" not in runtimes.columns:  # rows written before the column
+        return dict.fromkeys(problems, configured)
+    recorded = dict(runtimes.group_by("problem_id").agg(pl.col("test_set").drop_nulls().first()).iter_rows())
+    return {problem: recorded.get(problem) or configured for problem in problems}
 
 
 def _single(runtimes: pl.DataFrame, column: str, checkpoint: str) -> str:
@@ -408,12 +424,13 @@ def score(
     config: EvaluationConfig,
     runtimes: pl.DataFrame,
     prompts: pl.DataFrame,
-    tests: dict[str, pl.DataFrame],
+    tests: dict[str, TestSelection],
     human_tests: pl.DataFrame,
 ) -> Scored:
     """PIE's metrics for one checkpoint from its generation_runtimes (every problem partition) and
     prompts: the test pairs are those prompted or generated, each src cost is the one measured
-    beside its generations, and the human programs are summed over the same cases."""
+    beside its generations, and the human programs are summed over the same cases (`tests`: each
+    problem's tests of the set its generations were measured on, `problem_test_sets`)."""
     if runtimes.is_empty():
         raise ValueError(
             f"{checkpoint} has no generation_runtimes: no generation request succeeded "

@@ -56,6 +56,7 @@ GENERATION_RUNTIME_SCHEMA: ColumnTypes = {
     "backend": pl.Utf8,
     "config_hash": pl.Utf8,
     "profile": pl.Utf8,
+    "test_set": pl.Utf8,
     "n_samples": pl.Int64,
     "kind": pl.Utf8,
     "checkpoint_version": pl.Utf8,

@@ -31,6 +31,7 @@ from pie_assets.runtime.judge import accuracy
 from pie_assets.runtime.sandbox import BWRAP, ProgramNotStarted, Sandbox, SandboxUnavailable
 from pie_assets.runtime.statuses import HARNESS_FAULTS, INFRA, NO_TESTS
 from pie_assets.runtime.store import ContentStore
+from pie_assets.runtime.test_sets import TestSelection
 from pie_assets.settings import user_cache_root
 
 log = logging.getLogger(__name__)
@@ -45,6 +46,7 @@ ANNOTATION_SCHEMA: ColumnTypes = {
     "backend_version": pl.Utf8,
     "config_hash": pl.Utf8,
     "profile": pl.Utf8,
+    "test_set": pl.Utf8,
     "status": pl.Utf8,
     "accuracy": pl.Float64,
     "instructions": pl.Int64,
@@ -65,6 +67,7 @@ SUBMISSION_RUNTIME_SCHEMA: ColumnTypes = {
     "backend": pl.Utf8,
     "config_hash": pl.Utf8,
     "profile": pl.Utf8,
+    "test_set": pl.Utf8,
     "status": pl.Utf8,
     "codenet_status": pl.Utf8,
     "all_pass": pl.Boolean,
@@ -132,8 +135,9 @@ class TestCase:
 
 
 def runtime_cases(tests: pl.DataFrame) -> list[TestCase]:
-    """The problem's runtime test set: one case per distinct input, the row `runtime_test_id`
-    names (see `codenet.test_cases`), so no input is measured or summed twice."""
+    """One case per distinct input of `tests` (a problem's `test_cases`, or a set's rows chosen by
+    `runtime.test_sets.select_tests`), the row `runtime_test_id` names (see `codenet.test_cases`),
+    so no input is measured or summed twice."""
     if "runtime_test_id" not in tests.columns:
         tests = with_runtime_test_ids(tests)
     chosen = tests.filter(pl.col("runtime_test_id").is_not_null())
@@ -180,14 +184,15 @@ class Annotator:
         self,
         problem_id: str,
         submissions: pl.DataFrame,
-        tests: pl.DataFrame,
+        tests: TestSelection,
         pool: Executor,
         on_program: Callable[[int], None] | None = None,
     ) -> tuple[pl.DataFrame, pl.DataFrame]:
-        """`on_program(tests)` is called as each program's rows are done (progress)."""
-        cases = runtime_cases(tests)
+        """Every chosen submission on the problem's tests of the runtime set (`select_tests`);
+        `on_program(tests)` is called as each program's rows are done (progress)."""
+        cases = runtime_cases(tests.tests)
         futures = [
-            pool.submit(self.submission_rows, row, problem_id, cases)
+            pool.submit(self.submission_rows, row, problem_id, cases, tests.name)
             for row in self.chosen(submissions).iter_rows(named=True)
         ]
         annotation_rows: list[dict[str, Any]] = []
@@ -204,17 +209,19 @@ class Annotator:
         )
 
     def submission_rows(
-        self, submission: dict[str, Any], problem_id: str, cases: list[TestCase]
+        self, submission: dict[str, Any], problem_id: str, cases: list[TestCase], test_set: str
     ) -> tuple[list[dict[str, Any]], dict[str, Any]]:
         """A CodeNet submission row (submission_id, code, code_encoding, code_sha256) measured as a
-        Program: rows of ANNOTATION_SCHEMA and SUBMISSION_RUNTIME_SCHEMA."""
+        Program on `cases`, the problem's tests of `test_set`: rows of ANNOTATION_SCHEMA and
+        SUBMISSION_RUNTIME_SCHEMA."""
         code = submission["code"].encode(submission["code_encoding"])
         result = self.measure_program(
             Program(submission["submission_id"], code, submission["code_sha256"]), problem_id, cases
         )
-        key = {"submission_id": submission["submission_id"]}
+        key = {"submission_id": submission["submission_id"], "test_set": test_set}
         summary = key | result.summary | {"codenet_status": submission.get("status")}
-        return [key | row for row in result.tests], {name: summary[name] for name in SUBMISSION_RUNTIME_SCHEMA}
+        rows = [{name: (key | row)[name] for name in ANNOTATION_SCHEMA} for row in result.tests]
+        return rows, {name: summary[name] for name in SUBMISSION_RUNTIME_SCHEMA}
 
     def measure_program(self, program: Program, problem_id: str, cases: list[TestCase]) -> ProgramResult:
         """Compile, judge natively on every case, and (only if all pass) measure with the backend."""
@@ -255,7 +262,7 @@ class Annotator:
 
     def _key(self, binary_sha256: str | None, case: TestCase) -> str:
         expected = hashlib.sha256(case.expected.encode()).hexdigest()
-        key = f"{OUTCOME_FORMAT}|{binary_sha256}|{case.input_sha256}|{expected}|{self.config.hash}"
+        key = f"{OUTCOME_FORMAT}|{binary_sha256}|{case.input_sha256}|{expected}|{self.config.outcome_hash}"
         return hashlib.sha256(key.encode()).hexdigest()
 
     def compile(self, code: bytes, code_sha256: str) -> CompileResult:

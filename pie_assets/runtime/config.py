@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from pie_assets.runtime.backends.base import Budget
+from pie_assets.runtime.test_sets import DEFAULT_TEST_SET, check_test_set
 from pie_assets.versioned_config import VersionedConfig, config_file
 
 DEFAULT_CONFIG_PATH = Path(__file__).resolve().parents[1] / "simulator.toml"
@@ -27,6 +28,9 @@ def config_path() -> Path:
 # Not what a runtime row measures: the profiles table (a profile counts through the values it sets)
 # and the generated tests' settings (they count through the generated_tests table's data version).
 UNHASHED_SECTIONS = (PROFILES, "generated_tests")
+# Which tests a label sums over ([tests] runtime_set): in the config hash (a change re-simulates),
+# but not in the key of a cached (binary, test) outcome, which the set does not change.
+TESTS = "tests"
 
 
 class SimulatorConfig(VersionedConfig):
@@ -46,10 +50,16 @@ class SimulatorConfig(VersionedConfig):
 
     @classmethod
     def load(
-        cls, path: str | Path | None = None, profile: str | None = None, engine: str | None = None
+        cls,
+        path: str | Path | None = None,
+        profile: str | None = None,
+        engine: str | None = None,
+        test_set: str | None = None,
     ) -> SimulatorConfig:
         """The file with a profile applied: `profile`, else `$PIE_PROFILE`, else `[measure] profile`;
-        and where tasks run: `engine` (`pie run --engine`), else `$PIE_ENGINE`, else `[measure] engine`."""
+        where tasks run: `engine` (`pie run --engine`), else `$PIE_ENGINE`, else `[measure] engine`;
+        and the runtime test set: `test_set` (`--test-set`), else `$PIE_TEST_SET`, else `[tests]
+        runtime_set`, else auto (an unknown name is a ValueError naming the choices)."""
         base = super().load(path)
         name = profile or os.environ.get("PIE_PROFILE") or base.section("measure").get("profile") or DEFAULT_PROFILE
         profiles = base.section(PROFILES)
@@ -63,7 +73,22 @@ class SimulatorConfig(VersionedConfig):
         values = {**base.values, "measure": {**measure, "profile": name, "engine": where}}
         for section, overrides in profiles.get(name, {}).items():
             values[section] = {**values.get(section, {}), **overrides}
+        tests = values.get(TESTS, {})
+        runtime_set = test_set or os.environ.get("PIE_TEST_SET") or tests.get("runtime_set") or DEFAULT_TEST_SET
+        check_test_set(runtime_set, f"simulator config {base.path}, [tests] runtime_set")
+        values[TESTS] = {**tests, "runtime_set": runtime_set}
         return cls(values=values, hash=cls.content_hash(values), path=base.path)
+
+    @property
+    def test_set(self) -> str:
+        """The runtime test set (`pie_assets.runtime.test_sets`), as `load` chose it; `auto` is
+        resolved per problem."""
+        return self.section(TESTS).get("runtime_set", DEFAULT_TEST_SET)
+
+    @property
+    def outcome_hash(self) -> str:
+        """The hash of what a (binary, test) outcome depends on: the config less the test set."""
+        return self.content_hash({name: section for name, section in self.values.items() if name != TESTS})
 
     @property
     def profile(self) -> str:

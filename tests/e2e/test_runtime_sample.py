@@ -47,7 +47,7 @@ def test_sample_end_to_end_deterministic_and_cached(tmp_path, again):
         second, "--select", "group:codenet or group:runtime", *problems
     )  # from scratch as far as the runtimes compared
 
-    _assert_each_input_counted_once(str(first / "warehouse"))
+    rows_expected = _assert_each_input_counted_once(str(first / "warehouse"))
     # Every model builds with every check passing, and the exports are published.
     assert "checks: " in result.stdout and " passed, 0 failed" in result.stdout, result.stdout
     assert "export pie_export: " in result.stdout and "export perf_prompts_export: " in result.stdout
@@ -55,7 +55,7 @@ def test_sample_end_to_end_deterministic_and_cached(tmp_path, again):
         counts = assert_dataset_invariants(con)
     assert counts["trajectory_pairs"] > 0 and counts["hq_pairs"] <= 4 * 7
     a, b = _costs(str(first / "warehouse")), _costs(str(second / "warehouse"))
-    assert len(a) == 385  # 84 programs x their distinct inputs
+    assert len(a) == rows_expected  # 84 programs x their distinct inputs of the test set
     again_ids = _submissions(second)
     assert b and b == [row for row in a if row[0] in again_ids]  # two fresh caches: identical to the byte
     summary = json.loads(
@@ -131,15 +131,21 @@ def _cold_run(place, *selection: str):
     return run
 
 
-def _assert_each_input_counted_once(warehouse: str) -> None:
-    """agg_cost by hand: per problem the distinct inputs (hashed here from the stored text), each
-    measured once per program, summed once, whatever number of origins repeat it."""
+def _assert_each_input_counted_once(warehouse: str) -> int:
+    """agg_cost by hand: per problem the distinct inputs of the runtime test set (hashed here from
+    the stored text), each measured once per program, summed once, whatever number of origins
+    repeat it. The default set, auto, is PIE's tests on the sample (every problem has some).
+    Returns the runtime_annotations rows that makes."""
     con = Catalog(Warehouse(warehouse)).connect()
+    assert len(con.execute("select * from test_cases").fetchall()) == 57
+    assert con.execute("select distinct test_set from submission_runtimes").fetchall() == [("pie",)]
     distinct: dict[str, set[str]] = {}
-    test_rows = con.execute("select problem_id, input from test_cases").fetchall()
+    test_rows = con.execute(
+        "select problem_id, input from test_cases where origin = 'extra_dir' and runtime_test_id is not null"
+    ).fetchall()
     for problem, text in test_rows:
         distinct.setdefault(problem, set()).add(hashlib.sha256(text.encode()).hexdigest())
-    assert len(test_rows) == 57 and sum(map(len, distinct.values())) == 32  # the sample's repeats
+    assert len(distinct) == 7
     measured: dict[str, list[tuple[str, float]]] = {}
     for sid, digest, cost in con.execute(
         "select submission_id, input_sha256, cost from runtime_annotations"
@@ -153,3 +159,4 @@ def _assert_each_input_counted_once(warehouse: str) -> None:
         digests = [digest for digest, _ in measured[sid]]
         assert sorted(digests) == sorted(distinct[problem]) and n_tests == len(distinct[problem])
         assert agg_cost == (sum(cost for _, cost in measured[sid]) if all_pass else None)
+    return sum(len(distinct[problem]) for _, problem, *_ in summaries)

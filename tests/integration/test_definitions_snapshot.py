@@ -53,7 +53,7 @@ def definitions_snapshot(defs: dg.Definitions) -> dict[str, Any]:
         node = graph.get(key)
         assets_def = graph.assets_def_for_key(key)
         assets[key.to_user_string()] = {
-            "node": assets_def.node_def.name,
+            "node": assets_def.node_def.name if assets_def.is_executable else None,  # an external dep: none
             "group": node.group_name,
             "kinds": sorted(node.kinds),
             "tags": {name: value for name, value in sorted(node.tags.items()) if not name.startswith(KIND_TAG)},

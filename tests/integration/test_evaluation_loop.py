@@ -170,6 +170,10 @@ def test_pie_run_evaluates_the_baselines_and_the_human_references(lake):
     assert by_name["nearest-pair"][0]["pct_correct"] == 0.0 and by_name["nearest-pair"][0]["speedup"] == 1.0
     # src and generation share the backend: generation_runtimes says which.
     assert rows(warehouse, "select distinct backend from generation_runtimes") == [("cachegrind",)]
+    # ... and the test set: the human labels' (auto: the sample's problems have PIE's tests).
+    sets = "select distinct test_set from {} where problem_id in (select problem_id from eval_pairs)"
+    assert rows(warehouse, sets.format("generation_runtimes")) == rows(warehouse, sets.format("submission_runtimes"))
+    assert rows(warehouse, sets.format("generation_runtimes")) == [("pie",)]
     # The leaderboard puts them beside the paper's reported figures, labelled as such.
     board = rows(warehouse, "select source, checkpoint from leaderboard order by all")
     assert sum(1 for source, _ in board if source == "measured") == 4

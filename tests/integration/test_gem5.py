@@ -374,6 +374,8 @@ def annotate_hello(annotator):
 
     import polars as pl
 
+    from pie_assets.runtime.test_sets import select_tests
+
     code = PROGRAMS["hello"]
     submissions = pl.DataFrame(
         [
@@ -390,6 +392,7 @@ def annotate_hello(annotator):
         [
             {
                 "test_id": "t0",
+                "origin": "extra_dir",
                 "input": HELLO_INPUT.decode(),
                 "expected_output": HELLO_EXPECTED,
                 "input_sha256": hashlib.sha256(HELLO_INPUT).hexdigest(),
@@ -398,7 +401,7 @@ def annotate_hello(annotator):
         ]
     )
     with ThreadPoolExecutor(1) as pool:
-        rows, _ = annotator.annotate("p0", submissions, tests, pool)
+        rows, _ = annotator.annotate("p0", submissions, select_tests("pie", tests), pool)
     return rows.row(0, named=True)
 
 

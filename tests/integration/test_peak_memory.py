@@ -17,6 +17,7 @@ from pie_assets.runtime.backends.native import NativeBackend
 from pie_assets.runtime.config import DEFAULT_CONFIG_PATH, SimulatorConfig
 from pie_assets.runtime.sandbox import Sandbox
 from pie_assets.runtime.store import ContentStore
+from pie_assets.runtime.test_sets import select_tests
 
 MIB_KB = 1024
 # Reads N, fills an N MiB vector (every page touched) and prints the sum of its bytes.
@@ -74,7 +75,7 @@ def annotated(tmp_path_factory, sandbox):
         ]
     )
     with ThreadPoolExecutor(2) as pool:
-        rows, summary = annotator.annotate("p0", submissions, tests, pool)
+        rows, summary = annotator.annotate("p0", submissions, select_tests("pie", tests), pool)
     return annotator, cache, tests, rows, summary
 
 
@@ -178,7 +179,7 @@ def test_outcome_records_of_the_format_before_peaks_are_not_read(tmp_path, sandb
         "code_encoding": "utf-8",
         "code_sha256": hashlib.sha256(FILL).hexdigest(),
     }
-    rows, summary = annotator.submission_rows(submission, "p0", [case])
+    rows, summary = annotator.submission_rows(submission, "p0", [case], "pie")
     assert rows[0]["status"] == "OK" and rows[0]["cost"] != 1.0
     assert 1 * MIB_KB < rows[0]["peak_memory_kb"] < 4 * MIB_KB
     assert summary["peak_memory_kb"] == rows[0]["peak_memory_kb"]

@@ -74,6 +74,7 @@ def test_a_killed_worker_loses_and_doubles_no_row(tmp_path, monkeypatch, local, 
     from pie_assets.runtime.annotate import Annotator
     from pie_assets.runtime.config import SimulatorConfig
     from pie_assets.runtime.sandbox import Sandbox
+    from pie_assets.runtime.test_sets import select_tests
 
     monkeypatch.setenv("PIE_ENGINE", "ray")
     annotator = Annotator(SimulatorConfig.load(), str(tmp_path / "ray-cache"), Sandbox())
@@ -83,7 +84,9 @@ def test_a_killed_worker_loses_and_doubles_no_row(tmp_path, monkeypatch, local, 
             annotator.annotate(
                 problem,
                 pl.read_parquet(store.partition_path("submissions", problem).path),
-                pl.read_parquet(store.partition_path("test_cases", problem).path),
+                select_tests(
+                    annotator.config.test_set, pl.read_parquet(store.partition_path("test_cases", problem).path)
+                ),
                 pool,
             )
             for problem in PROBLEMS

@@ -27,6 +27,7 @@ from pie_assets.evaluation.sampling import GenerationRequest, SamplingSettings
 from pie_assets.runtime.annotate import Annotator, runtime_cases
 from pie_assets.runtime.config import SimulatorConfig
 from pie_assets.runtime.sandbox import Sandbox
+from pie_assets.runtime.test_sets import select_tests
 from pie_assets.training.selfplay import Seed, SelfPlaySettings, self_play
 
 ray = pytest.importorskip("ray", reason="the Ray engine needs the cluster extra: pip install -e '.[cluster]'")
@@ -272,7 +273,7 @@ def test_an_evaluations_generations_and_their_measurement_through_ray_equal_the_
         key_env="PIE_TEST_NO_KEY",
         version="1",
     )
-    inputs = EvalInputs(pairs=pairs, tests={"p1": _tests()}, index=None)
+    inputs = EvalInputs(pairs=pairs, tests={"p1": select_tests("pie", _tests())}, index=None)
     runs = {}
     for name in ("local", "ray"):
         cache = str(tmp_path / name)

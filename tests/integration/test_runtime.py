@@ -21,6 +21,7 @@ from pie_assets.runs import partition_range_tags
 from pie_assets.runtime.annotate import ANNOTATION_SCHEMA, SUBMISSION_RUNTIME_SCHEMA, Annotator, Program, runtime_cases
 from pie_assets.runtime.config import DEFAULT_CONFIG_PATH, SimulatorConfig
 from pie_assets.runtime.sandbox import Sandbox
+from pie_assets.runtime.test_sets import select_tests
 from pie_assets.settings import Settings
 
 # Counting pairs i<j with a[i]+a[j] <= K: O(N^2) vs sort + two pointers.
@@ -89,7 +90,7 @@ def _tests() -> pl.DataFrame:
 
 def _annotate(annotator: Annotator, programs: dict[str, bytes]) -> tuple[pl.DataFrame, pl.DataFrame]:
     with ThreadPoolExecutor(2) as pool:
-        return annotator.annotate("p0", _submissions(programs), _tests(), pool)
+        return annotator.annotate("p0", _submissions(programs), select_tests(annotator.config.test_set, _tests()), pool)
 
 
 def test_deterministic_identical_programs_and_ranking(tmp_path):
@@ -173,10 +174,10 @@ def test_a_program_is_measured_by_its_code_not_its_id(tmp_path):
         "code_encoding": "utf-8",
         "code_sha256": hashlib.sha256(SLOW).hexdigest(),
     }
-    rows, summary = Annotator(config, str(tmp_path / "cache"), sandbox).submission_rows(submission, "p0", cases)
+    rows, summary = Annotator(config, str(tmp_path / "cache"), sandbox).submission_rows(submission, "p0", cases, "pie")
     assert sandbox.launches == 3
-    assert rows == [{"submission_id": "s1", **row} for row in first.tests]
-    assert summary == {"submission_id": "s1", **first.summary, "codenet_status": "Accepted"}
+    assert rows == [{"submission_id": "s1", **row, "test_set": "pie"} for row in first.tests]
+    assert summary == {"submission_id": "s1", **first.summary, "codenet_status": "Accepted", "test_set": "pie"}
     assert list(rows[0]) == list(ANNOTATION_SCHEMA) and list(summary) == list(SUBMISSION_RUNTIME_SCHEMA)
 
 
@@ -226,8 +227,11 @@ def test_config_sensor_fires_on_change_only(tmp_path, instance):
 
 
 def test_runtime_assets_materialize_with_code_version(quirky, instance, tmp_path):
+    """On the samples (`--test-set samples`): the problem's page samples and CodeNet's derived test."""
     root, extra = quirky
-    settings = Settings(codenet_root=str(root), warehouse=str(tmp_path / "wh"), extra_tests=str(extra))
+    settings = Settings(
+        codenet_root=str(root), warehouse=str(tmp_path / "wh"), extra_tests=str(extra), test_set="samples"
+    )
     defs = build_defs(settings)
     assets, resources = list(defs.assets), dict(defs.resources)
     instance.add_dynamic_partitions(PROBLEMS, ["p00001", "p00002"])
@@ -252,20 +256,21 @@ def test_runtime_assets_materialize_with_code_version(quirky, instance, tmp_path
     assert "submissions has no partition p00002" in result.get_step_failure_events()[0].step_failure_data.error.message
     assert instance.get_materialized_partitions(RUNTIME_KEYS[0]) == {"p00001"}  # ... p00001 landed anyway
     event = instance.get_latest_materialization_event(RUNTIME_KEYS[0])
-    assert event.asset_materialization.tags["dagster/code_version"] == SimulatorConfig.load().hash
+    assert event.asset_materialization.tags["dagster/code_version"] == SimulatorConfig.load(test_set="samples").hash
     annotations = pl.read_parquet(tmp_path / "wh" / "runtime_annotations" / "problem_id=p00001" / "data.parquet")
     # C++ of p00001, every status: s000000001 (A+B), s000000004 (the same code, filed under C/),
     # s000000008 (odd bytes, prints nothing), s000000002 (Wrong Answer) and s000000009 (Compile
-    # Error); 4 test rows, of which 3 distinct inputs (the page's first sample is also the derived
-    # input.txt): each input is measured once.
+    # Error); 3 sample rows, of which 2 distinct inputs (the page's first sample is also the derived
+    # input.txt): each input is measured once; PIE's extra test is not in the set.
+    assert set(annotations["test_set"]) == {"samples"}
     by_sub = annotations.group_by("submission_id").agg(pl.col("status").unique().sort(), pl.col("cost").sum(), pl.len())
     got = {r["submission_id"]: (r["status"], r["len"]) for r in by_sub.iter_rows(named=True)}
     assert got == {
-        "s000000001": (["OK"], 3),
-        "s000000004": (["OK"], 3),
-        "s000000008": (["WA"], 3),
-        "s000000002": (["WA"], 3),
-        "s000000009": (["CE"], 3),
+        "s000000001": (["OK"], 2),
+        "s000000004": (["OK"], 2),
+        "s000000008": (["WA"], 2),
+        "s000000002": (["WA"], 2),
+        "s000000009": (["CE"], 2),
     }
     costs = dict(zip(by_sub["submission_id"], by_sub["cost"], strict=True))
     assert costs["s000000001"] == costs["s000000004"] > 0

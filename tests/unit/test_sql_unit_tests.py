@@ -18,7 +18,15 @@ UNIT_TESTS = load_unit_tests(DEFAULT_SQL_DIR, VARIABLES)
 
 def test_the_models_that_hold_the_rules_have_unit_tests():
     tested = {t.model for t in UNIT_TESTS}
-    assert tested >= {"trajectory_pairs", "hq_pairs", "tier_labels", "problem_splits", "leaderboard", "rrtf_rankings"}
+    assert tested >= {
+        "trajectory_pairs",
+        "hq_pairs",
+        "tier_labels",
+        "problem_splits",
+        "leaderboard",
+        "rrtf_rankings",
+        "program_test_links",
+    }
 
 
 @pytest.mark.parametrize("unit_test", UNIT_TESTS, ids=lambda t: t.id)

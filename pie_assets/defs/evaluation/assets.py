@@ -35,9 +35,16 @@ from pie_assets.defs.evaluation.plot_events import plots_link, plots_observation
 from pie_assets.defs.evaluation.resources import EvaluationResource
 from pie_assets.defs.evaluation.tables import EVALUATION_TABLES
 from pie_assets.defs.shared.partition_batches import materialize_partitions
-from pie_assets.defs.shared.resources import LakeResource, SimulatorResource
+from pie_assets.defs.shared.resources import GENERATED_TESTS, LakeResource, SimulatorResource
 from pie_assets.evaluation.embeddings import make_embedder
-from pie_assets.evaluation.pipeline import EvalInputs, Generated, Scored, generate_and_measure, score
+from pie_assets.evaluation.pipeline import (
+    EvalInputs,
+    Generated,
+    Scored,
+    generate_and_measure,
+    problem_test_sets,
+    score,
+)
 from pie_assets.evaluation.plots import speedup_distribution_png, topk_png, write_png
 from pie_assets.evaluation.retrieval import RetrievalIndex
 from pie_assets.progress import PROGRESS
@@ -112,10 +119,11 @@ class EvaluationRequest(dg.Config):
 
 
 def _generation_inputs(
-    lake: LakeResource, evaluation: EvaluationResource, problems: list[str], needs_index: bool
+    lake: LakeResource, evaluation: EvaluationResource, problems: list[str], needs_index: bool, test_set: str
 ) -> tuple[EvalInputs, dict[str, Exception]]:
-    """The inputs of the problems that have test cases, and an error for each problem without
-    any (it fails alone; its pairs are not generated for)."""
+    """The inputs of the problems that have test cases (their tests of `test_set`, the runtime
+    test set), and an error for each problem without any (it fails alone; its pairs are not
+    generated for)."""
     missing: dict[str, Exception] = {
         problem: LookupError(
             f"no test cases for {problem}: its test_cases partition is missing or holds no "
@@ -130,7 +138,7 @@ def _generation_inputs(
             "order by problem_id, fast_rank",
             [[p for p in problems if p not in missing]],
         ).pl()
-    tests = {problem: lake.read_partition("test_cases", problem) for problem in pairs["problem_id"].unique()}
+    tests = {problem: lake.problem_tests(problem, test_set) for problem in pairs["problem_id"].unique()}
     index = None
     if needs_index and os.path.isdir(evaluation.index_dir):
         index = RetrievalIndex.load(evaluation.index_dir, make_embedder(evaluation.config().retrieval))
@@ -157,6 +165,7 @@ GENERATION_DEPS: dict[str, list[str | dg.AssetDep]] = {
         "generations",
         "eval_pairs",
         dg.AssetDep("test_cases", partition_mapping=dg.AllPartitionMapping()),
+        dg.AssetDep(GENERATED_TESTS, partition_mapping=dg.AllPartitionMapping()),
     ],
 }
 
@@ -202,7 +211,7 @@ def checkpoint_generation(
         try:
             spec = evaluation.checkpoint(name, config.model_path)
             needs_index = spec.name == "nearest-pair" or spec.is_model
-            inputs, missing = _generation_inputs(lake, evaluation, problems, needs_index)
+            inputs, missing = _generation_inputs(lake, evaluation, problems, needs_index, annotator.config.test_set)
             outcomes.update({key: missing[problem] for key, problem in entries if problem in missing})
             entries = [(key, problem) for key, problem in entries if problem not in missing]
             problems = [problem for _key, problem in entries]
@@ -300,10 +309,11 @@ SCORING_AUTOMATION = (
         "tier_labels",
         dg.AssetDep("runtime_annotations", partition_mapping=dg.AllPartitionMapping()),
         dg.AssetDep("test_cases", partition_mapping=dg.AllPartitionMapping()),
+        dg.AssetDep(GENERATED_TESTS, partition_mapping=dg.AllPartitionMapping()),
     ],
 )
 def model_evaluations(
-    context: dg.AssetExecutionContext, lake: LakeResource, evaluation: EvaluationResource
+    context: dg.AssetExecutionContext, lake: LakeResource, evaluation: EvaluationResource, simulator: SimulatorResource
 ) -> Iterator[dg.Output[pl.DataFrame] | dg.AssetObservation]:
     """PIE's metrics for one checkpoint over every problem of its generation_runtimes, the human
     programs of those problems summed on the same tests; with a summary, and the plots (an
@@ -320,7 +330,8 @@ def model_evaluations(
             "join tier_labels t using (submission_id) where a.problem_id in (select unnest($1::varchar[]))",
             [problems],
         ).pl()
-    tests = {problem: lake.read_partition("test_cases", problem) for problem in problems}
+    test_sets = problem_test_sets(runtimes, problems, simulator.config().test_set)
+    tests = {problem: lake.problem_tests(problem, test_sets[problem]) for problem in problems}
     scored = score(name, evaluation.config(), runtimes, prompts, tests, human)
     frame = scored.model_evaluations
     plots = _plots(scored, name, evaluation.reports_dir)

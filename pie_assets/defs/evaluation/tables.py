@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import polars as pl
 
-from pie_assets.defs.shared.tables import PROFILE_DOC, TableDoc
+from pie_assets.defs.shared.tables import PROFILE_DOC, TEST_SET_DOC, TableDoc
 from pie_assets.evaluation.pie_agreement import AGREEMENT_SCHEMA, OVERALL
 from pie_assets.evaluation.schemas import (
     GENERATION_RUNTIME_SCHEMA,
@@ -79,6 +79,7 @@ EVALUATION_TABLES: dict[str, TableDoc] = {
             "backend": "cachegrind | gem5 | native",
             "config_hash": "hash of the simulator config",
             "profile": PROFILE_DOC,
+            "test_set": TEST_SET_DOC + " (the human programs of model_evaluations are summed over the same)",
             "n_samples": "samples requested per prompt (1 for baselines and human references)",
             "kind": "the checkpoint's kind when it generated (as in model_evaluations)",
             "checkpoint_version": "the checkpoint's version (files or models-file entry) when it generated",

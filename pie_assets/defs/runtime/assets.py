@@ -1,5 +1,7 @@
 """Runtime annotation assets, per problem partition: `runtime_annotations` (one row per
-submission × test) and `submission_runtimes` (one row per submission, PIE's agg_runtime)."""
+submission × test) and `submission_runtimes` (one row per submission, PIE's agg_runtime), on the
+problem's tests of the runtime test set (`[tests] runtime_set`, `--test-set`): its `test_cases`
+and its `generated_tests` (a problem without a generated_tests partition has none: not an error)."""
 
 import os
 
@@ -11,15 +13,21 @@ from pie_assets.defs.runtime.tables import RUNTIME_TABLES
 from pie_assets.defs.shared.loading import active_settings, simulator_config
 from pie_assets.defs.shared.partition_batches import materialize_partitions
 from pie_assets.defs.shared.partitions import problem_backfill_policy, problems_partitions
-from pie_assets.defs.shared.resources import LakeResource, SimulatorResource
+from pie_assets.defs.shared.resources import GENERATED_TESTS, LakeResource, SimulatorResource
 from pie_assets.progress import PROGRESS
 from pie_assets.runtime.annotate import runtime_cases
 
 GROUP = "runtime"
 # Problems handled at once in a run; each one's programs fan out over the measurement pool.
 PARTITION_WORKERS = 2
-# A problem is annotated once its submissions or tests are (re)ingested.
-AUTOMATION = dg.AutomationCondition.eager()
+# A problem is annotated once its submissions or tests are (re)ingested, or its generated tests
+# (re)generated; a problem without generated tests (none made, or none yet) is not held back.
+AUTOMATION = dg.AutomationCondition.eager().replace(
+    "any_deps_missing",
+    dg.AutomationCondition.any_deps_missing()
+    .ignore(dg.AssetSelection.assets(GENERATED_TESTS))
+    .with_label("any_deps_missing"),
+)
 
 
 def build_runtime_assets(config_hash: str) -> dg.AssetsDefinition:
@@ -31,7 +39,7 @@ def build_runtime_assets(config_hash: str) -> dg.AssetsDefinition:
         specs=[
             dg.AssetSpec(
                 name,
-                deps=["submissions", "test_cases"],
+                deps=["submissions", "test_cases", GENERATED_TESTS],
                 skippable=True,
                 group_name=GROUP,
                 code_version=config_hash,
@@ -60,7 +68,7 @@ def build_runtime_assets(config_hash: str) -> dg.AssetsDefinition:
         for problem_id in context.partition_keys:  # the work ahead, for progress (inputs are small to read)
             try:
                 programs = annotator.chosen(lake.read_partition("submissions", problem_id)).height
-                tests = len(runtime_cases(lake.read_partition("test_cases", problem_id)))
+                tests = len(runtime_cases(lake.problem_tests(problem_id, annotator.config.test_set).tests))
             except FileNotFoundError:
                 continue  # that partition fails in work() with the same message
             PROGRESS.plan(stage, programs=programs, tests=programs * tests)
@@ -72,7 +80,7 @@ def build_runtime_assets(config_hash: str) -> dg.AssetsDefinition:
 
             def work(problem_id: str) -> dict[str, pl.DataFrame]:
                 submissions = lake.read_partition("submissions", problem_id)
-                tests = lake.read_partition("test_cases", problem_id)
+                tests = lake.problem_tests(problem_id, annotator.config.test_set)
                 annotations, summaries = annotator.annotate(problem_id, submissions, tests, pool, counted)
                 return {"runtime_annotations": annotations, "submission_runtimes": summaries}
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pie_assets.defs.shared.tables import PROFILE_DOC, TableDoc
+from pie_assets.defs.shared.tables import PROFILE_DOC, TEST_SET_DOC, TableDoc
 from pie_assets.runtime.annotate import ANNOTATION_SCHEMA, SUBMISSION_RUNTIME_SCHEMA
 
 RUNTIME_TABLES: dict[str, TableDoc] = {
@@ -12,12 +12,14 @@ RUNTIME_TABLES: dict[str, TableDoc] = {
         {
             "submission_id": "the program",
             "problem_id": "the problem (partition)",
-            "test_id": "the test row that stands for this input (test_cases.runtime_test_id)",
-            "input_test_ids": "every test_cases row with this input (its origins)",
+            "test_id": "the test row that stands for this input within the test set (test_cases.test_id, or "
+            "generated_tests.test_id for a generated test)",
+            "input_test_ids": "every test row of the set with this input (its origins)",
             "backend": "cachegrind | gem5 | native",
             "backend_version": "version of the measuring tool and its settings",
             "config_hash": "hash of the simulator config that produced the row",
             "profile": PROFILE_DOC,
+            "test_set": TEST_SET_DOC,
             "status": "OK, WA, RE, TLE, MLE, OLE, CE or INFRA",
             "accuracy": "PIE's matched / expected lines of the native run",
             "instructions": "instructions executed (measured runs)",
@@ -45,11 +47,12 @@ RUNTIME_TABLES: dict[str, TableDoc] = {
             "backend": "cachegrind | gem5 | native",
             "config_hash": "hash of the simulator config",
             "profile": PROFILE_DOC,
+            "test_set": TEST_SET_DOC,
             "status": "OK, or the first status that is not OK",
             "codenet_status": "CodeNet's own verdict of the submission (Accepted, Wrong Answer, ...); an Accepted "
             "program that is not all_pass here is listed by the check accepted_programs_pass_here",
             "all_pass": "every test passed natively and under the backend",
-            "n_tests": "distinct test inputs measured",
+            "n_tests": "distinct test inputs of the test set measured",
             "n_passed": "tests with status OK",
             "agg_cost": "sum of cost over the distinct inputs (PIE's agg_runtime); NULL unless all_pass",
             "agg_instructions": "sum of instructions over the distinct inputs; NULL unless all_pass",

@@ -47,7 +47,9 @@ def simulator_config_path(settings: Settings) -> str:
 
 
 def simulator_config(settings: Settings) -> SimulatorConfig:
-    return SimulatorConfig.load(simulator_config_path(settings), settings.profile or None)
+    return SimulatorConfig.load(
+        simulator_config_path(settings), settings.profile or None, test_set=settings.test_set or None
+    )
 
 
 def dataset_config(settings: Settings) -> DatasetConfig:

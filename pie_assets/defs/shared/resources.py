@@ -13,7 +13,10 @@ from pie_assets.codenet.layout import CodeNetLayout
 from pie_assets.defs.shared.partitions import lake_key
 from pie_assets.lake.catalog import Catalog
 from pie_assets.lake.storage import PartitionKey, Warehouse, write_parquet_atomic
+from pie_assets.runtime.test_sets import TestSelection, select_tests
 from pie_assets.table_metadata import column_descriptions, table_metadata, table_rows_metadata
+
+GENERATED_TESTS = "generated_tests"  # the table of generated tests (pie_assets.testgen), per problem
 
 
 class CodeNetSource(dg.ConfigurableResource):
@@ -55,6 +58,17 @@ class LakeResource(dg.ConfigurableResource):
         except FileNotFoundError:
             raise FileNotFoundError(f"{table} has no partition {partition_key} yet ({path})") from None
 
+    def problem_tests(self, problem_id: str, test_set: str) -> TestSelection:
+        """The problem's tests of a runtime test set: its test_cases partition (missing: the
+        FileNotFoundError that says so) and its generated_tests partition, if it has one (a
+        problem without one has no generated tests: not an error)."""
+        tests = self.read_partition("test_cases", problem_id)
+        try:
+            generated = self.read_partition(GENERATED_TESTS, problem_id)
+        except FileNotFoundError:
+            generated = None
+        return select_tests(test_set, tests, generated)
+
 
 class LakeParquetIOManager(PolarsParquetIOManager):
     """dagster-polars' Parquet IO manager on the lake's layout (`Warehouse.partition_path`, so
@@ -91,13 +105,15 @@ class LakeParquetIOManager(PolarsParquetIOManager):
 
 
 @functools.lru_cache(maxsize=8)
-def _annotator(config_path: str, profile: str, engine: str, config_hash: str, cache_dir: str, sandbox_mode: str):
+def _annotator(
+    config_path: str, profile: str, engine: str, test_set: str, config_hash: str, cache_dir: str, sandbox_mode: str
+):
     """One annotator per (config content, cache, sandbox) and process: it holds the backend."""
     from pie_assets.runtime.annotate import Annotator
     from pie_assets.runtime.config import SimulatorConfig
     from pie_assets.runtime.sandbox import Sandbox
 
-    config = SimulatorConfig.load(config_path, profile or None, engine or None)
+    config = SimulatorConfig.load(config_path, profile or None, engine or None, test_set or None)
     return Annotator(config, cache_dir, Sandbox(mode=sandbox_mode))
 
 
@@ -109,14 +125,21 @@ class SimulatorResource(dg.ConfigurableResource):
     sandbox_mode: str = "auto"
     profile: str = ""  # "" = $PIE_PROFILE, else the config's [measure] profile
     engine: str = ""  # "" = $PIE_ENGINE, else the config's [measure] engine
+    test_set: str = ""  # "" = $PIE_TEST_SET, else the config's [tests] runtime_set
 
     def config(self):
         from pie_assets.runtime.config import SimulatorConfig
 
-        return SimulatorConfig.load(self.config_path, self.profile or None, self.engine or None)
+        return SimulatorConfig.load(self.config_path, self.profile or None, self.engine or None, self.test_set or None)
 
     def annotator(self):
         config = self.config()
         return _annotator(
-            self.config_path, config.profile, config.engine, config.hash, self.cache_dir, self.sandbox_mode
+            self.config_path,
+            config.profile,
+            config.engine,
+            config.test_set,
+            config.hash,
+            self.cache_dir,
+            self.sandbox_mode,
         )

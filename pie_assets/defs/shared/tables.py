@@ -14,6 +14,11 @@ PROFILE_DOC = (
     "the simulator profile that built and measured the program: static (the default: static, stripped "
     "binaries) or pie-parity (PIE's build: dynamic, not stripped); see simulator.toml [profiles]"
 )
+TEST_SET_DOC = (
+    "the runtime test set the row's tests are of, so its agg cost sums over them: pie (PIE's tests), "
+    "samples (page samples and CodeNet's derived test), generated (generated_tests), samples+generated; "
+    "[tests] runtime_set auto resolved per problem to pie where it has PIE's tests, else samples+generated"
+)
 
 
 @dataclass(frozen=True)
