@@ -3,8 +3,6 @@ sized to stress them) and `generated_test_trials` (every candidate and what beca
 each partition's evidence (tried, kept, rejected by outcome, the cost spread of the kept tests) in
 its materialisation metadata. See `pie_assets.testgen`."""
 
-from __future__ import annotations
-
 import os
 import statistics
 
@@ -78,20 +76,22 @@ def generated_checks(settings: GeneratedTestsSettings) -> tuple[TableCheck, ...]
     )
 
 
-def evidence(tables: dict[str, pl.DataFrame]) -> dict[str, dg.RawMetadataValue]:
+def evidence(tables: dict[str, pl.DataFrame]) -> dict[str, dg.MetadataValue]:
     """A problem's figures: inputs tried, kept, rejected by outcome, and the kept tests' native cost."""
     trials, tests = tables[TRIALS], tables[TESTS]
     outcomes = dict(trials.group_by("outcome").len().iter_rows())
-    figures: dict[str, dg.RawMetadataValue] = {
-        "pie/tried": trials.height,
-        "pie/kept": tests.height,
+    figures: dict[str, dg.MetadataValue] = {
+        "pie/tried": dg.MetadataValue.int(trials.height),
+        "pie/kept": dg.MetadataValue.int(tests.height),
         "pie/outcomes": dg.MetadataValue.json({str(o): int(outcomes.get(str(o), 0)) for o in TrialOutcome}),
     }
     if tests.height:
         figures |= {
-            "pie/native_cost_min_s": float(tests.select(pl.col("native_cost_min_s").min()).item()),
-            "pie/native_cost_median_s": statistics.median(tests["native_cost_median_s"].to_list()),
-            "pie/native_cost_max_s": float(tests.select(pl.col("native_cost_max_s").max()).item()),
+            "pie/native_cost_min_s": dg.MetadataValue.float(tests.select(pl.col("native_cost_min_s").min()).item()),
+            "pie/native_cost_median_s": dg.MetadataValue.float(
+                statistics.median(tests["native_cost_median_s"].to_list())
+            ),
+            "pie/native_cost_max_s": dg.MetadataValue.float(tests.select(pl.col("native_cost_max_s").max()).item()),
         }
     return figures
 

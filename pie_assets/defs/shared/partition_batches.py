@@ -38,7 +38,7 @@ from pie_assets.versions import content_version
 PartitionWork = Callable[[str], dict[str, pl.DataFrame]]
 ErrorTables = Callable[[str, Exception], dict[str, pl.DataFrame]]
 # A partition's own evidence from its tables (e.g. inputs tried and kept), recorded on each table's event.
-PartitionMetadata = Callable[[dict[str, pl.DataFrame]], dict[str, dg.RawMetadataValue]]
+PartitionMetadata = Callable[[dict[str, pl.DataFrame]], dict[str, dg.MetadataValue]]
 
 # Threads, not cores: a partition's work is mostly file reads and Parquet encoding, which release
 # the GIL, and 8 threads kept 2 cores busier than 2 threads did (bench/ingest_metadata.py: the
@@ -121,10 +121,10 @@ def materialize_partitions(
 
     def process(
         key: str,
-    ) -> tuple[dict[str, tuple[str, pl.DataFrame]], dict[str, dg.RawMetadataValue], Exception | None]:
+    ) -> tuple[dict[str, tuple[str, pl.DataFrame]], dict[str, dg.MetadataValue], Exception | None]:
         """Compute, check and write one partition in a pool thread (Parquet encoding releases the
         GIL, so writes overlap): table → (path, frame) of what landed, its evidence, its error."""
-        evidence: dict[str, dg.RawMetadataValue] = {}
+        evidence: dict[str, dg.MetadataValue] = {}
         try:
             tables, error = work(key), None
             _enforce(checks, key, tables, check_failures)
