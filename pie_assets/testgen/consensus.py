@@ -38,6 +38,13 @@ ACCEPTED = "Accepted"
 LANGUAGE = "C++"
 CUT_FACTOR = 20
 MIN_CUT_S = 1.0
+# The wall guard of a consensus run, from its CPU cut (as `native_budget` does from native_cpu_s).
+# It bounds what a hung program costs: an input past an accepted program's array bounds can make
+# it write over the static C library's locks and block on a futex, using no CPU, until the guard
+# fires; that reads as INFRA (the harness cannot tell a hang from a stalled start), is not cached,
+# and is tried again at the next materialisation.
+WALL_FACTOR = 3
+WALL_SLACK_S = 5.0
 
 
 @dataclass(frozen=True)
@@ -86,7 +93,7 @@ class Consensus:
         )
         native = annotator.config.native_budget()
         cut = min(native.cpu_s, max(MIN_CUT_S, CUT_FACTOR * settings.max_native_s))
-        self.budget: Budget = replace(native, cpu_s=cut)  # the wall guard stays: under load, starts are slow
+        self.budget: Budget = replace(native, cpu_s=cut, wall_s=cut * WALL_FACTOR + WALL_SLACK_S)
 
     @classmethod
     def for_problem(

@@ -1,10 +1,12 @@
 """Sized to stress: which agreed inputs a problem keeps.
 
 Up to `max_tests` inputs whose cost (the accepted programs' median native CPU time) spreads over
-orders of magnitude: targets log-spaced between the cheapest and the costliest agreed input, each
-taken by the nearest input in log cost not yet taken, the costliest target first and, at equal
-distance, the costlier input. So the largest affordable input is always kept, and the rest cover
-the range down to start-up cost instead of crowding at one size.
+orders of magnitude, weighted to the costly end: target k of n sits at the fraction (k/(n-1))^2
+of the log distance from the costliest agreed input down to the cheapest (8 targets over two
+orders of magnitude: 1, 0.9, 0.7, 0.45, 0.23, 0.1, 0.03, 0.01 of the top), each taken by the
+nearest input in log cost not yet taken, the costliest target first and, at equal distance, the
+costlier input. So the largest affordable input is always kept, most tests cost far more than
+start-up (what a label should measure), and a few still cover the range down to it.
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ def select(costs: Sequence[float], max_tests: int) -> list[int]:
         return []
     logs = [math.log(max(cost, MIN_COST_S)) for cost in costs]
     low, high = min(logs), max(logs)
-    targets = [high - (high - low) * k / (n - 1) for k in range(n)] if n > 1 else [high]
+    targets = [high - (high - low) * (k / (n - 1)) ** 2 for k in range(n)] if n > 1 else [high]
     free = set(range(len(costs)))
     for target in targets:
         best = min(free, key=lambda i: (abs(logs[i] - target), -logs[i], i))

@@ -115,7 +115,8 @@ def test_mutated_integers_stay_integers_without_a_leading_zero_and_keep_their_si
     [
         ([], 8, []),
         ([0.01, 0.02], 8, [0, 1]),  # fewer than n: all
-        ([0.001, 0.0011, 0.0012, 0.01, 0.011, 0.1], 3, [0, 3, 5]),  # one per order of magnitude
+        ([0.001, 0.0011, 0.0012, 0.01, 0.011, 0.1], 3, [0, 4, 5]),  # the ends, and the middle leans high
+        ([0.0004 * 1.5**k for k in range(12)], 4, [0, 6, 10, 11]),  # 0.0004 .. 0.035: 3 of 4 over 10x the cheapest
         ([0.001, 0.05, 0.049, 0.048], 1, [1]),  # one: the costliest
         ([0.0, 0.00001, 0.04], 2, [0, 2]),  # below the clock's resolution counts as its floor
     ],
