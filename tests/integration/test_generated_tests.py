@@ -188,8 +188,10 @@ def test_generated_tests_on_the_sample_agree_stress_and_repeat(sample_settings, 
         assert tests["origin"].unique().to_list() == ["generated"]
         assert tests["native_cost_max_s"].max() <= 0.05
         assert tests["scale"].max() > 1  # the scaling search kept grown inputs
-        event = instance.get_latest_materialization_event(dg.AssetKey("generated_tests"), partition=problem)
-        metadata = event.asset_materialization.metadata
+        records = instance.fetch_materializations(
+            dg.AssetRecordsFilter(asset_key=dg.AssetKey("generated_tests"), asset_partitions=[problem]), limit=1
+        ).records
+        metadata = records[0].asset_materialization.metadata
         assert metadata["pie/kept"].value == tests.height
         outcomes = metadata["pie/outcomes"].value
         assert outcomes["kept"] == tests.height and metadata["pie/tried"].value == sum(outcomes.values())
