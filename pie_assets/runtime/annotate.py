@@ -13,7 +13,7 @@ import logging
 import os
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import Executor
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from typing import Any, TypeVar
 
 import polars as pl
@@ -123,6 +123,16 @@ class ProgramResult:
 
     tests: list[dict[str, Any]]
     summary: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class NativeRun:
+    """A program's own native run: what `Annotator.native_run` returns and caches."""
+
+    status: str
+    stdout: str  # decoded as the judge decodes it (UTF-8, undecodable bytes replaced)
+    cpu_time_s: float | None
+    detail: str
 
 
 @dataclass(frozen=True)
@@ -239,9 +249,23 @@ class Annotator:
         compiled = self.compile(code, code_sha256)
         if not compiled.ok:
             return None
-        case = TestCase("reference", stdin, "", hashlib.sha256(stdin).hexdigest())
-        result = self._run(self.checker, compiled.binary, case, self.config.native_budget())
-        return result.stdout.decode("utf-8", "replace") if result.status == "OK" else None
+        run = self.native_run(compiled, stdin)
+        return run.stdout if run.status == "OK" else None
+
+    def native_run(self, compiled: CompileResult, stdin: bytes, budget: Budget | None = None) -> NativeRun:
+        """The program's own run on `stdin` (no expected output), natively and sandboxed as the
+        judge runs it, under `budget` (default: the native budget): its status, output and CPU
+        time. Cached in the outcome store by (binary, input, budget); INFRA never is."""
+        budget = budget or self.config.native_budget()
+        input_sha256 = hashlib.sha256(stdin).hexdigest()
+        key = hashlib.sha256(f"run|{OUTCOME_FORMAT}|{compiled.binary_sha256}|{input_sha256}|{budget}".encode())
+        if cached := self.outcomes.get(key.hexdigest()):
+            return NativeRun(**cached)
+        result = self.run_native(compiled.binary, (), budget, stdin)
+        run = NativeRun(result.status, result.stdout.decode("utf-8", "replace"), result.cpu_time_s, result.detail)
+        if run.status not in HARNESS_FAULTS:
+            self.outcomes.put(key.hexdigest(), asdict(run))
+        return run
 
     def outcomes_for(self, compiled: CompileResult, cases: list[TestCase]) -> list[dict[str, Any]]:
         """Native check of every test, then (only if all pass) one measurement per test."""
@@ -276,7 +300,8 @@ class Annotator:
 
     def run_native(self, binary: str, args: Sequence[str], budget: Budget, stdin: bytes = b"") -> Measurement:
         """One native run of a compiled binary with arguments (a test generator's scale and seed),
-        contained and retried on harness faults as every judged run is."""
+        contained and retried on harness faults as every judged run is; not cached (`native_run`
+        is the cached form, for a program's own output on an input)."""
         return self._contained(
             lambda: self.checker.run(binary, stdin, budget, args=args), f"native run of {binary} {' '.join(args)}"
         )

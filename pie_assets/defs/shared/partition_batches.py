@@ -37,6 +37,8 @@ from pie_assets.versions import content_version
 
 PartitionWork = Callable[[str], dict[str, pl.DataFrame]]
 ErrorTables = Callable[[str, Exception], dict[str, pl.DataFrame]]
+# A partition's own evidence from its tables (e.g. inputs tried and kept), recorded on each table's event.
+PartitionMetadata = Callable[[dict[str, pl.DataFrame]], dict[str, dg.MetadataValue]]
 
 # Threads, not cores: a partition's work is mostly file reads and Parquet encoding, which release
 # the GIL, and 8 threads kept 2 cores busier than 2 threads did (bench/ingest_metadata.py: the
@@ -95,10 +97,12 @@ def materialize_partitions(
     workers: int | None = None,
     code_version: str | None = None,
     checks: Sequence[TableCheck] = (),
+    partition_metadata: PartitionMetadata | None = None,
 ) -> Iterator[dg.AssetMaterialization | dg.AssetCheckResult]:
     """`checks` are the assets' table checks (those the run selected are enforced on each
     partition); `code_version` overrides the definition's (the runtime assets pass the config hash
-    read at run time, which is what produced the rows)."""
+    read at run time, which is what produced the rows); `partition_metadata` adds a partition's
+    evidence to the events of its tables (not to those `on_error` gives)."""
     keys: Sequence[str] = context.partition_keys
     assets_def = context.assets_def
     deps = {key.to_user_string(): assets_def.asset_deps.get(key, set()) for key in assets_def.keys}
@@ -115,12 +119,16 @@ def materialize_partitions(
     failures: dict[str, Exception] = {}
     written: dict[tuple[str, str], tuple[str, pl.Schema]] = {}  # (table, schema) -> a file of it
 
-    def process(key: str) -> tuple[dict[str, tuple[str, pl.DataFrame]], Exception | None]:
+    def process(
+        key: str,
+    ) -> tuple[dict[str, tuple[str, pl.DataFrame]], dict[str, dg.MetadataValue], Exception | None]:
         """Compute, check and write one partition in a pool thread (Parquet encoding releases the
-        GIL, so writes overlap): table → (path, frame) of what landed, and the partition's error."""
+        GIL, so writes overlap): table → (path, frame) of what landed, its evidence, its error."""
+        evidence: dict[str, dg.MetadataValue] = {}
         try:
             tables, error = work(key), None
             _enforce(checks, key, tables, check_failures)
+            evidence = partition_metadata(tables) if partition_metadata else {}
         except Exception as err:  # isolate the partition, report it below
             tables, error = on_error(key, err), err
         landed: dict[str, tuple[str, pl.DataFrame]] = {}
@@ -129,13 +137,14 @@ def materialize_partitions(
                 landed[table] = (lake.store.write_partition(table, lake_key(partitions_def, key), frame), frame)
         except Exception as err:  # a failed write fails only this partition
             error = error or err
-        return landed, error
+        return landed, evidence, error
 
     # Each table's latest event waits here until the next one of that table replaces it: the last
     # is recorded after the catalog is published, with the table's total rows.
     held: dict[str, dg.AssetMaterialization] = {}
     with ThreadPoolExecutor(max_workers=workers or DEFAULT_WORKERS) as pool:
-        for done, (key, (landed, error)) in enumerate(zip(keys, pool.map(process, keys), strict=True), start=1):
+        results = zip(keys, pool.map(process, keys), strict=True)
+        for done, (key, (landed, evidence, error)) in enumerate(results, start=1):
             if error is not None:
                 failures[key] = error
                 context.log.error(f"partition {key} failed: {error}")
@@ -147,7 +156,7 @@ def materialize_partitions(
                 held[table] = dg.AssetMaterialization(
                     asset_key=table,
                     partition=key,
-                    metadata=table_metadata(frame, path, descriptions=descriptions[table]),
+                    metadata={**table_metadata(frame, path, descriptions=descriptions[table]), **evidence},
                     tags={
                         **({CODE_VERSION_TAG: version} if version else {}),
                         **{k: v for dep in deps[table] for k, v in provenance[key].get(dep, {}).items()},
