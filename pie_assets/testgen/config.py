@@ -7,10 +7,16 @@ from dataclasses import dataclass, fields
 from typing import Any
 
 from pie_assets.runtime.config import SimulatorConfig
+from pie_assets.runtime.test_sets import ORIGINS
+from pie_assets.testgen.candidates import ORIGIN
+
+# The runtime test sets that sum over generated tests whatever the problem (`auto` only falls back on them).
+USING_GENERATED = tuple(name for name, origins in ORIGINS.items() if ORIGIN in origins)
 
 
 @dataclass(frozen=True)
 class GeneratedTestsSettings:
+    enabled: bool = False
     seed: int = 0
     max_tests: int = 8
     min_consensus: int = 2
@@ -35,6 +41,8 @@ class GeneratedTestsSettings:
             )
         if "model_scales" in section:
             section["model_scales"] = tuple(int(s) for s in section["model_scales"])
+        if config.test_set in USING_GENERATED:  # asking to sum over generated tests is asking for them
+            section["enabled"] = True
         settings = cls(**section)
         if settings.min_consensus < 2:
             raise ValueError(f"simulator config {config.path}, [generated_tests] min_consensus must be at least 2")

@@ -165,7 +165,7 @@ def _materialize(assets, resources, instance, problems, selection) -> dg.Execute
 
 
 def test_generated_tests_on_the_sample_agree_stress_and_repeat(sample_settings, instance, public_dir):
-    settings = replace(sample_settings, cache_dir=str(public_dir / "cache"))
+    settings = replace(sample_settings, cache_dir=str(public_dir / "cache"), test_set="samples+generated")
     defs = build_defs(settings)
     assets, resources = list(defs.assets), dict(defs.resources)
     problems = ["p90002", "p90004"]

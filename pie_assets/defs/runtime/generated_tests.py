@@ -187,9 +187,13 @@ generated_tests_automation_sensor = dg.AutomationConditionSensorDefinition(
 
 @dg.definitions
 def generated_tests_definitions() -> dg.Definitions:
-    """The settings ([generated_tests] of the simulator config) are read where the defs are built."""
+    """The settings ([generated_tests] of the simulator config) are read where the defs are built;
+    without `enabled` (and a test set that names generated tests) there are no such assets: the
+    runtimes then read no generated_tests partition, as for a problem that has none."""
     config = simulator_config(active_settings())
     settings = GeneratedTestsSettings.from_config(config)
+    if not settings.enabled:  # [generated_tests] enabled, or a runtime test set that sums over them
+        return dg.Definitions()
     return dg.Definitions(
         assets=[build_generated_tests(generated_tests_version(config, settings), settings)],
         sensors=[generated_tests_automation_sensor],
