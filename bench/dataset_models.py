@@ -342,6 +342,7 @@ def generate(root: Path, problems: int, programs: int, seed: int) -> dict:
             backend=pl.lit("cachegrind"),
             config_hash=pl.lit(CONFIG_HASH),
             profile=pl.lit("static"),
+            test_set=pl.lit("pie"),  # the default set, auto, on problems with PIE's tests
             status=pl.when(passing)
             .then(pl.lit("OK"))
             .when(pl.col("status") == "Compile Error")

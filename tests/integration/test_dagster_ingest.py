@@ -203,8 +203,9 @@ def test_the_runtime_stage_reports_programs_and_tests(quirky_settings, instance)
     outcome = run_pipeline(quirky_settings, instance, problems=["p00001", "p00003"], on_progress=reports.append)
     assert outcome.failed_steps == []
     runtime = [r for r in reports if r.stage == "problem_runtimes"]
-    # p00001: 5 C++ programs (every status) x 3 distinct inputs; p00003: 1 program x 0 tests (none).
-    assert runtime[-1] == StageProgress("problem_runtimes", 15, 15, "test", "6/6 programs, 2/2 problems")
+    # p00001: 5 C++ programs (every status) x its 1 PIE test (the default set, auto, is PIE's tests
+    # where a problem has some: extra input.0); p00003: 1 program x 0 tests (none).
+    assert runtime[-1] == StageProgress("problem_runtimes", 5, 5, "test", "6/6 programs, 2/2 problems")
     # Until the run has planned its work the bar counts problems; from then on, tests.
     units = "".join("t" if r.unit == "test" else "p" for r in runtime)
     assert units.lstrip("p") == "t" * units.count("t") and all(0 <= r.done <= r.total for r in runtime)
