@@ -261,7 +261,7 @@ class Annotator:
         key = hashlib.sha256(f"run|{OUTCOME_FORMAT}|{compiled.binary_sha256}|{input_sha256}|{budget}".encode())
         if cached := self.outcomes.get(key.hexdigest()):
             return NativeRun(**cached)
-        result = self.run_native(compiled.binary, (), budget, stdin)
+        result = self.run_uncached(compiled.binary, (), budget, stdin)
         run = NativeRun(result.status, result.stdout.decode("utf-8", "replace"), result.cpu_time_s, result.detail)
         if run.status not in HARNESS_FAULTS:
             self.outcomes.put(key.hexdigest(), asdict(run))
@@ -298,7 +298,7 @@ class Annotator:
             f"compile of {code_sha256[:12]}",
         )
 
-    def run_native(self, binary: str, args: Sequence[str], budget: Budget, stdin: bytes = b"") -> Measurement:
+    def run_uncached(self, binary: str, args: Sequence[str], budget: Budget, stdin: bytes = b"") -> Measurement:
         """One native run of a compiled binary with arguments (a test generator's scale and seed),
         contained and retried on harness faults as every judged run is; not cached (`native_run`
         is the cached form, for a program's own output on an input)."""

@@ -199,11 +199,11 @@ def _run_key(binary_sha256: str | None, scale: int, seed: int, budget: Budget) -
 def _run(annotator: Annotator, binary: str, scale: int, seed: int, budget: Budget) -> _Run:
     """Two runs of `prog SCALE SEED`: the input both printed, or why there is none."""
     args = (str(scale), str(seed))
-    first = annotator.run_native(binary, args, budget)
+    first = annotator.run_uncached(binary, args, budget)
     if first.status != "OK":
         outcome = TrialOutcome.INFRA if first.status in HARNESS_FAULTS else TrialOutcome.NO_INPUT
         return _Run.failed(outcome, f"{first.status}: {first.detail}", first.status)
-    second = annotator.run_native(binary, args, budget)
+    second = annotator.run_uncached(binary, args, budget)
     if second.status in HARNESS_FAULTS:
         return _Run.failed(TrialOutcome.INFRA, f"{second.status} on the second run: {second.detail}", second.status)
     if second.status != "OK" or second.stdout != first.stdout:
