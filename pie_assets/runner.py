@@ -243,6 +243,10 @@ def run_pipeline(
         parents = {p for key in stage for p in graph.get(key).parent_keys} - set(stage)
         if landings.skip_if_blocked(name, stage, parents):
             continue
+        # One run of this stage: the caller adds its partition, tags and run config.
+        materialize = partial(
+            dg.materialize, assets, instance=instance, resources=resources, selection=stage, raise_on_error=False
+        )
         if partitions_def == checkpoint_problem_partitions:
             names = registered_checkpoints()
             try:
@@ -276,14 +280,9 @@ def run_pipeline(
                         _materialize_with_progress(
                             instance,
                             partial(
-                                dg.materialize,
-                                assets,
-                                instance=instance,
-                                resources=resources,
-                                selection=stage,
+                                materialize,
                                 tags=checkpoint_range_tags(checkpoint, eval_problems),
                                 run_config={**run_config, **op_config},
-                                raise_on_error=False,
                             ),
                             on_progress=partial(_report_checkpoint, on_progress, name, checkpoint, number, len(names))
                             if on_progress
@@ -298,17 +297,7 @@ def run_pipeline(
             landings.settle(
                 stage,
                 [
-                    landings.ran(
-                        dg.materialize(
-                            assets,
-                            instance=instance,
-                            resources=resources,
-                            selection=stage,
-                            partition_key=checkpoint,
-                            run_config=run_config,
-                            raise_on_error=False,
-                        )
-                    )
+                    landings.ran(materialize(partition_key=checkpoint, run_config=run_config))
                     for checkpoint in registered_checkpoints()
                 ],
             )
@@ -316,18 +305,7 @@ def run_pipeline(
         if not graph.get(stage[0]).is_partitioned:
             landings.settle(
                 stage,
-                [
-                    landings.ran(
-                        dg.materialize(
-                            assets,
-                            instance=instance,
-                            resources=resources,
-                            run_config=run_config,
-                            selection=stage,
-                            raise_on_error=False,
-                        )
-                    )
-                ],
+                [landings.ran(materialize(run_config=run_config))],
             )
             continue
         run_problems = landings.runnable(name, stage, parents, registered_problems())
@@ -341,16 +319,7 @@ def run_pipeline(
                 landings.ran(
                     _materialize_with_progress(
                         instance,
-                        partial(
-                            dg.materialize,
-                            assets,
-                            instance=instance,
-                            resources=resources,
-                            selection=stage,
-                            run_config=run_config,
-                            tags=partition_range_tags(chunk[0], chunk[-1]),
-                            raise_on_error=False,
-                        ),
+                        partial(materialize, run_config=run_config, tags=partition_range_tags(chunk[0], chunk[-1])),
                         on_progress=partial(_report_chunk, on_progress, name, done, len(run_problems))
                         if on_progress
                         else None,
