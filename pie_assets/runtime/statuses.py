@@ -8,11 +8,13 @@ first on every test, the backend measures only a program that passed them all:
     WA     ran, but the output does not match (PIE's judge), or the backend's output differs from
            the native run's
     RE     exited non-zero or died of a signal that no limit explains
-    TLE    over the CPU limit (native), or the instruction budget / CPU limit under the backend
+    TLE    over the CPU limit (native), or blocked itself forever natively (single-threaded, asleep on a
+           futex with no timeout: `sandbox.hang`), or the instruction budget / CPU limit under the backend
     MLE    ran out of address space (native run: std::bad_alloc, or a memory signal near the limit)
     OLE    wrote more stdout than the output limit
     CE     did not compile (the compiler's error kept in `detail`)
-    INFRA  the harness failed, not the program: the wall-clock guard fired, the sandbox could not
+    INFRA  the harness failed, not the program: the wall-clock guard fired on a run not known to be
+           blocked forever, the sandbox could not
            start it (an exec race, no sandbox), the compile ran out of time, valgrind or gem5
            broke by themselves
 

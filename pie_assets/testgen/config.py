@@ -16,14 +16,15 @@ USING_GENERATED = tuple(name for name, origins in ORIGINS.items() if ORIGIN in o
 
 @dataclass(frozen=True)
 class GeneratedTestsSettings:
-    enabled: bool = False
+    enabled: bool = True
     seed: int = 0
     max_tests: int = 8
     min_consensus: int = 2
-    max_programs: int = 8
+    max_programs: int = 16
+    screen_programs: int = 2
     mutations_per_test: int = 6
     max_scale: int = 4096
-    max_native_s: float = 0.05
+    max_native_s: float = 0.01
     model: str = ""
     model_samples: int = 2
     model_scales: tuple[int, ...] = (1, 10, 100, 1000)
@@ -46,4 +47,9 @@ class GeneratedTestsSettings:
         settings = cls(**section)
         if settings.min_consensus < 2:
             raise ValueError(f"simulator config {config.path}, [generated_tests] min_consensus must be at least 2")
+        if not settings.min_consensus <= settings.screen_programs <= settings.max_programs:
+            raise ValueError(
+                f"simulator config {config.path}, [generated_tests]: screen_programs must lie between min_consensus "
+                f"and max_programs ({settings.min_consensus} <= {settings.screen_programs} <= {settings.max_programs})"
+            )
         return settings

@@ -6,10 +6,17 @@ and run exactly as the runtime stage builds and judges programs (`Annotator.comp
 `Annotator.native_run`: sandboxed, natively, cached by content, INFRA never cached). They run
 under the native budget with the CPU limit cut to `CUT_FACTOR` x `max_native_s` (at least 1 s):
 a program past that is far too slow for a kept test, so waiting for the full limit would only
-cost time. The outcome, checked in this order:
+cost time.
+
+Every candidate is first screened by the first `screen_programs` of them (`judge(text, upto=)`);
+only the candidates the sizing then chooses are confirmed by all of them (`judge(text)`), the
+screening runs coming back from the run cache. A kept test is so agreed on by every program.
+
+The outcome, checked in this order:
 
 * `infra`: a run or a compile was the harness failing; nothing is said about the input;
-* `failed`: a program did not finish OK (RE, MLE, OLE): the input is likely invalid;
+* `failed`: a program did not finish OK (RE, MLE, OLE, or TLE for blocking itself forever, as an
+  input past an array's bounds can make it: `sandbox.hang`): the input is likely invalid;
 * `too_slow`: a program passed the cut CPU limit, or they agreed and the slowest took more than
   `max_native_s`;
 * `disagreement`: some program's output fails PIE's judge against the first program's;
@@ -27,6 +34,7 @@ import polars as pl
 
 from pie_assets.runtime.annotate import Annotator, NativeRun
 from pie_assets.runtime.backends.base import Budget
+from pie_assets.runtime.backends.native import BLOCKED
 from pie_assets.runtime.compile import CompileResult
 from pie_assets.runtime.judge import accuracy
 from pie_assets.runtime.statuses import HARNESS_FAULTS, OK, TLE
@@ -39,10 +47,9 @@ LANGUAGE = "C++"
 CUT_FACTOR = 20
 MIN_CUT_S = 1.0
 # The wall guard of a consensus run, from its CPU cut (as `native_budget` does from native_cpu_s).
-# It bounds what a hung program costs: an input past an accepted program's array bounds can make
-# it write over the static C library's locks and block on a futex, using no CPU, until the guard
-# fires; that reads as INFRA (the harness cannot tell a hang from a stalled start), is not cached,
-# and is tried again at the next materialisation.
+# A program that blocks itself forever (an input past its array bounds made it write over a static
+# C library lock) is found and stopped long before it (`sandbox.hang`); the guard is left for what
+# the harness cannot tell apart from a stalled start, which is INFRA.
 WALL_FACTOR = 3
 WALL_SLACK_S = 5.0
 
@@ -118,24 +125,32 @@ class Consensus:
                 left_out.append(f"{row['submission_id']}: {compiled.status} {compiled.error[:200]}")
         return cls(annotator, programs, settings, pool), left_out
 
-    def judge(self, text: str) -> Verdict:
-        """The verdict of the programs on one input (see the module docstring)."""
-        n = len(self.programs)
+    @property
+    def size(self) -> int:
+        """The programs a confirmed input is agreed on by."""
+        return len(self.programs)
+
+    def judge(self, text: str, upto: int | None = None) -> Verdict:
+        """The verdict of the first `upto` programs (all by default) on one input (see the module
+        docstring)."""
         if self.infra:
             return Verdict(TrialOutcome.INFRA, self.infra, 0)
-        if n < self.settings.min_consensus:
+        if self.size < self.settings.min_consensus:
             return Verdict(
                 TrialOutcome.TOO_FEW_PROGRAMS,
-                f"{n} accepted program(s) compile here; [generated_tests] min_consensus: {self.settings.min_consensus}",
-                n,
+                f"{self.size} accepted program(s) compile here; "
+                f"[generated_tests] min_consensus: {self.settings.min_consensus}",
+                self.size,
             )
+        programs = self.programs[:upto]
+        n = len(programs)
         stdin = text.encode()
-        futures = [self.pool.submit(self.annotator.native_run, p.compiled, stdin, self.budget) for p in self.programs]
+        futures = [self.pool.submit(self.annotator.native_run, p.compiled, stdin, self.budget) for p in programs]
         runs: list[NativeRun] = [future.result() for future in futures]
-        named = list(zip((p.submission_id for p in self.programs), runs, strict=True))
+        named = list(zip((p.submission_id for p in programs), runs, strict=True))
         if broken := [f"{sid}: {run.status} {run.detail}" for sid, run in named if run.status in HARNESS_FAULTS]:
             return Verdict(TrialOutcome.INFRA, "; ".join(broken), n)
-        if failed := [f"{sid}: {run.status} {run.detail[:200]}" for sid, run in named if run.status not in (OK, TLE)]:
+        if failed := [f"{sid}: {run.status} {run.detail[:200]}" for sid, run in named if _failed(run)]:
             return Verdict(TrialOutcome.FAILED, "; ".join(failed), n)
         if slow := [sid for sid, run in named if run.status == TLE]:
             return Verdict(TrialOutcome.TOO_SLOW, f"over the {self.budget.cpu_s:g} s CPU cut: {', '.join(slow)}", n)
@@ -151,3 +166,8 @@ class Consensus:
             detail = f"slowest {slowest} took {max(costs):.4f} s > max_native_s {self.settings.max_native_s:g}"
             return Verdict(TrialOutcome.TOO_SLOW, detail, n, costs)
         return Verdict(None, "", n, costs, reference)
+
+
+def _failed(run: NativeRun) -> bool:
+    """Did not finish OK, and not for being slow: RE, MLE, OLE, or blocked itself forever."""
+    return run.status not in (OK, TLE) or (run.status == TLE and run.detail.startswith(BLOCKED))

@@ -3,17 +3,20 @@
 For each distinct existing input (every origin, by test id) its mutations, then its scaling search
 (2x, 4x, ... until the programs stop agreeing or the slowest passes `max_native_s`); then any
 `extra` candidates (a model's generator programs' outputs), judged alike. An input equal to an
-existing test's or an earlier candidate's is a `duplicate`, not run. The order is a function of
-the inputs and settings, so the same seed and code give the same trials and, with the run cache
-warm, byte-identical tests (a cold cache re-times the programs: the scaling search's stop and the
-cost-spread choice follow the machine's CPU time).
+existing test's or an earlier candidate's is a `duplicate`, not run. Candidates are screened by
+the first `screen_programs` accepted programs; the sizing chooses among those they agree on, and
+each chosen one is confirmed by every accepted program: one that fails confirmation takes its
+verdict, leaves the choice, and the sizing chooses again, until every chosen input is confirmed.
+The order is a function of the inputs and settings, so the same seed and code give the same
+trials and, with the run cache warm, byte-identical tests (a cold cache re-times the programs:
+the scaling search's stop and the cost-spread choice follow the machine's CPU time).
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 from concurrent.futures import Executor
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import polars as pl
@@ -60,7 +63,7 @@ def generate_tests(
 
     def tried(candidate: Candidate) -> Verdict | None:
         sha = sha256_hex(candidate.input.encode())
-        verdict = None if sha in seen else consensus.judge(candidate.input)
+        verdict = None if sha in seen else consensus.judge(candidate.input, settings.screen_programs)
         seen.add(sha)
         trials.append(Trial(candidate, sha, verdict))
         return verdict
@@ -75,14 +78,26 @@ def generate_tests(
                 break
     for candidate in extra:
         tried(candidate)
-    return _tables(problem_id, trials, settings, left_out)
+    chosen = _confirmed_choice(trials, consensus, settings)
+    return _tables(problem_id, trials, chosen, left_out)
 
 
-def _tables(
-    problem_id: str, trials: list[Trial], settings: GeneratedTestsSettings, left_out: list[str]
-) -> GeneratedTests:
-    agreed = [i for i, trial in enumerate(trials) if trial.verdict is not None and trial.verdict.agreed]
-    chosen = {agreed[k] for k in select([_cost(trials[i]) for i in agreed], settings.max_tests)}
+def _confirmed_choice(trials: list[Trial], consensus: Consensus, settings: GeneratedTestsSettings) -> set[int]:
+    """The trials kept: chosen by the sizing among those screened as agreed, each confirmed by
+    every accepted program (its trial then carries the full verdict, agreed or not)."""
+    confirmed: set[int] = set()
+    while True:
+        agreed = [i for i, trial in enumerate(trials) if trial.verdict is not None and trial.verdict.agreed]
+        chosen = {agreed[k] for k in select([_cost(trials[i]) for i in agreed], settings.max_tests)}
+        if chosen <= confirmed:
+            return chosen
+        for i in sorted(chosen - confirmed):
+            trial = trials[i]
+            trials[i] = replace(trial, verdict=consensus.judge(trial.candidate.input))
+            confirmed.add(i)
+
+
+def _tables(problem_id: str, trials: list[Trial], chosen: set[int], left_out: list[str]) -> GeneratedTests:
     test_ids = {i: f"{TEST_ID_PREFIX}{n}" for n, i in enumerate(sorted(chosen))}
     tests: list[dict[str, Any]] = []
     rows: list[dict[str, Any]] = []
@@ -93,7 +108,7 @@ def _tables(
         elif verdict.agreed:
             outcome = TrialOutcome.KEPT if i in chosen else TrialOutcome.NOT_SELECTED
             detail = f"median native cost {_cost(trial):.4f} s"
-            detail += "" if i in chosen else ": not chosen by the cost spread"
+            detail += f", agreed by all {verdict.n_programs}" if i in chosen else ": not chosen by the cost spread"
         else:
             outcome, detail = verdict.outcome or TrialOutcome.INFRA, verdict.detail
         provenance = {

@@ -114,6 +114,35 @@ SOURCES = {
         #include <unistd.h>
         int main() { sleep(100); }
     """,
+    "deadlock": r"""
+        #include <pthread.h>
+        int main() {  // a lock taken twice by its own holder: the program waits on itself forever
+            static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
+            pthread_mutex_lock(&lock);
+            pthread_mutex_lock(&lock);
+        }
+    """,
+    "timed_wait": r"""
+        #include <pthread.h>
+        #include <time.h>
+        int main() {  // asleep on a futex, but with a timeout: it wakes by itself
+            static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
+            pthread_mutex_lock(&lock);
+            timespec until{};
+            clock_gettime(CLOCK_REALTIME, &until);
+            until.tv_sec += 100;
+            pthread_mutex_timedlock(&lock, &until);
+        }
+    """,
+    "joins_a_sleeper": r"""
+        #include <pthread.h>
+        #include <unistd.h>
+        int main() {  // the main thread waits on a futex that its other thread would release
+            pthread_t t;
+            pthread_create(&t, nullptr, [](void *) -> void * { sleep(100); return nullptr; }, nullptr);
+            pthread_join(t, nullptr);
+        }
+    """,
     "determinism": r"""
         #include <cstdio>
         extern char **environ;
@@ -414,6 +443,26 @@ def test_native_backend_measures_ok_and_crash(sandbox, binaries):
     crash = backend.run(binaries["crash"], b"", budget())
     assert crash.status == "RE" and "SIGSEGV" in crash.detail
     assert not backend.deterministic and backend.name == "native"
+
+
+def test_a_program_blocked_forever_is_tle_at_once_and_anything_else_asleep_waits_for_the_guard(sandbox, binaries):
+    """A single-threaded program asleep on a futex with no timeout can never wake (`sandbox.hang`):
+    TLE, found by the probe long before the guard. Asleep with a timeout, or waiting on a thread
+    of its own, or sleeping: the harness cannot tell, so the guard fires and it stays INFRA."""
+    backend = NativeBackend(sandbox=sandbox, repeats=1)
+    started = time.monotonic()
+    deadlock = backend.run(binaries["deadlock"], b"", budget(wall_s=30.0))
+    assert deadlock.status == "TLE" and "futex wait with no timeout" in deadlock.detail, deadlock
+    assert time.monotonic() - started < 15  # the probe, not the 30 s guard
+    for name in ("timed_wait", "joins_a_sleeper", "sleeper"):
+        result = backend.run(binaries[name], b"", budget(wall_s=2.0))
+        assert result.status == "INFRA" and "wall-clock guard" in result.detail, (name, result)
+
+
+def test_the_hang_probe_is_asked_for_not_imposed(sandbox, binaries):
+    """Compiles and simulators do not ask for it: their runs end by the guard, as before."""
+    result = run(sandbox, binaries["deadlock"], wall_s=2)
+    assert result.timed_out and not result.blocked
 
 
 def test_native_backend_passes_program_arguments_inside_the_same_containment(sandbox, binaries, tmp_path):

@@ -33,11 +33,11 @@ def graph(tmp_path_factory):
         ("test_* or problems", {"test_cases", "problems"}),
         (
             "sinks(group:runtime)",
-            {"runtime_annotations", "submission_runtimes"},  # generated tests: only when enabled
+            {"runtime_annotations", "submission_runtimes", "generated_test_trials"},
         ),
         # one clause: Dagster's legacy meaning, one level up; in an expression `+` is every level
         ("+eval_pairs", {"eval_pairs", "fastest_human", "problem_splits", "submissions", "trajectory_pairs"}),
-        ("+eval_pairs and group:codenet", {"problems", "submissions", "test_cases"}),
+        ("+eval_pairs and group:codenet", {"problems", "submissions", "test_cases", "problem_statements"}),
         ("1+eval_pairs and group:codenet", {"submissions"}),
     ],
 )

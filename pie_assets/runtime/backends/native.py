@@ -20,6 +20,7 @@ PROGRAM = "/sandbox/prog"
 # MLE heuristic, part 2: a crash this close to the address-space limit is taken as running out.
 _NEAR_LIMIT = 0.8
 _MEMORY_SIGNALS = (signal.SIGSEGV, signal.SIGBUS, signal.SIGKILL, signal.SIGABRT)
+BLOCKED = "blocked forever"  # how a TLE's detail starts when the program waited on itself (`sandbox.hang`)
 
 
 class NativeBackend:
@@ -46,6 +47,7 @@ class NativeBackend:
             address_space_mb=budget.memory_mb,
             output_bytes=budget.output_bytes,
             wall_s=budget.wall_s,
+            stop_when_blocked=True,
         )
         results: list[SandboxResult] = []
         for _ in range(self.repeats):
@@ -76,14 +78,17 @@ class NativeBackend:
 
 
 def classify(result: SandboxResult, limits: Limits) -> tuple[str, str]:
-    """(status, detail) of one sandboxed run. Guard first (INFRA is never the program's verdict),
-    then the limits, then crashes.
+    """(status, detail) of one sandboxed run. A program that blocked itself forever first (TLE: it
+    never finishes, see `sandbox.hang`), then the guard (INFRA is never the program's verdict), then
+    the limits, then crashes.
 
     MLE heuristic (RLIMIT_AS makes allocations fail rather than the kernel kill): the C++ runtime
     reports `std::bad_alloc` on stderr before aborting; or the program died of a memory-ish signal
     with its peak RSS within 80% of the limit (malloc returned NULL and was dereferenced after
     touching most of the memory). A NULL dereference far below the limit stays RE.
     """
+    if result.blocked:
+        return "TLE", f"{BLOCKED}: {result.blocked}"
     if result.timed_out:
         return "INFRA", f"wall-clock guard fired after {result.wall_s:.1f}s (limit {limits.wall_s}s)"
     if result.output_exceeded:

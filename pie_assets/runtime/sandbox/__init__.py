@@ -18,6 +18,9 @@ One file per concern, as isolate splits its own:
   fds. In its guard mode the same static binary is the host command in front of the containment:
   the whole run dies with the harness. Compiled on first use, cached by content.
 * `supervisor`: the wall-clock guard, stdout / stderr caps, the kill and the reaping.
+* `hang`: a program that blocked itself forever (single-threaded, asleep on a futex with no
+  timeout), told apart from a slow one and from a stalled harness, for runs that ask
+  (`Limits.stop_when_blocked`: the native backend); `proc`: the tree as /proc shows it.
 * `files`: the run's private root, work dir, stdin file, read-only binds and collected files.
 * `limits`, `errors`, `box` (the `Sandbox` that ties them together).
 

@@ -30,6 +30,7 @@ class SandboxResult:
     cpu_s: float  # user+sys of the program's process tree
     max_rss_kb: int
     timed_out: bool  # the wall guard fired (an infrastructure event)
+    blocked: str  # how the program blocked itself forever, when it did and the limits asked (`hang`)
     cpu_limit_exceeded: bool
     output_exceeded: bool
     files: dict[str, bytes]
@@ -132,6 +133,7 @@ class Sandbox:
             cpu_s=report.cpu_s,
             max_rss_kb=report.max_rss_kb,
             timed_out=child.timed_out,
+            blocked=child.blocked,
             cpu_limit_exceeded=sig == signal.SIGXCPU or hard_kill,
             output_exceeded=child.output_exceeded,
             files=files.collect(work, names, limits.file_size_mb * MB),

@@ -18,6 +18,7 @@ class Limits:
     wall_s: float = 30.0  # wall-clock guard: the whole sandbox is killed
     output_bytes: int = 64 << 20  # stdout kept up to this; beyond → kill, output_exceeded
     stderr_bytes: int = 64 << 10  # stderr excerpt kept; the rest is read and discarded
+    stop_when_blocked: bool = False  # kill a program found blocked forever (`hang`): a verdict, not INFRA
 
     @property
     def rlimit_cpu_s(self) -> int:

@@ -1,5 +1,6 @@
 """The supervisor: spawns one containment, drains its output with caps, keeps the wall-clock
-guard, kills the tree when told to, and reaps it.
+guard, kills the tree when told to or when the program blocked itself forever (`hang`), and
+reaps it.
 
 One selector loop does all I/O (no threads), so nothing can deadlock on a full pipe. Killing goes
 through our init (SIGTERM: it kills the program's tree and still reports exact usage); an init
@@ -20,11 +21,14 @@ from pathlib import Path
 from typing import IO
 
 from pie_assets.runtime.fork_lock import spawning
+from pie_assets.runtime.sandbox.hang import blocked_forever
 from pie_assets.runtime.sandbox.launchers import FIXED_ENV, SANDBOX_GID, SANDBOX_UID, Launcher
 from pie_assets.runtime.sandbox.limits import Limits
+from pie_assets.runtime.sandbox.proc import children
 
 _KILL_GRACE_S = 2.0  # after a kill: how long before escalating / giving up on stray pipe holders
 _CHUNK = 1 << 16
+_HANG_PROBE_S = 0.5  # how often a run with `stop_when_blocked` is looked at (a few /proc reads)
 
 
 class Supervisor:
@@ -43,8 +47,10 @@ class Supervisor:
         self.launcher, self.limits = launcher, limits
         self.stdout, self.stderr, self.report_text = bytearray(), bytearray(), bytearray()
         self.timed_out = self.output_exceeded = self.killed = self.exited = False
+        self.blocked = ""  # how the program blocked itself forever, when it did (then killed)
         self.start = time.monotonic()
         self._deadline = self.start + limits.wall_s
+        self._probe_at = self.start + _HANG_PROBE_S if limits.stop_when_blocked else float("inf")
         self.report_fd, report_w = os.pipe()
         try:
             with spawning():  # no executable's write descriptor may leak into this fork (fork_lock)
@@ -94,9 +100,15 @@ class Supervisor:
 
     def _pump(self, sel: selectors.BaseSelector) -> None:
         """Until the outer process exited and every pipe hit EOF. A deadline passing means, in turn:
-        wall guard → kill; kill ignored → kill the outer process; exited but pipes held → give up."""
+        wall guard → kill; kill ignored → kill the outer process; exited but pipes held → give up.
+        Before the guard, a program found blocked forever is killed at once."""
         while not (self.exited and not sel.get_map()):
             now = time.monotonic()
+            if now >= self._probe_at:
+                self._probe_at = now + _HANG_PROBE_S
+                if not (self.killed or self.exited) and (blocked := blocked_forever(self._inits())):
+                    self.blocked = blocked
+                    self._kill()
             if now >= self._deadline:
                 if self.exited:
                     return  # strays outside any pid namespace (plain degraded mode) hold the pipes
@@ -106,7 +118,7 @@ class Supervisor:
                     self.timed_out = True
                     self._kill()
                 self._deadline = now + _KILL_GRACE_S
-            for key, _ in sel.select(max(0.0, self._deadline - now)):
+            for key, _ in sel.select(max(0.0, min(self._deadline, self._probe_at) - now)):
                 key.data(sel, key.fileobj)  # each handler closes at most its own fd
 
     def _kill(self) -> None:
@@ -114,16 +126,20 @@ class Supervisor:
         bwrap / unshare the init is the outer process's child, else the outer process itself."""
         self.killed = True
         self._deadline = time.monotonic() + _KILL_GRACE_S
-        inits = _children(self.proc.pid) if self.launcher.pid_namespace else [self.proc.pid]
+        inits = self._inits()
         if not inits:
             _killpg(self.proc.pid)
         for pid in inits:
             _signal(pid, signal.SIGTERM)
 
+    def _inits(self) -> list[int]:
+        """Our init: the outer process's child under bwrap / unshare, else the outer process."""
+        return children(self.proc.pid) if self.launcher.pid_namespace else [self.proc.pid]
+
     def _escalate(self) -> None:
         """The init did not finish in time: SIGKILL it (as pid 1 it takes the namespace along, and
         the outer process reaps it, so no zombie is orphaned), then the outer process group."""
-        for pid in _children(self.proc.pid):
+        for pid in children(self.proc.pid):
             _signal(pid, signal.SIGKILL)
         _killpg(self.proc.pid)
 
@@ -171,11 +187,3 @@ def _signal(pid: int, sig: int) -> None:
 def _killpg(pgid: int) -> None:
     with contextlib.suppress(ProcessLookupError, PermissionError):
         os.killpg(pgid, signal.SIGKILL)
-
-
-def _children(pid: int) -> list[int]:
-    """Direct children of `pid`."""
-    try:
-        return [int(c) for c in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
-    except OSError:
-        return []
