@@ -1,6 +1,7 @@
 """The whole default graph on the embedded sample, through `pie run`, then its runtime stages again
-from scratch (CI: five of the seven problems): runtimes are reproducible to the byte, and a warm
-re-run measures nothing."""
+from scratch (CI: five of the seven problems): runtimes are reproducible to the byte, generated
+tests are made for every problem and agreed on by every accepted program, and a warm re-run
+measures nothing."""
 
 from __future__ import annotations
 
@@ -43,9 +44,8 @@ def test_sample_end_to_end_deterministic_and_cached(tmp_path, again):
     first, second = tmp_path / "a", tmp_path / "b"
     result = _cold_run(first)
     problems = ("--problems", ",".join(again)) if again else ()
-    _cold_run(
-        second, "--select", "group:codenet or group:runtime", *problems
-    )  # from scratch as far as the runtimes compared
+    # from scratch as far as the runtimes compared (`auto` is PIE's tests here: no generated test summed)
+    _cold_run(second, "--select", "(group:codenet or group:runtime) and not generated_test*", *problems)
 
     rows_expected = _assert_each_input_counted_once(str(first / "warehouse"))
     # Every model builds with every check passing, and the exports are published.
@@ -93,6 +93,7 @@ def test_sample_end_to_end_deterministic_and_cached(tmp_path, again):
         "Output Limit Exceeded": ["WA"],
     }
     assert all(v["cost_only_if_all_pass"] for v in verdicts)
+    _assert_generated_tests(first)
 
     before = _cache_files(str(first / "warehouse"))
     warm = pie("run", "--quiet", cwd=first)
@@ -116,6 +117,27 @@ def test_sample_end_to_end_deterministic_and_cached(tmp_path, again):
         ).stdout
     )
     assert len(spread) >= 14 and min(row["ratio"] for row in spread) >= 2.0
+
+
+def _assert_generated_tests(place) -> None:
+    """#25's bar: plain `pie run`, offline, gives every sample problem with two accepted programs
+    at least 5 generated tests, each agreed on by every one of its accepted C++ programs."""
+    per_problem = json.loads(
+        pie(
+            "sql",
+            """
+        with accepted as (select problem_id, count(*) n from submissions
+                          where status = 'Accepted' and language = 'C++' group by 1)
+        select a.problem_id, a.n accepted, count(g.test_id) tests,
+               coalesce(bool_and(g.consensus_size = a.n), false) all_agree
+        from accepted a left join generated_tests g using (problem_id) group by all order by 1""",
+            "--format",
+            "json",
+            cwd=place,
+        ).stdout
+    )
+    assert len(per_problem) == 7 and all(row["accepted"] >= 2 for row in per_problem)
+    assert all(row["tests"] >= 5 and row["all_agree"] for row in per_problem), per_problem
 
 
 def _submissions(place) -> set[str]:
