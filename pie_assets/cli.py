@@ -256,7 +256,8 @@ def cmd_eval(args: argparse.Namespace) -> int:
     with Catalog(Warehouse(settings.warehouse)).connect() as con:
         table = con.execute(
             "select strategy, mode, k, n_pairs, round(pct_opt, 2) as pct_opt, round(speedup, 4) as speedup, "
-            "round(pct_correct, 2) as pct_correct, round(memory_reduction, 4) as memory_reduction, "
+            "round(pct_correct, 2) as pct_correct, round(speedup_low, 4) as speedup_low, "
+            "round(speedup_high, 4) as speedup_high, round(memory_reduction, 4) as memory_reduction, "
             "round(percentile, 2) as percentile from model_evaluations where checkpoint = ? order by strategy, k",
             [name],
         ).pl()

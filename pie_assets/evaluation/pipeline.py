@@ -457,7 +457,7 @@ def score(
     evaluations, per_pair = [], {}
     for name in strategies:
         runs = runtimes.filter(pl.col("strategy") == name)
-        table = evaluate(metric_pairs, runs, n_samples, clip=clip, human_costs=humans)
+        table = evaluate(metric_pairs, runs, n_samples, clip=clip, human_costs=humans, intervals=config.intervals)
         evaluations.append(
             table.with_columns(
                 checkpoint=pl.lit(checkpoint),

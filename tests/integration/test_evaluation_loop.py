@@ -152,6 +152,9 @@ def test_pie_run_evaluates_the_baselines_and_the_human_references(lake):
     assert (identity["strategy"], identity["mode"], identity["k"], identity["n_pairs"]) == ("none", "full", 1, 3)
     # The slow program itself: correct everywhere, never faster than itself.
     assert identity["speedup"] == 1.0 and identity["pct_opt"] == 0.0 and identity["pct_correct"] == 100.0
+    # ... and so is every resample of its problems: its intervals are exact, not approximately so.
+    bounds = [identity[f"{m}_{end}"] for m in ("speedup", "pct_opt", "pct_correct") for end in ("low", "high")]
+    assert bounds == [1.0, 1.0, 0.0, 0.0, 100.0, 100.0] and identity["n_problems"] == 1
     warehouse = Path(lake.settings.warehouse)
     # Human references are measured again here, by the same backend and config as the lake's labels:
     # tgt over src, unclipped, is the mean of the test pairs' speedups.
@@ -177,6 +180,11 @@ def test_pie_run_evaluates_the_baselines_and_the_human_references(lake):
     # The leaderboard puts them beside the paper's reported figures, labelled as such.
     board = rows(warehouse, "select source, checkpoint from leaderboard order by all")
     assert sum(1 for source, _ in board if source == "measured") == 4
+    # ... with the intervals of Best@n: one test problem here, so every resample is the sample itself.
+    (target_bounds,) = rows(
+        warehouse, "select speedup_low, speedup, speedup_high from leaderboard where checkpoint = 'human-target'"
+    )
+    assert target_bounds == pytest.approx((target["speedup"],) * 3, rel=1e-12)
     assert ("reported (PIE paper)", "codellama-13b (PIE paper)") in board
     # The plots are files, and Markdown images in the description of an observation recorded after the
     # materialisation (the Events tab draws them inline), which links to it.

@@ -13,6 +13,10 @@ from pie_assets.evaluation.schemas import (
     PROMPT_SCHEMA,
 )
 
+INTERVAL_DOC = (
+    "{} 95% interval, {} end: percentile bootstrap over test problems ([intervals] of the evaluation config; "
+    "NULL without pairs)"
+)
 EVALUATION_TABLES: dict[str, TableDoc] = {
     "prompts": TableDoc(
         "Per checkpoint x test problem: the prompt of every (strategy, test pair), as sent to the model; "
@@ -98,8 +102,13 @@ EVALUATION_TABLES: dict[str, TableDoc] = {
             "mode": "full | fast (one pair per problem, a few tests): never compare a fast row with a full one",
             "k": "Best@k: the first k samples in sampling order",
             "n_pairs": "test pairs, every one in the denominator",
+            "n_problems": "test problems of those pairs: the units the intervals resample (one: zero-width intervals)",
             "speedup": "SPEEDUP: mean over pairs of max(1, src cost / best cost) (unclipped for human references)",
+            "speedup_low": INTERVAL_DOC.format("SPEEDUP", "low"),
+            "speedup_high": INTERVAL_DOC.format("SPEEDUP", "high"),
             "pct_opt": "%OPT: share of pairs with speedup >= 1.10",
+            "pct_opt_low": INTERVAL_DOC.format("%OPT", "low"),
+            "pct_opt_high": INTERVAL_DOC.format("%OPT", "high"),
             "pct_opt_1_25": "share of pairs with speedup >= 1.25",
             "pct_opt_1_5": "share of pairs with speedup >= 1.5",
             "pct_opt_2": "share of pairs with speedup >= 2",
@@ -107,6 +116,8 @@ EVALUATION_TABLES: dict[str, TableDoc] = {
             "pct_opt_5": "share of pairs with speedup >= 5",
             "pct_opt_10": "share of pairs with speedup >= 10",
             "pct_correct": "%Correct: share of pairs whose best accuracy is 1.0",
+            "pct_correct_low": INTERVAL_DOC.format("%Correct", "low"),
+            "pct_correct_high": INTERVAL_DOC.format("%Correct", "high"),
             "memory_reduction": "mean of src peak memory / best generation's peak memory "
             "(1.0 without a correct generation)",
             "percentile": "mean share of the problem's correct human programs the best generation beats on cost",
