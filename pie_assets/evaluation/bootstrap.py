@@ -61,7 +61,7 @@ def problem_counts(n_problems: int, settings: Bootstrap) -> np.ndarray:
     )
 
 
-def _per_problem(frame: pl.DataFrame, problems: Sequence[str], group: str, values: Sequence[str]) -> np.ndarray:
+def per_problem_sums(frame: pl.DataFrame, problems: Sequence[str], group: str, values: Sequence[str]) -> np.ndarray:
     """(problems x groups x values + 1): each problem's sum of each value per group, and its pair count."""
     groups = frame[group].unique().sort().to_list()
     sums = (
@@ -88,7 +88,7 @@ def mean_intervals(frame: pl.DataFrame, group: str, values: Sequence[str], setti
     if frame.is_empty():
         return pl.DataFrame(schema=schema)
     problems = frame["problem_id"].unique().sort().to_list()
-    cube = _per_problem(frame, problems, group, values)
+    cube = per_problem_sums(frame, problems, group, values)
     resampled = np.einsum("bp,pgv->bgv", problem_counts(len(problems), settings), cube)
     means = resampled[..., :-1] / resampled[..., -1:]
     low, high = np.percentile(means, settings.percentiles, axis=0)

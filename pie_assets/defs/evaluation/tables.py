@@ -5,6 +5,7 @@ from __future__ import annotations
 import polars as pl
 
 from pie_assets.defs.shared.tables import PROFILE_DOC, TEST_SET_DOC, TableDoc
+from pie_assets.evaluation.comparisons import COMPARISON_SCHEMA
 from pie_assets.evaluation.pie_agreement import AGREEMENT_SCHEMA, OVERALL
 from pie_assets.evaluation.schemas import (
     GENERATION_RUNTIME_SCHEMA,
@@ -130,6 +131,33 @@ EVALUATION_TABLES: dict[str, TableDoc] = {
             "profile": PROFILE_DOC,
             "evaluation_config_hash": "hash of the evaluation config",
             "checkpoint_version": "the checkpoint's version (files or models-file entry)",
+        },
+    ),
+    "checkpoint_comparisons": TableDoc(
+        "Every pair of checkpoints evaluated on the same test pairs, mode, backend, simulator and evaluation "
+        "config, in both orders: per strategy (an unprompted baseline or human reference against each strategy of "
+        "the other), k and metric, A - B paired per pair, with a 95% interval from a paired bootstrap over "
+        "problems and a p-value from a paired sign-flip permutation test over problems ([intervals]).",
+        COMPARISON_SCHEMA,
+        {
+            "checkpoint_a": "checkpoint A",
+            "checkpoint_b": "checkpoint B",
+            "strategy": "the strategy compared (the prompted side's when the other is unprompted)",
+            "k": "Best@k (a side with fewer samples uses its Best@n beyond n)",
+            "metric": "speedup | pct_opt | pct_correct",
+            "value_a": "A's metric at k (as in model_evaluations)",
+            "value_b": "B's metric at k",
+            "difference": "A - B (SPEEDUP in x, %OPT and %Correct in percentage points)",
+            "diff_low": "95% interval of the difference, low end: paired percentile bootstrap over problems",
+            "diff_high": "95% interval of the difference, high end",
+            "p_value": "two-sided p of 'no difference': paired sign-flip permutation over problems, "
+            "(1 + as extreme) / (1 + resamples)",
+            "n_pairs": "test pairs, the same for both",
+            "n_problems": "their problems, the units resampled (one: zero-width interval, p = 1)",
+            "mode": "full | fast (both sides)",
+            "backend": "the measuring backend (both sides)",
+            "config_hash": "hash of the simulator config (both sides)",
+            "evaluation_config_hash": "hash of the evaluation config (both sides)",
         },
     ),
     "retrieval_index": TableDoc(
