@@ -455,6 +455,50 @@ def checkpoint_outcomes(checkpoint: str, runtimes: pl.DataFrame, prompts: pl.Dat
     )
 
 
+def fast_view(
+    checkpoint: str,
+    config: EvaluationConfig,
+    annotator: Annotator,
+    runtimes: pl.DataFrame,
+    prompts: pl.DataFrame,
+    generations: pl.DataFrame,
+    pairs: pl.DataFrame,
+    tests: dict[str, TestSelection],
+    workers: int = 2,
+) -> pl.DataFrame:
+    """What fast mode gives for a full evaluation's own generations: its pairs of fast mode
+    (`select_pairs`) measured on fast mode's tests (`eval_cases`) by the same annotator, scored
+    with intervals (model_evaluations' columns, mode "fast"). Fast mode on the same samples, so
+    the difference from the full evaluation is fast mode's alone, not another draw of samples.
+    `pairs`: the eval_pairs rows of the checkpoint's problems; `tests`: each problem's tests of
+    the set its generations were measured on. Measurements are cached by content."""
+    if _single(runtimes, "mode", checkpoint) != "full":
+        raise ValueError(f"{checkpoint}'s latest evaluation is not in full mode")
+    kept = select_pairs(pairs, config.fast).join(
+        _metric_pairs(runtimes, prompts), on=["problem_id", "src_id", "tgt_id"], how="semi"
+    )
+    chosen = generations.join(kept, on=["src_id", "tgt_id"], how="semi")
+    cases = {problem: eval_cases(tests[problem], config.fast) for problem in kept["problem_id"].unique()}
+    first = runtimes.row(0, named=True)
+    provenance = Provenance(
+        first["kind"], first["checkpoint_version"], first["evaluation_config_hash"], first["inputs_fingerprint"]
+    )
+    n_samples = int(runtimes.select(pl.col("n_samples").max()).item())
+    test_sets = {problem: tests[problem].name for problem in cases}
+    fast = measure(annotator, chosen, kept, cases, workers, "fast", n_samples, provenance, test_sets=test_sets)
+    no_humans = pl.DataFrame(
+        schema={
+            "problem_id": pl.Utf8,
+            "submission_id": pl.Utf8,
+            "test_id": pl.Utf8,
+            "status": pl.Utf8,
+            "cost": pl.Float64,
+        }
+    )
+    fast_prompts = prompts.join(kept, on=["src_id", "tgt_id"], how="semi")
+    return score(checkpoint, config, fast, fast_prompts, tests, no_humans).model_evaluations
+
+
 def score(
     checkpoint: str,
     config: EvaluationConfig,

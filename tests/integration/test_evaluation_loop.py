@@ -393,6 +393,31 @@ def test_schedule_requests_nothing_until_an_input_changes_then_every_checkpoint(
         lake.config_file.write_text(original)
 
 
+def test_fast_mode_fidelity_of_the_full_evaluations(lake):
+    """Fast mode on the full evaluations' own generations, measured for real (cached by content)."""
+    defs = lake.defs()
+    assert dg.materialize(
+        list(defs.assets), instance=lake.instance, resources=defs.resources, selection=["fast_mode_fidelity"]
+    ).success
+    warehouse = Path(lake.settings.warehouse)
+    found = rows(
+        warehouse,
+        "select checkpoint, full_value, fast_value, fast_low, fast_high, covered, n_pairs_full, n_pairs_fast "
+        "from fast_mode_fidelity where metric = 'speedup' and k = 1 and strategy = 'none' order by checkpoint",
+    )
+    by_name = {r[0]: r[1:] for r in found}
+    assert {"identity", "nearest-pair", "human-target", "human-fastest"} <= set(by_name)
+    # identity is exact in both modes; fast keeps one pair of the problem's three.
+    assert by_name["identity"] == (1.0, 1.0, 1.0, 1.0, True, 3, 1)
+    # The fast value is the mean over its one pair, measured on fast mode's tests.
+    full_target, fast_target = by_name["human-target"][:2]
+    assert full_target > 1.0 and fast_target > 1.0
+    ranking = rows(
+        warehouse, "select distinct spearman, n_ranked from fast_mode_fidelity where metric = 'speedup' and k = 1"
+    )
+    assert len(ranking) == 1 and ranking[0][1] >= 4 and -1.0 <= ranking[0][0] <= 1.0
+
+
 def test_fast_mode_is_named_in_every_row(lake):
     outcome = run_pipeline(
         lake.settings,

@@ -6,6 +6,7 @@ import polars as pl
 
 from pie_assets.defs.shared.tables import PROFILE_DOC, TEST_SET_DOC, TableDoc
 from pie_assets.evaluation.comparisons import COMPARISON_SCHEMA
+from pie_assets.evaluation.fast_fidelity import FIDELITY_SCHEMA
 from pie_assets.evaluation.pie_agreement import AGREEMENT_SCHEMA, OVERALL
 from pie_assets.evaluation.schemas import (
     GENERATION_RUNTIME_SCHEMA,
@@ -158,6 +159,32 @@ EVALUATION_TABLES: dict[str, TableDoc] = {
             "backend": "the measuring backend (both sides)",
             "config_hash": "hash of the simulator config (both sides)",
             "evaluation_config_hash": "hash of the evaluation config (both sides)",
+        },
+    ),
+    "fast_mode_fidelity": TableDoc(
+        "Fast mode against the full evaluation: for every checkpoint whose latest evaluation is full, fast mode "
+        "([fast]: its pairs and tests) applied to the same generations and measured by the same backend; per "
+        "strategy, k and metric the two values, fast - full, whether the fast 95% interval covers the full value, "
+        "and the Spearman rank correlation of fast with full over the checkpoints.",
+        FIDELITY_SCHEMA,
+        {
+            "checkpoint": "the checkpoint",
+            "kind": "its kind (baseline, human_reference, a model's)",
+            "strategy": "the prompt strategy (none for baselines and human references)",
+            "k": "Best@k",
+            "metric": "speedup | pct_opt | pct_correct",
+            "full_value": "the full evaluation's value (model_evaluations)",
+            "fast_value": "fast mode's value on the same generations",
+            "fast_low": "fast mode's 95% interval, low end (bootstrap over problems)",
+            "fast_high": "fast mode's 95% interval, high end",
+            "difference": "fast - full (SPEEDUP in x, %OPT and %Correct in percentage points)",
+            "covered": "fast_low <= full_value <= fast_high",
+            "n_pairs_full": "pairs of the full evaluation",
+            "n_pairs_fast": "pairs fast mode keeps ([fast] pairs_per_problem per problem)",
+            "n_problems": "problems (the units the fast interval resamples)",
+            "spearman": "Spearman rank correlation of fast with full values over the checkpoint x strategy rows "
+            "of this k and metric (average ranks; NULL below 2 rows or on constant values)",
+            "n_ranked": "rows that correlation is over",
         },
     ),
     "retrieval_index": TableDoc(
