@@ -7,6 +7,7 @@ pie sql "QUERY" [--warehouse DIR] [--format auto|table|line|csv|json]
 pie measure FILE.cpp --input FILE [--backend NAME] [--json]
 pie eval --model SPEC [--strategy NAME] [--k N] [--fast] [--eval-pairs lake|pie] [--profile NAME] [--test-set NAME]
          [--warehouse DIR]
+pie eval --compare A B [--warehouse DIR]
 pie train --method sft|sft-perf|dpo|rrtf --base MODEL|tiny [--no-lora] [--data VERSION]
 pie ui [--port N]
 """
@@ -209,6 +210,8 @@ def cmd_eval(args: argparse.Namespace) -> int:
     from pie_assets.runner import StageProgress, open_instance, run_pipeline
 
     settings = _settings(args)
+    if args.compare:
+        return _compare(args, settings)
     config = EvaluationConfig.load()
     specs = discover(
         settings.resolved_checkpoints_dir(), settings.resolved_models_file(), config.baselines, config.human_references
@@ -256,7 +259,8 @@ def cmd_eval(args: argparse.Namespace) -> int:
     with Catalog(Warehouse(settings.warehouse)).connect() as con:
         table = con.execute(
             "select strategy, mode, k, n_pairs, round(pct_opt, 2) as pct_opt, round(speedup, 4) as speedup, "
-            "round(pct_correct, 2) as pct_correct, round(memory_reduction, 4) as memory_reduction, "
+            "round(pct_correct, 2) as pct_correct, round(speedup_low, 4) as speedup_low, "
+            "round(speedup_high, 4) as speedup_high, round(memory_reduction, 4) as memory_reduction, "
             "round(percentile, 2) as percentile from model_evaluations where checkpoint = ? order by strategy, k",
             [name],
         ).pl()
@@ -265,6 +269,47 @@ def cmd_eval(args: argparse.Namespace) -> int:
         f'evaluation of {name}: {outcome.wall_s:.1f} s; all rows: pie sql "select * from model_evaluations '
         f"where checkpoint = '{name}'\""
     )
+    return 0
+
+
+COMPARISON_SQL = """
+    select strategy, metric, k, round(value_a, 4) as a, round(value_b, 4) as b,
+        round(difference, 4) as difference, round(diff_low, 4) as diff_low, round(diff_high, 4) as diff_high,
+        round(p_value, 4) as p_value, n_pairs, n_problems, mode
+    from checkpoint_comparisons where checkpoint_a = ? and checkpoint_b = ? order by strategy, metric, k
+"""
+
+
+def _compare(args: argparse.Namespace, settings: Settings) -> int:
+    """`pie eval --compare A B`: checkpoint_comparisons, refreshed from what is evaluated now."""
+    from pie_assets.lake.catalog import Catalog
+    from pie_assets.lake.storage import Warehouse
+    from pie_assets.runner import open_instance, run_pipeline
+
+    a, b = args.compare
+    outcome = run_pipeline(
+        settings,
+        open_instance(),
+        selection="key:checkpoint_comparisons",
+        log_level="DEBUG" if args.debug else "CRITICAL",
+    )
+    if outcome.failed_steps or outcome.skipped:
+        print("\n".join(outcome.failed_steps + outcome.skipped), file=sys.stderr)
+        return 1
+    with Catalog(Warehouse(settings.warehouse)).connect() as con:
+        table = con.execute(COMPARISON_SQL, [a, b]).pl()
+        scored = {r[0] for r in con.execute("select distinct checkpoint from model_evaluations").fetchall()}
+    if table.is_empty():
+        missing = [name for name in (a, b) if name not in scored]
+        why = (
+            f"{', '.join(missing)} not evaluated (pie eval --model NAME)"
+            if missing
+            else "they were not evaluated on the same pairs, mode, backend and configs"
+        )
+        print(f"no comparison of {a} with {b}: {why}", file=sys.stderr)
+        return 1
+    sys.stdout.write(render(table))
+    print(f"{a} - {b}: interval = paired bootstrap over problems, p = paired sign-flip permutation over problems")
     return 0
 
 
@@ -486,11 +531,18 @@ def build_parser() -> argparse.ArgumentParser:
         "runs: its generations and measurements land in the warehouse's generation tables and "
         "model_evaluations; prints PIE's metrics per strategy and k.",
     )
-    evaluate.add_argument(
+    target = evaluate.add_mutually_exclusive_group(required=True)
+    target.add_argument(
         "--model",
-        required=True,
         help="a checkpoint name (identity, nearest-pair, human-target, human-fastest, a directory "
         "under the checkpoints root, a models-file entry) or a model / adapter directory",
+    )
+    target.add_argument(
+        "--compare",
+        nargs=2,
+        metavar=("A", "B"),
+        help="evaluate nothing: refresh checkpoint_comparisons and print A - B per strategy, metric and k, "
+        "with its 95%% interval and p-value (both evaluated on the same pairs and config)",
     )
     evaluate.add_argument(
         "--strategy",

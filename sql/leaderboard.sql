@@ -1,6 +1,7 @@
 -- Every evaluated (checkpoint, strategy, mode) at its Best@n (n = its samples) and Best@1, beside
 -- the PIE paper's reported figures. Reported rows are the paper's numbers on its gem5 test split
 -- (978 pairs), NOT measured here: source = 'reported (PIE paper)', and their cost unit differs.
+-- Measured rows carry the 95% intervals of model_evaluations at Best@n (bootstrap over problems).
 with measured as (
     select
         checkpoint,
@@ -9,11 +10,18 @@ with measured as (
         mode,
         backend,
         n_pairs,
+        n_problems,
         n_samples,
         max(k) as k,
         arg_max(speedup, k) as speedup,
+        arg_max(speedup_low, k) as speedup_low,
+        arg_max(speedup_high, k) as speedup_high,
         arg_max(pct_opt, k) as pct_opt,
+        arg_max(pct_opt_low, k) as pct_opt_low,
+        arg_max(pct_opt_high, k) as pct_opt_high,
         arg_max(pct_correct, k) as pct_correct,
+        arg_max(pct_correct_low, k) as pct_correct_low,
+        arg_max(pct_correct_high, k) as pct_correct_high,
         arg_max(memory_reduction, k) as memory_reduction,
         arg_max(percentile, k) as percentile,
         max(speedup) filter (where k = 1) as speedup_at_1,
@@ -40,10 +48,17 @@ select
     mode,
     k,
     n_pairs,
+    n_problems,
     n_samples,
     speedup,
+    speedup_low,
+    speedup_high,
     pct_opt,
+    pct_opt_low,
+    pct_opt_high,
     pct_correct,
+    pct_correct_low,
+    pct_correct_high,
     memory_reduction,
     percentile,
     speedup_at_1,
@@ -60,10 +75,17 @@ select
     'full' as mode,
     k,
     978 as n_pairs,
+    41 as n_problems,
     8 as n_samples,
     speedup,
+    null as speedup_low,
+    null as speedup_high,
     pct_opt,
+    null as pct_opt_low,
+    null as pct_opt_high,
     pct_correct,
+    null as pct_correct_low,
+    null as pct_correct_high,
     null as memory_reduction,
     null as percentile,
     null as speedup_at_1,
@@ -73,4 +95,4 @@ select
 from reported
 order by
     source asc, speedup desc nulls last, checkpoint asc, strategy asc, mode asc, backend asc, k asc, kind asc,
-    n_pairs asc, n_samples asc
+    n_pairs asc, n_problems asc, n_samples asc

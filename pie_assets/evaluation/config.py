@@ -8,6 +8,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
+from pie_assets.evaluation.bootstrap import Bootstrap
 from pie_assets.evaluation.checkpoints import BASELINES, HUMAN_REFERENCES
 from pie_assets.evaluation.prompts import strategy_names
 from pie_assets.evaluation.sampling import SamplingSettings
@@ -97,6 +98,15 @@ class EvaluationConfig(VersionedConfig):
         f = self.section("fast")
         return FastMode(
             pairs_per_problem=int(f.get("pairs_per_problem", 1)), tests_per_problem=int(f.get("tests_per_problem", 2))
+        )
+
+    @property
+    def intervals(self) -> Bootstrap:
+        i = self.section("intervals")
+        return Bootstrap(
+            resamples=int(i.get("resamples", 2000)),
+            seed=int(i.get("seed", 0)),
+            confidence=float(i.get("confidence", 0.95)),
         )
 
     @property

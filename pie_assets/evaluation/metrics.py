@@ -33,6 +33,10 @@ Where PIE is silent, these are this project's rules:
 - n_pairs_with_generation counts the pairs with at least one run among their first k samples.
 - With no pairs at all, the means (speedup, pct_*, memory_reduction, percentile) are NULL.
 - A pair listed twice in `pairs`, or a run without a 0-based sample_index, is a ValueError.
+
+Intervals (this project's, PIE reports none): SPEEDUP, %OPT (at 1.10) and %Correct carry a
+percentile interval from a bootstrap over test problems (`bootstrap`: resample problems, keep
+their pairs); NULL without pairs, or when `evaluate` is given no `intervals` settings.
 """
 
 from __future__ import annotations
@@ -41,6 +45,7 @@ from typing import cast
 
 import polars as pl
 
+from pie_assets.evaluation.bootstrap import Bootstrap, mean_intervals
 from pie_assets.lake.schema import ColumnTypes
 
 OPT_THRESHOLDS: tuple[float, ...] = (1.10, 1.25, 1.5, 2.0, 3.0, 5.0, 10.0)
@@ -85,12 +90,22 @@ def opt_column(threshold: float) -> str:
     return "pct_opt_" + f"{threshold:g}".replace(".", "_")
 
 
+# The metrics that carry an interval, and the per-pair value each is the mean of (a share for %).
+INTERVAL_METRICS: tuple[str, ...] = ("speedup", "pct_opt", "pct_correct")
+INTERVAL_COLUMNS: tuple[str, ...] = tuple(f"{m}_{end}" for m in INTERVAL_METRICS for end in ("low", "high"))
 EVALUATION_SCHEMA: ColumnTypes = {
     "k": pl.Int64,
     "n_pairs": pl.Int64,
+    "n_problems": pl.Int64,
     "speedup": pl.Float64,
+    "speedup_low": pl.Float64,
+    "speedup_high": pl.Float64,
     **{opt_column(t): pl.Float64 for t in OPT_THRESHOLDS},
+    "pct_opt_low": pl.Float64,
+    "pct_opt_high": pl.Float64,
     "pct_correct": pl.Float64,
+    "pct_correct_low": pl.Float64,
+    "pct_correct_high": pl.Float64,
     "memory_reduction": pl.Float64,
     "percentile": pl.Float64,
     "n_pairs_with_generation": pl.Int64,
@@ -200,6 +215,7 @@ def _summary(per_pair: pl.DataFrame, k: int, human_costs: pl.DataFrame | None) -
     return {
         "k": k,
         "n_pairs": per_pair.height,
+        "n_problems": per_pair["problem_id"].n_unique(),
         "speedup": speedup.mean(),
         **{opt_column(t): _pct(speedup >= t) for t in OPT_THRESHOLDS},
         "pct_correct": _pct(per_pair["best_accuracy"] == 1.0),
@@ -216,13 +232,46 @@ def _pct(shares: pl.Series | None) -> float | None:
     return None if share is None else 100.0 * cast(float, share)  # polars types a mean as any literal
 
 
+def pair_outcomes(per_pair: pl.DataFrame) -> pl.DataFrame:
+    """Per pair and k, the values whose means over pairs are SPEEDUP, %OPT and %Correct (the
+    two shares as booleans): what the intervals and the paired comparisons resample."""
+    return per_pair.select(
+        "problem_id",
+        *_PAIR_KEY,
+        "k",
+        "speedup",
+        (pl.col("speedup") >= PIE_OPT_THRESHOLD).alias("pct_opt"),
+        (pl.col("best_accuracy") == 1.0).alias("pct_correct"),
+    )
+
+
+def _intervals(outcomes: pl.DataFrame, settings: Bootstrap) -> pl.DataFrame:
+    """Per k, the `INTERVAL_COLUMNS` (percentages 0-100, as the point estimates)."""
+    found = mean_intervals(outcomes, "k", INTERVAL_METRICS, settings)
+    return found.with_columns(pl.col(c) * 100.0 for c in INTERVAL_COLUMNS if c.startswith("pct_"))
+
+
 def evaluate(
-    pairs: pl.DataFrame, runs: pl.DataFrame, n: int, *, clip: bool = True, human_costs: pl.DataFrame | None = None
+    pairs: pl.DataFrame,
+    runs: pl.DataFrame,
+    n: int,
+    *,
+    clip: bool = True,
+    human_costs: pl.DataFrame | None = None,
+    intervals: Bootstrap | None = None,
 ) -> pl.DataFrame:
-    """PIE's table of Best@k metrics, one row per k in 1..n (schema `EVALUATION_SCHEMA`)."""
+    """PIE's table of Best@k metrics, one row per k in 1..n (schema `EVALUATION_SCHEMA`), with
+    intervals when `intervals` says how to draw them."""
     if n < 1:
         raise ValueError(f"n must be at least 1, got {n}")
     pairs = _clean_pairs(pairs)
     runs = _clean_runs(pairs, runs)
-    rows = [_summary(_per_pair(pairs, runs, k, clip), k, human_costs) for k in range(1, n + 1)]
-    return pl.DataFrame(rows, schema=EVALUATION_SCHEMA)
+    per_k = [_per_pair(pairs, runs, k, clip) for k in range(1, n + 1)]
+    rows = [_summary(per_pair, k, human_costs) for k, per_pair in enumerate(per_k, start=1)]
+    table = pl.DataFrame(rows, schema={c: t for c, t in EVALUATION_SCHEMA.items() if c not in INTERVAL_COLUMNS})
+    if intervals is None or not pairs.height:
+        return table.with_columns(pl.lit(None, pl.Float64).alias(c) for c in INTERVAL_COLUMNS).select(
+            list(EVALUATION_SCHEMA)
+        )
+    found = _intervals(pair_outcomes(pl.concat(per_k)), intervals)
+    return table.join(found, on="k", how="left").select(list(EVALUATION_SCHEMA))

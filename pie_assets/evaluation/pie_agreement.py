@@ -74,7 +74,7 @@ def _programs(measured: pl.DataFrame) -> pl.DataFrame:
     return pl.concat(sides).unique("program_id", keep="first", maintain_order=True)
 
 
-def _correlation(x: pl.Expr, y: pl.Expr, method: Literal["pearson", "spearman"]) -> pl.Expr:
+def correlation(x: pl.Expr, y: pl.Expr, method: Literal["pearson", "spearman"]) -> pl.Expr:
     """NULL rather than NaN where the correlation is undefined (fewer than 2 points, a constant)."""
     value = pl.corr(x, y, method=method)
     return pl.when(pl.len() >= 2).then(value.fill_nan(None)).otherwise(None)
@@ -89,13 +89,13 @@ def runtime_agreement(pairs: pl.DataFrame, costs: pl.DataFrame) -> pl.DataFrame:
         ((pl.col("speedup_pie") >= PIE_OPT_THRESHOLD) == (pl.col("speedup_here") >= PIE_OPT_THRESHOLD))
         .mean()
         .alias("direction_agreement"),
-        _correlation(pl.col("speedup_pie").log(), pl.col("speedup_here").log(), "pearson").alias("log_speedup_corr"),
+        correlation(pl.col("speedup_pie").log(), pl.col("speedup_here").log(), "pearson").alias("log_speedup_corr"),
         pl.col("speedup_pie").median().alias("median_speedup_pie"),
         pl.col("speedup_here").median().alias("median_speedup_here"),
     ]
     program_stats = [
         pl.len().alias("n_programs"),
-        _correlation(pl.col("agg_cost"), pl.col("pie_runtime"), "spearman").alias("spearman_cost"),
+        correlation(pl.col("agg_cost"), pl.col("pie_runtime"), "spearman").alias("spearman_cost"),
     ]
     per_problem = (
         measured.group_by("problem_id")

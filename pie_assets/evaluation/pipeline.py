@@ -39,7 +39,7 @@ from pie_assets.evaluation.config import EvaluationConfig, FastMode
 from pie_assets.evaluation.extract import extract_program
 from pie_assets.evaluation.generate import generate_samples
 from pie_assets.evaluation.generators import make_generator
-from pie_assets.evaluation.metrics import best_at_k, evaluate
+from pie_assets.evaluation.metrics import best_at_k, evaluate, pair_outcomes
 from pie_assets.evaluation.prompts import prompt_hash, strategy, strategy_names
 from pie_assets.evaluation.retrieval import RetrievalIndex
 from pie_assets.evaluation.sampling import GenerationRequest, SamplingSettings
@@ -419,6 +419,86 @@ def _single(runtimes: pl.DataFrame, column: str, checkpoint: str) -> str:
     return values[0]
 
 
+def _metric_pairs(runtimes: pl.DataFrame, prompts: pl.DataFrame) -> pl.DataFrame:
+    """The test pairs of a checkpoint's evaluation: those prompted or generated, each with the
+    src cost measured beside its generations."""
+    keys = ["problem_id", "src_id", "tgt_id"]
+    src = runtimes.group_by(keys).agg(pl.col("src_agg_cost").first(), pl.col("src_peak_memory_kb").first())
+    return pl.concat([prompts.select(keys), runtimes.select(keys)]).unique().sort(keys).join(src, on=keys, how="left")
+
+
+OUTCOME_PROVENANCE = ("mode", "backend", "config_hash", "evaluation_config_hash")
+
+
+def checkpoint_outcomes(checkpoint: str, runtimes: pl.DataFrame, prompts: pl.DataFrame) -> pl.DataFrame:
+    """Per strategy, k in 1..n and test pair of one checkpoint's evaluation: the per-pair values
+    whose means are SPEEDUP, %OPT and %Correct (`pair_outcomes`), with what must match for two
+    evaluations to be compared (`OUTCOME_PROVENANCE`). The same pairs and Best@k as `score`."""
+    if runtimes.is_empty():
+        raise ValueError(f"{checkpoint} has no generation_runtimes")
+    provenance = {column: _single(runtimes, column, checkpoint) for column in OUTCOME_PROVENANCE}
+    clip = _single(runtimes, "kind", checkpoint) != "human_reference"
+    n_samples = int(runtimes.select(pl.col("n_samples").max()).item())
+    metric_pairs = _metric_pairs(runtimes, prompts)
+    strategies = sorted(set(prompts["strategy"].to_list()) | set(runtimes["strategy"].to_list()))
+    frames = [
+        pair_outcomes(best_at_k(metric_pairs, runtimes.filter(pl.col("strategy") == name), k, clip=clip)).with_columns(
+            strategy=pl.lit(name)
+        )
+        for name in strategies
+        for k in range(1, n_samples + 1)
+    ]
+    return pl.concat(frames).with_columns(
+        checkpoint=pl.lit(checkpoint),
+        n_samples=pl.lit(n_samples, pl.Int64),
+        **{column: pl.lit(value, pl.Utf8) for column, value in provenance.items()},
+    )
+
+
+def fast_view(
+    checkpoint: str,
+    config: EvaluationConfig,
+    annotator: Annotator,
+    runtimes: pl.DataFrame,
+    prompts: pl.DataFrame,
+    generations: pl.DataFrame,
+    pairs: pl.DataFrame,
+    tests: dict[str, TestSelection],
+    workers: int = 2,
+) -> pl.DataFrame:
+    """What fast mode gives for a full evaluation's own generations: its pairs of fast mode
+    (`select_pairs`) measured on fast mode's tests (`eval_cases`) by the same annotator, scored
+    with intervals (model_evaluations' columns, mode "fast"). Fast mode on the same samples, so
+    the difference from the full evaluation is fast mode's alone, not another draw of samples.
+    `pairs`: the eval_pairs rows of the checkpoint's problems; `tests`: each problem's tests of
+    the set its generations were measured on. Measurements are cached by content."""
+    if _single(runtimes, "mode", checkpoint) != "full":
+        raise ValueError(f"{checkpoint}'s latest evaluation is not in full mode")
+    kept = select_pairs(pairs, config.fast).join(
+        _metric_pairs(runtimes, prompts), on=["problem_id", "src_id", "tgt_id"], how="semi"
+    )
+    chosen = generations.join(kept, on=["src_id", "tgt_id"], how="semi")
+    cases = {problem: eval_cases(tests[problem], config.fast) for problem in kept["problem_id"].unique()}
+    first = runtimes.row(0, named=True)
+    provenance = Provenance(
+        first["kind"], first["checkpoint_version"], first["evaluation_config_hash"], first["inputs_fingerprint"]
+    )
+    n_samples = int(runtimes.select(pl.col("n_samples").max()).item())
+    test_sets = {problem: tests[problem].name for problem in cases}
+    fast = measure(annotator, chosen, kept, cases, workers, "fast", n_samples, provenance, test_sets=test_sets)
+    no_humans = pl.DataFrame(
+        schema={
+            "problem_id": pl.Utf8,
+            "submission_id": pl.Utf8,
+            "test_id": pl.Utf8,
+            "status": pl.Utf8,
+            "cost": pl.Float64,
+        }
+    )
+    fast_prompts = prompts.join(kept, on=["src_id", "tgt_id"], how="semi")
+    return score(checkpoint, config, fast, fast_prompts, tests, no_humans).model_evaluations
+
+
 def score(
     checkpoint: str,
     config: EvaluationConfig,
@@ -444,11 +524,7 @@ def score(
             f"the evaluation config changed since {checkpoint}'s generations were made: evaluate the checkpoint again"
         )
     fast_mode = config.fast if mode == "fast" else None
-    keys = ["problem_id", "src_id", "tgt_id"]
-    src = runtimes.group_by(keys).agg(pl.col("src_agg_cost").first(), pl.col("src_peak_memory_kb").first())
-    metric_pairs = (
-        pl.concat([prompts.select(keys), runtimes.select(keys)]).unique().sort(keys).join(src, on=keys, how="left")
-    )
+    metric_pairs = _metric_pairs(runtimes, prompts)
     cases = {problem: eval_cases(tests[problem], fast_mode) for problem in metric_pairs["problem_id"].unique()}
     humans = human_costs(human_tests, cases)
     n_samples = int(runtimes.select(pl.col("n_samples").max()).item())
@@ -457,7 +533,7 @@ def score(
     evaluations, per_pair = [], {}
     for name in strategies:
         runs = runtimes.filter(pl.col("strategy") == name)
-        table = evaluate(metric_pairs, runs, n_samples, clip=clip, human_costs=humans)
+        table = evaluate(metric_pairs, runs, n_samples, clip=clip, human_costs=humans, intervals=config.intervals)
         evaluations.append(
             table.with_columns(
                 checkpoint=pl.lit(checkpoint),

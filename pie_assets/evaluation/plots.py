@@ -1,5 +1,5 @@
 """Evaluation plots as PNG bytes: the per-pair speedup distribution, %OPT / SPEEDUP against k, and
-this project's runtime labels against PIE's.
+this project's runtime labels against PIE's; intervals as error bars.
 
 Figures are drawn on matplotlib's Agg canvas directly (no pyplot: no display, no global figure
 state shared between threads of a run). PNGs are saved without the `Software` text chunk, so the
@@ -63,8 +63,22 @@ def speedup_distribution_png(per_pair: pl.DataFrame, title: str) -> bytes:
     return _png(fig)
 
 
+def _error_bars(rows: pl.DataFrame, metric: str) -> np.ndarray | None:
+    """matplotlib's (2, n) distances below and above each point of `metric`'s interval; None
+    without intervals. A percentile interval need not contain its point: the bar then stops at it."""
+    low, high = f"{metric}_low", f"{metric}_high"
+    if low not in rows.columns or rows[low].null_count() == rows.height:
+        return None
+    bounds = rows.select(
+        (pl.col(metric) - pl.col(low)).clip(lower_bound=0.0).fill_null(0.0),
+        (pl.col(high) - pl.col(metric)).clip(lower_bound=0.0).fill_null(0.0),
+    )
+    return bounds.to_numpy().T
+
+
 def topk_png(evaluations: pl.DataFrame, title: str) -> bytes:
-    """%OPT and SPEEDUP against k (`evaluate` rows), one line per `strategy` when there is one."""
+    """%OPT and SPEEDUP against k (`evaluate` rows), one line per `strategy` when there is one,
+    with the 95% intervals as error bars when the rows carry them."""
     fig, (opt_ax, speedup_ax) = _figure(ncols=2)
     if "strategy" in evaluations.columns:
         groups = [
@@ -74,8 +88,15 @@ def topk_png(evaluations: pl.DataFrame, title: str) -> bytes:
     else:
         groups = [("", evaluations.sort("k"))]
     for name, rows in groups:
-        opt_ax.plot(rows["k"].to_list(), rows["pct_opt"].to_list(), marker="o", label=name)
-        speedup_ax.plot(rows["k"].to_list(), rows["speedup"].to_list(), marker="o", label=name)
+        for ax, metric in ((opt_ax, "pct_opt"), (speedup_ax, "speedup")):
+            ax.errorbar(
+                rows["k"].to_list(),
+                rows[metric].to_list(),
+                yerr=_error_bars(rows, metric),
+                marker="o",
+                capsize=3,
+                label=name,
+            )
     for ax, label in ((opt_ax, "%OPT (speedup >= 1.10), %"), (speedup_ax, "SPEEDUP (mean over pairs)")):
         ax.set_xlabel("k (Best@k)")
         ax.set_ylabel(label)

@@ -152,6 +152,9 @@ def test_pie_run_evaluates_the_baselines_and_the_human_references(lake):
     assert (identity["strategy"], identity["mode"], identity["k"], identity["n_pairs"]) == ("none", "full", 1, 3)
     # The slow program itself: correct everywhere, never faster than itself.
     assert identity["speedup"] == 1.0 and identity["pct_opt"] == 0.0 and identity["pct_correct"] == 100.0
+    # ... and so is every resample of its problems: its intervals are exact, not approximately so.
+    bounds = [identity[f"{m}_{end}"] for m in ("speedup", "pct_opt", "pct_correct") for end in ("low", "high")]
+    assert bounds == [1.0, 1.0, 0.0, 0.0, 100.0, 100.0] and identity["n_problems"] == 1
     warehouse = Path(lake.settings.warehouse)
     # Human references are measured again here, by the same backend and config as the lake's labels:
     # tgt over src, unclipped, is the mean of the test pairs' speedups.
@@ -177,6 +180,11 @@ def test_pie_run_evaluates_the_baselines_and_the_human_references(lake):
     # The leaderboard puts them beside the paper's reported figures, labelled as such.
     board = rows(warehouse, "select source, checkpoint from leaderboard order by all")
     assert sum(1 for source, _ in board if source == "measured") == 4
+    # ... with the intervals of Best@n: one test problem here, so every resample is the sample itself.
+    (target_bounds,) = rows(
+        warehouse, "select speedup_low, speedup, speedup_high from leaderboard where checkpoint = 'human-target'"
+    )
+    assert target_bounds == pytest.approx((target["speedup"],) * 3, rel=1e-12)
     assert ("reported (PIE paper)", "codellama-13b (PIE paper)") in board
     # The plots are files, and Markdown images in the description of an observation recorded after the
     # materialisation (the Events tab draws them inline), which links to it.
@@ -383,6 +391,31 @@ def test_schedule_requests_nothing_until_an_input_changes_then_every_checkpoint(
         assert set(requested) == registered >= {"identity", "nearest-pair", "human-target", "human-fastest"}
     finally:
         lake.config_file.write_text(original)
+
+
+def test_fast_mode_fidelity_of_the_full_evaluations(lake):
+    """Fast mode on the full evaluations' own generations, measured for real (cached by content)."""
+    defs = lake.defs()
+    assert dg.materialize(
+        list(defs.assets), instance=lake.instance, resources=defs.resources, selection=["fast_mode_fidelity"]
+    ).success
+    warehouse = Path(lake.settings.warehouse)
+    found = rows(
+        warehouse,
+        "select checkpoint, full_value, fast_value, fast_low, fast_high, covered, n_pairs_full, n_pairs_fast "
+        "from fast_mode_fidelity where metric = 'speedup' and k = 1 and strategy = 'none' order by checkpoint",
+    )
+    by_name = {r[0]: r[1:] for r in found}
+    assert {"identity", "nearest-pair", "human-target", "human-fastest"} <= set(by_name)
+    # identity is exact in both modes; fast keeps one pair of the problem's three.
+    assert by_name["identity"] == (1.0, 1.0, 1.0, 1.0, True, 3, 1)
+    # The fast value is the mean over its one pair, measured on fast mode's tests.
+    full_target, fast_target = by_name["human-target"][:2]
+    assert full_target > 1.0 and fast_target > 1.0
+    ranking = rows(
+        warehouse, "select distinct spearman, n_ranked from fast_mode_fidelity where metric = 'speedup' and k = 1"
+    )
+    assert len(ranking) == 1 and ranking[0][1] >= 4 and -1.0 <= ranking[0][0] <= 1.0
 
 
 def test_fast_mode_is_named_in_every_row(lake):

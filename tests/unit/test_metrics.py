@@ -5,8 +5,10 @@ from __future__ import annotations
 import polars as pl
 import pytest
 
+from pie_assets.evaluation.bootstrap import Bootstrap
 from pie_assets.evaluation.metrics import (
     EVALUATION_SCHEMA,
+    INTERVAL_COLUMNS,
     OPT_THRESHOLDS,
     best_at_k,
     evaluate,
@@ -14,6 +16,7 @@ from pie_assets.evaluation.metrics import (
 )
 
 TIGHT = {"rel": 1e-12, "abs": 1e-12}
+BOOTSTRAP = Bootstrap(resamples=2000, seed=0)
 
 # Five test pairs. C has no runs at all; D's src has no cost.
 PAIRS = pl.DataFrame(
@@ -92,7 +95,10 @@ def test_opt_columns() -> None:
     assert list(EVALUATION_SCHEMA) == [
         "k",
         "n_pairs",
+        "n_problems",
         "speedup",
+        "speedup_low",
+        "speedup_high",
         "pct_opt",
         "pct_opt_1_25",
         "pct_opt_1_5",
@@ -100,7 +106,11 @@ def test_opt_columns() -> None:
         "pct_opt_3",
         "pct_opt_5",
         "pct_opt_10",
+        "pct_opt_low",
+        "pct_opt_high",
         "pct_correct",
+        "pct_correct_low",
+        "pct_correct_high",
         "memory_reduction",
         "percentile",
         "n_pairs_with_generation",
@@ -164,7 +174,8 @@ def test_evaluate_every_column_by_hand() -> None:
     table = evaluate(PAIRS, RUNS, 3, human_costs=HUMANS)
     assert table.schema == pl.Schema(EVALUATION_SCHEMA)
     assert table["k"].to_list() == [1, 2, 3]
-    common = {"n_pairs": 5, "n_src_unmeasured": 1}
+    # Without `intervals` settings the interval columns are NULL (tested with them below).
+    common = {"n_pairs": 5, "n_problems": 2, "n_src_unmeasured": 1, **dict.fromkeys(INTERVAL_COLUMNS)}
     no_opt = {opt_column(t): 0.0 for t in OPT_THRESHOLDS}
     # k = 1: speedups 1, 1, 1, 1, 1. Correct: B, D = 2 / 5.
     # Memory: A none, B 800 / 700, C none, D src memory NULL, E none: (4 + 8/7) / 5 = 36/35.
@@ -315,3 +326,69 @@ def test_bad_arguments() -> None:
 def test_no_pairs_gives_null_means() -> None:
     row = _row(evaluate(PAIRS.clear(), RUNS, 1, human_costs=HUMANS), 1)
     assert (row["n_pairs"], row["speedup"], row["pct_opt"], row["memory_reduction"]) == (0, None, None, None)
+    with_intervals = _row(evaluate(PAIRS.clear(), RUNS, 1, intervals=BOOTSTRAP), 1)
+    assert all(with_intervals[c] is None for c in INTERVAL_COLUMNS)
+
+
+def test_no_intervals_unless_asked() -> None:
+    table = evaluate(PAIRS, RUNS, 3)
+    assert table.select(INTERVAL_COLUMNS).null_count().row(0) == (3,) * len(INTERVAL_COLUMNS)
+    # Asking for intervals leaves every point estimate as it was.
+    bounded = evaluate(PAIRS, RUNS, 3, human_costs=HUMANS, intervals=BOOTSTRAP)
+    unbounded = evaluate(PAIRS, RUNS, 3, human_costs=HUMANS)
+    assert bounded.drop(INTERVAL_COLUMNS).equals(unbounded.drop(INTERVAL_COLUMNS))
+
+
+def test_identity_intervals_are_exact() -> None:
+    """The slow program itself on every pair: every resample gives speedup 1, %OPT 0, %Correct 100,
+    exactly (not within a tolerance), on many problems."""
+    n = 300
+    pairs = pl.DataFrame(
+        {
+            "problem_id": [f"p{i % 41:02d}" for i in range(n)],
+            "src_id": [f"s{i}" for i in range(n)],
+            "tgt_id": [f"t{i}" for i in range(n)],
+            "src_agg_cost": [float(3 + i % 17) / 7 for i in range(n)],
+            "src_peak_memory_kb": [100] * n,
+        }
+    )
+    runs = _runs([(f"s{i}", f"t{i}", 0, "", 1.0, True, float(3 + i % 17) / 7, 100) for i in range(n)])
+    row = _row(evaluate(pairs, runs, 1, intervals=BOOTSTRAP), 1)
+    assert (row["speedup_low"], row["speedup"], row["speedup_high"]) == (1.0, 1.0, 1.0)
+    assert (row["pct_opt_low"], row["pct_opt"], row["pct_opt_high"]) == (0.0, 0.0, 0.0)
+    assert (row["pct_correct_low"], row["pct_correct"], row["pct_correct_high"]) == (100.0, 100.0, 100.0)
+    assert row["n_problems"] == 41
+
+
+def test_intervals_resample_problems_and_keep_their_pairs() -> None:
+    table = evaluate(PAIRS, RUNS, 3, intervals=BOOTSTRAP)
+    # k = 3, per problem: p1 holds A (2, opt, correct), B (1, correct), E (1.1, opt, correct);
+    # p2 holds C (1, nothing) and D (1, correct). A resample draws (p1, p1), (p1, p2), (p2, p1) or
+    # (p2, p2); its SPEEDUP is then 4.1/3, 6.1/5 or 2/2; %OPT 2/3, 2/5 or 0; %Correct 1, 4/5 or 1/2.
+    # With 2,000 draws each of (p1, p1) and (p2, p2) has probability 1/4 > 2.5%: the interval's
+    # ends are the extremes. Were pairs resampled instead, a speedup of 2 (A five times) could come up.
+    row = _row(table, 3)
+    assert (row["speedup_low"], row["speedup_high"]) == pytest.approx((1.0, 4.1 / 3), **TIGHT)
+    assert (row["pct_opt_low"], row["pct_opt_high"]) == pytest.approx((0.0, 200 / 3), **TIGHT)
+    assert (row["pct_correct_low"], row["pct_correct_high"]) == pytest.approx((50.0, 100.0), **TIGHT)
+    for k in (1, 2, 3):
+        r = _row(table, k)
+        for metric in ("speedup", "pct_opt", "pct_correct"):
+            assert r[f"{metric}_low"] <= r[metric] <= r[f"{metric}_high"], (k, metric)
+    # Seeded: the same settings give the same table; another seed may not, but stays in the range.
+    assert evaluate(PAIRS, RUNS, 3, intervals=BOOTSTRAP).equals(table)
+
+
+def test_one_problem_gives_zero_width_intervals() -> None:
+    pairs = PAIRS.filter(pl.col("problem_id") == "p1")
+    row = _row(evaluate(pairs, RUNS, 3, intervals=BOOTSTRAP), 3)
+    # Every resample is p1 itself: (2 + 1 + 1.1) / 3.
+    assert row["n_problems"] == 1
+    assert row["speedup_low"] == row["speedup_high"] == pytest.approx(4.1 / 3, **TIGHT)
+
+
+def test_bad_interval_settings() -> None:
+    with pytest.raises(ValueError, match=r"resamples must be at least 1"):
+        Bootstrap(resamples=0, seed=0)
+    with pytest.raises(ValueError, match=r"confidence must be between 0 and 1"):
+        Bootstrap(resamples=10, seed=0, confidence=1.0)

@@ -15,6 +15,7 @@ from pie_assets.evaluation.plots import markdown_image, plots_markdown, speedup_
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 TAB_RED = np.array([0xD6, 0x27, 0x28]) / 255  # the %OPT threshold line
+TAB_BLUE = np.array([0x1F, 0x77, 0xB4]) / 255  # the first line of a plot
 
 
 def _pixels(data: bytes) -> np.ndarray:
@@ -22,8 +23,12 @@ def _pixels(data: bytes) -> np.ndarray:
     return imread(io.BytesIO(data), format="png")
 
 
+def _count(pixels: np.ndarray, colour: np.ndarray) -> int:
+    return int((np.abs(pixels[..., :3] - colour).max(axis=-1) < 0.02).sum())
+
+
 def _has_red(pixels: np.ndarray) -> bool:
-    return bool((np.abs(pixels[..., :3] - TAB_RED).max(axis=-1) < 0.02).any())
+    return _count(pixels, TAB_RED) > 0
 
 
 def _per_pair(speedups: list[float]) -> pl.DataFrame:
@@ -123,6 +128,23 @@ def test_topk_one_and_several_strategies() -> None:
     assert several != single
     assert len(several) > 10_000
     assert _pixels(topk_png(table.head(1), "k = 1 only")).shape[:2] == (450, 800)
+
+
+def test_topk_draws_the_intervals_as_error_bars() -> None:
+    table = _evaluations()  # no intervals asked: NULL bounds, plain lines
+    bounded = table.with_columns(
+        speedup_low=pl.col("speedup") - 0.5,
+        speedup_high=pl.col("speedup") + 1.0,
+        pct_opt_low=pl.lit(0.0),
+        pct_opt_high=pl.lit(100.0),
+    )
+    plain, bars = _pixels(topk_png(table, "Best@k")), _pixels(topk_png(bounded, "Best@k"))
+    assert plain.shape == bars.shape
+    # The bars add pixels of the line's colour (tab:blue) above and below the points.
+    assert _count(bars, TAB_BLUE) > _count(plain, TAB_BLUE)
+    # A percentile interval that misses its point (possible when it is skewed) still draws.
+    skewed = bounded.with_columns(speedup_low=pl.col("speedup") + 0.1)
+    assert _pixels(topk_png(skewed, "skewed")).shape == plain.shape
 
 
 def test_write_png_is_atomic_and_creates_the_directory(tmp_path) -> None:

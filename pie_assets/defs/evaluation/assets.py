@@ -271,14 +271,23 @@ def _plots(scored: Scored, checkpoint: str, reports_dir: str) -> dict[str, bytes
 
 def _summary_markdown(evaluations: pl.DataFrame) -> str:
     best = evaluations.sort("k").group_by("strategy", maintain_order=True).last()
-    lines = ["| strategy | k | %OPT | SPEEDUP | %Correct | pairs |", "|---|---|---|---|---|---|"]
+    lines = [
+        "| strategy | k | %OPT [95%] | SPEEDUP [95%] | %Correct [95%] | pairs | problems |",
+        "|---|---|---|---|---|---|---|",
+    ]
     lines += [
-        f"| {r['strategy']} | {r['k']} | {r['pct_opt']:.2f} | {r['speedup']:.3f} | {r['pct_correct']:.2f} | "
-        f"{r['n_pairs']} |"
+        f"| {r['strategy']} | {r['k']} | {_with_interval(r, 'pct_opt', 2)} | {_with_interval(r, 'speedup', 3)} | "
+        f"{_with_interval(r, 'pct_correct', 2)} | {r['n_pairs']} | {r['n_problems']} |"
         for r in best.iter_rows(named=True)
         if r["speedup"] is not None
     ]
     return "\n".join(lines)
+
+
+def _with_interval(row: dict[str, Any], metric: str, digits: int) -> str:
+    low, high = row[f"{metric}_low"], row[f"{metric}_high"]
+    bounds = "" if low is None else f" [{low:.{digits}f}, {high:.{digits}f}]"
+    return f"{row[metric]:.{digits}f}{bounds}"
 
 
 # Scored once the checkpoint's generations land: after a generation run (sensor, schedule, UI or

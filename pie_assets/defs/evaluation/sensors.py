@@ -104,12 +104,14 @@ def checkpoint_sensor(
     )
 
 
-# The scoring step follows the generations (`model_evaluations`' automation condition).
+# The scoring step follows the generations (`model_evaluations`' automation condition), and the
+# tables over every checkpoint's evaluation follow the scoring.
 evaluation_automation_sensor = dg.AutomationConditionSensorDefinition(
     "evaluation_automation_sensor",
-    target=dg.AssetSelection.assets("model_evaluations"),
+    target=dg.AssetSelection.assets("model_evaluations", "checkpoint_comparisons", "fast_mode_fidelity"),
     default_status=dg.DefaultSensorStatus.RUNNING,
     minimum_interval_seconds=30,
     description="Scores a checkpoint (model_evaluations: PIE's metrics and the plots) once a generation "
-    "run has updated its problems and nothing it reads is still being written.",
+    "run has updated its problems and nothing it reads is still being written; then the paired "
+    "checkpoint_comparisons and fast_mode_fidelity.",
 )

@@ -5,6 +5,8 @@ from __future__ import annotations
 import polars as pl
 
 from pie_assets.defs.shared.tables import PROFILE_DOC, TEST_SET_DOC, TableDoc
+from pie_assets.evaluation.comparisons import COMPARISON_SCHEMA
+from pie_assets.evaluation.fast_fidelity import FIDELITY_SCHEMA
 from pie_assets.evaluation.pie_agreement import AGREEMENT_SCHEMA, OVERALL
 from pie_assets.evaluation.schemas import (
     GENERATION_RUNTIME_SCHEMA,
@@ -13,6 +15,10 @@ from pie_assets.evaluation.schemas import (
     PROMPT_SCHEMA,
 )
 
+INTERVAL_DOC = (
+    "{} 95% interval, {} end: percentile bootstrap over test problems ([intervals] of the evaluation config; "
+    "NULL without pairs)"
+)
 EVALUATION_TABLES: dict[str, TableDoc] = {
     "prompts": TableDoc(
         "Per checkpoint x test problem: the prompt of every (strategy, test pair), as sent to the model; "
@@ -98,8 +104,13 @@ EVALUATION_TABLES: dict[str, TableDoc] = {
             "mode": "full | fast (one pair per problem, a few tests): never compare a fast row with a full one",
             "k": "Best@k: the first k samples in sampling order",
             "n_pairs": "test pairs, every one in the denominator",
+            "n_problems": "test problems of those pairs: the units the intervals resample (one: zero-width intervals)",
             "speedup": "SPEEDUP: mean over pairs of max(1, src cost / best cost) (unclipped for human references)",
+            "speedup_low": INTERVAL_DOC.format("SPEEDUP", "low"),
+            "speedup_high": INTERVAL_DOC.format("SPEEDUP", "high"),
             "pct_opt": "%OPT: share of pairs with speedup >= 1.10",
+            "pct_opt_low": INTERVAL_DOC.format("%OPT", "low"),
+            "pct_opt_high": INTERVAL_DOC.format("%OPT", "high"),
             "pct_opt_1_25": "share of pairs with speedup >= 1.25",
             "pct_opt_1_5": "share of pairs with speedup >= 1.5",
             "pct_opt_2": "share of pairs with speedup >= 2",
@@ -107,6 +118,8 @@ EVALUATION_TABLES: dict[str, TableDoc] = {
             "pct_opt_5": "share of pairs with speedup >= 5",
             "pct_opt_10": "share of pairs with speedup >= 10",
             "pct_correct": "%Correct: share of pairs whose best accuracy is 1.0",
+            "pct_correct_low": INTERVAL_DOC.format("%Correct", "low"),
+            "pct_correct_high": INTERVAL_DOC.format("%Correct", "high"),
             "memory_reduction": "mean of src peak memory / best generation's peak memory "
             "(1.0 without a correct generation)",
             "percentile": "mean share of the problem's correct human programs the best generation beats on cost",
@@ -119,6 +132,59 @@ EVALUATION_TABLES: dict[str, TableDoc] = {
             "profile": PROFILE_DOC,
             "evaluation_config_hash": "hash of the evaluation config",
             "checkpoint_version": "the checkpoint's version (files or models-file entry)",
+        },
+    ),
+    "checkpoint_comparisons": TableDoc(
+        "Every pair of checkpoints evaluated on the same test pairs, mode, backend, simulator and evaluation "
+        "config, in both orders: per strategy (an unprompted baseline or human reference against each strategy of "
+        "the other), k and metric, A - B paired per pair, with a 95% interval from a paired bootstrap over "
+        "problems and a p-value from a paired sign-flip permutation test over problems ([intervals]).",
+        COMPARISON_SCHEMA,
+        {
+            "checkpoint_a": "checkpoint A",
+            "checkpoint_b": "checkpoint B",
+            "strategy": "the strategy compared (the prompted side's when the other is unprompted)",
+            "k": "Best@k (a side with fewer samples uses its Best@n beyond n)",
+            "metric": "speedup | pct_opt | pct_correct",
+            "value_a": "A's metric at k (as in model_evaluations)",
+            "value_b": "B's metric at k",
+            "difference": "A - B (SPEEDUP in x, %OPT and %Correct in percentage points)",
+            "diff_low": "95% interval of the difference, low end: paired percentile bootstrap over problems",
+            "diff_high": "95% interval of the difference, high end",
+            "p_value": "two-sided p of 'no difference': paired sign-flip permutation over problems, "
+            "(1 + as extreme) / (1 + resamples)",
+            "n_pairs": "test pairs, the same for both",
+            "n_problems": "their problems, the units resampled (one: zero-width interval, p = 1)",
+            "mode": "full | fast (both sides)",
+            "backend": "the measuring backend (both sides)",
+            "config_hash": "hash of the simulator config (both sides)",
+            "evaluation_config_hash": "hash of the evaluation config (both sides)",
+        },
+    ),
+    "fast_mode_fidelity": TableDoc(
+        "Fast mode against the full evaluation: for every checkpoint whose latest evaluation is full, fast mode "
+        "([fast]: its pairs and tests) applied to the same generations and measured by the same backend; per "
+        "strategy, k and metric the two values, fast - full, whether the fast 95% interval covers the full value, "
+        "and the Spearman rank correlation of fast with full over the checkpoints.",
+        FIDELITY_SCHEMA,
+        {
+            "checkpoint": "the checkpoint",
+            "kind": "its kind (baseline, human_reference, a model's)",
+            "strategy": "the prompt strategy (none for baselines and human references)",
+            "k": "Best@k",
+            "metric": "speedup | pct_opt | pct_correct",
+            "full_value": "the full evaluation's value (model_evaluations)",
+            "fast_value": "fast mode's value on the same generations",
+            "fast_low": "fast mode's 95% interval, low end (bootstrap over problems)",
+            "fast_high": "fast mode's 95% interval, high end",
+            "difference": "fast - full (SPEEDUP in x, %OPT and %Correct in percentage points)",
+            "covered": "fast_low <= full_value <= fast_high",
+            "n_pairs_full": "pairs of the full evaluation",
+            "n_pairs_fast": "pairs fast mode keeps ([fast] pairs_per_problem per problem)",
+            "n_problems": "problems (the units the fast interval resamples)",
+            "spearman": "Spearman rank correlation of fast with full values over the checkpoint x strategy rows "
+            "of this k and metric (average ranks; NULL below 2 rows or on constant values)",
+            "n_ranked": "rows that correlation is over",
         },
     ),
     "retrieval_index": TableDoc(
