@@ -8,7 +8,8 @@ pie measure FILE.cpp --input FILE [--backend NAME] [--json]
 pie eval --model SPEC [--strategy NAME] [--k N] [--fast] [--eval-pairs lake|pie] [--profile NAME] [--test-set NAME]
          [--warehouse DIR]
 pie eval --compare A B [--warehouse DIR]
-pie train --method sft|sft-perf|dpo|rrtf --base MODEL|tiny [--no-lora] [--data VERSION]
+pie train --method sft|sft-perf|dpo|rrtf --base MODEL|tiny [--preference optimization|codedpo] [--no-lora]
+          [--data VERSION]
 pie ui [--port N]
 """
 
@@ -330,6 +331,7 @@ def cmd_train(args: argparse.Namespace) -> int:
         config=args.config,
         data_subset=args.data_subset,
         preference_kind=args.preference_kind,
+        preference=args.preference,
         progress_bar=not args.quiet,
     )
     manifest = result.manifest
@@ -437,6 +439,7 @@ def _strategy(name: str) -> str:
 
 
 def build_parser() -> argparse.ArgumentParser:
+    from pie_assets.dataset.preference_rows import PREFERENCE_SETS
     from pie_assets.evaluation.prompts import STRATEGIES
     from pie_assets.training.config import METHODS
 
@@ -573,7 +576,7 @@ def build_parser() -> argparse.ArgumentParser:
         choices=METHODS,
         help="sft: supervised on slow->fast pairs (pie_export); sft-perf: PIE's performance-"
         "conditioned prompts (perf_prompts_export); dpo: preference pairs; rrtf: every ranked "
-        "response of a problem (both preference_export)",
+        "response of a prompt (both preference_export, the set --preference names)",
     )
     train.add_argument(
         "--base",
@@ -599,6 +602,13 @@ def build_parser() -> argparse.ArgumentParser:
         choices=["both", "correctness", "efficiency"],
         default="both",
         help="dpo: which preference pairs",
+    )
+    train.add_argument(
+        "--preference",
+        choices=PREFERENCE_SETS,
+        default=PREFERENCE_SETS[0],
+        help="dpo, rrtf: the preference set: optimization (default: prompts shaped like the evaluation's, "
+        "the slow program to optimise) or codedpo (the problem statement)",
     )
     train.add_argument("--name", help="checkpoint name (default <method>-<base>-<data version>-<UTC time>)")
     train.add_argument("--config", help="training config (default: $PIE_TRAINING_CONFIG or the versioned one)")

@@ -35,6 +35,19 @@ outcomes as (
         len(p.test_results) > 0
         and not list_contains(list_transform(p.test_results, lambda t: t.status), 'INFRA') as outcome_known
     from programs as p
+),
+
+classed as (
+    select
+        *,
+        case
+            when not outcome_known then null
+            when runtime_status = 'CE' then 'compile_error'
+            when all_pass then 'all_pass'
+            when n_native_passed > 0 then 'partial_pass'
+            else 'runtime_error'
+        end as outcome_class
+    from outcomes
 )
 
 select
@@ -51,12 +64,13 @@ select
     agg_cost,
     test_set,
     test_results,
-    case
-        when not outcome_known then null
-        when runtime_status = 'CE' then 'compile_error'
-        when all_pass then 'all_pass'
-        when n_native_passed > 0 then 'partial_pass'
-        else 'runtime_error'
-    end as outcome_class
-from outcomes
+    outcome_class,
+    -- RRTF's score r of the class, the order of every ranking
+    case outcome_class
+        when 'all_pass' then 4
+        when 'partial_pass' then 3
+        when 'runtime_error' then 2
+        when 'compile_error' then 1
+    end as outcome_score
+from classed
 order by problem_id, program_id

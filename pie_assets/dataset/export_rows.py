@@ -80,32 +80,6 @@ select src_id, tgt_id, src_agg_cost as src_agg_runtime, tgt_agg_cost as tgt_agg_
 from selfplay_pairs
 order by problem_id, src_id, tgt_id
 """
-PREFERENCE_EXPORT_INPUTS = (
-    "preference_pairs",
-    "rrtf_rankings",
-    "candidate_programs",
-    "problem_statements",
-    "problem_splits",
-    "submission_runtimes",
-)
-# DPO (trl's prompt/chosen/rejected) and RRTF (per prompt, every ranked response), train split only:
-# the other splits' problems are what checkpoints are evaluated on.
-_DPO_SQL = """
-select p.prompt, p.chosen, p.rejected, p.kind, p.problem_id, p.chosen_id, p.rejected_id
-from preference_pairs p join problem_splits s using (problem_id)
-where s.split = 'train'
-order by p.problem_id, p.kind
-"""
-_RRTF_SQL = """
-select st.statement as prompt, c.code as response, r.rank, r.outcome_class, r.outcome_score, r.agg_cost,
-       r.problem_id, r.submission_id
-from rrtf_rankings r
-join problem_splits s using (problem_id)
-join problem_statements st using (problem_id)
-join candidate_programs c on c.program_id = r.submission_id and c.problem_id = r.problem_id
-where s.split = 'train'
-order by r.problem_id, r.rank, r.submission_id
-"""
 RUNTIME_UNITS = {
     "cachegrind": "CEst (cachegrind cost: Ir + weighted branch and cache misses, pie_assets/simulator.toml)",
     "gem5": "seconds (gem5 simulated time, simTicks / simFreq)",
@@ -354,19 +328,3 @@ def pie_pairs_export_files(pie_pairs: pl.DataFrame) -> tuple[list[ExportFile], d
         for (source_file,), group in pie_pairs.sort("source_file", "line").group_by("source_file", maintain_order=True)
     ]
     return files, {"runtime": {"unit": PIE_RUNTIME_UNIT}}
-
-
-def preference_export_files(con: duckdb.DuckDBPyConnection) -> tuple[list[ExportFile], dict[str, Any]]:
-    """dpo (prompt, chosen, rejected: trl's DPO columns) and rrtf (prompt, response, rank; rank 1 is
-    best) of the train split, JSONL and Parquet."""
-    files: list[ExportFile] = []
-    counts = {}
-    for name, sql in (("dpo", _DPO_SQL), ("rrtf", _RRTF_SQL)):
-        frame = con.execute(sql).pl()
-        counts[name] = frame.height
-        files += [jsonl_file(f"{name}.jsonl", frame.to_dicts()), parquet_file(f"{name}.parquet", frame)]
-    return files, {
-        "runtime": runtime_info(con),
-        "rows": counts,
-        "rules": "preference_pairs and rrtf_rankings of problems in the train split",
-    }

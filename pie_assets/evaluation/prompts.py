@@ -41,6 +41,12 @@ class PromptStrategy:
         return self.render(src_code, examples)
 
 
+def fenced(code: str) -> str:
+    """The answer shape every strategy asks for (`_ANSWER`): the program in one ```cpp block, as
+    `extract.extract_program` reads it back; training answers take this shape too."""
+    return "```cpp\n" + code + ("" if code.endswith("\n") else "\n") + "```"
+
+
 def prompt_hash(prompt: str) -> str:
     """The `prompts` table's prompt_hash."""
     return hashlib.sha256(prompt.encode("utf-8")).hexdigest()

@@ -6,8 +6,12 @@ reproducible from the export version its manifest names.
   `extract.extract_program` reads back.
 - sft-perf: perf_prompts_export's train.jsonl, prompt and completion as exported (PIE's
   performance-conditioned template with the target's tier).
-- dpo: preference_export's dpo.jsonl (trl's prompt / chosen / rejected), one kind or both.
-- rrtf: preference_export's rrtf.jsonl grouped by prompt: every response with its rank.
+- dpo: preference_export's `<set>/dpo.jsonl` (trl's prompt / chosen / rejected), one kind or both.
+- rrtf: preference_export's `<set>/rrtf.jsonl` grouped by prompt: every response with its rank.
+
+A preference set is `optimization` (prompts shaped like the evaluation's, the default) or
+`codedpo` (the problem statement); the optimisation set's rows name the prompt strategy they were
+built with, which the checkpoint is then evaluated with (`TrainingData.strategies`).
 """
 
 from __future__ import annotations
@@ -20,7 +24,8 @@ from typing import Any
 from upath import UPath
 
 from pie_assets.dataset.exports import MANIFEST_FILE, export_root, latest_export
-from pie_assets.evaluation.prompts import strategy
+from pie_assets.dataset.preference_rows import PREFERENCE_SETS, preference_file
+from pie_assets.evaluation.prompts import fenced, strategy
 from pie_assets.lake.storage import Warehouse
 
 # synthetic: PIE's self-play pairs (pie_export's synthetic_train, from selfplay_pairs)
@@ -42,6 +47,7 @@ class TrainingData:
     file: str
     rows: int  # rows of the file read; examples may be fewer (a kind filter) or grouped (rrtf)
     selection: str  # the subset or kind chosen
+    strategies: tuple[str, ...] = ()  # the prompt strategies the examples were built with, when the rows name them
 
     def source(self) -> dict[str, Any]:
         return {
@@ -71,16 +77,28 @@ def read_jsonl(warehouse: Warehouse, export: str, file: str, version: str | None
 
 
 def _data(
-    examples: list[dict[str, Any]], export: str, version: str, file: str, rows: int, selection: str
+    examples: list[dict[str, Any]],
+    export: str,
+    version: str,
+    file: str,
+    rows: int,
+    selection: str,
+    strategies: tuple[str, ...] = (),
 ) -> TrainingData:
     if not examples:
         raise ValueError(f"export {export!r} version {version} {file} ({selection}) holds no training examples")
-    return TrainingData(examples, export, version, file, rows, selection)
+    return TrainingData(examples, export, version, file, rows, selection, strategies)
 
 
-def fenced(code: str) -> str:
-    """The answer shape the evaluation's prompts ask for: the program in one ```cpp block."""
-    return "```cpp\n" + code + ("" if code.endswith("\n") else "\n") + "```"
+def _preference_rows(
+    warehouse: Warehouse, version: str | None, preference: str, method: str
+) -> tuple[str, str, list[dict[str, Any]], tuple[str, ...]]:
+    """The version, file and rows of a set's method file, and the prompt strategies its rows name."""
+    if preference not in PREFERENCE_SETS:
+        raise ValueError(f"unknown preference set {preference!r}; known: {', '.join(PREFERENCE_SETS)}")
+    file = preference_file(preference, method)
+    found, rows = read_jsonl(warehouse, "preference_export", file, version)
+    return found, file, rows, tuple(sorted({r["prompt_template"] for r in rows if r.get("prompt_template")}))
 
 
 def sft_data(warehouse: Warehouse, version: str | None, subset: str = "all") -> TrainingData:
@@ -99,27 +117,30 @@ def perf_data(warehouse: Warehouse, version: str | None) -> TrainingData:
     return _data(examples, "perf_prompts_export", found, "train.jsonl", len(rows), "train")
 
 
-def dpo_data(warehouse: Warehouse, version: str | None, kind: str = "both") -> TrainingData:
+def dpo_data(
+    warehouse: Warehouse, version: str | None, kind: str = "both", preference: str = PREFERENCE_SETS[0]
+) -> TrainingData:
     if kind not in PREFERENCE_KINDS:
         raise ValueError(f"unknown preference kind {kind!r}; known: {', '.join(PREFERENCE_KINDS)}")
-    found, rows = read_jsonl(warehouse, "preference_export", "dpo.jsonl", version)
+    found, file, rows, strategies = _preference_rows(warehouse, version, preference, "dpo")
     examples = [
         {"prompt": r["prompt"], "chosen": r["chosen"], "rejected": r["rejected"]}
         for r in rows
         if r["kind"] in PREFERENCE_KINDS[kind]
     ]
-    return _data(examples, "preference_export", found, "dpo.jsonl", len(rows), kind)
+    return _data(examples, "preference_export", found, file, len(rows), kind, strategies)
 
 
 def ranked_groups(rows: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
-    """One example per (problem, prompt): its responses best first (rank, then submission id),
-    in the order the prompts first appear, so the same file gives the same batches."""
+    """One example per (problem, prompt): its responses best first (rank, then the response's id:
+    a codedpo row's submission_id, an optimization row's candidate_id), in the order the prompts
+    first appear, so the same file gives the same batches."""
     groups: dict[tuple[str, str], list[dict[str, Any]]] = {}
     for row in rows:
         groups.setdefault((row["problem_id"], row["prompt"]), []).append(row)
     examples = []
     for (_, prompt), members in groups.items():
-        members = sorted(members, key=lambda r: (r["rank"], r["submission_id"]))
+        members = sorted(members, key=lambda r: (r["rank"], r.get("candidate_id") or r["submission_id"]))
         examples.append(
             {
                 "prompt": prompt,
@@ -130,6 +151,6 @@ def ranked_groups(rows: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
     return examples
 
 
-def rrtf_data(warehouse: Warehouse, version: str | None) -> TrainingData:
-    found, rows = read_jsonl(warehouse, "preference_export", "rrtf.jsonl", version)
-    return _data(ranked_groups(rows), "preference_export", found, "rrtf.jsonl", len(rows), "train")
+def rrtf_data(warehouse: Warehouse, version: str | None, preference: str = PREFERENCE_SETS[0]) -> TrainingData:
+    found, file, rows, strategies = _preference_rows(warehouse, version, preference, "rrtf")
+    return _data(ranked_groups(rows), "preference_export", found, file, len(rows), "train", strategies)

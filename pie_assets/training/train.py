@@ -17,6 +17,7 @@ from typing import Any
 from peft import PeftModel
 from transformers import PreTrainedModel, PrinterCallback, set_seed
 
+from pie_assets.dataset.preference_rows import PREFERENCE_METHODS, PREFERENCE_SETS
 from pie_assets.lake.storage import Warehouse
 from pie_assets.settings import Settings
 from pie_assets.training.arguments import common_arguments
@@ -50,15 +51,15 @@ class TrainResult:
 
 
 def training_data(
-    method: str, warehouse: Warehouse, version: str | None, *, data_subset: str, preference_kind: str
+    method: str, warehouse: Warehouse, version: str | None, *, data_subset: str, preference_kind: str, preference: str
 ) -> TrainingData:
     if method == "sft":
         return sft_data(warehouse, version, data_subset)
     if method == "sft-perf":
         return perf_data(warehouse, version)
     if method == "dpo":
-        return dpo_data(warehouse, version, preference_kind)
-    return rrtf_data(warehouse, version)
+        return dpo_data(warehouse, version, preference_kind, preference)
+    return rrtf_data(warehouse, version, preference)
 
 
 def _config(config: TrainingConfig | str | Path | None) -> TrainingConfig:
@@ -77,18 +78,25 @@ def train(
     config: TrainingConfig | str | Path | None = None,
     data_subset: str = "all",
     preference_kind: str = "both",
+    preference: str = PREFERENCE_SETS[0],
     on_progress: Callable[[TrainingProgress], None] | None = None,
     progress_bar: bool = True,
 ) -> TrainResult:
     """Train `base` by `method` on the export version `data_version` (default: LATEST) and write
     the checkpoint `name` (default `<method>-<base>-<version[:8]>-<UTC time>`) under
-    `checkpoints_dir` (default: the settings' checkpoints root beside `warehouse`)."""
+    `checkpoints_dir` (default: the settings' checkpoints root beside `warehouse`). dpo and rrtf
+    read the `preference` set of preference_export (optimization or codedpo; the others ignore it)."""
     if method not in METHODS:
         raise ValueError(f"unknown training method {method!r}; known: {', '.join(METHODS)}")
     training_config = _config(config)
     h = training_config.hyperparameters(method, tiny=base == TINY)
     data = training_data(
-        method, Warehouse(warehouse), data_version, data_subset=data_subset, preference_kind=preference_kind
+        method,
+        Warehouse(warehouse),
+        data_version,
+        data_subset=data_subset,
+        preference_kind=preference_kind,
+        preference=preference,
     )
     root = Path(
         checkpoints_dir or Settings(codenet_root="", warehouse=warehouse, extra_tests=None).resolved_checkpoints_dir()
@@ -141,7 +149,9 @@ def train(
             "library_versions": library_versions(),
             "hardware": hardware.to_dict(),
             "created_at": started.isoformat(timespec="seconds"),
-            "evaluation_strategies": list(EVALUATION_STRATEGIES[method]),
+            "preference": preference if method in PREFERENCE_METHODS else None,
+            # the strategies the examples' prompts were built with, when the data names them
+            "evaluation_strategies": list(data.strategies or EVALUATION_STRATEGIES[method]),
         }
         write_manifest(stage, manifest)
     return TrainResult(root / name, manifest)

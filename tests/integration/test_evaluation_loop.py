@@ -276,6 +276,8 @@ def test_trained_checkpoints_are_registered_and_evaluated_by_the_sensor(lake):
     pytest.importorskip("trl", reason="training needs the ml extra: pip install -e '.[test,ml]'")
     from pie_assets.training.train import train
 
+    board = dg.AssetSelection.assets("leaderboard")
+    before = dg.evaluate_automation_conditions(defs=lake.defs(), instance=lake.instance, asset_selection=board)
     names = []
     for method in ("sft", "sft-perf", "dpo", "rrtf"):
         result = train(
@@ -298,6 +300,32 @@ def test_trained_checkpoints_are_registered_and_evaluated_by_the_sensor(lake):
     for method, strategy in (("sft", "instruction"), ("dpo", "instruction"), ("rrtf", "instruction")):
         evaluations = lake.evaluations(f"trained-{method}")
         assert [(e["strategy"], e["k"]) for e in evaluations] == [(strategy, 1), (strategy, 2)]
+    # dpo and rrtf trained on the optimisation set (the default): prompts shaped like the evaluation's
+    warehouse = Path(lake.settings.warehouse)
+    for method in ("dpo", "rrtf"):
+        manifest = json.loads((Path(lake.settings.checkpoints_dir) / f"trained-{method}" / "manifest.json").read_text())
+        assert manifest["preference"] == "optimization" and manifest["evaluation_strategies"] == ["instruction"]
+        assert manifest["data"][0]["file"] == f"optimization/{method}.jsonl" and manifest["data"][0]["examples"] > 0
+    assert rows(
+        warehouse,
+        "select count(*) > 0 from optimization_preference_pairs join problem_splits using (problem_id) "
+        "where split = 'train'",
+    ) == [(True,)]
+    # The leaderboard follows model_evaluations under automation: no hand step shows the new rows.
+    defs = lake.defs()
+    requested = dg.evaluate_automation_conditions(
+        defs=defs, instance=lake.instance, asset_selection=board, cursor=before.cursor
+    )
+    assert requested.get_num_requested(dg.AssetKey("leaderboard")) == 1
+    assert dg.materialize(
+        list(defs.assets), instance=lake.instance, resources=defs.resources, selection=["leaderboard"]
+    ).success
+    leaderboard = rows(
+        warehouse,
+        "select checkpoint, strategy, k from leaderboard where checkpoint in ('trained-dpo', 'trained-rrtf') "
+        "order by 1",
+    )
+    assert leaderboard == [("trained-dpo", "instruction", 2), ("trained-rrtf", "instruction", 2)]
 
 
 def _oracle(pairs: dict[str, str], seen: list[str]):

@@ -1,10 +1,12 @@
 """Preference data on hand-built inputs with known answers, through the assets: CodeDPO's
-self-verification scores, its correctness and efficiency pairs, RRTF's rankings, and a second
-program source added as one branch of candidate_programs."""
+self-verification scores, its correctness and efficiency pairs, RRTF's rankings, a second
+program source added as one branch of candidate_programs, and the optimisation task's pairs and
+rankings through preference_export to the training examples."""
 
 from __future__ import annotations
 
 import dataclasses
+import json
 import math
 import shutil
 from pathlib import Path
@@ -18,13 +20,22 @@ from dbt_like.assets import build_sql_assets
 from pie_assets.codenet.ingest import SUBMISSIONS_SCHEMA
 from pie_assets.dataset.codedpo import Params
 from pie_assets.dataset.config import DatasetConfig
+from pie_assets.dataset.exports import latest_export
+from pie_assets.defs.dataset.exports import build_export_assets
 from pie_assets.defs.dataset.preference import build_codedpo_scores_asset
+from pie_assets.evaluation.prompts import fenced, strategy
 from pie_assets.lake.catalog import Catalog
 from pie_assets.lake.storage import Warehouse
 from pie_assets.runtime.annotate import ANNOTATION_SCHEMA, SUBMISSION_RUNTIME_SCHEMA
+from pie_assets.training.data import dpo_data, rrtf_data
 
 SQL_DIR = Path(__file__).resolve().parents[2] / "sql"
 MODELS = ["candidate_programs", "program_test_links", "codedpo_scores", "preference_pairs", "rrtf_rankings"]
+OPTIMIZATION_MODELS = [
+    "trajectories",
+    "trajectory_pairs",
+    *(f"optimization_{m}" for m in ("candidates", "preference_pairs", "rrtf_rankings")),
+]
 PARAMS = Params(damping=0.85, tolerance=1e-12, max_rounds=1000)
 PHI = (1 + math.sqrt(5)) / 2
 
@@ -264,3 +275,76 @@ def test_a_second_program_source_is_one_branch_of_candidate_programs(lake, tmp_p
     assert _build(lake, sql_dir=sql).success
     assert rows(lake, "select chosen_id, rejected_id from preference_pairs where kind = 'efficiency'") == [("g1", "a1")]
     assert rows(lake, "select source, rank from rrtf_rankings where submission_id = 'g1'") == [("generation", 1)]
+
+
+def test_optimisation_pairs_and_rankings_through_the_export_to_training_examples(lake):
+    """pA's trajectory a1 (30) -> a2 (10) makes a1 a src: a2 is its faster rewrite; a1 itself and a3
+    (30) are no faster; a4, a5, a6 are incorrect; a7's outcome is unknown. The export builds the
+    evaluation's instruction prompt from a1 and fences the answers; training reads either set."""
+    pl.DataFrame({"problem_id": ["pA", "pB", "pC", "pD"], "split": ["train"] * 4}).write_parquet(
+        lake / "problem_splits.parquet"
+    )
+    Catalog(Warehouse(str(lake))).rebuild()
+    config = DatasetConfig.load()
+    assets = [*build_sql_assets(SQL_DIR, config), build_codedpo_scores_asset(config), *build_export_assets(config.hash)]
+    result = materialize_on(lake, assets, [*MODELS, *OPTIMIZATION_MODELS, "preference_export"])
+    assert result.success
+    assert [c.check_name for c in result.get_asset_check_evaluations() if not c.passed] == []
+
+    assert rows(
+        lake, "select src_id, candidate_id, source, role, outcome_class from optimization_candidates order by all"
+    ) == [
+        ("a1", "a1", "src", "slower", "all_pass"),
+        ("a1", "a2", "human", "faster", "all_pass"),
+        ("a1", "a3", "human", "slower", "all_pass"),
+        ("a1", "a4", "human", "incorrect", "partial_pass"),
+        ("a1", "a5", "human", "incorrect", "compile_error"),
+        ("a1", "a6", "human", "incorrect", "runtime_error"),
+    ]
+    # five pairs (a2 over each of a1, a3, a4, a5, a6), four drawn (optimization_max_per_src)
+    pairs = rows(lake, "select chosen_id, rejected_id, kind, prompt_template from optimization_preference_pairs")
+    assert len(pairs) == config.vars["optimization_max_per_src"] == 4
+    assert {p[0] for p in pairs} == {"a2"} and {p[3] for p in pairs} == {"instruction"}
+    assert {p[1:3] for p in pairs} <= {
+        ("a1", "efficiency"),
+        ("a3", "efficiency"),
+        ("a4", "correctness"),
+        ("a5", "correctness"),
+        ("a6", "correctness"),
+    }
+    assert rows(lake, "select candidate_id, rank from optimization_rrtf_rankings order by rank, candidate_id") == [
+        ("a2", 1),
+        ("a1", 2),
+        ("a3", 2),
+        ("a4", 4),
+        ("a6", 5),
+        ("a5", 6),
+    ]
+
+    version = latest_export(Warehouse(str(lake)), "preference_export")
+    manifest = json.loads((version / "manifest.json").read_text())
+    prompt = strategy("instruction").build("// program a1\n")
+    assert manifest["prompt_strategies"] == {"instruction": strategy("instruction").version}
+    assert {f["name"]: f["rows"] for f in manifest["files"] if f["name"].endswith(".jsonl")} == {
+        "codedpo/dpo.jsonl": 2,
+        "codedpo/rrtf.jsonl": 9,  # pD has no statement
+        "optimization/dpo.jsonl": 4,
+        "optimization/rrtf.jsonl": 6,
+    }
+    exported = [json.loads(line) for line in (version / "optimization" / "dpo.jsonl").read_text().splitlines()]
+    assert {(r["prompt"], r["chosen"]) for r in exported} == {(prompt, fenced("// program a2\n"))}
+    assert {r["rejected"] for r in exported} <= {fenced(f"// program {p}\n") for p in ("a1", "a3", "a4", "a5", "a6")}
+
+    warehouse = Warehouse(str(lake))
+    dpo = dpo_data(warehouse, None)
+    assert (dpo.file, len(dpo.examples), dpo.strategies) == ("optimization/dpo.jsonl", 4, ("instruction",))
+    assert dpo.examples[0]["prompt"] == prompt
+    correctness = dpo_data(warehouse, None, "correctness")
+    assert 1 <= len(correctness.examples) < 4
+    codedpo = dpo_data(warehouse, None, preference="codedpo")
+    assert (codedpo.file, len(codedpo.examples), codedpo.strategies) == ("codedpo/dpo.jsonl", 2, ())
+    [ranked] = rrtf_data(warehouse, None).examples
+    assert ranked["prompt"] == prompt and ranked["ranks"] == [1, 2, 2, 4, 5, 6]
+    assert ranked["responses"][0] == fenced("// program a2\n")
+    with pytest.raises(ValueError, match="unknown preference set 'ecco'"):
+        rrtf_data(warehouse, None, preference="ecco")

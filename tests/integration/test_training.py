@@ -20,12 +20,11 @@ from pie_assets.dataset.exports import jsonl_file, parquet_file, publish_export
 from pie_assets.dataset.pie_format import TRAIN_FIELDS, performance_prompt
 from pie_assets.evaluation.checkpoints import discover_directories
 from pie_assets.evaluation.extract import extract_program
-from pie_assets.evaluation.prompts import strategy
+from pie_assets.evaluation.prompts import fenced, strategy
 from pie_assets.evaluation.sampling import GenerationRequest, SamplingSettings
 from pie_assets.evaluation.transformers_backend import TransformersGenerator
 from pie_assets.lake.storage import Warehouse
 from pie_assets.training.config import TrainingConfig
-from pie_assets.training.data import fenced
 from pie_assets.training.train import train
 
 SLOW = (
@@ -106,25 +105,30 @@ def exports(tmp_path_factory) -> dict[str, str]:
         }
         for r in pairs
     ]
-    dpo = [
+    codedpo = [
         {
             "prompt": STATEMENT,
             "chosen": FAST,
-            "rejected": BROKEN,
-            "kind": "correctness",
+            "rejected": rejected,
+            "kind": kind,
             "problem_id": "p00001",
             "chosen_id": "s2",
-            "rejected_id": "s9",
-        },
+            "rejected_id": rejected_id,
+        }
+        for kind, rejected, rejected_id in (("correctness", BROKEN, "s9"), ("efficiency", SLOW, "s1"))
+    ]
+    # The optimisation set: the evaluation's instruction prompt on the slow program, fenced answers.
+    optimize = strategy("instruction").build(SLOW)
+    optimization = [
         {
-            "prompt": STATEMENT,
-            "chosen": FAST,
-            "rejected": SLOW,
-            "kind": "efficiency",
-            "problem_id": "p00001",
-            "chosen_id": "s2",
-            "rejected_id": "s1",
-        },
+            **row,
+            "prompt": optimize,
+            "chosen": fenced(FAST),
+            "rejected": fenced(row["rejected"]),
+            "src_id": "s1",
+            "prompt_template": "instruction",
+        }
+        for row in codedpo
     ]
     ranked = [(FAST, 1, "all_pass"), (SLOW, 2, "all_pass"), (BROKEN, 3, "compile_error")]
     rrtf = [
@@ -140,11 +144,28 @@ def exports(tmp_path_factory) -> dict[str, str]:
         }
         for code, rank, outcome in ranked
     ]
+    optimization_rrtf = [
+        {
+            **row,
+            "prompt": optimize,
+            "response": fenced(row["response"]),
+            "src_id": "s1",
+            "candidate_id": row["submission_id"],
+            "prompt_template": "instruction",
+        }
+        for row in rrtf
+    ]
+    preference = {
+        "codedpo/dpo": codedpo,
+        "codedpo/rrtf": rrtf,
+        "optimization/dpo": optimization,
+        "optimization/rrtf": optimization_rrtf,
+    }
     return {
         "root": str(root),
         "pie_export": publish(warehouse, "pie_export", {"train": pairs, "hq_train": pairs[:1]}),
         "perf_prompts_export": publish(warehouse, "perf_prompts_export", {"train": prompts}),
-        "preference_export": publish(warehouse, "preference_export", {"dpo": dpo, "rrtf": rrtf}),
+        "preference_export": publish(warehouse, "preference_export", preference),
     }
 
 
@@ -166,8 +187,8 @@ def leftovers(root: Path) -> list[str]:
 METHOD_EXPORTS = {
     "sft": ("pie_export", "train.jsonl", 2, ["instruction"]),
     "sft-perf": ("perf_prompts_export", "train.jsonl", 2, ["perf_conditioned"]),
-    "dpo": ("preference_export", "dpo.jsonl", 2, ["instruction"]),
-    "rrtf": ("preference_export", "rrtf.jsonl", 1, ["instruction"]),
+    "dpo": ("preference_export", "optimization/dpo.jsonl", 2, ["instruction"]),
+    "rrtf": ("preference_export", "optimization/rrtf.jsonl", 1, ["instruction"]),
 }
 
 
@@ -213,6 +234,7 @@ def test_each_method_writes_a_checkpoint_the_evaluation_loads(method, exports, c
     assert set(manifest["library_versions"]) >= {"torch", "transformers", "peft", "trl"}
     assert manifest["hardware"]["device"] == "cpu" and manifest["hardware"]["dtype"] == "float32"
     assert manifest["evaluation_strategies"] == strategies
+    assert manifest["preference"] == ("optimization" if method in ("dpo", "rrtf") else None)
     assert manifest["created_at"].endswith("+00:00")
 
     adapter = json.loads((path / "adapter_config.json").read_text())
@@ -415,6 +437,8 @@ def test_pie_train_writes_into_the_settings_checkpoints_root(
                 "tiny",
                 "--preference-kind",
                 "efficiency",
+                "--preference",
+                "codedpo",
                 "--name",
                 "from-cli",
                 "--warehouse",
@@ -434,6 +458,7 @@ def test_pie_train_writes_into_the_settings_checkpoints_root(
     )
     assert out == [summary, str(checkpoints / "from-cli")]
     assert manifest["config"]["path"] == str(config_file) and manifest["data"][0]["selection"] == "efficiency"
+    assert manifest["preference"] == "codedpo" and manifest["data"][0]["file"] == "codedpo/dpo.jsonl"
 
 
 def test_the_dagster_job_trains_into_the_evaluation_checkpoints_root(

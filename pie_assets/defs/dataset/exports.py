@@ -17,22 +17,23 @@ import duckdb
 import pie_assets.dataset.export_rows
 import pie_assets.dataset.exports
 import pie_assets.dataset.pie_format
+import pie_assets.dataset.preference_rows
+import pie_assets.evaluation.prompts
 from dbt_like.assets import follows_inputs
 from pie_assets.dagster_internals import extract_data_version_from_entry
 from pie_assets.dataset.export_rows import (
     PIE_EXPORT_INPUTS,
     PIE_EXPORT_OPTIONAL_INPUTS,
     PIE_PAIRS_EXPORT_INPUTS,
-    PREFERENCE_EXPORT_INPUTS,
     PROMPT_EXPORT_INPUTS,
     MissingInputs,
     connect,
     pie_export_files,
     pie_pairs_export_files,
-    preference_export_files,
     prompt_export_files,
 )
 from pie_assets.dataset.exports import ExportFile, Published, publish_export
+from pie_assets.dataset.preference_rows import PREFERENCE_EXPORT_INPUTS, preference_export_files
 from pie_assets.defs.dataset.pie_import import GROUP
 from pie_assets.defs.shared.loading import active_settings, dataset_config
 from pie_assets.defs.shared.resources import LakeResource
@@ -40,7 +41,11 @@ from pie_assets.runs import PIE_RELEASE_TAGS
 from pie_assets.versions import digest, modules_version
 
 CODE_VERSION = modules_version(
-    pie_assets.dataset.pie_format, pie_assets.dataset.exports, pie_assets.dataset.export_rows
+    pie_assets.dataset.pie_format,
+    pie_assets.dataset.exports,
+    pie_assets.dataset.export_rows,
+    pie_assets.dataset.preference_rows,
+    pie_assets.evaluation.prompts,  # the optimisation set's prompts are built with it
 )
 KINDS = {"jsonl", "parquet"}
 # An export follows its inputs (sql_model_automation_sensor evaluates it) so that `pie train`
@@ -190,9 +195,11 @@ def build_export_assets(dataset_config_hash: str) -> list[dg.AssetsDefinition]:
         automation_condition=EXPORT_AUTOMATION,
     )
     def preference_export(context: dg.AssetExecutionContext, lake: LakeResource) -> dg.MaterializeResult:
-        """Preference data for training, train split only: dpo (prompt = the problem statement,
-        chosen, rejected) for trl's DPOTrainer and rrtf (every ranked response of a prompt, rank 1
-        best) for the RRTF ranking loss; JSONL and Parquet."""
+        """Preference data for training, train split only, two named sets: optimization/ (prompt =
+        the evaluation's optimisation instruction with the slow program, answers fenced) and
+        codedpo/ (prompt = the problem statement); each a dpo file (prompt, chosen, rejected) for
+        trl's DPOTrainer and an rrtf file (every ranked response of a prompt, rank 1 best) for the
+        RRTF ranking loss; JSONL and Parquet."""
         return _publish(
             context,
             lake,

@@ -22,6 +22,11 @@ class TrainCheckpointConfig(dg.Config):
         "all", description="sft: all | hq | synthetic (pie_export's train, hq_train or synthetic_train pairs)"
     )
     preference_kind: str = Field("both", description="dpo: both | correctness | efficiency")
+    preference: str = Field(
+        "optimization",
+        description="dpo, rrtf: the preference set, optimization (prompts shaped like the evaluation's) or codedpo "
+        "(the problem statement)",
+    )
 
 
 @dg.op(name="train", tags={"kind": "training"})
@@ -41,6 +46,7 @@ def train_checkpoint_op(
         checkpoints_dir=evaluation.checkpoints_dir,
         data_subset=config.data_subset,
         preference_kind=config.preference_kind,
+        preference=config.preference,
         progress_bar=False,
         on_progress=lambda p: context.log.info(f"step {p.step}/{p.steps}: loss {p.loss:.4f}"),
     )
@@ -52,6 +58,7 @@ def train_checkpoint_op(
             "checkpoint": manifest["name"],
             "path": dg.MetadataValue.path(str(result.path)),
             "method": manifest["method"],
+            "preference": dg.MetadataValue.text(str(manifest["preference"])),
             "base": manifest["base"]["path"],
             "data": dg.MetadataValue.json(manifest["data"]),
             "steps": manifest["steps"],
