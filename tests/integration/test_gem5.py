@@ -244,6 +244,7 @@ class StubSandbox:
             cpu_s=1.0,
             max_rss_kb=1,
             timed_out=False,
+            blocked="",
             cpu_limit_exceeded=False,
             output_exceeded=False,
             files={},
