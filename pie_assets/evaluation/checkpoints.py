@@ -8,8 +8,11 @@ so the checkpoint sensor re-evaluates a checkpoint replaced in place.
 Directories are found by their marker files: `config.json` (a Hugging Face model) or
 `adapter_config.json` (a peft adapter). Names beginning with `.` or `_`, or ending in `.tmp` or
 `.partial`, are skipped: that is where a trainer writes a checkpoint before renaming it into place,
-so the sensor never sees half a checkpoint. Versions come from file names, sizes and mtimes,
-which a sensor can read every 30 s without hashing gigabytes of weights.
+so the sensor never sees half a checkpoint. The one exception: the models `pie train` starts
+from, under `<root>/_bases/` (the tiny one built there), are checkpoints `base-<name>`, so a
+trained checkpoint is evaluated beside the base it was trained from and `checkpoint_comparisons`
+compares the two with no hand step. Versions come from file names, sizes and mtimes, which a
+sensor can read every 30 s without hashing gigabytes of weights.
 """
 
 from __future__ import annotations
@@ -31,6 +34,8 @@ KINDS = ("transformers", "peft", "openai", "baseline", "human_reference")
 NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._+-]{0,127}$")
 SKIPPED_SUFFIXES = (".tmp", ".partial")
 OPENAI_APIS = ("chat", "completions")
+BASES_DIR = "_bases"  # under the checkpoints root: the bases `pie train` builds (pie_assets.training.base)
+BASE_PREFIX = "base-"  # a base's checkpoint name: BASE_PREFIX + its directory's name
 
 
 @dataclass(frozen=True)
@@ -90,18 +95,22 @@ def _skipped(name: str) -> bool:
     return name.startswith((".", "_")) or name.endswith(SKIPPED_SUFFIXES)
 
 
-def discover_directories(root: str) -> list[CheckpointSpec]:
-    """The model and adapter directories directly under `root` (a missing root holds none)."""
-    base = Path(root)
+def _directories(base: Path, prefix: str = "") -> list[CheckpointSpec]:
     if not base.is_dir():
         return []
     specs = []
     for entry in sorted(base.iterdir()):
-        if entry.is_dir() and not _skipped(entry.name) and NAME.match(entry.name):
-            spec = directory_spec(entry)
+        if entry.is_dir() and not _skipped(entry.name) and NAME.match(prefix + entry.name):
+            spec = directory_spec(entry, prefix + entry.name)
             if spec:
                 specs.append(spec)
     return specs
+
+
+def discover_directories(root: str) -> list[CheckpointSpec]:
+    """The model and adapter directories directly under `root` (a missing root holds none), then
+    the bases under `root/_bases` as `base-<name>`."""
+    return _directories(Path(root)) + _directories(Path(root) / BASES_DIR, BASE_PREFIX)
 
 
 def read_models_file(path: str) -> list[CheckpointSpec]:

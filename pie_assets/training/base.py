@@ -16,10 +16,10 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
+from pie_assets.evaluation.checkpoints import BASES_DIR
 from pie_assets.training.tiny import build_tiny_causal_lm
 
 TINY = "tiny"
-BASES_DIR = "_bases"  # under the checkpoints root; the sensor skips names starting with "_"
 SHORT_NAME_CHARS = 48
 
 

@@ -276,8 +276,8 @@ def test_trained_checkpoints_are_registered_and_evaluated_by_the_sensor(lake):
     pytest.importorskip("trl", reason="training needs the ml extra: pip install -e '.[test,ml]'")
     from pie_assets.training.train import train
 
-    board = dg.AssetSelection.assets("leaderboard")
-    before = dg.evaluate_automation_conditions(defs=lake.defs(), instance=lake.instance, asset_selection=board)
+    followers = dg.AssetSelection.assets("leaderboard", "checkpoint_comparisons")
+    before = dg.evaluate_automation_conditions(defs=lake.defs(), instance=lake.instance, asset_selection=followers)
     names = []
     for method in ("sft", "sft-perf", "dpo", "rrtf"):
         result = train(
@@ -291,7 +291,8 @@ def test_trained_checkpoints_are_registered_and_evaluated_by_the_sensor(lake):
         assert result.manifest["method"] == method
         names.append(result.path.name)
     ticked = _tick(lake)
-    assert sorted(_checkpoint(r) for r in ticked.run_requests) == sorted(names)
+    # ... and the base they were trained from (pie train's `_bases/tiny`), so they can be compared with it.
+    assert sorted(_checkpoint(r) for r in ticked.run_requests) == sorted([*names, "base-tiny"])
     _execute(lake, ticked)
     perf = lake.evaluations("trained-sft-perf")
     # Evaluated with the prompt it was trained on (its manifest's evaluation_strategies).
@@ -311,21 +312,46 @@ def test_trained_checkpoints_are_registered_and_evaluated_by_the_sensor(lake):
         "select count(*) > 0 from optimization_preference_pairs join problem_splits using (problem_id) "
         "where split = 'train'",
     ) == [(True,)]
-    # The leaderboard follows model_evaluations under automation: no hand step shows the new rows.
+    # The leaderboard and the paired comparisons follow model_evaluations under automation: no hand
+    # step shows the new rows.
     defs = lake.defs()
     requested = dg.evaluate_automation_conditions(
-        defs=defs, instance=lake.instance, asset_selection=board, cursor=before.cursor
+        defs=defs, instance=lake.instance, asset_selection=followers, cursor=before.cursor
     )
     assert requested.get_num_requested(dg.AssetKey("leaderboard")) == 1
+    assert requested.get_num_requested(dg.AssetKey("checkpoint_comparisons")) == 1
     assert dg.materialize(
-        list(defs.assets), instance=lake.instance, resources=defs.resources, selection=["leaderboard"]
+        list(defs.assets),
+        instance=lake.instance,
+        resources=defs.resources,
+        selection=["leaderboard", "checkpoint_comparisons"],
     ).success
+    bounds = ", ".join(f"{m}_low, {m}, {m}_high" for m in ("speedup", "pct_opt", "pct_correct"))
     leaderboard = rows(
         warehouse,
-        "select checkpoint, strategy, k from leaderboard where checkpoint in ('trained-dpo', 'trained-rrtf') "
-        "order by 1",
+        f"select checkpoint, strategy, k, {bounds} from leaderboard "
+        "where checkpoint in ('trained-dpo', 'trained-rrtf') order by 1",
     )
-    assert leaderboard == [("trained-dpo", "instruction", 2), ("trained-rrtf", "instruction", 2)]
+    assert [r[:3] for r in leaderboard] == [("trained-dpo", "instruction", 2), ("trained-rrtf", "instruction", 2)]
+    for row in leaderboard:  # intervals on every metric, around the value
+        for low, value, high in (row[3:6], row[6:9], row[9:12]):
+            assert low is not None and high is not None and low <= value <= high, row
+    # Each trained checkpoint against its base on the same 3 pairs: every metric at Best@1 and Best@2.
+    compared = rows(
+        warehouse,
+        "select checkpoint_a, strategy, count(*), count(diff_low), count(p_value), min(n_pairs), "
+        "bool_and(abs(difference - (value_a - value_b)) < 1e-9) from checkpoint_comparisons "
+        "where checkpoint_b = 'base-tiny' and checkpoint_a like 'trained-%' group by all order by 1",
+    )
+    assert compared == [
+        (f"trained-{method}", strategy, 6, 6, 6, 3, True)
+        for method, strategy in (
+            ("dpo", "instruction"),
+            ("rrtf", "instruction"),
+            ("sft", "instruction"),
+            ("sft-perf", "perf_conditioned"),
+        )
+    ]
 
 
 def _oracle(pairs: dict[str, str], seen: list[str]):

@@ -24,14 +24,19 @@ def test_directories_adapters_and_skipped_names(tmp_path):
     _model_dir(root / "lora-adapter", "adapter_config.json")
     _model_dir(root / "half.partial")  # a trainer still writing: never seen
     _model_dir(root / ".hidden")
-    _model_dir(root / "_bases")
+    _model_dir(root / "_private")
     (root / "notes").mkdir()  # neither marker
+    # The bases pie train starts from are checkpoints too, named base-<name>; a base still being built is not.
+    _model_dir(root / "_bases" / "tiny")
+    _model_dir(root / "_bases" / ".tiny.partial-x1")
     specs = {s.name: s for s in discover(str(root), str(tmp_path / "absent.toml"))}
     assert list(specs)[:4] == [*BASELINES, *HUMAN_REFERENCES]
     assert {n: s.kind for n, s in specs.items() if s.kind in ("transformers", "peft")} == {
         "full-model": "transformers",
         "lora-adapter": "peft",
+        "base-tiny": "transformers",
     }
+    assert specs["base-tiny"].location == str((root / "_bases" / "tiny").resolve())
     assert specs["full-model"].location == str((root / "full-model").resolve())
 
 

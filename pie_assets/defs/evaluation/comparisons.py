@@ -8,18 +8,15 @@ import dagster as dg
 import duckdb
 import polars as pl
 
-import pie_assets.evaluation.bootstrap
 import pie_assets.evaluation.comparisons
-import pie_assets.evaluation.metrics
-import pie_assets.evaluation.pipeline
-from dbt_like.assets import MODEL_AUTOMATION
+from pie_assets.defs.evaluation.over_evaluations import over_evaluations
 from pie_assets.defs.evaluation.resources import EvaluationResource
 from pie_assets.defs.evaluation.tables import EVALUATION_TABLES
 from pie_assets.defs.shared.resources import LakeResource
 from pie_assets.evaluation.comparisons import compare
 from pie_assets.evaluation.pipeline import checkpoint_outcomes
 from pie_assets.table_metadata import table_metadata
-from pie_assets.versions import content_version, modules_version
+from pie_assets.versions import content_version
 
 TABLE = "checkpoint_comparisons"
 DOC = EVALUATION_TABLES[TABLE]
@@ -44,21 +41,7 @@ def _read(lake: LakeResource) -> tuple[list[str], pl.DataFrame, pl.DataFrame]:
         ) from err
 
 
-@dg.asset(
-    name=TABLE,
-    group_name="evaluation",
-    deps=["model_evaluations", "generation_runtimes", "prompts"],
-    kinds={"polars", "parquet"},
-    code_version=modules_version(
-        pie_assets.evaluation.comparisons,
-        pie_assets.evaluation.bootstrap,
-        pie_assets.evaluation.metrics,
-        pie_assets.evaluation.pipeline,
-    ),
-    automation_condition=MODEL_AUTOMATION,
-    description=DOC.description,
-    metadata=DOC.spec_metadata(),
-)
+@over_evaluations(TABLE, pie_assets.evaluation.comparisons, ["model_evaluations", "generation_runtimes", "prompts"])
 def checkpoint_comparisons(
     context: dg.AssetExecutionContext, lake: LakeResource, evaluation: EvaluationResource
 ) -> dg.MaterializeResult:

@@ -8,18 +8,15 @@ import dagster as dg
 import duckdb
 import polars as pl
 
-import pie_assets.evaluation.bootstrap
 import pie_assets.evaluation.fast_fidelity
-import pie_assets.evaluation.metrics
-import pie_assets.evaluation.pipeline
-from dbt_like.assets import MODEL_AUTOMATION
+from pie_assets.defs.evaluation.over_evaluations import over_evaluations
 from pie_assets.defs.evaluation.resources import EvaluationResource
 from pie_assets.defs.evaluation.tables import EVALUATION_TABLES
 from pie_assets.defs.shared.resources import GENERATED_TESTS, LakeResource, SimulatorResource
 from pie_assets.evaluation.fast_fidelity import fidelity
 from pie_assets.evaluation.pipeline import fast_view, problem_test_sets
 from pie_assets.table_metadata import table_metadata
-from pie_assets.versions import content_version, modules_version
+from pie_assets.versions import content_version
 
 TABLE = "fast_mode_fidelity"
 DOC = EVALUATION_TABLES[TABLE]
@@ -29,10 +26,10 @@ def _read(con: duckdb.DuckDBPyConnection, table: str, checkpoint: str) -> pl.Dat
     return con.execute(f"select * from {table} where checkpoint = ?", [checkpoint]).pl()
 
 
-@dg.asset(
-    name=TABLE,
-    group_name="evaluation",
-    deps=[
+@over_evaluations(
+    TABLE,
+    pie_assets.evaluation.fast_fidelity,
+    [
         "model_evaluations",
         "generations",
         "generation_runtimes",
@@ -41,16 +38,6 @@ def _read(con: duckdb.DuckDBPyConnection, table: str, checkpoint: str) -> pl.Dat
         dg.AssetDep("test_cases", partition_mapping=dg.AllPartitionMapping()),
         dg.AssetDep(GENERATED_TESTS, partition_mapping=dg.AllPartitionMapping()),
     ],
-    kinds={"polars", "parquet"},
-    code_version=modules_version(
-        pie_assets.evaluation.fast_fidelity,
-        pie_assets.evaluation.bootstrap,
-        pie_assets.evaluation.metrics,
-        pie_assets.evaluation.pipeline,
-    ),
-    automation_condition=MODEL_AUTOMATION,
-    description=DOC.description,
-    metadata=DOC.spec_metadata(),
 )
 def fast_mode_fidelity(
     context: dg.AssetExecutionContext, lake: LakeResource, evaluation: EvaluationResource, simulator: SimulatorResource
