@@ -41,7 +41,7 @@ import polars as pl
 from filelock import FileLock
 
 from pie_assets.lake.remote_lock import ObjectLock
-from pie_assets.lake.storage import Warehouse, write_parquet_atomic
+from pie_assets.lake.storage import Warehouse, read_whole, write_parquet_atomic
 
 log = logging.getLogger(__name__)
 CATALOG_FILE = "pie.duckdb"
@@ -225,7 +225,7 @@ class Catalog:
         there is none)."""
         path = self.warehouse.root / MANIFEST_FILE
         try:
-            manifest = json.loads(path.read_text())
+            manifest = json.loads(read_whole(path))
         except (FileNotFoundError, ValueError):
             return {"layout": 0, "root": None, "views": [], "models": {}, "schemas": {}}
         return {

@@ -38,6 +38,13 @@ def is_local(path: UPath) -> bool:
     return path.protocol in LOCAL_PROTOCOLS
 
 
+def read_whole(path: UPath) -> bytes:
+    """The file's bytes in one request. Object storage replaces a file whole while others read:
+    a read that opens it (a HEAD, then GETs pinned to its ETag) fails when the replacement lands
+    in between (s3fs's FileExpired); one GET reads either the old or the new object."""
+    return path.read_bytes() if is_local(path) else path.fs.cat_file(path.path)
+
+
 @contextmanager
 def atomic_local_target(target: str) -> Iterator[str]:
     """Yields a hidden temp path in the target's directory (its name does not end in `.parquet`,

@@ -67,16 +67,15 @@ def server() -> Iterator[tuple[ModelServer, str]]:
 
 
 def _config(tmp_path: Path) -> Path:
-    """The default config with generation on, the model named, and a small model-free search."""
+    """The default config with the model named and a small model-free search."""
     text = DEFAULT_CONFIG_PATH.read_text()
     for old, new in (
-        ("\nenabled = false ", "\nenabled = true "),
         ('\nmodel = ""', '\nmodel = "fake-generator"'),
         ("\nmodel_samples = 2 ", "\nmodel_samples = 1 "),
         ("\nmodel_scales = [1, 10, 100, 1000]", "\nmodel_scales = [1, 30, 300]"),
         ("\nmutations_per_test = 6 ", "\nmutations_per_test = 1 "),
         ("\nmax_scale = 4096 ", "\nmax_scale = 2 "),
-        ("\nmax_programs = 8 ", "\nmax_programs = 3 "),
+        ("\nmax_programs = 16 ", "\nmax_programs = 3 "),
     ):
         assert old in text, old
         text = text.replace(old, new, 1)

@@ -195,7 +195,9 @@ def test_without_pies_tests_the_run_fails_once_naming_what_to_give(tmp_path: Pat
     output = run.stdout + run.stderr
     assert "Catalog Error" not in output and "does not bind" not in output and "has no partition" not in output
     for stage in ("problem_runtimes", "eval_pairs", "checkpoint_generation", "model_evaluations", "leaderboard"):
-        assert f"skipped {stage}: not run, as submissions, test_cases failed above" in run.stdout, stage
+        assert f"skipped {stage}: not run, as problem_statements, submissions, test_cases failed above" in run.stdout, (
+            stage
+        )
     reasons = rows(tmp_path / "wh", "select problem_id, reason from ingest_rejects where table_name = 'test_cases'")
     assert sorted(p for p, _ in reasons) == ["p00001", "p00002"]
 

@@ -296,7 +296,7 @@ def test_ingested_problems_request_their_runtime_annotation(quirky_settings, ins
         selection=["submissions", "test_cases", "ingest_rejects", "problem_statements"],
     )
     result = dg.evaluate_automation_conditions(defs=defs, instance=instance, cursor=baseline.cursor)
-    # Every asset that could follow an ingestion: the runtimes and the SQL models (the others are
+    # Every asset that could follow an ingestion: the runtimes, the generated tests and the SQL models (the others are
     # partitioned on sets this test does not populate).
     candidates = [
         key
@@ -306,7 +306,13 @@ def test_ingested_problems_request_their_runtime_annotation(quirky_settings, ins
     requested = {
         (key.to_user_string(), partition) for key in candidates for partition in result.get_requested_partitions(key)
     }
-    assert requested == {("runtime_annotations", "p00001"), ("submission_runtimes", "p00001")}
+    # The runtimes do not wait for the generated tests (`auto` sums over PIE's tests where a problem has some).
+    assert requested == {
+        ("runtime_annotations", "p00001"),
+        ("submission_runtimes", "p00001"),
+        ("generated_tests", "p00001"),
+        ("generated_test_trials", "p00001"),
+    }
 
 
 def test_pie_measure_byte_identical_programs_at_different_paths(tmp_path):
