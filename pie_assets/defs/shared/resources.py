@@ -12,7 +12,7 @@ from upath import UPath
 from pie_assets.codenet.layout import CodeNetLayout
 from pie_assets.defs.shared.partitions import lake_key
 from pie_assets.lake.catalog import Catalog
-from pie_assets.lake.storage import PartitionKey, Warehouse, write_parquet_atomic
+from pie_assets.lake.storage import PartitionKey, Warehouse, read_whole, write_parquet_atomic
 from pie_assets.runtime.test_sets import TestSelection, select_tests
 from pie_assets.table_metadata import column_descriptions, table_metadata, table_rows_metadata
 
@@ -53,8 +53,7 @@ class LakeResource(dg.ConfigurableResource):
     def read_partition(self, table: str, partition_key: str) -> pl.DataFrame:
         path = self.store.partition_path(table, partition_key)
         try:
-            with path.open("rb") as f:
-                return pl.read_parquet(f)
+            return pl.read_parquet(read_whole(path))
         except FileNotFoundError:
             raise FileNotFoundError(f"{table} has no partition {partition_key} yet ({path})") from None
 
