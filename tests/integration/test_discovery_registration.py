@@ -13,6 +13,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import dagster as dg
+import discovery_registration
 import pytest
 from dagster._core.definitions.partitions.context import partition_loading_context
 from dagster._core.remote_origin import InProcessCodeLocationOrigin
@@ -26,7 +27,6 @@ from dagster._core.test_utils import (
 from dagster._core.types.loadable_target_origin import LoadableTargetOrigin
 from dagster._core.workspace.context import WorkspaceProcessContext
 from dagster._daemon.sensor import execute_sensor_iteration
-from discovery_registration import expected_ranges, problem_tree
 
 from pie_assets.defs.codenet.jobs import PROBLEM_LIST_KEYS, PROBLEM_TABLE_KEYS
 from pie_assets.defs.codenet.sensors import codenet_problem_sensor
@@ -65,7 +65,7 @@ def _covered(instance: dg.DagsterInstance, ranges: list[tuple[str, str]]) -> lis
 def test_a_tick_over_thousands_of_problems_registers_each_once_and_requests_the_same_runs(
     tmp_path: Path, instance: dg.DagsterInstance
 ) -> None:
-    ids = problem_tree(tmp_path / "Project_CodeNet", 3_000)
+    ids = discovery_registration.problem_tree(tmp_path / "Project_CodeNet", 3_000)
     instance.add_dynamic_partitions(PROBLEMS, ids[:EARLIER])
     resources = {
         "codenet": CodeNetSource(root=str(tmp_path / "Project_CodeNet"), extra_tests_dir=None),
@@ -79,7 +79,7 @@ def test_a_tick_over_thousands_of_problems_registers_each_once_and_requests_the_
     requests = first.run_requests or []
     ranged = [(r, k) for r in requests if (k := r.partition_key_range)]
     ranges = [(k.start, k.end) for _, k in ranged]
-    assert ranges == expected_ranges(ids, EARLIER) and len(ranges) == 30
+    assert ranges == discovery_registration.expected_ranges(ids, EARLIER) and len(ranges) == 30
     assert [r.run_key for r, _ in ranged] == [f"ingest:{start}..{end}" for start, end in ranges]
     assert all(r.asset_selection == PROBLEM_TABLE_KEYS for r, _ in ranged)
     assert [r.asset_selection for r in requests if not r.partition_key_range] == [PROBLEM_LIST_KEYS]
@@ -96,7 +96,7 @@ def test_the_daemons_tick_submits_ranged_runs_that_find_the_partitions_the_senso
 ) -> None:
     instance = queued_instance
     root = tmp_path / "Project_CodeNet"
-    ids = problem_tree(root, 160)
+    ids = discovery_registration.problem_tree(root, 160)
     instance.add_dynamic_partitions(PROBLEMS, ids[:EARLIER])
     module = tmp_path / "code_location.py"  # the project's definitions over this tree, as the daemon loads them
     module.write_text(
@@ -124,7 +124,11 @@ def test_the_daemons_tick_submits_ranged_runs_that_find_the_partitions_the_senso
             for run in runs
             if run is not listing and run.asset_selection == set(PROBLEM_TABLE_KEYS)
         )
-        assert ranges == expected_ranges(ids, EARLIER) == [("p00050", "p00149"), ("p00150", "p00159")]
+        assert (
+            ranges
+            == [("p00050", "p00149"), ("p00150", "p00159")]
+            == discovery_registration.expected_ranges(ids, EARLIER)
+        )
         assert _covered(instance, ranges) == ids[EARLIER:]
 
         # The next tick (past the sensor's interval), one problem later: it alone is registered and requested.
@@ -143,3 +147,11 @@ def test_the_daemons_tick_submits_ranged_runs_that_find_the_partitions_the_senso
 
 def _tick(process: WorkspaceProcessContext) -> None:
     list(execute_sensor_iteration(process, logging.getLogger("sensor_daemon"), None, None))
+
+
+def test_the_benchmark_checks_both_sides_register_the_same_keys_and_runs(capsys: pytest.CaptureFixture[str]) -> None:
+    """bench/discovery_registration.py at a small scale: its checks pass (its figures are not asserted)."""
+    assert discovery_registration.main(["--problems", "250", "--repeat", "2"]) == 0
+    out = capsys.readouterr().out
+    assert "discovery registration of 250 problems" in out and "CHECK FAILED" not in out
+    assert "4 run requests" in out  # 3 ranges of 100 + problem_list
