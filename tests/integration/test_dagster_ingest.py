@@ -102,7 +102,9 @@ def test_sensor_adds_partitions_and_requests_batched_ranged_runs(quirky_settings
     resources = {name: build_defs(quirky_settings).resources[name] for name in ("codenet", "lake")}
     context = dg.build_sensor_context(instance=instance, resources=resources)
     result = codenet_problem_sensor(context)
-    assert [r.partition_keys for r in result.dynamic_partitions_requests] == [["p00001", "p00002", "p00003", "p00004"]]
+    # The sensor registers the new partitions itself, in one call, rather than asking the daemon to.
+    assert result.dynamic_partitions_requests == []
+    assert instance.get_dynamic_partitions(PROBLEMS) == ["p00001", "p00002", "p00003", "p00004"]
     ranged = [r for r in result.run_requests if r.partition_key_range]
     assert [(r.partition_key_range.start, r.partition_key_range.end) for r in ranged] == [("p00001", "p00004")]
     assert {k.to_user_string() for k in ranged[0].asset_selection} == {
@@ -114,18 +116,18 @@ def test_sensor_adds_partitions_and_requests_batched_ranged_runs(quirky_settings
     assert [r.asset_selection for r in result.run_requests if not r.partition_key_range] == [PROBLEM_LIST_KEYS]
 
     # Once the partitions exist and problem_list.csv is unchanged, the sensor requests nothing.
-    instance.add_dynamic_partitions(PROBLEMS, result.dynamic_partitions_requests[0].partition_keys)
     again = codenet_problem_sensor(
         dg.build_sensor_context(instance=instance, resources=resources, cursor=result.cursor)
     )
     assert again.run_requests == [] and again.dynamic_partitions_requests == []
+    assert instance.get_dynamic_partitions(PROBLEMS) == ["p00001", "p00002", "p00003", "p00004"]
 
     # A new problem appears: one partition added, one run for just it.
     (Path(quirky_settings.codenet_root) / "metadata" / "p00010.csv").write_text(
         "submission_id,problem_id,user_id,date,language,original_language,filename_ext,status,cpu_time,memory,code_size,accuracy\n"
     )
     third = codenet_problem_sensor(dg.build_sensor_context(instance=instance, resources=resources, cursor=again.cursor))
-    assert third.dynamic_partitions_requests[0].partition_keys == ["p00010"]
+    assert instance.get_dynamic_partitions(PROBLEMS) == ["p00001", "p00002", "p00003", "p00004", "p00010"]
     assert [(r.partition_key_range.start, r.partition_key_range.end) for r in third.run_requests] == [
         ("p00010", "p00010")
     ]
@@ -136,7 +138,6 @@ def test_sensor_run_request_executes_as_one_run(quirky_settings, instance):
     """The sensor's ranged RunRequest is runnable: its tags drive a single multi-partition run."""
     resources = {name: build_defs(quirky_settings).resources[name] for name in ("codenet", "lake")}
     result = codenet_problem_sensor(dg.build_sensor_context(instance=instance, resources=resources))
-    instance.add_dynamic_partitions(PROBLEMS, result.dynamic_partitions_requests[0].partition_keys)
     request = next(r for r in result.run_requests if r.partition_key_range)
     defs = build_defs(quirky_settings)
     run = dg.materialize(

@@ -233,7 +233,7 @@ def test_the_sensor_discovers_pies_problems_without_codenet(tmp_path: Path, monk
     resources = dict(defs.resources)
     with dg.build_sensor_context(instance=instance, resources=resources) as context:
         empty = codenet_problem_sensor(context)
-    assert empty.dynamic_partitions_requests == []  # no tree, no import yet: only `problems`, once
+    assert instance.get_dynamic_partitions(PROBLEMS) == []  # no tree, no import yet: only `problems`, once
     assert [r.asset_selection for r in empty.run_requests] == [
         [dg.AssetKey("problems"), dg.AssetKey("problem_list_rejects")]
     ]
@@ -243,9 +243,8 @@ def test_the_sensor_discovers_pies_problems_without_codenet(tmp_path: Path, monk
     ).success
     with dg.build_sensor_context(instance=instance, resources=resources, cursor=empty.cursor) as context:
         result = codenet_problem_sensor(context)
-    assert [r.partition_keys for r in result.dynamic_partitions_requests] == [["p00001", "p00002"]]
+    assert instance.get_dynamic_partitions(PROBLEMS) == ["p00001", "p00002"]  # registered by the sensor
     (request,) = result.run_requests  # `problems` is not requested again
-    instance.add_dynamic_partitions(PROBLEMS, ["p00001", "p00002"])
     assert dg.materialize(
         list(defs.assets), instance=instance, resources=resources, selection=request.asset_selection, tags=request.tags
     ).success

@@ -1,5 +1,11 @@
 """The discovery sensor: every new CodeNet problem (or problem of PIE's release) becomes a partition
-and is ingested in batched runs; `problems` is re-ingested when problem_list.csv changes."""
+and is ingested in batched runs; `problems` is re-ingested when problem_list.csv changes.
+
+The sensor registers the new partitions itself, in one `add_dynamic_partitions` call (one SQL
+insert), rather than returning dynamic-partition requests: Dagster's daemon checks a request's
+keys one `has_dynamic_partition` query each, 22.8 s for CodeNet's 4,053 problems (0.06 s in bulk).
+It registers them last, once its run requests are built, as the daemon would have done before
+submitting them; the ranged runs then find their partitions as before."""
 
 import json
 import os
@@ -13,7 +19,7 @@ from pie_assets.defs.codenet.jobs import (
     ingest_problems_selection,
     problem_list_selection,
 )
-from pie_assets.defs.shared.partitions import PROBLEMS, problems_partitions, range_run_requests
+from pie_assets.defs.shared.partitions import PROBLEMS, range_run_requests
 from pie_assets.defs.shared.resources import CodeNetSource, LakeResource
 
 
@@ -44,9 +50,9 @@ def codenet_problem_sensor(
         run_requests.append(dg.RunRequest(run_key=f"problem_list:{stamp}", asset_selection=PROBLEM_LIST_KEYS))
     run_requests += range_run_requests(new, PROBLEM_TABLE_KEYS, prefix="ingest")
     if new:
-        context.log.info(f"discovered {len(new)} new problems under {layout.root if layout else '-'} and in pie_pairs")
-    return dg.SensorResult(
-        run_requests=run_requests,
-        dynamic_partitions_requests=[problems_partitions.build_add_request(new)] if new else [],
-        cursor=json.dumps({"problem_list": stamp}),
-    )
+        context.instance.add_dynamic_partitions(PROBLEMS, new)
+        context.log.info(
+            f"registered {len(new)} new problems under {layout.root if layout else '-'} and in pie_pairs: "
+            f"{new[0]}..{new[-1]}"
+        )
+    return dg.SensorResult(run_requests=run_requests, cursor=json.dumps({"problem_list": stamp}))
