@@ -1,0 +1,140 @@
+"""What a default `pie run` materialises: the partitions that are missing or stale, by Dagster's
+own data and code versions, so a warm run with nothing changed starts no run.
+
+Before a stage is decided, the observable sources it reads (`codenet_files`, `problem_list_file`)
+are observed: an observation is recorded only where a file version changed. Then a partition of
+the stage runs when:
+
+- none of its tables has been materialised for it (missing); one that landed only its rejects
+  counts as done: the same inputs would fail the same way, and a changed input makes it stale;
+- Dagster's resolver (`CachingStaleStatusResolver`, what the UI shows as "Unsynced") gives a cause
+  for one of its tables: a new code version (reader code, simulator config hash, rendered SQL), or
+  an input (a source observation or a same-partitioned or unpartitioned table) whose data version
+  changed since the partition recorded it;
+- an input partitioned otherwise (a table read whole, e.g. a SQL model over every problem's
+  `submissions`) has a materialisation newer than the partition's: Dagster compares versions on
+  such edges only under 100 upstream partitions, and not at all where the tables record no
+  per-partition provenance, so these edges are decided by storage id, which may re-run a table
+  whose input was rewritten unchanged but never skips one whose input changed;
+- for a checkpoint's evaluation, its inputs' fingerprint (checkpoint files, evaluation and
+  simulator configs, test pairs, retrieval index, code) differs from the one its latest
+  `model_evaluations` recorded: the nightly schedule's own test.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from datetime import UTC, datetime
+from typing import Any
+
+import dagster as dg
+
+from pie_assets.dagster_internals import (
+    DATA_VERSION_TAG,
+    AssetGraph,
+    AssetGraphView,
+    CachingStaleStatusResolver,
+    TemporalContext,
+    extract_data_version_from_entry,
+)
+from pie_assets.defs.codenet.sources import (
+    CODENET_FILES,
+    PROBLEM_LIST_FILE,
+    problem_file_versions,
+    problem_list_version,
+)
+from pie_assets.defs.evaluation.assets import EVALUATION_CODE_VERSION
+from pie_assets.defs.evaluation.inputs import inputs_fingerprint, recorded_fingerprint
+
+
+class Staleness:
+    """One `pie run`'s view of what is stale; each question reads the instance afresh, since the
+    stages before it just wrote."""
+
+    def __init__(self, instance: dg.DagsterInstance, graph: AssetGraph, resources: Mapping[str, Any]):
+        self.instance, self.graph, self.resources = instance, graph, resources
+
+    def observe_sources(self, stage: Sequence[dg.AssetKey], partitions: Sequence[str]) -> None:
+        """Records a new observation of each source the stage reads whose version changed."""
+        parents = {p for key in stage for p in self.graph.get(key).parent_keys}
+        codenet = self.resources["codenet"]
+        if CODENET_FILES in parents:
+            versions: dict[str | None, str] = dict(problem_file_versions(codenet, partitions).items())
+            self._record(CODENET_FILES, versions)
+        if PROBLEM_LIST_FILE in parents:
+            self._record(PROBLEM_LIST_FILE, {None: problem_list_version(codenet)})
+
+    def stale(self, stage: Sequence[dg.AssetKey], partitions: Sequence[str | None]) -> list[str | None]:
+        """The partitions of `stage` (None: an unpartitioned stage) that are missing or stale."""
+        resolver = CachingStaleStatusResolver(
+            self.instance,
+            self.graph,
+            AssetGraphView(
+                temporal_context=TemporalContext(effective_dt=datetime.now(UTC), last_event_id=None),
+                instance=self.instance,
+                asset_graph=self.graph,
+            ),
+        )
+        newest: dict[dg.AssetKey, int] = {}
+        return [p for p in partitions if self._partition_stale(resolver, stage, p, newest)]
+
+    def outdated_checkpoints(self, names: Sequence[str], fast: bool) -> set[str]:
+        """The checkpoints whose evaluation inputs changed since their latest evaluation."""
+        evaluation, simulator = self.resources["evaluation"], self.resources["simulator"]
+        specs = {spec.name: spec for spec in evaluation.checkpoints()}
+        config, simulator_hash = evaluation.config(), simulator.config().hash
+        return {
+            name
+            for name in names
+            if name not in specs
+            or recorded_fingerprint(self.instance, name)
+            != inputs_fingerprint(self.instance, specs[name], config, simulator_hash, EVALUATION_CODE_VERSION, fast)
+        }
+
+    def _partition_stale(
+        self,
+        resolver: CachingStaleStatusResolver,
+        stage: Sequence[dg.AssetKey],
+        partition: str | None,
+        newest: dict[dg.AssetKey, int],
+    ) -> bool:
+        records = {key: self.instance.get_latest_data_version_record(key, False, partition) for key in stage}
+        landed = {key: record for key, record in records.items() if record is not None}
+        if not landed:
+            return True
+        for key, record in landed.items():
+            own = self.graph.get(key).partitions_def
+            by_storage_id = {
+                parent
+                for parent in self.graph.get(key).parent_keys - set(stage)
+                if self.graph.get(parent).is_partitioned
+                and not self.graph.get(parent).is_external
+                and self.graph.get(parent).partitions_def != own
+            }
+            if any(
+                # A table of the stage reading another of it recorded that one's previous version
+                # (inputs are read before the run writes); the stage is written whole: no cause.
+                cause.dependency_asset_key not in by_storage_id | set(stage)
+                for cause in resolver.get_stale_causes(key, partition)
+            ):
+                return True
+            for parent in by_storage_id:
+                if parent not in newest:
+                    newest[parent] = self._newest_materialization(parent)
+                if newest[parent] > record.storage_id:
+                    return True
+        return False
+
+    def _newest_materialization(self, key: dg.AssetKey) -> int:
+        records = self.instance.get_asset_records([key])
+        last = records[0].asset_entry.last_materialization_record if records else None
+        return last.storage_id if last else 0
+
+    def _record(self, key: dg.AssetKey, versions: Mapping[str | None, str]) -> None:
+        for partition, version in versions.items():
+            record = self.instance.get_latest_data_version_record(key, True, partition)
+            seen = extract_data_version_from_entry(record.event_log_entry) if record else None
+            if seen is None or seen.value != version:
+                self.instance.report_runless_asset_event(
+                    dg.AssetObservation(asset_key=key, partition=partition, tags={DATA_VERSION_TAG: version})
+                )
