@@ -70,6 +70,7 @@ class RunOutcome:
     failed_checks: list[str] = field(default_factory=list)  # "asset.check (severity, rows)"
     skipped: list[str] = field(default_factory=list)  # stages with nothing to do, and why
     up_to_date: list[str] = field(default_factory=list)  # stages with nothing stale or missing (`only_stale`)
+    stale: dict[str, str] = field(default_factory=dict)  # "stage[partition]" -> why it ran (`only_stale`)
     wall_s: float = 0.0
 
     def record(self, result: dg.ExecuteInProcessResult) -> None:
@@ -370,6 +371,7 @@ def run_pipeline(
             if on_progress:
                 on_progress(_progress(name, done, len(run_problems)))
         landings.settle(stage, results, attempted=run_problems)
+    outcome.stale = staleness.reasons
     outcome.wall_s = time.perf_counter() - started
     return outcome
 

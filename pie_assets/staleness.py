@@ -53,6 +53,7 @@ class Staleness:
 
     def __init__(self, instance: dg.DagsterInstance, graph: AssetGraph, resources: Mapping[str, Any]):
         self.instance, self.graph, self.resources = instance, graph, resources
+        self.reasons: dict[str, str] = {}  # "stage[partition]" -> why it runs, for `--debug` and tests
 
     def observe_sources(self, stage: Sequence[dg.AssetKey], partitions: Sequence[str]) -> None:
         """Records a new observation of each source the stage reads whose version changed."""
@@ -76,32 +77,39 @@ class Staleness:
             ),
         )
         newest: dict[dg.AssetKey, int] = {}
-        return [p for p in partitions if self._partition_stale(resolver, stage, p, newest)]
+        chosen = []
+        for partition in partitions:
+            if reason := self._why_stale(resolver, stage, partition, newest):
+                self.reasons[f"{stage[0].to_user_string()}[{partition or ''}]"] = reason
+                chosen.append(partition)
+        return chosen
 
     def outdated_checkpoints(self, names: Sequence[str], fast: bool) -> set[str]:
         """The checkpoints whose evaluation inputs changed since their latest evaluation."""
         evaluation, simulator = self.resources["evaluation"], self.resources["simulator"]
         specs = {spec.name: spec for spec in evaluation.checkpoints()}
         config, simulator_hash = evaluation.config(), simulator.config().hash
-        return {
+        outdated = {
             name
             for name in names
             if name not in specs
             or recorded_fingerprint(self.instance, name)
             != inputs_fingerprint(self.instance, specs[name], config, simulator_hash, EVALUATION_CODE_VERSION, fast)
         }
+        self.reasons.update({f"checkpoint {name}": "its evaluation inputs' fingerprint changed" for name in outdated})
+        return outdated
 
-    def _partition_stale(
+    def _why_stale(
         self,
         resolver: CachingStaleStatusResolver,
         stage: Sequence[dg.AssetKey],
         partition: str | None,
         newest: dict[dg.AssetKey, int],
-    ) -> bool:
+    ) -> str | None:
         records = {key: self.instance.get_latest_data_version_record(key, False, partition) for key in stage}
         landed = {key: record for key, record in records.items() if record is not None}
         if not landed:
-            return True
+            return "missing"
         for key, record in landed.items():
             own = self.graph.get(key).partitions_def
             by_storage_id = {
@@ -111,19 +119,18 @@ class Staleness:
                 and not self.graph.get(parent).is_external
                 and self.graph.get(parent).partitions_def != own
             }
-            if any(
+            for cause in resolver.get_stale_causes(key, partition):
                 # A table of the stage reading another of it recorded that one's previous version
                 # (inputs are read before the run writes); the stage is written whole: no cause.
-                cause.dependency_asset_key not in by_storage_id | set(stage)
-                for cause in resolver.get_stale_causes(key, partition)
-            ):
-                return True
+                if cause.dependency_asset_key not in by_storage_id | set(stage):
+                    dependency = cause.dependency_asset_key.to_user_string() if cause.dependency_asset_key else ""
+                    return f"{key.to_user_string()} {cause.reason} {dependency}".strip()
             for parent in by_storage_id:
                 if parent not in newest:
                     newest[parent] = self._newest_materialization(parent)
                 if newest[parent] > record.storage_id:
-                    return True
-        return False
+                    return f"{key.to_user_string()}: {parent.to_user_string()} was materialised since"
+        return None
 
     def _newest_materialization(self, key: dg.AssetKey) -> int:
         records = self.instance.get_asset_records([key])

@@ -12,7 +12,7 @@ and the data version and event of each input partition it was computed from, so 
 run is recorded once the catalog is published, with the table's total rows (`pie/table_rows`).
 """
 
-from collections.abc import Callable, Iterator, Sequence, Set
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 
 import dagster as dg
@@ -47,15 +47,17 @@ DEFAULT_WORKERS = 8
 
 
 def input_provenance(
-    instance: dg.DagsterInstance, deps: dict[dg.AssetKey, str | None], sources: Set[dg.AssetKey] = frozenset()
+    instance: dg.DagsterInstance, deps: dict[dg.AssetKey, str | None]
 ) -> dict[dg.AssetKey, dict[str, str]]:
     """Dagster's input tags for one partition, per input (with the input's partition for it):
-    the input's data version and the storage id of its latest materialisation (of its latest
-    observation for one of `sources`, the observable source assets), read before the partition's
-    inputs are."""
+    the input's data version and the storage id of its latest materialisation, or, for an
+    observed source, of its latest observation (as Dagster's own outputs record them), read before
+    the partition's inputs are."""
     tags: dict[dg.AssetKey, dict[str, str]] = {}
     for dep, partition in deps.items():
-        record = instance.get_latest_data_version_record(dep, dep in sources, partition_key=partition)
+        record = instance.get_latest_data_version_record(
+            dep, False, partition_key=partition
+        ) or instance.get_latest_data_version_record(dep, True, partition_key=partition)
         version = (extract_data_version_from_entry(record.event_log_entry) if record else None) or DEFAULT_DATA_VERSION
         tags[dep] = {
             get_input_data_version_tag(dep): version.value,
@@ -109,10 +111,8 @@ def materialize_partitions(
     deps = {key.to_user_string(): assets_def.asset_deps.get(key, set()) for key in assets_def.keys}
     graph, partitions_def = context.job_def.asset_layer.asset_graph, assets_def.partitions_def
     inputs = set().union(*deps.values())
-    sources = {dep for dep in inputs if graph.has(dep) and graph.get(dep).is_external}
     provenance = {
-        key: input_provenance(context.instance, input_partitions(graph, inputs, partitions_def, key), sources)
-        for key in keys
+        key: input_provenance(context.instance, input_partitions(graph, inputs, partitions_def, key)) for key in keys
     }
     checks = [c for c in checks if dg.AssetCheckKey(dg.AssetKey(c.table), c.name) in context.selected_asset_check_keys]
     descriptions = {
