@@ -36,6 +36,9 @@ from dagster._core.definitions.data_version import (
     get_input_event_pointer_tag,
 )
 
+# A partition of an asset, as the stale resolver's methods take it (`pie_assets.staleness`).
+from dagster._core.definitions.events import AssetKeyPartitionKey
+
 # Dagster's one-clause selection form (`a`, `+a`, `*a+`), kept with its meaning by `--select`.
 from dagster._core.selector.subset_selector import parse_clause
 
@@ -56,6 +59,7 @@ __all__ = [
     "AntlrAssetSelectionVisitor",
     "AssetGraph",
     "AssetGraphView",
+    "AssetKeyPartitionKey",
     "AssetSelectionLexer",
     "AssetSelectionParser",
     "BaseAssetGraph",

@@ -20,10 +20,10 @@ import dagster as dg
 import duckdb
 from dagster_shared.error import SerializableErrorInfo
 
+from pie_assets.code_location import build_defs
 from pie_assets.codenet.layout import CodeNetLayout
 from pie_assets.dagster_internals import AssetGraph, toposort
 from pie_assets.dataset.pie_problems import pie_problem_ids
-from pie_assets.definitions import build_defs
 from pie_assets.defs.dataset.pie_import import HOW_TO_SET as PIE_DATASET_HOW_TO_SET
 from pie_assets.defs.evaluation.inputs import eval_problem_ids, problems_without_test_cases
 from pie_assets.defs.evaluation.partitions import (

@@ -33,6 +33,7 @@ from pie_assets.dagster_internals import (
     DATA_VERSION_TAG,
     AssetGraph,
     AssetGraphView,
+    AssetKeyPartitionKey,
     CachingStaleStatusResolver,
     TemporalContext,
     extract_data_version_from_entry,
@@ -54,6 +55,7 @@ class Staleness:
     def __init__(self, instance: dg.DagsterInstance, graph: AssetGraph, resources: Mapping[str, Any]):
         self.instance, self.graph, self.resources = instance, graph, resources
         self.reasons: dict[str, str] = {}  # "stage[partition]" -> why it runs, for `--debug` and tests
+        self._cached: tuple[int | None, _Resolver] | None = None  # (the last event it saw, the resolver)
 
     def observe_sources(self, stage: Sequence[dg.AssetKey], partitions: Sequence[str]) -> None:
         """Records a new observation of each source the stage reads whose version changed."""
@@ -67,19 +69,18 @@ class Staleness:
 
     def stale(self, stage: Sequence[dg.AssetKey], partitions: Sequence[str | None]) -> list[str | None]:
         """The partitions of `stage` (None: an unpartitioned stage) that are missing or stale."""
-        resolver = CachingStaleStatusResolver(
-            self.instance,
-            self.graph,
-            AssetGraphView(
-                temporal_context=TemporalContext(effective_dt=datetime.now(UTC), last_event_id=None),
-                instance=self.instance,
-                asset_graph=self.graph,
-            ),
-        )
-        newest: dict[dg.AssetKey, int] = {}
+        by_storage_id = {key: self._read_whole(stage, key) for key in stage}
+        resolver = self._resolver()
+        resolver.left_out = {key: parents | set(stage) for key, parents in by_storage_id.items()}
+        parents = sorted(set().union(*by_storage_id.values()), key=lambda k: k.to_user_string())
+        newest = {
+            record.asset_entry.asset_key: record.asset_entry.last_materialization_record.storage_id
+            for record in (self.instance.get_asset_records(parents) if parents else [])
+            if record.asset_entry.last_materialization_record
+        }
         chosen = []
         for partition in partitions:
-            if reason := self._why_stale(resolver, stage, partition, newest):
+            if reason := self._why_stale(resolver, stage, partition, by_storage_id, newest):
                 self.reasons[f"{stage[0].to_user_string()}[{partition or ''}]"] = reason
                 chosen.append(partition)
         return chosen
@@ -99,43 +100,59 @@ class Staleness:
         self.reasons.update({f"checkpoint {name}": "its evaluation inputs' fingerprint changed" for name in outdated})
         return outdated
 
+    def _resolver(self) -> _Resolver:
+        """Dagster's resolver with its caches, kept while no event was written since it was made
+        (a warm run with nothing to do asks one for every stage); every asset's record prefetched
+        in one query."""
+        last_event = self.instance.event_log_storage.get_maximum_record_id()
+        if self._cached is None or self._cached[0] != last_event:
+            resolver = _Resolver(
+                self.instance,
+                self.graph,
+                AssetGraphView(
+                    temporal_context=TemporalContext(effective_dt=datetime.now(UTC), last_event_id=None),
+                    instance=self.instance,
+                    asset_graph=self.graph,
+                ),
+            )
+            resolver.instance_queryer.prefetch_asset_records(self.graph.get_all_asset_keys())
+            self._cached = (last_event, resolver)
+        return self._cached[1]
+
+    def _read_whole(self, stage: Sequence[dg.AssetKey], key: dg.AssetKey) -> set[dg.AssetKey]:
+        """The inputs of `key` from another stage partitioned otherwise: decided by storage id."""
+        own = self.graph.get(key).partitions_def
+        return {
+            parent
+            for parent in self.graph.get(key).parent_keys - set(stage)
+            if self.graph.get(parent).is_partitioned
+            and not self.graph.get(parent).is_external
+            and self.graph.get(parent).partitions_def != own
+        }
+
     def _why_stale(
         self,
-        resolver: CachingStaleStatusResolver,
+        resolver: _Resolver,
         stage: Sequence[dg.AssetKey],
         partition: str | None,
-        newest: dict[dg.AssetKey, int],
+        by_storage_id: Mapping[dg.AssetKey, set[dg.AssetKey]],
+        newest: Mapping[dg.AssetKey, int],
     ) -> str | None:
         records = {key: self.instance.get_latest_data_version_record(key, False, partition) for key in stage}
         landed = {key: record for key, record in records.items() if record is not None}
         if not landed:
             return "missing"
         for key, record in landed.items():
-            own = self.graph.get(key).partitions_def
-            by_storage_id = {
-                parent
-                for parent in self.graph.get(key).parent_keys - set(stage)
-                if self.graph.get(parent).is_partitioned
-                and not self.graph.get(parent).is_external
-                and self.graph.get(parent).partitions_def != own
-            }
             for cause in resolver.get_stale_causes(key, partition):
                 # A table of the stage reading another of it recorded that one's previous version
                 # (inputs are read before the run writes); the stage is written whole: no cause.
-                if cause.dependency_asset_key not in by_storage_id | set(stage):
+                if cause.dependency_asset_key not in resolver.left_out[key]:
                     dependency = cause.dependency_asset_key.to_user_string() if cause.dependency_asset_key else ""
                     return f"{key.to_user_string()} {cause.reason} {dependency}".strip()
-            for parent in by_storage_id:
-                if parent not in newest:
-                    newest[parent] = self._newest_materialization(parent)
-                if newest[parent] > record.storage_id:
+            for parent in by_storage_id[key]:
+                if newest.get(parent, 0) > record.storage_id:
                     return f"{key.to_user_string()}: {parent.to_user_string()} was materialised since"
         return None
-
-    def _newest_materialization(self, key: dg.AssetKey) -> int:
-        records = self.instance.get_asset_records([key])
-        last = records[0].asset_entry.last_materialization_record if records else None
-        return last.storage_id if last else 0
 
     def _record(self, key: dg.AssetKey, versions: Mapping[str | None, str]) -> None:
         for partition, version in versions.items():
@@ -145,3 +162,14 @@ class Staleness:
                 self.instance.report_runless_asset_event(
                     dg.AssetObservation(asset_key=key, partition=partition, tags={DATA_VERSION_TAG: version})
                 )
+
+
+class _Resolver(CachingStaleStatusResolver):
+    """Dagster's resolver, less the edges `Staleness` decides itself (inputs read whole, the
+    stage's own tables): it would read every upstream partition's records for nothing."""
+
+    left_out: Mapping[dg.AssetKey, set[dg.AssetKey]] = {}
+
+    def _get_partition_dependencies(self, *, key: AssetKeyPartitionKey) -> Sequence[AssetKeyPartitionKey]:
+        dependencies = super()._get_partition_dependencies(key=key)
+        return [d for d in dependencies if d.asset_key not in self.left_out.get(key.asset_key, set())]
