@@ -92,6 +92,9 @@ def cmd_run(args: argparse.Namespace) -> int:
         print(f"skipped {note}")
     if outcome.up_to_date:
         print(f"up to date (nothing stale or missing; --all runs them): {', '.join(outcome.up_to_date)}")
+    if args.debug:
+        for partition, reason in outcome.stale.items():
+            print(f"ran {partition}: {reason}")
     if outcome.failed_steps:
         print(f"\n{len(outcome.failed_steps)} step(s) failed (other partitions landed):", file=sys.stderr)
         for message in outcome.failed_steps:

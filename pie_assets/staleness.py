@@ -1,9 +1,9 @@
 """What a default `pie run` materialises: the partitions that are missing or stale, by Dagster's
 own data and code versions, so a warm run with nothing changed starts no run.
 
-Before a stage is decided, the observable sources it reads (`codenet_files`, `problem_list_file`)
-are observed: an observation is recorded only where a file version changed. Then a partition of
-the stage runs when:
+Before a stage is decided, the observable sources it reads (`codenet_files`,
+`problem_list_file`, `pie_dataset_files`) are observed: an observation is recorded only where a
+file version changed. Then a partition of the stage runs when:
 
 - none of its tables has been materialised for it (missing); one that landed only its rejects
   counts as done: the same inputs would fail the same way, and a changed input makes it stale;
@@ -44,6 +44,7 @@ from pie_assets.defs.codenet.sources import (
     problem_file_versions,
     problem_list_version,
 )
+from pie_assets.defs.dataset.pie_import import PIE_DATASET_FILES, pie_dataset_version
 from pie_assets.defs.evaluation.assets import EVALUATION_CODE_VERSION
 from pie_assets.defs.evaluation.inputs import inputs_fingerprint, recorded_fingerprint
 
@@ -66,6 +67,8 @@ class Staleness:
             self._record(CODENET_FILES, versions)
         if PROBLEM_LIST_FILE in parents:
             self._record(PROBLEM_LIST_FILE, {None: problem_list_version(codenet)})
+        if PIE_DATASET_FILES in parents:
+            self._record(PIE_DATASET_FILES, {None: pie_dataset_version(self.resources["pie_dataset"])})
 
     def stale(self, stage: Sequence[dg.AssetKey], partitions: Sequence[str | None]) -> list[str | None]:
         """The partitions of `stage` (None: an unpartitioned stage) that are missing or stale."""
