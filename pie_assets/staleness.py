@@ -153,9 +153,29 @@ class Staleness:
                     dependency = cause.dependency_asset_key.to_user_string() if cause.dependency_asset_key else ""
                     return f"{key.to_user_string()} {cause.reason} {dependency}".strip()
             for parent in by_storage_id[key]:
-                if newest.get(parent, 0) > record.storage_id:
+                if newest.get(parent, 0) > record.storage_id and self._updated_since(parent, key, partition, record):
                     return f"{key.to_user_string()}: {parent.to_user_string()} was materialised since"
         return None
+
+    def _updated_since(
+        self, parent: dg.AssetKey, key: dg.AssetKey, partition: str | None, record: dg.EventLogRecord
+    ) -> bool:
+        """Whether `parent` has a materialisation after `record` (of `key`'s `partition`) that the
+        partition reads: of a multi-partitioned parent whose dimension is `key`'s partitioning
+        (a checkpoint's generations for its evaluation), only that dimension's partitions count."""
+        parent_def, own = self.graph.get(parent).partitions_def, self.graph.get(key).partitions_def
+        if partition is None or not isinstance(parent_def, dg.MultiPartitionsDefinition):
+            return True
+        dimensions = [d.name for d in parent_def.partitions_defs if d.partitions_def == own]
+        if not dimensions:
+            return True
+        keys = [
+            k
+            for k in parent_def.get_partition_keys(dynamic_partitions_store=self.instance)
+            if isinstance(k, dg.MultiPartitionKey) and k.keys_by_dimension[dimensions[0]] == partition
+        ]
+        after = dg.AssetRecordsFilter(asset_key=parent, asset_partitions=keys, after_storage_id=record.storage_id)
+        return bool(keys) and bool(self.instance.fetch_materializations(after, limit=1).records)
 
     def _record(self, key: dg.AssetKey, versions: Mapping[str | None, str]) -> None:
         for partition, version in versions.items():

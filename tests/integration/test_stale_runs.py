@@ -178,7 +178,7 @@ def test_an_edited_sql_model_or_its_var_re_runs_it_and_its_downstream_only(lake,
 def test_a_changed_simulator_config_re_measures_every_problem_but_ingests_none(lake):
     _edit(lake.root / "simulator.toml", "float_tolerance = 1e-3", "float_tolerance = 2e-3")
     _, ran = lake.run()
-    measured = lake.downstream("submission_runtimes", "generated_tests")
+    measured = lake.downstream("submission_runtimes", "generated_tests", "generated_test_trials")
     _assert_only(ran, measured, set(PROBLEMS))
     assert {("submission_runtimes", p) for p in PROBLEMS} <= ran
     assert ("model_evaluations", "identity") in ran  # the evaluation measures with it too
