@@ -56,7 +56,8 @@ class Staleness:
     def __init__(self, instance: dg.DagsterInstance, graph: AssetGraph, resources: Mapping[str, Any]):
         self.instance, self.graph, self.resources = instance, graph, resources
         self.reasons: dict[str, str] = {}  # "stage[partition]" -> why it runs, for `--debug` and tests
-        self._cached: tuple[int | None, _Resolver] | None = None  # (the last event it saw, the resolver)
+        # The last event seen, the resolver, and each asset's last materialisation then.
+        self._cached: tuple[int | None, _Resolver, dict[dg.AssetKey, dg.EventLogRecord]] | None = None
 
     def observe_sources(self, stage: Sequence[dg.AssetKey], partitions: Sequence[str]) -> None:
         """Records a new observation of each source the stage reads whose version changed."""
@@ -73,17 +74,11 @@ class Staleness:
     def stale(self, stage: Sequence[dg.AssetKey], partitions: Sequence[str | None]) -> list[str | None]:
         """The partitions of `stage` (None: an unpartitioned stage) that are missing or stale."""
         by_storage_id = {key: self._read_whole(stage, key) for key in stage}
-        resolver = self._resolver()
+        resolver, last = self._resolver()
         resolver.left_out = {key: parents | set(stage) for key, parents in by_storage_id.items()}
-        parents = sorted(set().union(*by_storage_id.values()), key=lambda k: k.to_user_string())
-        newest = {
-            record.asset_entry.asset_key: record.asset_entry.last_materialization_record.storage_id
-            for record in (self.instance.get_asset_records(parents) if parents else [])
-            if record.asset_entry.last_materialization_record
-        }
         chosen = []
         for partition in partitions:
-            if reason := self._why_stale(resolver, stage, partition, by_storage_id, newest):
+            if reason := self._why_stale(resolver, stage, partition, by_storage_id, last):
                 self.reasons[f"{stage[0].to_user_string()}[{partition or ''}]"] = reason
                 chosen.append(partition)
         return chosen
@@ -103,10 +98,9 @@ class Staleness:
         self.reasons.update({f"checkpoint {name}": "its evaluation inputs' fingerprint changed" for name in outdated})
         return outdated
 
-    def _resolver(self) -> _Resolver:
-        """Dagster's resolver with its caches, kept while no event was written since it was made
-        (a warm run with nothing to do asks one for every stage); every asset's record prefetched
-        in one query."""
+    def _resolver(self) -> tuple[_Resolver, dict[dg.AssetKey, dg.EventLogRecord]]:
+        """Dagster's resolver with its caches, and every asset's last materialisation (one query),
+        kept while no event was written since (a warm run with nothing to do asks for every stage)."""
         last_event = self.instance.event_log_storage.get_maximum_record_id()
         if self._cached is None or self._cached[0] != last_event:
             resolver = _Resolver(
@@ -118,9 +112,15 @@ class Staleness:
                     asset_graph=self.graph,
                 ),
             )
-            resolver.instance_queryer.prefetch_asset_records(self.graph.get_all_asset_keys())
-            self._cached = (last_event, resolver)
-        return self._cached[1]
+            keys = list(self.graph.get_all_asset_keys())
+            resolver.instance_queryer.prefetch_asset_records(keys)
+            last = {
+                r.asset_entry.asset_key: r.asset_entry.last_materialization_record
+                for r in self.instance.get_asset_records(keys)
+                if r.asset_entry.last_materialization_record is not None
+            }
+            self._cached = (last_event, resolver, last)
+        return self._cached[1], self._cached[2]
 
     def _read_whole(self, stage: Sequence[dg.AssetKey], key: dg.AssetKey) -> set[dg.AssetKey]:
         """The inputs of `key` from another stage partitioned otherwise: decided by storage id."""
@@ -139,9 +139,14 @@ class Staleness:
         stage: Sequence[dg.AssetKey],
         partition: str | None,
         by_storage_id: Mapping[dg.AssetKey, set[dg.AssetKey]],
-        newest: Mapping[dg.AssetKey, int],
+        last: Mapping[dg.AssetKey, dg.EventLogRecord],
     ) -> str | None:
-        records = {key: self.instance.get_latest_data_version_record(key, False, partition) for key in stage}
+        records = {
+            key: last.get(key)
+            if partition is None
+            else self.instance.get_latest_data_version_record(key, False, partition)
+            for key in stage
+        }
         landed = {key: record for key, record in records.items() if record is not None}
         if not landed:
             return "missing"
@@ -153,7 +158,8 @@ class Staleness:
                     dependency = cause.dependency_asset_key.to_user_string() if cause.dependency_asset_key else ""
                     return f"{key.to_user_string()} {cause.reason} {dependency}".strip()
             for parent in by_storage_id[key]:
-                if newest.get(parent, 0) > record.storage_id and self._updated_since(parent, key, partition, record):
+                newest = last[parent].storage_id if parent in last else 0
+                if newest > record.storage_id and self._updated_since(parent, key, partition, record):
                     return f"{key.to_user_string()}: {parent.to_user_string()} was materialised since"
         return None
 
