@@ -77,6 +77,7 @@ def cmd_run(args: argparse.Namespace) -> int:
             selection=args.select,
             on_progress=progress,
             log_level="DEBUG" if args.debug else "CRITICAL",
+            only_stale=not args.all,
         )
     finally:
         if bar is not None:
@@ -90,6 +91,11 @@ def cmd_run(args: argparse.Namespace) -> int:
     )
     for note in outcome.skipped:
         print(f"skipped {note}")
+    if outcome.up_to_date:
+        print(f"up to date (nothing stale or missing; --all runs them): {', '.join(outcome.up_to_date)}")
+    if args.debug:
+        for partition, reason in outcome.stale.items():
+            print(f"ran {partition}: {reason}")
     if outcome.failed_steps:
         print(f"\n{len(outcome.failed_steps)} step(s) failed (other partitions landed):", file=sys.stderr)
         for message in outcome.failed_steps:
@@ -485,6 +491,12 @@ def build_parser() -> argparse.ArgumentParser:
         "(default: all)",
     )
     run.add_argument("--problems", help="comma-separated problem ids (default: every problem found)")
+    run.add_argument(
+        "--all",
+        action="store_true",
+        help="materialise every selected partition (default: only what is missing or stale by its "
+        "code and data versions and its source files)",
+    )
     run.add_argument("--eval-pairs", choices=["lake", "pie"], help=EVAL_PAIRS_HELP)
     run.add_argument(
         "--engine",

@@ -6,6 +6,10 @@ The comment above each import says why it is needed: Dagster 1.13 has no public 
 
 from __future__ import annotations
 
+# What is stale: `pie run` asks Dagster's own resolver (what the UI's "Unsynced" shows) which
+# partitions to materialise; an AssetGraphView is the loading context it needs outside a workspace.
+from dagster._core.asset_graph_view.asset_graph_view import AssetGraphView, TemporalContext
+
 # `--select`: Dagster's own selection grammar (lexer, parser, visitor), so a selection with bare
 # asset names parses the way Dagster parses it (pie_assets.selection).
 from dagster._core.definitions.antlr_asset_selection.antlr_asset_selection import AntlrAssetSelectionVisitor
@@ -26,10 +30,14 @@ from dagster._core.definitions.data_version import (
     DATA_VERSION_TAG,
     DEFAULT_DATA_VERSION,
     NULL_EVENT_POINTER,
+    CachingStaleStatusResolver,
     extract_data_version_from_entry,
     get_input_data_version_tag,
     get_input_event_pointer_tag,
 )
+
+# A partition of an asset, as the stale resolver's methods take it (`pie_assets.staleness`).
+from dagster._core.definitions.events import AssetKeyPartitionKey
 
 # Dagster's one-clause selection form (`a`, `+a`, `*a+`), kept with its meaning by `--select`.
 from dagster._core.selector.subset_selector import parse_clause
@@ -50,9 +58,13 @@ __all__ = [
     "NULL_EVENT_POINTER",
     "AntlrAssetSelectionVisitor",
     "AssetGraph",
+    "AssetGraphView",
+    "AssetKeyPartitionKey",
     "AssetSelectionLexer",
     "AssetSelectionParser",
     "BaseAssetGraph",
+    "CachingStaleStatusResolver",
+    "TemporalContext",
     "extract_data_version_from_entry",
     "get_input_data_version_tag",
     "get_input_event_pointer_tag",

@@ -20,14 +20,16 @@ import dagster as dg
 import duckdb
 from dagster_shared.error import SerializableErrorInfo
 
+from pie_assets.code_location import build_defs
 from pie_assets.codenet.layout import CodeNetLayout
 from pie_assets.dagster_internals import AssetGraph, toposort
 from pie_assets.dataset.pie_problems import pie_problem_ids
-from pie_assets.definitions import build_defs
 from pie_assets.defs.dataset.pie_import import HOW_TO_SET as PIE_DATASET_HOW_TO_SET
 from pie_assets.defs.evaluation.inputs import eval_problem_ids, problems_without_test_cases
 from pie_assets.defs.evaluation.partitions import (
+    CHECKPOINT_DIMENSION,
     CHECKPOINTS,
+    PROBLEM_DIMENSION,
     checkpoint_problem_partitions,
     checkpoint_range_tags,
     register_eval_problems,
@@ -37,6 +39,7 @@ from pie_assets.progress import PROGRESS
 from pie_assets.runs import PIE_RELEASE_TAGS, partition_range_tags
 from pie_assets.selection import parse_selection
 from pie_assets.settings import Settings
+from pie_assets.staleness import Staleness
 
 # What only PIE's release feeds: its import, its re-export and the agreement of the labels with it.
 PIE_RELEASE_SELECTION = dg.AssetSelection.tag(*next(iter(PIE_RELEASE_TAGS.items())))
@@ -66,6 +69,8 @@ class RunOutcome:
     checks_passed: int = 0
     failed_checks: list[str] = field(default_factory=list)  # "asset.check (severity, rows)"
     skipped: list[str] = field(default_factory=list)  # stages with nothing to do, and why
+    up_to_date: list[str] = field(default_factory=list)  # stages with nothing stale or missing (`only_stale`)
+    stale: dict[str, str] = field(default_factory=dict)  # "stage[partition]" -> why it ran (`only_stale`)
     wall_s: float = 0.0
 
     def record(self, result: dg.ExecuteInProcessResult) -> None:
@@ -171,6 +176,7 @@ def run_pipeline(
     log_level: str = "CRITICAL",
     checkpoints: list[str] | None = None,
     evaluation_request: dict[str, object] | None = None,
+    only_stale: bool = False,
 ) -> RunOutcome:
     """Discover problems, register their partitions, materialise `selection` (default:
     `default_selection`). Evaluation stages run once per checkpoint: `checkpoints` (default: every
@@ -178,7 +184,9 @@ def run_pipeline(
     from `eval_pairs`), with `evaluation_request` as its config (`EvaluationRequest`: strategies,
     n, fast, model_path), then the scoring stage per checkpoint.
 
-    on_progress is called about twice a second while each per-problem stage runs.
+    on_progress is called about twice a second while each per-problem stage runs. `only_stale`
+    (`pie run`'s default): only the partitions that are missing or stale (`pie_assets.staleness`);
+    a stage with none starts no run.
     """
     started = time.perf_counter()
     defs = build_defs(settings)
@@ -238,6 +246,14 @@ def run_pipeline(
         return checkpoint_names
 
     landings = Landings(outcome)
+    staleness = Staleness(instance, graph, resources)
+    fast = bool((evaluation_request or {}).get("fast"))
+
+    def up_to_date(name: str, chosen: list) -> bool:
+        if not chosen:
+            outcome.up_to_date.append(name)
+        return not chosen
+
     for name, stage in stages:
         partitions_def = graph.get(stage[0]).partitions_def
         parents = {p for key in stage for p in graph.get(key).parent_keys} - set(stage)
@@ -272,6 +288,19 @@ def run_pipeline(
                 )
                 continue
             op_config = {"ops": {name: {"config": evaluation_request}}} if evaluation_request else {}
+            if only_stale:
+                outdated = staleness.outdated_checkpoints(names, fast)
+                names = [
+                    c
+                    for c in names
+                    if c in outdated
+                    or staleness.stale(
+                        stage,
+                        [dg.MultiPartitionKey({CHECKPOINT_DIMENSION: c, PROBLEM_DIMENSION: p}) for p in eval_problems],
+                    )
+                ]
+                if up_to_date(name, names):
+                    continue
             results = []
             for number, checkpoint in enumerate(names, start=1):
                 PROGRESS.reset(name)
@@ -294,15 +323,21 @@ def run_pipeline(
             landings.settle(stage, results)
             continue
         if _partitions_name(graph, stage[0]) == CHECKPOINTS:
+            chosen = registered_checkpoints()
+            if only_stale:
+                outdated = staleness.outdated_checkpoints(chosen, fast)
+                chosen = [c for c in chosen if c in outdated or staleness.stale(stage, [c])]
+                if up_to_date(name, chosen):
+                    continue
             landings.settle(
                 stage,
-                [
-                    landings.ran(materialize(partition_key=checkpoint, run_config=run_config))
-                    for checkpoint in registered_checkpoints()
-                ],
+                [landings.ran(materialize(partition_key=checkpoint, run_config=run_config)) for checkpoint in chosen],
             )
             continue
         if not graph.get(stage[0]).is_partitioned:
+            staleness.observe_sources(stage, [])
+            if only_stale and up_to_date(name, staleness.stale(stage, [None])):
+                continue
             landings.settle(
                 stage,
                 [landings.ran(materialize(run_config=run_config))],
@@ -311,6 +346,11 @@ def run_pipeline(
         run_problems = landings.runnable(name, stage, parents, registered_problems())
         if not run_problems:
             continue
+        staleness.observe_sources(stage, run_problems)
+        if only_stale:
+            run_problems = [p for p in staleness.stale(stage, run_problems) if p is not None]
+            if up_to_date(name, run_problems):
+                continue
         PROGRESS.reset(name)
         done = 0
         results = []
@@ -331,6 +371,7 @@ def run_pipeline(
             if on_progress:
                 on_progress(_progress(name, done, len(run_problems)))
         landings.settle(stage, results, attempted=run_problems)
+    outcome.stale = staleness.reasons
     outcome.wall_s = time.perf_counter() - started
     return outcome
 

@@ -38,6 +38,16 @@ class CodeNetLayout:
     def derived_tests_dir(self, problem_id: str) -> str:
         return os.path.join(self.root, "derived", "input_output", "data", problem_id)
 
+    def problem_files(self, problem_id: str) -> list[str]:
+        """Every file or directory the ingestion of `problem_id` reads from the tree (besides
+        problem_list.csv, which says only whether it is listed): what its source version covers."""
+        return [
+            self.metadata_csv(problem_id),
+            self.data_dir(problem_id),
+            self.description_html(problem_id),
+            self.derived_tests_dir(problem_id),
+        ]
+
     def relative(self, path: str) -> str:
         return relative_to(path, self.root)
 

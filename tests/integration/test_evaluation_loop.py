@@ -15,7 +15,7 @@ from pathlib import Path
 import dagster as dg
 import pytest
 from support.json_http_server import serve_json
-from support.model_runs import rows
+from support.model_runs import SMALL_EVALUATION_CONFIG, rows
 
 from pie_assets.definitions import build_defs
 from pie_assets.defs.evaluation.partitions import CHECKPOINTS
@@ -23,23 +23,6 @@ from pie_assets.runner import run_pipeline
 from pie_assets.settings import SAMPLE_CODENET_ROOT, SAMPLE_EXTRA_TESTS, Settings
 
 PROBLEMS = ["p90001", "p90006"]
-EVALUATION_CONFIG = """
-[evaluation]
-strategies = ["instruction", "perf_conditioned"]
-[sampling]
-n = 2
-temperature = 0.7
-max_new_tokens = 24
-[generation]
-concurrency = 2
-max_retries = 2
-[retrieval]
-k = 2
-encoder = "hashed-ngrams"
-[fast]
-pairs_per_problem = 1
-tests_per_problem = 1
-"""
 
 
 @dataclass
@@ -64,7 +47,7 @@ class Lake:
 def lake(tmp_path_factory) -> Lake:
     root = tmp_path_factory.mktemp("evaluation")
     config_file = root / "evaluation.toml"
-    config_file.write_text(EVALUATION_CONFIG)
+    config_file.write_text(SMALL_EVALUATION_CONFIG)
     old = os.environ.get("PIE_EVALUATION_CONFIG")
     os.environ["PIE_EVALUATION_CONFIG"] = str(config_file)
     home = root / "dagster"

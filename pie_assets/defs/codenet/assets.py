@@ -16,6 +16,7 @@ from pie_assets.codenet.rejects import MalformedFileError, ProblemNotFoundError,
 from pie_assets.dataset.pie_import import TABLE as PIE_PAIRS
 from pie_assets.dataset.pie_problems import ingest_pie_problem, pie_rows, pie_tests
 from pie_assets.defs.codenet.checks import CODENET_CHECKS
+from pie_assets.defs.codenet.sources import CODENET_FILES, PROBLEM_LIST_FILE
 from pie_assets.defs.codenet.tables import CODENET_TABLES
 from pie_assets.defs.shared.loading import active_settings
 from pie_assets.defs.shared.partition_batches import materialize_partitions
@@ -55,8 +56,8 @@ def build_ingest_assets(extra_tests_dir: str | None) -> list[dg.AssetsDefinition
     @dg.multi_asset(
         name="problem_list",
         specs=[
-            _spec("problems", code_version, skippable=True),
-            _spec("problem_list_rejects", code_version, skippable=True),
+            _spec("problems", code_version, skippable=True, deps=[PROBLEM_LIST_FILE]),
+            _spec("problem_list_rejects", code_version, skippable=True, deps=[PROBLEM_LIST_FILE]),
         ],
         can_subset=True,
     )
@@ -85,7 +86,7 @@ def build_ingest_assets(extra_tests_dir: str | None) -> list[dg.AssetsDefinition
     @dg.multi_asset(
         name="codenet_problem",
         # PIE's release is the other source of a problem (`pie_pairs`: its programs and tests list).
-        specs=[_spec(name, code_version, skippable=True, deps=[PIE_PAIRS]) for name in PROBLEM_TABLES],
+        specs=[_spec(name, code_version, skippable=True, deps=[PIE_PAIRS, CODENET_FILES]) for name in PROBLEM_TABLES],
         check_specs=[check.spec() for check in CODENET_CHECKS],
         partitions_def=problems_partitions,
         backfill_policy=problem_backfill_policy,

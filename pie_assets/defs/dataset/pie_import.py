@@ -1,5 +1,8 @@
 """`pie_pairs` and `pie_pairs_rejects`: PIE's released dataset directory as a lake source."""
 
+import warnings
+from pathlib import Path
+
 import dagster as dg
 
 import pie_assets.dataset.pie_format
@@ -10,11 +13,12 @@ from pie_assets.defs.shared.loading import active_settings
 from pie_assets.defs.shared.resources import LakeResource
 from pie_assets.runs import PIE_RELEASE_TAGS
 from pie_assets.table_metadata import table_metadata
-from pie_assets.versions import content_version, modules_version
+from pie_assets.versions import content_version, modules_version, paths_version
 
 GROUP = "dataset"
 PIE_IMPORT_TABLES = ("pie_pairs", "pie_pairs_rejects")
 HOW_TO_SET = "pass `pie run --pie-dataset DIR` or set $PIE_DATASET (a directory of PIE's *.jsonl files)"
+PIE_DATASET_FILES = dg.AssetKey("pie_dataset_files")
 
 
 class PieDatasetSource(dg.ConfigurableResource):
@@ -22,6 +26,26 @@ class PieDatasetSource(dg.ConfigurableResource):
     location loads, `pie_pairs` fails when it is run)."""
 
     directory: str | None = None
+
+
+def pie_dataset_version(pie_dataset: PieDatasetSource) -> str:
+    """The names, sizes and mtimes of the directory's files (`versions.paths_version`)."""
+    return paths_version([Path(pie_dataset.directory)]) if pie_dataset.directory else "none"
+
+
+def observe_pie_dataset_files(context: dg.OpExecutionContext) -> dg.DataVersion:
+    return dg.DataVersion(pie_dataset_version(context.resources.pie_dataset))
+
+
+with warnings.catch_warnings():  # observable source assets are beta: the one way to observe files
+    warnings.simplefilter("ignore", dg.BetaWarning)
+    pie_dataset_files = dg.observable_source_asset(
+        key=PIE_DATASET_FILES,
+        group_name=GROUP,
+        tags=PIE_RELEASE_TAGS,
+        required_resource_keys={"pie_dataset"},
+        description="The files of PIE's released dataset directory (names, sizes, mtimes): `pie_pairs` reads them.",
+    )(observe_pie_dataset_files)
 
 
 def build_pie_import_assets(directory: str | None) -> dg.AssetsDefinition:
@@ -40,6 +64,7 @@ def build_pie_import_assets(directory: str | None) -> dg.AssetsDefinition:
                 kinds={"polars", "parquet"},
                 tags=PIE_RELEASE_TAGS,
                 code_version=code_version,
+                deps=[PIE_DATASET_FILES],
                 description=DATASET_TABLES[name].description,
                 metadata=DATASET_TABLES[name].spec_metadata(),
             ).with_io_manager_key("lake_io_manager")

@@ -50,11 +50,14 @@ def input_provenance(
     instance: dg.DagsterInstance, deps: dict[dg.AssetKey, str | None]
 ) -> dict[dg.AssetKey, dict[str, str]]:
     """Dagster's input tags for one partition, per input (with the input's partition for it):
-    the input's data version and the storage id of its latest materialisation, read before the
-    partition's inputs are."""
+    the input's data version and the storage id of its latest materialisation, or, for an
+    observed source, of its latest observation (as Dagster's own outputs record them), read before
+    the partition's inputs are."""
     tags: dict[dg.AssetKey, dict[str, str]] = {}
     for dep, partition in deps.items():
-        record = instance.get_latest_data_version_record(dep, False, partition_key=partition)
+        record = instance.get_latest_data_version_record(
+            dep, False, partition_key=partition
+        ) or instance.get_latest_data_version_record(dep, True, partition_key=partition)
         version = (extract_data_version_from_entry(record.event_log_entry) if record else None) or DEFAULT_DATA_VERSION
         tags[dep] = {
             get_input_data_version_tag(dep): version.value,

@@ -1,0 +1,57 @@
+"""The code location's definitions for given settings: `pie_assets/defs/` one folder per domain,
+loaded by Dagster's autoloader (`dg.ComponentTree`, what `dg.load_from_defs_folder` runs, given the
+package rather than a pyproject so a non-editable install loads too), with the settings in effect
+for the modules whose definitions depend on them (`pie_assets.defs.shared.loading`); plus the
+resources. Apart from `pie_assets.definitions`, which builds them once on import for Dagster's
+loaders, so that `pie run` builds them once, for its own settings.
+"""
+
+from __future__ import annotations
+
+import warnings
+from pathlib import Path
+from typing import Any
+
+import dagster as dg
+
+import pie_assets.defs
+from pie_assets.defs.dataset.pie_import import PieDatasetSource
+from pie_assets.defs.evaluation.resources import EvaluationResource
+from pie_assets.defs.shared.loading import building_for, simulator_config_path
+from pie_assets.defs.shared.resources import CodeNetSource, LakeParquetIOManager, LakeResource, SimulatorResource
+from pie_assets.evaluation.config import config_path as evaluation_config_path
+from pie_assets.settings import PACKAGE_DIR, Settings
+
+
+def resources(settings: Settings) -> dict[str, Any]:
+    return {
+        "codenet": CodeNetSource(root=settings.codenet_root, extra_tests_dir=settings.extra_tests),
+        "lake": LakeResource(warehouse=settings.warehouse),
+        "pie_dataset": PieDatasetSource(directory=settings.pie_dataset),
+        "lake_io_manager": LakeParquetIOManager(base_dir=settings.warehouse),
+        "simulator": SimulatorResource(
+            config_path=simulator_config_path(settings),
+            cache_dir=settings.resolved_cache_dir(),
+            profile=settings.profile,
+            engine=settings.engine,
+            test_set=settings.test_set,
+        ),
+        "evaluation": EvaluationResource(
+            config_path=str(evaluation_config_path()),
+            checkpoints_dir=settings.resolved_checkpoints_dir(),
+            models_file=settings.resolved_models_file(),
+            index_dir=settings.resolved_index_dir(),
+            reports_dir=settings.resolved_reports_dir(),
+        ),
+    }
+
+
+def build_defs(settings: Settings) -> dg.Definitions:
+    with building_for(settings), warnings.catch_warnings():
+        # The autoloader runs Dagster's module loader, marked preview; `dg.load_from_defs_folder`
+        # silences it alike.
+        warnings.simplefilter("ignore", dg.PreviewWarning)
+        domains = dg.ComponentTree.from_module(
+            defs_module=pie_assets.defs, project_root=Path(PACKAGE_DIR).parent
+        ).build_defs()
+    return dg.Definitions.merge(domains, dg.Definitions(resources=resources(settings)))
