@@ -157,7 +157,7 @@ def test_ingesting_a_partition_refreshes_the_models_despite_a_failed_problem(qui
         resources=resources,
         assets=[
             a.map_asset_specs(lambda spec: spec.replace_attributes(automation_condition=dg.AutomationCondition.eager()))
-            if a.keys == {dg.AssetKey("problem_summary")}
+            if isinstance(a, dg.AssetsDefinition) and a.keys == {dg.AssetKey("problem_summary")}
             else a
             for a in assets
         ],
