@@ -7,6 +7,8 @@ file version changed. Then a partition of the stage runs when:
 
 - none of its tables has been materialised for it (missing); one that landed only its rejects
   counts as done: the same inputs would fail the same way, and a changed input makes it stale;
+- this warehouse holds none of its Parquet tables for it, whatever the instance remembers (a
+  Dagster home shared by two warehouses, or files removed): missing here;
 - Dagster's resolver (`CachingStaleStatusResolver`, what the UI shows as "Unsynced") gives a cause
   for one of its tables: a new code version (reader code, simulator config hash, rendered SQL), or
   an input (a source observation or a same-partitioned or unpartitioned table) whose data version
@@ -47,6 +49,8 @@ from pie_assets.defs.codenet.sources import (
 from pie_assets.defs.dataset.pie_import import PIE_DATASET_FILES, pie_dataset_version
 from pie_assets.defs.evaluation.assets import EVALUATION_CODE_VERSION
 from pie_assets.defs.evaluation.inputs import inputs_fingerprint, recorded_fingerprint
+from pie_assets.defs.shared.partitions import problems_partitions
+from pie_assets.lake.storage import Warehouse
 
 
 class Staleness:
@@ -76,9 +80,15 @@ class Staleness:
         by_storage_id = {key: self._read_whole(stage, key) for key in stage}
         resolver, last = self._resolver()
         resolver.left_out = {key: parents | set(stage) for key, parents in by_storage_id.items()}
+        store = self.resources["lake"].store
+        tables = set(store.tables())
         chosen = []
         for partition in partitions:
-            if reason := self._why_stale(resolver, stage, partition, by_storage_id, last):
+            if self._absent_here(store, tables, stage, partition):
+                reason: str | None = "missing in this warehouse"
+            else:
+                reason = self._why_stale(resolver, stage, partition, by_storage_id, last)
+            if reason:
                 self.reasons[f"{stage[0].to_user_string()}[{partition or ''}]"] = reason
                 chosen.append(partition)
         return chosen
@@ -132,6 +142,23 @@ class Staleness:
             and not self.graph.get(parent).is_external
             and self.graph.get(parent).partitions_def != own
         }
+
+    def _absent_here(
+        self, store: Warehouse, tables: set[str], stage: Sequence[dg.AssetKey], partition: str | None
+    ) -> bool:
+        """Whether the warehouse holds none of the stage's Parquet tables for the partition (a
+        stage without such tables, exports and views, or partitioned other than by problem, is left
+        to the instance's records)."""
+        present = []
+        for key in stage:
+            node = self.graph.get(key)
+            if "parquet" not in node.kinds or "jsonl" in node.kinds:
+                continue
+            if partition is None:
+                present.append(key.to_user_string() in tables)
+            elif node.partitions_def == problems_partitions:
+                present.append(store.partition_path(key.to_user_string(), partition).exists())
+        return bool(present) and not any(present)
 
     def _why_stale(
         self,

@@ -201,3 +201,14 @@ def test_a_changed_evaluation_config_re_evaluates_every_checkpoint_only(lake):
     _assert_only(ran, lake.downstream(*GENERATION), set())
     assert {("model_evaluations", c) for c in ("identity", "human-target", "tiny-lm")} <= ran
     lake.assert_warm()
+
+
+def test_a_problem_whose_files_left_the_warehouse_is_ingested_again_whatever_the_instance_remembers(lake):
+    """The instance outlives a warehouse (one Dagster home, another `--warehouse`; files removed):
+    a partition this warehouse does not hold is missing here, and only it runs again."""
+    for table in PROBLEM_TABLES:
+        shutil.rmtree(lake.root / "warehouse" / table / f"problem_id={EDITED}", ignore_errors=True)
+    _, ran = lake.run()
+    _assert_only(ran, lake.downstream("codenet_files"), {EDITED})
+    assert {(table, EDITED) for table in PROBLEM_TABLES} <= ran
+    lake.assert_warm()
