@@ -85,7 +85,6 @@ class Warehouse:
         # Other processes write the lake: a cached listing (s3fs keeps them forever by default)
         # would hide their tables and partitions from this process's catalog and queries.
         self.root = path if self.local else UPath(root, use_listings_cache=False)
-        self._made_dirs: set[str] = set()
 
     def location(self, path: UPath) -> str:
         """A path as DuckDB and polars take it: an os path locally, a URL on object storage."""
@@ -109,10 +108,7 @@ class Warehouse:
             write_parquet_atomic(df, path)
             return str(path)
         target = os.path.join(self.root.path, self._relative_partition_path(table, partition_key))
-        directory = os.path.dirname(target)
-        if directory not in self._made_dirs:
-            os.makedirs(directory, exist_ok=True)
-            self._made_dirs.add(directory)
+        os.makedirs(os.path.dirname(target), exist_ok=True)  # every time: a directory removed meanwhile comes back
         write_local_atomic(df, target)
         return target
 
