@@ -6,13 +6,13 @@ without reading the bytes: `pie run` observes them before it decides what is sta
 an observation only when a version changed."""
 
 import os
-import warnings
 from collections.abc import Sequence
 from pathlib import Path
 
 import dagster as dg
 
 from pie_assets.codenet.problem_list import listed_problem_ids
+from pie_assets.defs.shared.observed_files import observed_files
 from pie_assets.defs.shared.partitions import PROBLEMS, problems_partitions
 from pie_assets.defs.shared.resources import CodeNetSource
 from pie_assets.versions import paths_version, source_version
@@ -56,18 +56,18 @@ def observe_problem_list_file(context: dg.OpExecutionContext) -> dg.DataVersion:
     return dg.DataVersion(problem_list_version(context.resources.codenet))
 
 
-with warnings.catch_warnings():  # observable source assets are beta: the one way to observe files
-    warnings.simplefilter("ignore", dg.BetaWarning)
-    codenet_files = dg.observable_source_asset(
-        key=CODENET_FILES,
-        group_name=GROUP,
-        partitions_def=problems_partitions,
-        required_resource_keys={"codenet"},
-        description="Per problem, the CodeNet files and extra tests its ingestion reads (names, sizes, mtimes).",
-    )(observe_codenet_files)
-    problem_list_file = dg.observable_source_asset(
-        key=PROBLEM_LIST_FILE,
-        group_name=GROUP,
-        required_resource_keys={"codenet"},
-        description="metadata/problem_list.csv of the CodeNet tree (its size and mtime).",
-    )(observe_problem_list_file)
+codenet_files = observed_files(
+    observe_codenet_files,
+    key=CODENET_FILES,
+    group_name=GROUP,
+    partitions_def=problems_partitions,
+    required_resource_keys={"codenet"},
+    description="Per problem, the CodeNet files and extra tests its ingestion reads (names, sizes, mtimes).",
+)
+problem_list_file = observed_files(
+    observe_problem_list_file,
+    key=PROBLEM_LIST_FILE,
+    group_name=GROUP,
+    required_resource_keys={"codenet"},
+    description="metadata/problem_list.csv of the CodeNet tree (its size and mtime).",
+)

@@ -1,6 +1,5 @@
 """`pie_pairs` and `pie_pairs_rejects`: PIE's released dataset directory as a lake source."""
 
-import warnings
 from pathlib import Path
 
 import dagster as dg
@@ -10,6 +9,7 @@ import pie_assets.dataset.pie_import
 from pie_assets.dataset.pie_import import PieDatasetError, read_pie_dataset
 from pie_assets.defs.dataset.tables import DATASET_TABLES
 from pie_assets.defs.shared.loading import active_settings
+from pie_assets.defs.shared.observed_files import observed_files
 from pie_assets.defs.shared.resources import LakeResource
 from pie_assets.runs import PIE_RELEASE_TAGS
 from pie_assets.table_metadata import table_metadata
@@ -37,15 +37,14 @@ def observe_pie_dataset_files(context: dg.OpExecutionContext) -> dg.DataVersion:
     return dg.DataVersion(pie_dataset_version(context.resources.pie_dataset))
 
 
-with warnings.catch_warnings():  # observable source assets are beta: the one way to observe files
-    warnings.simplefilter("ignore", dg.BetaWarning)
-    pie_dataset_files = dg.observable_source_asset(
-        key=PIE_DATASET_FILES,
-        group_name=GROUP,
-        tags=PIE_RELEASE_TAGS,
-        required_resource_keys={"pie_dataset"},
-        description="The files of PIE's released dataset directory (names, sizes, mtimes): `pie_pairs` reads them.",
-    )(observe_pie_dataset_files)
+pie_dataset_files = observed_files(
+    observe_pie_dataset_files,
+    key=PIE_DATASET_FILES,
+    group_name=GROUP,
+    tags=PIE_RELEASE_TAGS,
+    required_resource_keys={"pie_dataset"},
+    description="The files of PIE's released dataset directory (names, sizes, mtimes): `pie_pairs` reads them.",
+)
 
 
 def build_pie_import_assets(directory: str | None) -> dg.AssetsDefinition:
