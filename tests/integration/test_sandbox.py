@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 import signal
 import socket
 import subprocess
@@ -288,6 +289,30 @@ def test_infinite_loop_hits_the_cpu_limit_not_the_wall_guard(sandbox, binaries):
     result = run(sandbox, binaries["spin"], cpu_s=1)
     assert result.cpu_limit_exceeded and result.signal == signal.SIGXCPU
     assert not result.timed_out and 0.8 <= result.cpu_s < 2.5  # RLIMIT_CPU samples by tick
+
+
+def test_a_program_given_half_a_core_hits_its_cpu_limit_not_the_wall_guard(sandbox, binaries):
+    """Load is the machine's fault, not the program's: pinned to one CPU beside a host spinner, the
+    spin gets about half of it, so 1 CPU-s takes ~2 s, past the 1.5 s guard. The guard waits while
+    the lone program still uses CPU below its limit, and the verdict is the CPU limit's."""
+    mask = os.sched_getaffinity(0)
+    os.sched_setaffinity(0, {min(mask)})  # this thread's children, the sandbox's included, inherit it
+    competitor = subprocess.Popen([sys.executable, "-c", "while True: pass"])
+    try:
+        result = run(sandbox, binaries["spin"], cpu_s=1, wall_s=1.5)
+    finally:
+        os.sched_setaffinity(0, mask)
+        competitor.kill()
+        competitor.wait()
+    assert result.cpu_limit_exceeded and result.signal == signal.SIGXCPU
+    assert not result.timed_out and result.wall_s > 1.5
+
+
+def test_several_processes_using_cpu_past_the_wall_guard_are_killed(sandbox, binaries):
+    """No one CPU limit ends a tree of processes: past the guard it is killed (INFRA), after one
+    look at who is running."""
+    result = run(sandbox, binaries["fork_bomb"], f"bomb-{uuid.uuid4().hex[:8]}", wall_s=1.0, processes=4, cpu_s=30)
+    assert result.timed_out and not result.cpu_limit_exceeded and result.wall_s < 4
 
 
 def test_stdin_eof_loop_hits_the_cpu_limit(sandbox, binaries):

@@ -15,7 +15,7 @@ class Limits:
     address_space_mb: int = 2048  # RLIMIT_AS
     file_size_mb: int = 16  # RLIMIT_FSIZE; also sizes the private /tmp (4 such files)
     processes: int = 64  # RLIMIT_NPROC, per sandbox (its own user namespace) in bwrap mode
-    wall_s: float = 30.0  # wall-clock guard: the whole sandbox is killed
+    wall_s: float = 30.0  # wall-clock guard: the whole sandbox is killed (a lone program using CPU: up to 4x)
     output_bytes: int = 64 << 20  # stdout kept up to this; beyond → kill, output_exceeded
     stderr_bytes: int = 64 << 10  # stderr excerpt kept; the rest is read and discarded
     stop_when_blocked: bool = False  # kill a program found blocked forever (`hang`): a verdict, not INFRA

@@ -1,5 +1,5 @@
-"""The sandbox's process tree as /proc shows it from the host: one reader for the supervisor's kill
-and the hang probe."""
+"""The sandbox's process tree as /proc shows it from the host: one reader for the supervisor's kill,
+the hang probe and the wall guard's look at who is still running."""
 
 from __future__ import annotations
 
@@ -34,3 +34,17 @@ def tasks(pid: int) -> list[Path]:
         return sorted(Path(f"/proc/{pid}/task").iterdir())
     except OSError:
         return []
+
+
+def cpu_ticks(pids: Iterable[int]) -> dict[int, int]:
+    """pid -> CPU time used so far (user + system, every thread, in clock ticks) of each of `pids`
+    still there."""
+    found: dict[int, int] = {}
+    for pid in pids:
+        try:
+            stat = Path(f"/proc/{pid}/stat").read_text()
+        except OSError:
+            continue
+        fields = stat[stat.rindex(")") + 2 :].split()
+        found[pid] = int(fields[11]) + int(fields[12])  # utime, stime: fields 14 and 15 of proc(5)
+    return found
