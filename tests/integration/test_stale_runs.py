@@ -16,6 +16,7 @@ from pathlib import Path
 import dagster as dg
 import pytest
 from support.model_runs import SMALL_EVALUATION_CONFIG
+from support.pie_dataset import write_pie_dataset
 from support.tiny_models import build_tiny_causal_lm
 
 from dbt_like.models import DEFAULT_SQL_DIR
@@ -212,3 +213,29 @@ def test_a_problem_whose_files_left_the_warehouse_is_ingested_again_whatever_the
     _assert_only(ran, lake.downstream("codenet_files"), {EDITED})
     assert {(table, EDITED) for table in PROBLEM_TABLES} <= ran
     lake.assert_warm()
+
+
+def test_an_edited_file_of_pies_release_re_imports_it(tmp_path):
+    """`pie_dataset_files` is observed before `pie_pairs` is decided: an edited *.jsonl re-imports
+    PIE's release, an unchanged directory does not."""
+    dataset = write_pie_dataset(tmp_path / "pie")
+    settings = Settings(
+        codenet_root=None, warehouse=str(tmp_path / "warehouse"), extra_tests=None, pie_dataset=str(dataset)
+    )
+    graph = build_defs(settings).resolve_asset_graph()
+    assert graph.get(dg.AssetKey("pie_dataset_files")).is_observable
+
+    def imported(instance: dg.DagsterInstance) -> bool:
+        mark = instance.event_log_storage.get_maximum_record_id() or 0
+        run_pipeline(settings, instance, selection="pie_pairs", only_stale=True)
+        records = instance.fetch_materializations(
+            dg.AssetRecordsFilter(asset_key=dg.AssetKey("pie_pairs"), after_storage_id=mark), limit=1
+        ).records
+        return bool(records)
+
+    with dg.instance_for_test() as instance:
+        assert imported(instance)  # cold
+        assert not imported(instance)  # nothing changed
+        with open(dataset / "train.jsonl", "a", encoding="utf-8") as f:
+            f.write("\n")
+        assert imported(instance)

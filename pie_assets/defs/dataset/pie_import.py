@@ -95,5 +95,7 @@ def build_pie_import_assets(directory: str | None) -> dg.AssetsDefinition:
 
 @dg.definitions
 def pie_import_assets() -> dg.Definitions:
-    """The code version names the PIE dataset directory of the settings being built for."""
-    return dg.Definitions(assets=[build_pie_import_assets(active_settings().pie_dataset)])
+    """The code version names the PIE dataset directory of the settings being built for. The
+    observed source is returned here too: the autoloader takes only this function's definitions
+    from a module that has one."""
+    return dg.Definitions(assets=[pie_dataset_files, build_pie_import_assets(active_settings().pie_dataset)])
