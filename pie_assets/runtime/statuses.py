@@ -14,9 +14,8 @@ first on every test, the backend measures only a program that passed them all:
     OLE    wrote more stdout than the output limit
     CE     did not compile (the compiler's error kept in `detail`)
     INFRA  the harness failed, not the program: the wall-clock guard fired on a run not known to be
-           blocked forever, the sandbox could not
-           start it (an exec race, no sandbox), the compile ran out of time, valgrind or gem5
-           broke by themselves
+           blocked forever, the sandbox could not start it (an exec race, no sandbox), the compile
+           ran out of time, valgrind or gem5 broke by themselves
 
 A program (`submission_runtimes.status`, `generation_runtimes.status`): its first test status that
 is not OK, else OK; or one of these, when nothing ran:
