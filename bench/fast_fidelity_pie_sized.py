@@ -54,6 +54,7 @@ from pie_assets.evaluation.checkpoints import CheckpointSpec
 from pie_assets.evaluation.config import EvaluationConfig
 from pie_assets.evaluation.fast_fidelity import fidelity
 from pie_assets.evaluation.pipeline import (
+    NO_HUMAN_TESTS,
     Provenance,
     build_prompts,
     eval_cases,
@@ -74,9 +75,6 @@ STARTUP = 1.0  # cost units of a test's start-up (PIE: ~1 ms of each test)
 TEST_SET = "pie"
 STRATEGY = "instruction"
 REFERENCES = (("identity", "baseline"), ("human-target", "human_reference"), ("human-fastest", "human_reference"))
-NO_HUMAN_TESTS = pl.DataFrame(
-    schema={"problem_id": pl.Utf8, "submission_id": pl.Utf8, "test_id": pl.Utf8, "status": pl.Utf8, "cost": pl.Float64}
-)
 
 
 @dataclass(frozen=True)

@@ -56,7 +56,7 @@ def _column_schema(metadata: Mapping[str, object]) -> dg.TableSchema | None:
 
 @functools.cache
 def _definitions() -> dg.Definitions:
-    from pie_assets.definitions import build_defs
+    from pie_assets.code_location import build_defs
     from pie_assets.settings import Settings
 
     return build_defs(Settings.resolve())
@@ -77,7 +77,7 @@ def tables_page() -> str:
     lines = [
         "# Tables",
         "",
-        "Generated from the Dagster definitions (`pie_assets.definitions.build_defs`) at each docs build:",
+        "Generated from the Dagster definitions (`pie_assets.code_location.build_defs`) at each docs build:",
         "the same column schemas and descriptions the UI shows, which come from one table registry for",
         "the Python assets and from the SQL models' YAML (`sql/*.yml`). Every table is a view of",
         '`warehouse/pie.duckdb` (`pie sql "select * from <table>"`); assets without columns write files.',

@@ -2,8 +2,8 @@
 loaded by Dagster's autoloader (`dg.ComponentTree`, what `dg.load_from_defs_folder` runs, given the
 package rather than a pyproject so a non-editable install loads too), with the settings in effect
 for the modules whose definitions depend on them (`pie_assets.defs.shared.loading`); plus the
-resources. Apart from `pie_assets.definitions`, which builds them once on import for Dagster's
-loaders, so that `pie run` builds them once, for its own settings.
+resources. Kept apart from `pie_assets.definitions` (which builds the definitions on import, for
+Dagster's loaders) so that `pie run` and the tests build them once, for their own settings.
 """
 
 from __future__ import annotations

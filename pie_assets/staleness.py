@@ -48,7 +48,7 @@ from pie_assets.defs.codenet.sources import (
 )
 from pie_assets.defs.dataset.pie_import import PIE_DATASET_FILES, pie_dataset_version
 from pie_assets.defs.evaluation.assets import EVALUATION_CODE_VERSION
-from pie_assets.defs.evaluation.inputs import inputs_fingerprint, recorded_fingerprint
+from pie_assets.defs.evaluation.inputs import changed_fingerprint
 from pie_assets.defs.shared.partitions import problems_partitions
 from pie_assets.lake.storage import Warehouse
 
@@ -102,8 +102,7 @@ class Staleness:
             name
             for name in names
             if name not in specs
-            or recorded_fingerprint(self.instance, name)
-            != inputs_fingerprint(self.instance, specs[name], config, simulator_hash, EVALUATION_CODE_VERSION, fast)
+            or changed_fingerprint(self.instance, specs[name], config, simulator_hash, EVALUATION_CODE_VERSION, fast)
         }
         self.reasons.update({f"checkpoint {name}": "its evaluation inputs' fingerprint changed" for name in outdated})
         return outdated

@@ -48,7 +48,8 @@ COMPARISON_SCHEMA: ColumnTypes = {
     "config_hash": pl.Utf8,
     "evaluation_config_hash": pl.Utf8,
 }
-_CONTEXT = ("mode", "backend", "config_hash", "evaluation_config_hash")
+# What must match for two evaluations to be compared (`checkpoint_outcomes` carries it).
+OUTCOME_PROVENANCE = ("mode", "backend", "config_hash", "evaluation_config_hash")
 # Percent metrics are shares per pair; their sums are scaled so differences read in points.
 _SCALE = np.array([100.0 if m.startswith("pct_") else 1.0 for m in INTERVAL_METRICS])
 
@@ -66,7 +67,7 @@ class _Unit:
         first = rows.row(0, named=True)
         self.checkpoint: str = first["checkpoint"]
         self.strategy: str = first["strategy"]
-        self.context = tuple(first[c] for c in _CONTEXT)
+        self.context = tuple(first[c] for c in OUTCOME_PROVENANCE)
         at_one = rows.filter(pl.col("k") == 1)
         self.pairs = frozenset(at_one.select(_PAIR).iter_rows())
         self.problems = at_one["problem_id"].unique().sort().to_list()
@@ -86,7 +87,7 @@ def _compare(a: _Unit, b: _Unit, strategy: str, settings: Bootstrap) -> Iterator
     problems, metrics = len(a.problems), len(INTERVAL_METRICS)
     tests = paired_difference(sums_a.reshape(problems, -1), sums_b.reshape(problems, -1), a.counts, settings)
     total = float(a.counts.sum())
-    context = dict(zip(_CONTEXT, a.context, strict=True))
+    context = dict(zip(OUTCOME_PROVENANCE, a.context, strict=True))
     for k, (m, metric) in itertools.product(range(ks), enumerate(INTERVAL_METRICS)):
         test = tests[k * metrics + m]
         yield {

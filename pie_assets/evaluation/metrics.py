@@ -269,7 +269,7 @@ def evaluate(
     per_k = [_per_pair(pairs, runs, k, clip) for k in range(1, n + 1)]
     rows = [_summary(per_pair, k, human_costs) for k, per_pair in enumerate(per_k, start=1)]
     table = pl.DataFrame(rows, schema={c: t for c, t in EVALUATION_SCHEMA.items() if c not in INTERVAL_COLUMNS})
-    if intervals is None or not pairs.height:
+    if intervals is None:
         return table.with_columns(pl.lit(None, pl.Float64).alias(c) for c in INTERVAL_COLUMNS).select(
             list(EVALUATION_SCHEMA)
         )

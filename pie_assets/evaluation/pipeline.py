@@ -35,6 +35,7 @@ from typing import Any
 import polars as pl
 
 from pie_assets.evaluation.checkpoints import CheckpointSpec
+from pie_assets.evaluation.comparisons import OUTCOME_PROVENANCE
 from pie_assets.evaluation.config import EvaluationConfig, FastMode
 from pie_assets.evaluation.extract import extract_program
 from pie_assets.evaluation.generate import generate_samples
@@ -50,7 +51,7 @@ from pie_assets.evaluation.schemas import (
     PROMPT_SCHEMA,
 )
 from pie_assets.progress import StageCounter
-from pie_assets.runtime.annotate import Annotator, Program, TestCase, runtime_cases
+from pie_assets.runtime.annotate import ANNOTATION_SCHEMA, Annotator, Program, TestCase, runtime_cases
 from pie_assets.runtime.config import SimulatorConfig
 from pie_assets.runtime.statuses import NO_CODE
 from pie_assets.runtime.test_sets import TestSelection
@@ -409,6 +410,16 @@ def problem_test_sets(runtimes: pl.DataFrame, problems: Sequence[str], configure
     return {problem: recorded.get(problem) or configured for problem in problems}
 
 
+# The human programs' test runs of an evaluation that scores none (fast mode's view): none.
+NO_HUMAN_TESTS = pl.DataFrame(
+    schema={c: ANNOTATION_SCHEMA[c] for c in ("problem_id", "submission_id", "test_id", "status", "cost")}
+)
+
+
+def _n_samples(runtimes: pl.DataFrame) -> int:
+    return int(runtimes.select(pl.col("n_samples").max()).item())
+
+
 def _single(runtimes: pl.DataFrame, column: str, checkpoint: str) -> str:
     values = runtimes[column].unique().to_list()
     if len(values) != 1:
@@ -427,9 +438,6 @@ def _metric_pairs(runtimes: pl.DataFrame, prompts: pl.DataFrame) -> pl.DataFrame
     return pl.concat([prompts.select(keys), runtimes.select(keys)]).unique().sort(keys).join(src, on=keys, how="left")
 
 
-OUTCOME_PROVENANCE = ("mode", "backend", "config_hash", "evaluation_config_hash")
-
-
 def checkpoint_outcomes(checkpoint: str, runtimes: pl.DataFrame, prompts: pl.DataFrame) -> pl.DataFrame:
     """Per strategy, k in 1..n and test pair of one checkpoint's evaluation: the per-pair values
     whose means are SPEEDUP, %OPT and %Correct (`pair_outcomes`), with what must match for two
@@ -438,7 +446,7 @@ def checkpoint_outcomes(checkpoint: str, runtimes: pl.DataFrame, prompts: pl.Dat
         raise ValueError(f"{checkpoint} has no generation_runtimes")
     provenance = {column: _single(runtimes, column, checkpoint) for column in OUTCOME_PROVENANCE}
     clip = _single(runtimes, "kind", checkpoint) != "human_reference"
-    n_samples = int(runtimes.select(pl.col("n_samples").max()).item())
+    n_samples = _n_samples(runtimes)
     metric_pairs = _metric_pairs(runtimes, prompts)
     strategies = sorted(set(prompts["strategy"].to_list()) | set(runtimes["strategy"].to_list()))
     frames = [
@@ -450,7 +458,6 @@ def checkpoint_outcomes(checkpoint: str, runtimes: pl.DataFrame, prompts: pl.Dat
     ]
     return pl.concat(frames).with_columns(
         checkpoint=pl.lit(checkpoint),
-        n_samples=pl.lit(n_samples, pl.Int64),
         **{column: pl.lit(value, pl.Utf8) for column, value in provenance.items()},
     )
 
@@ -483,20 +490,11 @@ def fast_view(
     provenance = Provenance(
         first["kind"], first["checkpoint_version"], first["evaluation_config_hash"], first["inputs_fingerprint"]
     )
-    n_samples = int(runtimes.select(pl.col("n_samples").max()).item())
+    n_samples = _n_samples(runtimes)
     test_sets = {problem: tests[problem].name for problem in cases}
     fast = measure(annotator, chosen, kept, cases, workers, "fast", n_samples, provenance, test_sets=test_sets)
-    no_humans = pl.DataFrame(
-        schema={
-            "problem_id": pl.Utf8,
-            "submission_id": pl.Utf8,
-            "test_id": pl.Utf8,
-            "status": pl.Utf8,
-            "cost": pl.Float64,
-        }
-    )
     fast_prompts = prompts.join(kept, on=["src_id", "tgt_id"], how="semi")
-    return score(checkpoint, config, fast, fast_prompts, tests, no_humans).model_evaluations
+    return score(checkpoint, config, fast, fast_prompts, tests, NO_HUMAN_TESTS).model_evaluations
 
 
 def score(
@@ -527,7 +525,7 @@ def score(
     metric_pairs = _metric_pairs(runtimes, prompts)
     cases = {problem: eval_cases(tests[problem], fast_mode) for problem in metric_pairs["problem_id"].unique()}
     humans = human_costs(human_tests, cases)
-    n_samples = int(runtimes.select(pl.col("n_samples").max()).item())
+    n_samples = _n_samples(runtimes)
     clip = kind != "human_reference"
     strategies = sorted(set(prompts["strategy"].to_list()) | set(runtimes["strategy"].to_list()))
     evaluations, per_pair = [], {}

@@ -34,7 +34,7 @@ import polars as pl
 
 from pie_assets.runtime.annotate import Annotator, NativeRun
 from pie_assets.runtime.backends.base import Budget
-from pie_assets.runtime.backends.native import BLOCKED
+from pie_assets.runtime.backends.native import blocked_forever
 from pie_assets.runtime.compile import CompileResult
 from pie_assets.runtime.judge import accuracy
 from pie_assets.runtime.statuses import HARNESS_FAULTS, OK, TLE
@@ -170,4 +170,4 @@ class Consensus:
 
 def _failed(run: NativeRun) -> bool:
     """Did not finish OK, and not for being slow: RE, MLE, OLE, or blocked itself forever."""
-    return run.status not in (OK, TLE) or (run.status == TLE and run.detail.startswith(BLOCKED))
+    return run.status not in (OK, TLE) or blocked_forever(run.status, run.detail)

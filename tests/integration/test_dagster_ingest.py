@@ -12,7 +12,7 @@ from dagster._core.definitions.events import AssetKeyPartitionKey
 from dagster._core.definitions.partitions.context import partition_loading_context
 from dagster._core.storage.tags import ASSET_PARTITION_RANGE_END_TAG, ASSET_PARTITION_RANGE_START_TAG
 
-from pie_assets.definitions import build_defs
+from pie_assets.code_location import build_defs
 from pie_assets.defs.codenet.jobs import PROBLEM_LIST_KEYS
 from pie_assets.defs.codenet.sensors import codenet_problem_sensor
 from pie_assets.defs.shared.partitions import MAX_PARTITIONS_PER_RUN, PROBLEMS, partition_ranges

@@ -10,10 +10,10 @@ from dagster._core.definitions.asset_daemon_cursor import AssetDaemonCursor
 
 from dbt_like.assets import build_sql_assets
 from dbt_like.models import load_models
+from pie_assets.code_location import build_defs
 from pie_assets.dataset.codedpo import SCORES_SCHEMA
 from pie_assets.dataset.config import DatasetConfig
 from pie_assets.dataset.pie_import import PIE_PAIRS_SCHEMA
-from pie_assets.definitions import build_defs
 from pie_assets.defs.codenet.tables import CODENET_TABLES
 from pie_assets.defs.evaluation.tables import EVALUATION_TABLES
 from pie_assets.defs.runtime.tables import RUNTIME_TABLES

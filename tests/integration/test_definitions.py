@@ -12,7 +12,7 @@ import dagster as dg
 import pytest
 
 import pie_assets.defs
-from pie_assets.definitions import build_defs
+from pie_assets.code_location import build_defs
 from pie_assets.settings import Settings
 
 ROOT = Path(__file__).resolve().parents[2]

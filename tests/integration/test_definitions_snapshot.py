@@ -20,7 +20,7 @@ from typing import Any
 
 import dagster as dg
 
-from pie_assets.definitions import build_defs
+from pie_assets.code_location import build_defs
 from pie_assets.settings import Settings
 
 SNAPSHOT = Path(__file__).resolve().parent / "definitions_snapshot.json"

@@ -100,7 +100,7 @@ def test_the_daemons_tick_submits_ranged_runs_that_find_the_partitions_the_senso
     instance.add_dynamic_partitions(PROBLEMS, ids[:EARLIER])
     module = tmp_path / "code_location.py"  # the project's definitions over this tree, as the daemon loads them
     module.write_text(
-        "from pie_assets.definitions import build_defs\nfrom pie_assets.settings import Settings\n\n"
+        "from pie_assets.code_location import build_defs\nfrom pie_assets.settings import Settings\n\n"
         f"defs = build_defs(Settings(codenet_root={str(root)!r}, warehouse={str(tmp_path / 'wh')!r}, "
         "extra_tests=None))\n"
     )

@@ -17,7 +17,7 @@ import pytest
 from support.json_http_server import serve_json
 from support.model_runs import SMALL_EVALUATION_CONFIG, rows
 
-from pie_assets.definitions import build_defs
+from pie_assets.code_location import build_defs
 from pie_assets.defs.evaluation.partitions import CHECKPOINTS
 from pie_assets.runner import run_pipeline
 from pie_assets.settings import SAMPLE_CODENET_ROOT, SAMPLE_EXTRA_TESTS, Settings

@@ -379,7 +379,7 @@ def test_exports_follow_their_inputs_under_automation(sample_settings, instance)
     """Declarative automation (what `pie ui`'s sensors evaluate): an export is requested once its
     inputs were updated and every required one has data; pie_export does not wait for
     selfplay_pairs; nothing is requested again until an input changes."""
-    from pie_assets.definitions import build_defs
+    from pie_assets.code_location import build_defs
     from pie_assets.defs.shared.partitions import PROBLEMS
 
     defs = build_defs(sample_settings)

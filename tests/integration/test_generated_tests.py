@@ -18,8 +18,8 @@ import polars as pl
 import pytest
 
 import pie_assets
+from pie_assets.code_location import build_defs
 from pie_assets.codenet.text import sha256_hex
-from pie_assets.definitions import build_defs
 from pie_assets.defs.shared.partitions import PROBLEMS
 from pie_assets.runs import partition_range_tags
 from pie_assets.runtime.annotate import Annotator

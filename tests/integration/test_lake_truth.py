@@ -11,9 +11,9 @@ import pytest
 from dagster._core.definitions.data_version import StaleStatus
 from dagster._utils.test.data_versions import get_stale_status_resolver
 
+from pie_assets.code_location import build_defs
 from pie_assets.codenet.layout import CodeNetLayout
 from pie_assets.codenet.test_cases import collect_test_cases
-from pie_assets.definitions import build_defs
 from pie_assets.defs.shared.partitions import PROBLEMS, problems_partitions
 from pie_assets.defs.shared.resources import LakeParquetIOManager
 from pie_assets.lake.catalog import Catalog

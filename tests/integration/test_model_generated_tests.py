@@ -15,7 +15,7 @@ import polars as pl
 import pytest
 from support.json_http_server import serve_json
 
-from pie_assets.definitions import build_defs
+from pie_assets.code_location import build_defs
 from pie_assets.defs.shared.partitions import PROBLEMS
 from pie_assets.runs import partition_range_tags
 from pie_assets.runtime.config import DEFAULT_CONFIG_PATH

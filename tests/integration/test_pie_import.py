@@ -13,8 +13,8 @@ import dagster as dg
 import pytest
 from support.pie_dataset import BAD_LINES, write_pie_dataset
 
+from pie_assets.code_location import build_defs
 from pie_assets.dataset.pie_format import FIELD_DTYPES
-from pie_assets.definitions import build_defs
 from pie_assets.defs.dataset.pie_import import PieDatasetSource, build_pie_import_assets
 from pie_assets.defs.shared.resources import LakeParquetIOManager, LakeResource
 from pie_assets.lake.catalog import Catalog

@@ -19,12 +19,12 @@ import pytest
 from support.model_runs import rows
 from support.pie_release import PAIRS, SUM_FORMULA, SUM_LOOP, TESTS, UNLISTED, write_pie_release
 
+from pie_assets.code_location import build_defs
 from pie_assets.codenet.layout import CodeNetLayout
 from pie_assets.codenet.test_cases import collect_test_cases
 from pie_assets.dataset.config import DatasetConfig
 from pie_assets.dataset.pie_import import read_pie_dataset
 from pie_assets.dataset.pie_problems import pie_submissions, pie_tests
-from pie_assets.definitions import build_defs
 from pie_assets.defs.codenet.sensors import codenet_problem_sensor
 from pie_assets.defs.shared.partitions import PROBLEMS
 from pie_assets.evaluation.pie_agreement import runtime_agreement

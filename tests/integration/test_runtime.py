@@ -13,7 +13,7 @@ import polars as pl
 import pytest
 from support.sandboxes import CountingSandbox
 
-from pie_assets.definitions import build_defs
+from pie_assets.code_location import build_defs
 from pie_assets.defs.runtime.sensors import RUNTIME_KEYS, runtime_config_sensor
 from pie_assets.defs.shared.partitions import PROBLEMS
 from pie_assets.defs.shared.resources import SimulatorResource

@@ -9,8 +9,8 @@ import shutil
 import dagster as dg
 import polars as pl
 
+from pie_assets.code_location import build_defs
 from pie_assets.codenet.text import sha256_hex
-from pie_assets.definitions import build_defs
 from pie_assets.defs.runtime.sensors import RUNTIME_KEYS, runtime_config_sensor
 from pie_assets.defs.shared.partitions import PROBLEMS
 from pie_assets.defs.shared.resources import SimulatorResource

@@ -20,8 +20,8 @@ from support.pie_dataset import write_pie_dataset
 from support.tiny_models import build_tiny_causal_lm
 
 from dbt_like.models import DEFAULT_SQL_DIR
+from pie_assets.code_location import build_defs
 from pie_assets.dataset.config import DEFAULT_DATASET_CONFIG
-from pie_assets.definitions import build_defs
 from pie_assets.runner import RunOutcome, run_pipeline
 from pie_assets.runtime.config import DEFAULT_CONFIG_PATH as DEFAULT_SIMULATOR_CONFIG
 from pie_assets.settings import SAMPLE_CODENET_ROOT, SAMPLE_EXTRA_TESTS, Settings

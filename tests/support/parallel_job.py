@@ -2,7 +2,7 @@
 
 import os
 
-from pie_assets.definitions import build_defs
+from pie_assets.code_location import build_defs
 from pie_assets.settings import Settings
 
 

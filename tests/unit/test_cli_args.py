@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from pie_assets.definitions import build_defs
+from pie_assets.code_location import build_defs
 from pie_assets.evaluation.checkpoints import read_models_file
 from pie_assets.evaluation.config import EvaluationConfig
 from pie_assets.evaluation.prompts import STRATEGIES, strategy_names

@@ -31,7 +31,6 @@ def _outcomes(
                     "pct_correct": value > 1.0,
                     "checkpoint": checkpoint,
                     "strategy": strategy,
-                    "n_samples": max(speedups),
                     **(CONTEXT | context),
                 }
             )

@@ -5,7 +5,9 @@ The sensor registers the new partitions itself, in one `add_dynamic_partitions` 
 insert), rather than returning dynamic-partition requests: Dagster's daemon checks a request's
 keys one `has_dynamic_partition` query each, 22.8 s for CodeNet's 4,053 problems (0.06 s in bulk).
 It registers them last, once its run requests are built, as the daemon would have done before
-submitting them; the ranged runs then find their partitions as before."""
+submitting them; the ranged runs then find their partitions as before. So any evaluation of the
+sensor registers them, the UI's "Test sensor" too: a problem found on disk is a partition however
+it was found, and registering it again is a no-op."""
 
 import json
 import os

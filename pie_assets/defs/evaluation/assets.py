@@ -24,7 +24,7 @@ import pie_assets.evaluation.pipeline
 import pie_assets.evaluation.prompts
 import pie_assets.evaluation.retrieval
 from dbt_like.assets import MODEL_AUTOMATION
-from pie_assets.defs.evaluation.inputs import inputs_fingerprint, problems_without_test_cases
+from pie_assets.defs.evaluation.inputs import checkpoint_tests, inputs_fingerprint, problems_without_test_cases
 from pie_assets.defs.evaluation.partitions import (
     CHECKPOINT_DIMENSION,
     PROBLEM_DIMENSION,
@@ -42,7 +42,6 @@ from pie_assets.evaluation.pipeline import (
     Generated,
     Scored,
     generate_and_measure,
-    problem_test_sets,
     score,
 )
 from pie_assets.evaluation.plots import speedup_distribution_png, topk_png, write_png
@@ -333,14 +332,13 @@ def model_evaluations(
             con.execute(f"select * from {table} where checkpoint = ?", [name]).pl()
             for table in ("generation_runtimes", "prompts")
         )
-        problems = sorted(set(runtimes["problem_id"].to_list()) | set(prompts["problem_id"].to_list()))
+        tests = checkpoint_tests(lake, runtimes, prompts, simulator.config().test_set)
+        problems = list(tests)
         human = con.execute(
             "select a.problem_id, a.submission_id, a.test_id, a.status, a.cost from runtime_annotations a "
             "join tier_labels t using (submission_id) where a.problem_id in (select unnest($1::varchar[]))",
             [problems],
         ).pl()
-    test_sets = problem_test_sets(runtimes, problems, simulator.config().test_set)
-    tests = {problem: lake.problem_tests(problem, test_sets[problem]) for problem in problems}
     scored = score(name, evaluation.config(), runtimes, prompts, tests, human)
     frame = scored.model_evaluations
     plots = _plots(scored, name, evaluation.reports_dir)

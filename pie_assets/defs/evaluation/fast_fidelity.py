@@ -9,12 +9,13 @@ import duckdb
 import polars as pl
 
 import pie_assets.evaluation.fast_fidelity
+from pie_assets.defs.evaluation.inputs import checkpoint_tests
 from pie_assets.defs.evaluation.over_evaluations import over_evaluations
 from pie_assets.defs.evaluation.resources import EvaluationResource
 from pie_assets.defs.evaluation.tables import EVALUATION_TABLES
 from pie_assets.defs.shared.resources import GENERATED_TESTS, LakeResource, SimulatorResource
 from pie_assets.evaluation.fast_fidelity import fidelity
-from pie_assets.evaluation.pipeline import fast_view, problem_test_sets
+from pie_assets.evaluation.pipeline import fast_view
 from pie_assets.table_metadata import table_metadata
 from pie_assets.versions import content_version
 
@@ -59,9 +60,7 @@ def fast_mode_fidelity(
     views, skipped = [], {}
     for name, (runtimes, prompts, generations) in inputs.items():
         try:
-            problems = sorted(set(runtimes["problem_id"].to_list()) | set(prompts["problem_id"].to_list()))
-            test_sets = problem_test_sets(runtimes, problems, annotator.config.test_set)
-            tests = {problem: lake.problem_tests(problem, test_sets[problem]) for problem in problems}
+            tests = checkpoint_tests(lake, runtimes, prompts, annotator.config.test_set)
             views.append(
                 fast_view(
                     name,
@@ -70,7 +69,7 @@ def fast_mode_fidelity(
                     runtimes,
                     prompts,
                     generations,
-                    pairs.filter(pl.col("problem_id").is_in(problems)),
+                    pairs.filter(pl.col("problem_id").is_in(list(tests))),
                     tests,
                     annotator.config.workers,
                 )

@@ -9,11 +9,14 @@ import json
 
 import dagster as dg
 import duckdb
+import polars as pl
 
 from pie_assets.dagster_internals import extract_data_version_from_entry
 from pie_assets.defs.shared.resources import LakeResource
 from pie_assets.evaluation.checkpoints import CheckpointSpec
 from pie_assets.evaluation.config import EvaluationConfig
+from pie_assets.evaluation.pipeline import problem_test_sets
+from pie_assets.runtime.test_sets import TestSelection
 from pie_assets.versions import digest
 
 VERSIONED_INPUTS = ("eval_pairs", "retrieval_index")
@@ -42,6 +45,20 @@ def inputs_fingerprint(
         "fast": fast,
     }
     return digest(json.dumps(parts, sort_keys=True))  # not config_hash: stored versions keep their value
+
+
+def changed_fingerprint(
+    instance: dg.DagsterInstance,
+    spec: CheckpointSpec,
+    config: EvaluationConfig,
+    simulator_hash: str,
+    code_version: str,
+    fast: bool = False,
+) -> str | None:
+    """The checkpoint's inputs fingerprint when its latest evaluation recorded another one (or it
+    has none), else None: the one test of the checkpoint sensor, the schedule and `pie run`."""
+    current = inputs_fingerprint(instance, spec, config, simulator_hash, code_version, fast)
+    return current if recorded_fingerprint(instance, spec.name) != current else None
 
 
 def recorded_fingerprint(instance: dg.DagsterInstance, checkpoint: str) -> str | None:
@@ -78,3 +95,13 @@ def problems_without_test_cases(lake: LakeResource, problems: list[str]) -> list
     except duckdb.CatalogException:
         tested = set()
     return [p for p in problems if p not in tested]
+
+
+def checkpoint_tests(
+    lake: LakeResource, runtimes: pl.DataFrame, prompts: pl.DataFrame, configured: str
+) -> dict[str, TestSelection]:
+    """Per problem of a checkpoint's evaluation (prompted or measured), the tests of the set its
+    generations were measured on (`problem_test_sets`): what its scores sum over."""
+    problems = sorted(set(runtimes["problem_id"].to_list()) | set(prompts["problem_id"].to_list()))
+    test_sets = problem_test_sets(runtimes, problems, configured)
+    return {problem: lake.problem_tests(problem, test_sets[problem]) for problem in problems}

@@ -7,7 +7,7 @@ from __future__ import annotations
 import dagster as dg
 
 from pie_assets.defs.evaluation.assets import EVALUATION_CODE_VERSION
-from pie_assets.defs.evaluation.inputs import inputs_fingerprint, recorded_fingerprint
+from pie_assets.defs.evaluation.inputs import changed_fingerprint
 from pie_assets.defs.evaluation.partitions import CHECKPOINTS, EVAL_PROBLEMS
 from pie_assets.defs.evaluation.resources import EvaluationResource
 from pie_assets.defs.evaluation.sensors import generation_request, generation_selection
@@ -36,8 +36,8 @@ def build_evaluation_schedule(cron: str) -> dg.ScheduleDefinition:
         for spec in evaluation.checkpoints():
             if spec.name not in registered or not problems:
                 continue  # the checkpoint sensor registers and evaluates it first
-            current = inputs_fingerprint(context.instance, spec, config, simulator_hash, EVALUATION_CODE_VERSION)
-            if recorded_fingerprint(context.instance, spec.name) != current:
+            current = changed_fingerprint(context.instance, spec, config, simulator_hash, EVALUATION_CODE_VERSION)
+            if current:
                 requests.append(
                     generation_request(f"{spec.name}:{current}", spec.name, problems, **{"pie/inputs": current})
                 )

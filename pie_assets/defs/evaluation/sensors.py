@@ -14,7 +14,7 @@ from typing import Any
 import dagster as dg
 
 from pie_assets.defs.evaluation.assets import EVALUATION_CODE_VERSION, GENERATION_TABLES
-from pie_assets.defs.evaluation.inputs import eval_problem_ids, inputs_fingerprint, recorded_fingerprint
+from pie_assets.defs.evaluation.inputs import changed_fingerprint, eval_problem_ids
 from pie_assets.defs.evaluation.partitions import (
     CHECKPOINTS,
     EVAL_PROBLEMS,
@@ -84,8 +84,7 @@ def checkpoint_sensor(
             continue
         seen[spec.name] = spec.version
         # Already evaluated on today's inputs (by `pie run` or `pie eval`): nothing to do.
-        current = inputs_fingerprint(context.instance, spec, config, simulator_hash, EVALUATION_CODE_VERSION)
-        if recorded_fingerprint(context.instance, spec.name) != current:
+        if changed_fingerprint(context.instance, spec, config, simulator_hash, EVALUATION_CODE_VERSION):
             # The request number is in the run key: a checkpoint going A -> B -> A must be evaluated
             # again, and Dagster drops a run request whose key this sensor used before.
             state["requests"] += 1

@@ -20,7 +20,7 @@ PROGRAM = "/sandbox/prog"
 # MLE heuristic, part 2: a crash this close to the address-space limit is taken as running out.
 _NEAR_LIMIT = 0.8
 _MEMORY_SIGNALS = (signal.SIGSEGV, signal.SIGBUS, signal.SIGKILL, signal.SIGABRT)
-BLOCKED = "blocked forever"  # how a TLE's detail starts when the program waited on itself (`sandbox.hang`)
+_BLOCKED = "blocked forever"  # how a TLE's detail starts when the program waited on itself (`sandbox.hang`)
 
 
 class NativeBackend:
@@ -77,6 +77,11 @@ class NativeBackend:
         return measurement.cpu_time_s
 
 
+def blocked_forever(status: str, detail: str) -> bool:
+    """Whether `classify` found the program waiting on itself: a TLE that no time limit would end."""
+    return status == "TLE" and detail.startswith(_BLOCKED)
+
+
 def classify(result: SandboxResult, limits: Limits) -> tuple[str, str]:
     """(status, detail) of one sandboxed run. A program that blocked itself forever first (TLE: it
     never finishes, see `sandbox.hang`), then the guard (INFRA is never the program's verdict), then
@@ -88,7 +93,7 @@ def classify(result: SandboxResult, limits: Limits) -> tuple[str, str]:
     touching most of the memory). A NULL dereference far below the limit stays RE.
     """
     if result.blocked:
-        return "TLE", f"{BLOCKED}: {result.blocked}"
+        return "TLE", f"{_BLOCKED}: {result.blocked}"
     if result.timed_out:
         return "INFRA", f"wall-clock guard fired after {result.wall_s:.1f}s (limit {limits.wall_s}s)"
     if result.output_exceeded:
