@@ -1,10 +1,11 @@
 """In-process materialisation of the asset graph, as `pie run` does it.
 
 Stages (assets definitions) run in the topological order of the asset graph: unpartitioned ones
-in one run, per-problem ones in ranged runs cut by `partition_ranges` (the batching the sensors
-and the backfill policy use too), while a poller reports each per-problem stage's progress under
-its name: problems done (its materialisation events), and, for a stage that counts finer work
-in `pie_assets.progress` (the runtime stage: programs and tests), that work.
+in one run, per-problem ones in one ranged run per contiguous range of the problems to run (cut by
+`partition_ranges`, without the sensors' cap of MAX_PARTITIONS_PER_RUN a run), while a poller
+reports each per-problem stage's progress under its name: problems done (its materialisation
+events), and, for a stage that counts finer work in `pie_assets.progress` (the runtime stage:
+programs and tests), that work.
 """
 
 from __future__ import annotations
@@ -354,7 +355,11 @@ def run_pipeline(
         PROGRESS.reset(name)
         done = 0
         results = []
-        for chunk in partition_ranges(list(instance.get_dynamic_partitions(PROBLEMS)), set(run_problems)):
+        # One run per contiguous range of the stage's problems, however many: on one machine a
+        # ranged run's partitions share its thread pool, and every further run adds its own start,
+        # events and SQLite shard (the sensors' runs keep MAX_PARTITIONS_PER_RUN, for the queue).
+        ordered = list(instance.get_dynamic_partitions(PROBLEMS))
+        for chunk in partition_ranges(ordered, set(run_problems), size=len(ordered)):
             results.append(
                 landings.ran(
                     _materialize_with_progress(

@@ -7,6 +7,10 @@ same input gives the same bytes: a re-materialised asset whose numbers did not c
 identical file. `plots_markdown` inlines PNGs as Markdown: Dagster's UI draws Markdown with
 images inline in a description (an asset's, an event's), while a Markdown metadata value over
 1,000 characters (any plot) hides behind "[Show Markdown]".
+
+matplotlib is imported where a figure is drawn, not with this module: the evaluation definitions
+import it, and every `pie` command that loads the definitions (a warm `pie run` with nothing to
+do) would pay its ~0.4 s import.
 """
 
 from __future__ import annotations
@@ -15,14 +19,16 @@ import base64
 import io
 import os
 from collections.abc import Mapping
+from typing import TYPE_CHECKING
 
 import numpy as np
 import polars as pl
-from matplotlib.backends.backend_agg import FigureCanvasAgg
-from matplotlib.figure import Figure
 
 from pie_assets.evaluation.metrics import PIE_OPT_THRESHOLD
 from pie_assets.lake.storage import atomic_local_target
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
 
 _SIZE = (8.0, 4.5)
 _DPI = 100
@@ -31,6 +37,9 @@ _LOG_SPREAD = 10.0  # max / min speedup from which the x axis is logarithmic
 
 
 def _figure(ncols: int = 1) -> tuple[Figure, list]:
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
     fig = Figure(figsize=_SIZE, dpi=_DPI, layout="constrained")
     FigureCanvasAgg(fig)
     return fig, [fig.add_subplot(1, ncols, i + 1) for i in range(ncols)]

@@ -19,7 +19,8 @@ LAKE_COLUMNS = {PROBLEMS: PROBLEM_COLUMN, CHECKPOINTS: "checkpoint"}
 # runs of this many partitions, each run processing its partitions in a thread pool.
 MAX_PARTITIONS_PER_RUN = 100
 # Dagster cuts the backfills it launches itself (UI, automation sensors) with this policy; the
-# runs this project requests (sensors, `pie run`) are cut by `partition_ranges`, the same way.
+# runs the sensors request are cut by `partition_ranges`, the same way (`pie run`, alone on its
+# machine, runs each contiguous range whole: `partition_ranges` with no cap).
 problem_backfill_policy = dg.BackfillPolicy.multi_run(max_partitions_per_run=MAX_PARTITIONS_PER_RUN)
 
 
