@@ -1,5 +1,6 @@
 """A reconstructable ingest job for multiprocess execution (child processes re-import this). The
-code location runs steps in process; this job asks for the multiprocess executor itself."""
+code location runs steps in process; this job asks for Dagster's default executor, whose run
+config picks multiprocess."""
 
 import os
 
@@ -10,7 +11,7 @@ from pie_assets.defs.codenet.jobs import ingest_problems_selection
 from pie_assets.settings import Settings
 
 MULTIPROCESS_INGEST = dg.define_asset_job(
-    "ingest_problems_multiprocess", selection=ingest_problems_selection, executor_def=dg.multiprocess_executor
+    "ingest_problems_multiprocess", selection=ingest_problems_selection, executor_def=dg.multi_or_in_process_executor
 )
 
 
