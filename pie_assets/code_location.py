@@ -54,4 +54,8 @@ def build_defs(settings: Settings) -> dg.Definitions:
         domains = dg.ComponentTree.from_module(
             defs_module=pie_assets.defs, project_root=Path(PACKAGE_DIR).parent
         ).build_defs()
-    return dg.Definitions.merge(domains, dg.Definitions(resources=resources(settings)))
+    # Every step of a run in the run's own process, as `pie run` executes them: the multiprocess
+    # executor (Dagster's default) starts a process per step that loads this code location again,
+    # 5-10 s each on 2 loaded cores (the sample's SQL-model run under `pie ui`: 97 s for 17 s of
+    # work); the heavy steps spread their work over the CPUs themselves (threads, sandboxes, Ray).
+    return dg.Definitions.merge(domains, dg.Definitions(resources=resources(settings), executor=dg.in_process_executor))

@@ -16,6 +16,7 @@ import time
 from collections.abc import Callable, Set
 from dataclasses import dataclass, field
 from functools import partial
+from pathlib import Path
 
 import dagster as dg
 import duckdb
@@ -36,6 +37,7 @@ from pie_assets.defs.evaluation.partitions import (
     register_eval_problems,
 )
 from pie_assets.defs.shared.partitions import PROBLEMS, partition_ranges
+from pie_assets.lake.storage import atomic_local_target
 from pie_assets.progress import PROGRESS
 from pie_assets.runs import PIE_RELEASE_TAGS, partition_range_tags
 from pie_assets.selection import parse_selection
@@ -155,14 +157,22 @@ class Landings:
         return chosen
 
 
+# The instance config `pie` writes into a Dagster home that has none: no telemetry, and the run
+# queue that `pie ui`'s daemon serves checked every second (Dagster's default: 5 s), so a run a
+# sensor asks for starts at once. A home holding what earlier versions wrote (telemetry alone)
+# gets it too; any other dagster.yaml (deploy/dagster.yaml, the user's own) is left as it is.
+LOCAL_INSTANCE_CONFIG = "telemetry:\n  enabled: false\nrun_queue:\n  dequeue_interval_seconds: 1\n"
+EARLIER_INSTANCE_CONFIG = "telemetry:\n  enabled: false\n"
+
+
 def open_instance() -> dg.DagsterInstance:
     """$DAGSTER_HOME if set, else ./.dagster: the instance `pie ui` shows, so runs stay visible."""
     home = os.environ.get("DAGSTER_HOME") or os.path.abspath(".dagster")
     os.makedirs(home, exist_ok=True)
-    config = os.path.join(home, "dagster.yaml")
-    if not os.path.exists(config):
-        with open(config, "w") as f:
-            f.write("telemetry:\n  enabled: false\n")
+    config = Path(home) / "dagster.yaml"
+    if not config.exists() or config.read_text() == EARLIER_INSTANCE_CONFIG:
+        with atomic_local_target(str(config)) as tmp:
+            Path(tmp).write_text(LOCAL_INSTANCE_CONFIG)
     os.environ["DAGSTER_HOME"] = home
     return dg.DagsterInstance.get()
 

@@ -116,3 +116,33 @@ def test_the_defs_folder_is_built_only_for_given_settings() -> None:
         causes.append(str(error))
         error = error.__cause__ or error.__context__
     assert any("pie_assets.definitions.build_defs(settings)" in cause for cause in causes), causes[-1]
+
+
+def test_runs_the_sensors_start_execute_their_steps_in_the_run_process(sample_settings: Settings) -> None:
+    """One process per run, as `pie run`: the multiprocess executor loaded the code location again
+    for every step (the sample's SQL models under `pie ui`: 97 s for 17 s of work)."""
+    defs = build_defs(sample_settings)
+    job = defs.resolve_implicit_global_asset_job_def()
+    assert job.executor_def.name == dg.in_process_executor.name
+    assert defs.resolve_job_def("ingest_problems").executor_def.name == dg.in_process_executor.name
+
+
+def test_a_new_dagster_home_gets_the_local_run_queue(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """`pie` writes the local instance's dagster.yaml (queue checked every second) into a home
+    that has none or holds what earlier versions wrote, and leaves any other one alone."""
+    from pie_assets.runner import EARLIER_INSTANCE_CONFIG, LOCAL_INSTANCE_CONFIG, open_instance
+
+    fresh, earlier, own = tmp_path / "fresh", tmp_path / "earlier", tmp_path / "own"
+    earlier.mkdir()
+    (earlier / "dagster.yaml").write_text(EARLIER_INSTANCE_CONFIG)
+    own.mkdir()
+    (own / "dagster.yaml").write_text("telemetry:\n  enabled: false\nrun_queue:\n  max_concurrent_runs: 3\n")
+    intervals = {}
+    for home in (fresh, earlier, own):
+        monkeypatch.setenv("DAGSTER_HOME", str(home))
+        with open_instance() as instance:
+            assert isinstance(instance.run_coordinator, dg.QueuedRunCoordinator)
+            intervals[home.name] = instance.run_coordinator.dequeue_interval_seconds
+    assert intervals == {"fresh": 1, "earlier": 1, "own": 5}  # 5: Dagster's default
+    assert (fresh / "dagster.yaml").read_text() == (earlier / "dagster.yaml").read_text() == LOCAL_INSTANCE_CONFIG
+    assert "max_concurrent_runs: 3" in (own / "dagster.yaml").read_text()

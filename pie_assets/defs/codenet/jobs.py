@@ -10,7 +10,7 @@ PROBLEM_LIST_KEYS = [dg.AssetKey(k) for k in ("problems", "problem_list_rejects"
 ingest_problems_selection = dg.AssetSelection.assets(*PROBLEM_TABLE_KEYS)
 problem_list_selection = dg.AssetSelection.assets(*PROBLEM_LIST_KEYS)
 
-# A named job for the UI's launchpad and for `execute_job` (multiprocess executor by default).
+# A named job for the UI's launchpad and for `execute_job` (the code location's in-process executor).
 ingest_problems_job = dg.define_asset_job(
     "ingest_problems",
     selection=ingest_problems_selection,

@@ -23,6 +23,7 @@ from pie_assets.defs.evaluation.partitions import (
     eval_problems_partitions,
 )
 from pie_assets.defs.evaluation.resources import EvaluationResource
+from pie_assets.defs.shared.automation import FOLLOW_INTERVAL_S
 from pie_assets.defs.shared.resources import LakeResource, SimulatorResource
 from pie_assets.runs import GENERATION_STAGE_TAGS
 
@@ -50,7 +51,7 @@ def generation_request(run_key: str, checkpoint: str, problems: Sequence[str], *
 @dg.sensor(
     name="checkpoint_sensor",
     target=generation_selection,
-    minimum_interval_seconds=30,
+    minimum_interval_seconds=FOLLOW_INTERVAL_S,
     default_status=dg.DefaultSensorStatus.RUNNING,
     description="Registers every new checkpoint (model/adapter directories under the checkpoints root, "
     "entries of the models file, built-in baselines and human references) as a `checkpoints` partition "
@@ -104,12 +105,16 @@ def checkpoint_sensor(
 
 
 # The scoring step follows the generations (`model_evaluations`' automation condition), and the
-# tables over every checkpoint's evaluation follow the scoring.
+# tables over every checkpoint's evaluation follow the scoring. Runs, not a backfill: a backfill
+# scores each checkpoint in a run of its own as well, but the backfill daemon (a fixed 30 s loop)
+# starts its runs and marks it done up to 30 s late each, and while it is not done `leaderboard`
+# (which waits for its inputs to be out of progress) waits too.
 evaluation_automation_sensor = dg.AutomationConditionSensorDefinition(
     "evaluation_automation_sensor",
     target=dg.AssetSelection.assets("model_evaluations", "checkpoint_comparisons", "fast_mode_fidelity"),
     default_status=dg.DefaultSensorStatus.RUNNING,
-    minimum_interval_seconds=30,
+    minimum_interval_seconds=FOLLOW_INTERVAL_S,
+    emit_backfills=False,
     description="Scores a checkpoint (model_evaluations: PIE's metrics and the plots) once a generation "
     "run has updated its problems and nothing it reads is still being written; then the paired "
     "checkpoint_comparisons and fast_mode_fidelity.",

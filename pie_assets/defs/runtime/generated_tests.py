@@ -20,6 +20,7 @@ import pie_assets.testgen.select
 import pie_assets.testgen.tokens
 from pie_assets.defs.evaluation.resources import EvaluationResource
 from pie_assets.defs.runtime.tables import GENERATED_TABLES
+from pie_assets.defs.shared.automation import FOLLOW_INTERVAL_S
 from pie_assets.defs.shared.checks import TableCheck, duplicates, outside
 from pie_assets.defs.shared.loading import active_settings, simulator_config
 from pie_assets.defs.shared.partition_batches import materialize_partitions
@@ -179,7 +180,7 @@ generated_tests_automation_sensor = dg.AutomationConditionSensorDefinition(
     "generated_tests_automation_sensor",
     target=dg.AssetSelection.assets(TESTS, TRIALS),
     default_status=dg.DefaultSensorStatus.RUNNING,
-    minimum_interval_seconds=30,
+    minimum_interval_seconds=FOLLOW_INTERVAL_S,
     run_tags=RUNTIME_STAGE_TAGS,
     description="Generates and validates tests of problem partitions whose submissions or tests were (re)ingested.",
 )

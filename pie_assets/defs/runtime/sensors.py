@@ -6,6 +6,7 @@ import json
 import dagster as dg
 
 from pie_assets.defs.runtime.tables import RUNTIME_TABLES
+from pie_assets.defs.shared.automation import FOLLOW_INTERVAL_S
 from pie_assets.defs.shared.partitions import PROBLEMS, range_run_requests
 from pie_assets.defs.shared.resources import SimulatorResource
 from pie_assets.runs import RUNTIME_STAGE_TAGS
@@ -63,7 +64,7 @@ runtime_automation_sensor = dg.AutomationConditionSensorDefinition(
     "runtime_automation_sensor",
     target=runtime_selection,
     default_status=dg.DefaultSensorStatus.RUNNING,
-    minimum_interval_seconds=30,
+    minimum_interval_seconds=FOLLOW_INTERVAL_S,
     run_tags=RUNTIME_STAGE_TAGS,
     description="Annotates runtimes of problem partitions whose submissions or tests were (re)ingested.",
 )
