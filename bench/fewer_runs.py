@@ -59,8 +59,8 @@ def generated_codenet(root: Path, problems: int) -> None:
 
 
 def fresh_home(home: Path) -> Path:
+    """An empty Dagster home: each side's `pie run` writes its own dagster.yaml into it."""
     home.mkdir(parents=True)
-    (home / "dagster.yaml").write_text("telemetry:\n  enabled: false\n")
     return home
 
 
